@@ -1,0 +1,3 @@
+module github.com/ddm-agent/ddm
+
+go 1.26
