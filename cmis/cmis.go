@@ -1,0 +1,547 @@
+package cmis
+
+import (
+	"fmt"
+)
+
+// CMIS byte offsets (OIF-CMIS 5.3; see docs/DECODING.md for sources).
+const (
+	cmisRevision     = 1
+	cmisMgmtChar     = 2  // b7 flat memory
+	cmisGlobalStatus = 3  // b3-1 module state, b0 IntL deasserted
+	cmisBankSummary  = 4  // bytes 4-7, one per bank
+	cmisModuleFlags  = 8  // 8-11 latched module flags
+	cmisTemp         = 14 // S16 1/256 °C
+	cmisVcc          = 16 // U16 100 µV
+	cmisAux1         = 18
+	cmisAux2         = 20
+	cmisAux3         = 22
+	cmisActiveFW     = 39
+	cmisFaultCause   = 41
+	cmisFunctionType = 57 // CMIS 5.3: 0 transmission, 1 resource (ELSFP)
+	cmisVendorBanks  = 70 // FBOSS convention for CPO (ID 80h): number of banks
+	cmisMediaType    = 85
+	cmisAppDesc      = 86 // 8 descriptors of 4 bytes
+
+	p00Vendor    = 129
+	p00OUI       = 145
+	p00PN        = 148
+	p00Rev       = 164
+	p00SN        = 166
+	p00Date      = 182
+	p00CLEI      = 190
+	p00PowerCl   = 200
+	p00MaxPower  = 201
+	p00CableLen  = 202
+	p00Connector = 203
+	p00MediaTech = 212
+	p00Checksum  = 222
+
+	p01InactiveFW = 128
+	p01HWRev      = 130
+	p01Wavelength = 138
+	p01Pages      = 142
+	p01AuxSelect  = 145
+	p01RxPwrType  = 151
+	p01TxFlags    = 157
+	p01RxFlags    = 158
+	p01ModMon     = 159
+	p01LaneMon    = 160
+	p01MediaLanes = 176 // media lane assignment for AppSel 1-15
+	p01AppDesc    = 223 // descriptors 9-15
+	p01Checksum   = 255
+
+	p02Checksum = 255
+
+	p11DPState  = 128
+	p11Flags    = 134 // 134-153
+	p11TxPower  = 154
+	p11TxBias   = 170
+	p11RxPower  = 186
+	p11LastByte = 201
+)
+
+var moduleStateNames = [8]string{
+	0: "Reserved(0)", 1: "ModuleLowPwr", 2: "ModulePwrUp", 3: "ModuleReady",
+	4: "ModulePwrDn", 5: "ModuleFault", 6: "Reserved(6)", 7: "Reserved(7)",
+}
+
+// ModuleStateReady is the CMIS ModuleReady state code.
+const ModuleStateReady = 3
+
+var dataPathStateNames = [16]string{
+	1: "DPDeactivated", 2: "DPInit", 3: "DPDeinit", 4: "DPActivated",
+	5: "DPTxTurnOn", 6: "DPTxTurnOff", 7: "DPInitialized",
+}
+
+// cmisView is what the CMIS decoder knows of a module while it decodes: the
+// snapshot less any page found to be a copy of page 00h, and the parsed
+// advertisement.
+type cmisView struct {
+	s    *Snapshot
+	m    *Module
+	adv  Advertisement
+	p01  bool  // page 01h read and trusted
+	flat bool  // lower byte 2 b7: only lower memory and page 00h exist
+	rev  uint8 // lower byte 1: CMIS revision, major in the high nibble
+}
+
+func decodeCMIS(s *Snapshot, m *Module) {
+	m.Spec = "CMIS"
+	v := &cmisView{s: s, m: m}
+	if b, ok := s.byteAt(Lower, cmisRevision); ok {
+		v.rev = b
+		m.SpecRevision = fmt.Sprintf("%d.%d", b>>4, b&0x0f)
+	}
+	if b, ok := s.byteAt(Lower, cmisMgmtChar); ok {
+		v.flat = b&0x80 != 0
+		m.FlatMemory = v.flat
+	}
+	v.s = hideCopies(s, m)
+	v.decodeAdvertisement()
+	v.decodeLower()
+	v.decodeIdentity()
+	v.decodeThresholds()
+	v.decodeLanes()
+	decodeVDM(v)
+	decodeCoherentPM(v)
+	decodeELSFP(v)
+}
+
+// hideCopies returns s without the upper pages that read back identical to
+// page 00h, warning for each. A module (or a capture tool) that does not
+// act on a page select returns page 00h again; such a page must never be
+// decoded as what it claims to be. One real dump (the Acacia ZR+) shows it
+// for VDM pages 22h, 23h, 2Ah and 2Bh.
+func hideCopies(s *Snapshot, m *Module) *Snapshot {
+	p00, full := s.Page(Upper(0, 0))
+	if !full || allSame(p00) {
+		return s
+	}
+	var copies []PageID
+	for _, id := range s.Pages() {
+		if id.Lower || id.addr() != AddrA0 || (id.Page == 0 && id.Bank == 0) {
+			continue
+		}
+		if p, ok := s.Page(id); ok && string(p) == string(p00) {
+			copies = append(copies, id)
+		}
+	}
+	if len(copies) == 0 {
+		return s
+	}
+	view := &Snapshot{Time: s.Time, pages: make(map[PageID]*window, len(s.pages))}
+	for id, w := range s.pages {
+		view.pages[id] = w
+	}
+	for _, id := range copies {
+		delete(view.pages, id)
+		m.warnf("%s reads back identical to page 00h: the page select did not take effect; page not decoded", id)
+	}
+	return view
+}
+
+func allSame(b []byte) bool {
+	for _, c := range b {
+		if c != b[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeAdvertisement reads page 01h. Without it (flat memory, not read, or
+// a bad checksum) the decoder assumes one bank, multiplier 1 and every
+// monitor present, which is what a flat-memory module implies.
+func (v *cmisView) decodeAdvertisement() {
+	v.adv = Advertisement{Banks: 1, TxBiasMultiplier: 1, TempMonitor: true, VccMonitor: true,
+		TxBiasMonitor: true, TxPowerMonitor: true, RxPowerMonitor: true}
+	id := Upper(0, 1)
+	if v.flat || !v.s.Has(id, 128, PageSize) {
+		return
+	}
+	if ok, _ := v.m.verifyChecksum(v.s, id, 130, p01Checksum); !ok {
+		v.m.warnf("page 01h fails its checksum: advertisement not trusted; assuming 1 bank, bias multiplier 1")
+		return
+	}
+	p := v.s.Bytes(id, 128, PageSize)
+	at := func(off int) byte { return p[off-128] }
+	a := &v.adv
+	a.Page03 = at(p01Pages)&0x04 != 0
+	a.DiagPages = at(p01Pages)&0x20 != 0
+	a.VDM = at(p01Pages)&0x40 != 0
+	a.NetworkPathPages = at(p01Pages)&0x80 != 0
+	switch at(p01Pages) & 0x03 {
+	case 0:
+		a.Banks = 1
+	case 1:
+		a.Banks = 2
+	case 2:
+		a.Banks = 4
+	default:
+		v.m.warnf("page 01h byte 142: BanksSupported 11b is reserved; reading bank 0 only")
+	}
+	if v.m.IdentifierCode == IDCPO && a.Banks == 1 {
+		// FBOSS reads the bank count of a CPO engine (ID 80h) from vendor
+		// byte 70 of lower memory; accept it only when it is a valid count.
+		if b, ok := v.s.byteAt(Lower, cmisVendorBanks); ok && (b == 2 || b == 4) {
+			a.Banks = int(b)
+			v.m.warnf("bank count %d taken from vendor byte 70 (CPO engine with page 01h byte 142 = 0)", b)
+		}
+	}
+	switch (at(p01LaneMon) >> 3) & 0x03 {
+	case 0:
+		a.TxBiasMultiplier = 1
+	case 1:
+		a.TxBiasMultiplier = 2
+	case 2:
+		a.TxBiasMultiplier = 4
+	default:
+		a.TxBiasMultiplier = 1
+		v.m.warnf("page 01h byte 160: Tx bias multiplier 11b is reserved; using 1")
+	}
+	a.RxPowerIsOMA = at(p01RxPwrType)&0x10 == 0
+	mm := at(p01ModMon)
+	a.TempMonitor, a.VccMonitor = mm&0x01 != 0, mm&0x02 != 0
+	lm := at(p01LaneMon)
+	a.TxBiasMonitor, a.TxPowerMonitor, a.RxPowerMonitor = lm&0x01 != 0, lm&0x02 != 0, lm&0x04 != 0
+	aux := at(p01AuxSelect)
+	if mm&0x04 != 0 {
+		a.Aux1 = pick(aux&0x01 != 0, QTECCurrent, "custom")
+	}
+	if mm&0x08 != 0 {
+		a.Aux2 = pick(aux&0x02 != 0, QTECCurrent, QLaserTemperature)
+	}
+	if mm&0x10 != 0 {
+		a.Aux3 = pick(aux&0x04 != 0, QVcc2, QLaserTemperature)
+	}
+	a.TxFlags, a.RxFlags = at(p01TxFlags), at(p01RxFlags)
+	v.p01 = true
+	v.m.Advertisement = a
+	v.m.FirmwareInact = fmt.Sprintf("%d.%d", at(p01InactiveFW), at(p01InactiveFW+1))
+	v.m.HardwareVer = fmt.Sprintf("%d.%d", at(p01HWRev), at(p01HWRev+1))
+}
+
+func pick(c bool, a, b string) string {
+	if c {
+		return a
+	}
+	return b
+}
+
+func (v *cmisView) decodeLower() {
+	s, m := v.s, v.m
+	if b, ok := s.byteAt(Lower, cmisGlobalStatus); ok {
+		m.ModuleStateCode = (b >> 1) & 0x07
+		m.ModuleState = moduleStateNames[m.ModuleStateCode]
+		m.Interrupt = b&0x01 == 0
+		if v.flat {
+			// Flat-memory modules have no state machine and always read ready.
+			m.ModuleStateCode, m.ModuleState = ModuleStateReady, moduleStateNames[ModuleStateReady]
+		}
+	}
+	if b := s.Bytes(Lower, cmisModuleFlags, 4); b != nil {
+		m.Flags = decodeCMISModuleFlags(b)
+	}
+	if b := s.Bytes(Lower, cmisTemp, 4); b != nil {
+		if v.adv.TempMonitor {
+			m.TemperatureC = ptr(Temperature(s16(b[0:2])))
+		}
+		if v.adv.VccMonitor {
+			m.VccV = ptr(Voltage(u16(b[2:4])))
+		}
+	}
+	if b := s.Bytes(Lower, cmisAux1, 6); b != nil {
+		for i, role := range []string{v.adv.Aux1, v.adv.Aux2, v.adv.Aux3} {
+			raw := b[2*i : 2*i+2]
+			switch role {
+			case QLaserTemperature:
+				m.LaserTemperatureC = ptr(Temperature(s16(raw)))
+			case QTECCurrent:
+				m.TECCurrentPct = ptr(float64(s16(raw)) * 100 / 32767)
+			case QVcc2:
+				m.Vcc2V = ptr(Voltage(u16(raw)))
+			}
+		}
+	}
+	if b := s.Bytes(Lower, cmisActiveFW, 2); b != nil {
+		m.FirmwareVer = fmt.Sprintf("%d.%d", b[0], b[1])
+	}
+	if m.ModuleStateCode == 5 {
+		if b, ok := s.byteAt(Lower, cmisFaultCause); ok {
+			m.ModuleFaultCause = faultCauseName(b)
+		}
+	}
+	if b, ok := s.byteAt(Lower, cmisFunctionType); ok && (m.IdentifierCode == IDELSFP || v.rev >= 0x53) {
+		switch b {
+		case 0:
+			m.FunctionType = "transmission"
+		case 1:
+			m.FunctionType = "laser source"
+		}
+	}
+	v.decodeApplications()
+}
+
+// decodeCMISModuleFlags maps lower bytes 8-11. Byte 8: b0 ModuleStateChanged, b1
+// module firmware error, b2 data path firmware error. Bytes 9-11: nibbles
+// of (HA, LA, HW, LW) from bit 0 up, for temperature, Vcc, Aux1, Aux2, Aux3,
+// custom monitor.
+func decodeCMISModuleFlags(b []byte) ModuleFlags {
+	var f ModuleFlags
+	if b[0]&0x01 != 0 {
+		f |= ModuleStateChanged
+	}
+	if b[0]&0x02 != 0 {
+		f |= ModuleFirmwareError
+	}
+	if b[0]&0x04 != 0 {
+		f |= DataPathFirmwareError
+	}
+	// Temperature, Vcc, Aux1, Aux2, Aux3 nibbles map onto consecutive
+	// ModuleFlags groups of four starting at TempHighAlarm.
+	nibbles := []uint8{b[1] & 0x0f, b[1] >> 4, b[2] & 0x0f, b[2] >> 4, b[3] & 0x0f}
+	for i, n := range nibbles {
+		f |= ModuleFlags(n) << (4 * i)
+	}
+	f |= ModuleFlags(b[3]>>4) * CustomMonHighAlarm
+	return f
+}
+
+func faultCauseName(b byte) string {
+	switch b {
+	case 0:
+		return "none"
+	case 1:
+		return "TEC runaway"
+	case 2:
+		return "data memory corrupted"
+	case 3:
+		return "program memory corrupted"
+	}
+	if b >= 32 && b <= 63 {
+		return fmt.Sprintf("custom (%d)", b)
+	}
+	return fmt.Sprintf("reserved (%d)", b)
+}
+
+func (v *cmisView) decodeApplications() {
+	s, m := v.s, v.m
+	mt, ok := s.byteAt(Lower, cmisMediaType)
+	if !ok {
+		return
+	}
+	m.MediaType = mediaTypeName(mt)
+	var descs [][]byte
+	if b := s.Bytes(Lower, cmisAppDesc, 32); b != nil {
+		for i := 0; i < 8; i++ {
+			descs = append(descs, b[4*i:4*i+4])
+		}
+	}
+	if v.p01 && len(descs) == 8 {
+		b := s.Bytes(Upper(0, 1), p01AppDesc, 28)
+		for i := 0; i < 7; i++ {
+			descs = append(descs, b[4*i:4*i+4])
+		}
+	}
+	for i, d := range descs {
+		if d[0] == 0xFF || (d[0] == 0 && d[1] == 0) {
+			break // end of list
+		}
+		app := Application{
+			AppSel:          i + 1,
+			HostInterfaceID: d[0],
+			HostInterface:   HostInterfaceName(d[0]),
+			MediaID:         d[1],
+			MediaInterface:  MediaInterfaceName(mt, d[1]),
+			HostLanes:       int(d[2] >> 4),
+			MediaLanes:      int(d[2] & 0x0f),
+			HostLaneMask:    d[3],
+		}
+		if v.p01 {
+			app.MediaLaneMask = s.Bytes(Upper(0, 1), p01MediaLanes+i, 1)[0]
+		}
+		m.Applications = append(m.Applications, app)
+	}
+}
+
+func (v *cmisView) decodeIdentity() {
+	s, m := v.s, v.m
+	id := Upper(0, 0)
+	if !s.Has(id, 128, 95) {
+		return
+	}
+	if ok, read := m.verifyChecksum(s, id, 128, p00Checksum); read && !ok {
+		m.warnf("page 00h fails its checksum: identity not decoded")
+		return
+	}
+	b := func(off, n int) []byte { return s.Bytes(id, off, n) }
+	if c := b(128, 1)[0]; c != m.IdentifierCode {
+		m.warnf("page 00h byte 128 identifier %02Xh differs from lower byte 0 (%02Xh)", c, m.IdentifierCode)
+	}
+	m.Vendor = text(b(p00Vendor, 16))
+	m.VendorOUI = oui(b(p00OUI, 3))
+	m.PartNumber = text(b(p00PN, 16))
+	m.Revision = text(b(p00Rev, 2))
+	m.SerialNumber = text(b(p00SN, 16))
+	m.DateCode = text(b(p00Date, 8))
+	m.CLEI = text(b(p00CLEI, 10))
+	m.PowerClass = int(b(p00PowerCl, 1)[0]>>5) + 1
+	m.MaxPowerW = ptr(float64(b(p00MaxPower, 1)[0]) * 0.25)
+	if l := b(p00CableLen, 1)[0]; l&0x3f != 0 {
+		mult := [4]float64{0.1, 1, 10, 100}[l>>6]
+		m.CableLengthM = ptr(float64(l&0x3f) * mult)
+	}
+	m.Connector = connectorName(b(p00Connector, 1)[0])
+	m.MediaTech = mediaTechName(b(p00MediaTech, 1)[0])
+	// Optical technologies carry a nominal wavelength in 01h:138; copper
+	// codes (0Ah-0Fh, 12h-14h) carry attenuation instead.
+	if tech := b(p00MediaTech, 1)[0]; v.p01 && (tech < 0x0A || tech == 0x10 || tech == 0x11) {
+		if w := u16(s.Bytes(Upper(0, 1), p01Wavelength, 2)); w != 0 {
+			m.WavelengthNM = ptr(float64(w) * 0.05)
+		}
+	}
+}
+
+// decodeThresholds reads page 02h. Lane thresholds are shared by every lane
+// of every bank (page 02h is not banked); the bias thresholds carry the same
+// multiplier as the bias monitor.
+func (v *cmisView) decodeThresholds() {
+	s, m := v.s, v.m
+	id := Upper(0, 2)
+	if v.flat || !s.Has(id, 128, PageSize) {
+		return
+	}
+	if ok, _ := m.verifyChecksum(s, id, 128, p02Checksum); !ok {
+		m.warnf("page 02h fails its checksum: thresholds not decoded")
+		return
+	}
+	b := func(off int) []byte { return s.Bytes(id, off, 8) }
+	temp := func(r []byte) float64 { return Temperature(s16(r)) }
+	volt := func(r []byte) float64 { return Voltage(u16(r)) }
+	pow := func(r []byte) float64 { return PowerMW(u16(r)) }
+	mult := v.adv.TxBiasMultiplier
+	bias := func(r []byte) float64 { return BiasMA(u16(r), mult) }
+	a := v.adv
+	if a.TempMonitor {
+		m.setThreshold(QTemperature, thresholdSet(b(128), temp))
+	}
+	if a.VccMonitor {
+		m.setThreshold(QVcc, thresholdSet(b(136), volt))
+	}
+	for i, role := range []string{a.Aux1, a.Aux2, a.Aux3} {
+		raw := b(144 + 8*i)
+		switch role {
+		case QLaserTemperature:
+			m.setThreshold(QLaserTemperature, thresholdSet(raw, temp))
+		case QTECCurrent:
+			m.setThreshold(QTECCurrent, thresholdSet(raw, func(r []byte) float64 { return float64(s16(r)) * 100 / 32767 }))
+		case QVcc2:
+			m.setThreshold(QVcc2, thresholdSet(raw, volt))
+		}
+	}
+	if a.TxPowerMonitor {
+		m.setThreshold(QTxPower, thresholdSet(b(176), pow))
+	}
+	if a.TxBiasMonitor {
+		m.setThreshold(QTxBias, thresholdSet(b(184), bias))
+	}
+	if a.RxPowerMonitor {
+		m.setThreshold(QRxPower, thresholdSet(b(192), pow))
+	}
+}
+
+// laneCount is the number of lanes of bank 0 that carry traffic: the widest
+// reach of any advertised application (first lane it may start on plus its
+// lane count), at most 8. Without applications every lane counts.
+func (v *cmisView) laneCount() int {
+	n := 0
+	for _, a := range v.m.Applications {
+		lanes, mask := a.HostLanes, a.HostLaneMask
+		if a.MediaLaneMask != 0 && a.MediaLanes > 0 {
+			lanes, mask = a.MediaLanes, a.MediaLaneMask
+		}
+		for i := 7; i >= 0; i-- {
+			if mask&(1<<i) != 0 {
+				n = max(n, i+lanes)
+				break
+			}
+		}
+	}
+	if n == 0 || n > 8 {
+		return 8
+	}
+	return n
+}
+
+// decodeLanes reads page 11h of every advertised bank.
+func (v *cmisView) decodeLanes() {
+	s, m, a := v.s, v.m, v.adv
+	if v.flat {
+		return
+	}
+	perBank := 8
+	if a.Banks == 1 {
+		perBank = v.laneCount()
+	}
+	for bank := 0; bank < a.Banks; bank++ {
+		id := Upper(uint8(bank), 0x11)
+		if !s.HasPage(id) {
+			continue
+		}
+		dp := s.Bytes(id, p11DPState, 4)
+		flags := s.Bytes(id, p11Flags, 20)
+		mon := s.Bytes(id, p11TxPower, p11LastByte-p11TxPower+1)
+		for i := 0; i < perBank; i++ {
+			l := Lane{Lane: 8*bank + i + 1}
+			if dp != nil {
+				code := (dp[i/2] >> (4 * (i % 2))) & 0x0f
+				l.DataPathState = dataPathStateNames[code]
+				if l.DataPathState == "" {
+					l.DataPathState = fmt.Sprintf("Reserved(%d)", code)
+				}
+			}
+			if flags != nil {
+				l.Flags = cmisLaneFlags(flags, i)
+			}
+			if mon != nil {
+				if a.TxPowerMonitor {
+					l.TxPowerMW = ptr(PowerMW(u16(mon[2*i:])))
+					l.TxPowerDBM = DBm(*l.TxPowerMW)
+				}
+				if a.TxBiasMonitor {
+					l.TxBiasMA = ptr(BiasMA(u16(mon[p11TxBias-p11TxPower+2*i:]), a.TxBiasMultiplier))
+				}
+				if a.RxPowerMonitor {
+					l.RxPowerMW = ptr(PowerMW(u16(mon[p11RxPower-p11TxPower+2*i:])))
+					l.RxPowerDBM = DBm(*l.RxPowerMW)
+				}
+			}
+			m.Lanes = append(m.Lanes, l)
+		}
+	}
+}
+
+// cmisLaneFlagBytes lists, for page 11h bytes 134-153 in order, the lane
+// flag each byte carries; bit i of every byte is lane i+1 of the bank.
+var cmisLaneFlagBytes = [20]LaneFlags{
+	DataPathStateChanged, TxFault, TxLOS, TxCDRLOL, TxAdaptiveEQFail,
+	TxPowerHighAlarm, TxPowerLowAlarm, TxPowerHighWarning, TxPowerLowWarning,
+	TxBiasHighAlarm, TxBiasLowAlarm, TxBiasHighWarning, TxBiasLowWarning,
+	RxLOS, RxCDRLOL,
+	RxPowerHighAlarm, RxPowerLowAlarm, RxPowerHighWarning, RxPowerLowWarning,
+	RxOutputStatusChanged,
+}
+
+// cmisLaneFlags collects lane i's (0-based, within the bank) flags from
+// page 11h bytes 134-153. The mask is 1<<i: ethtool 7.0 uses i itself as
+// the mask, a known bug (lane 1 never shows a flag).
+func cmisLaneFlags(b []byte, i int) LaneFlags {
+	var f LaneFlags
+	for j, flag := range cmisLaneFlagBytes {
+		if b[j]&(1<<i) != 0 {
+			f |= flag
+		}
+	}
+	return f
+}

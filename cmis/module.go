@@ -1,0 +1,196 @@
+package cmis
+
+// Module is the decoded state of one module: what Decode makes of a Snapshot.
+// Values are in the units their JSON names carry. A field the module does not
+// support, or whose bytes were not read, is nil or empty and omitted from JSON.
+type Module struct {
+	// Spec is the management interface: "CMIS", "SFF-8636", "SFF-8436" or
+	// "SFF-8472"; SpecRevision its revision as the module reports it ("5.1").
+	Spec           string `json:"spec"`
+	SpecRevision   string `json:"spec_revision,omitempty"`
+	IdentifierCode uint8  `json:"identifier_code"`
+	Identifier     string `json:"identifier"`
+
+	Vendor       string `json:"vendor,omitempty"`
+	VendorOUI    string `json:"vendor_oui,omitempty"`
+	PartNumber   string `json:"part_number,omitempty"`
+	Revision     string `json:"revision,omitempty"`
+	SerialNumber string `json:"serial_number,omitempty"`
+	DateCode     string `json:"date_code,omitempty"`
+	CLEI         string `json:"clei,omitempty"`
+
+	Connector     string   `json:"connector,omitempty"`
+	MediaType     string   `json:"media_type,omitempty"`
+	MediaTech     string   `json:"media_technology,omitempty"`
+	WavelengthNM  *float64 `json:"wavelength_nm,omitempty"`
+	PowerClass    int      `json:"power_class,omitempty"`
+	MaxPowerW     *float64 `json:"max_power_w,omitempty"`
+	CableLengthM  *float64 `json:"cable_length_m,omitempty"`
+	FlatMemory    bool     `json:"flat_memory,omitempty"`
+	FirmwareVer   string   `json:"firmware_version,omitempty"`
+	FirmwareInact string   `json:"firmware_inactive_version,omitempty"`
+	HardwareVer   string   `json:"hardware_version,omitempty"`
+	// FunctionType is "transmission" or "laser source" (CMIS 5.3 byte 57, ELSFP).
+	FunctionType string `json:"function_type,omitempty"`
+
+	Applications []Application `json:"applications,omitempty"`
+
+	// ModuleState is the CMIS module state machine (ModuleReady, ...) or,
+	// for SFF modules, "ready"/"data not ready".
+	ModuleState      string `json:"module_state,omitempty"`
+	ModuleStateCode  uint8  `json:"module_state_code,omitempty"`
+	ModuleFaultCause string `json:"module_fault_cause,omitempty"`
+	// Interrupt is true when the module asserts IntL.
+	Interrupt bool `json:"interrupt,omitempty"`
+
+	TemperatureC      *float64 `json:"temperature_c,omitempty"`
+	VccV              *float64 `json:"vcc_v,omitempty"`
+	LaserTemperatureC *float64 `json:"laser_temperature_c,omitempty"`
+	TECCurrentPct     *float64 `json:"tec_current_pct,omitempty"`
+	Vcc2V             *float64 `json:"vcc2_v,omitempty"`
+	// Flags lists the module-level latched flags that are set.
+	Flags ModuleFlags `json:"flags,omitempty"`
+
+	Advertisement *Advertisement `json:"advertisement,omitempty"`
+
+	Lanes []Lane `json:"lanes,omitempty"`
+
+	// Thresholds by quantity, keyed by the same names as the monitors
+	// (temperature_c, vcc_v, tx_bias_ma, tx_power_mw, rx_power_mw, ...).
+	Thresholds map[string]Thresholds `json:"thresholds,omitempty"`
+
+	VDM []VDMValue  `json:"vdm,omitempty"`
+	PM  *CoherentPM `json:"coherent_pm,omitempty"`
+
+	// LaserSource holds the per-laser monitors of an ELSFP (OIF-ELSFP page 1Bh).
+	LaserSource []Laser `json:"laser_source,omitempty"`
+
+	Checksums []Checksum `json:"checksums,omitempty"`
+	Warnings  []string   `json:"warnings,omitempty"`
+}
+
+// Application is one CMIS application advertisement (AppSel code).
+type Application struct {
+	AppSel          int    `json:"appsel"`
+	HostInterfaceID uint8  `json:"host_interface_id"`
+	HostInterface   string `json:"host_interface"`
+	MediaInterface  string `json:"media_interface"`
+	MediaID         uint8  `json:"media_interface_id"`
+	HostLanes       int    `json:"host_lanes"`
+	MediaLanes      int    `json:"media_lanes"`
+	HostLaneMask    uint8  `json:"host_lane_assignment"`
+	MediaLaneMask   uint8  `json:"media_lane_assignment,omitempty"`
+}
+
+// Advertisement is what a CMIS module's page 01h says it supports; it drives
+// decoding (bias multiplier, Rx power type) and read plans (banks, VDM).
+type Advertisement struct {
+	Banks            int  `json:"banks"`
+	VDM              bool `json:"vdm"`
+	VDMGroups        int  `json:"vdm_groups,omitempty"`
+	DiagPages        bool `json:"diagnostic_pages,omitempty"`
+	Page03           bool `json:"page_03h,omitempty"`
+	NetworkPathPages bool `json:"network_path_pages,omitempty"`
+	// TxBiasMultiplier scales the 2 µA bias LSB (1, 2 or 4).
+	TxBiasMultiplier int  `json:"tx_bias_multiplier"`
+	RxPowerIsOMA     bool `json:"rx_power_oma,omitempty"`
+
+	TempMonitor    bool `json:"temperature_monitor"`
+	VccMonitor     bool `json:"vcc_monitor"`
+	TxBiasMonitor  bool `json:"tx_bias_monitor"`
+	TxPowerMonitor bool `json:"tx_power_monitor"`
+	RxPowerMonitor bool `json:"rx_power_monitor"`
+	// Aux monitor roles from 01h:145 (laser temperature, TEC current, ...).
+	Aux1, Aux2, Aux3 string `json:"-"`
+	TxFlags          uint8  `json:"-"` // 01h:157
+	RxFlags          uint8  `json:"-"` // 01h:158
+}
+
+// Lane is one lane's monitors and flags. Lane numbers are global and 1-based:
+// lane 8·bank + i + 1 for bit i of a bank's page 11h.
+type Lane struct {
+	Lane          int       `json:"lane"`
+	DataPathState string    `json:"data_path_state,omitempty"`
+	TxBiasMA      *float64  `json:"tx_bias_ma,omitempty"`
+	TxPowerMW     *float64  `json:"tx_power_mw,omitempty"`
+	TxPowerDBM    *float64  `json:"tx_power_dbm,omitempty"`
+	RxPowerMW     *float64  `json:"rx_power_mw,omitempty"`
+	RxPowerDBM    *float64  `json:"rx_power_dbm,omitempty"`
+	Flags         LaneFlags `json:"flags,omitempty"`
+}
+
+// Thresholds are a monitor's alarm and warning limits, in the monitor's unit.
+type Thresholds struct {
+	HighAlarm   float64 `json:"high_alarm"`
+	LowAlarm    float64 `json:"low_alarm"`
+	HighWarning float64 `json:"high_warning"`
+	LowWarning  float64 `json:"low_warning"`
+}
+
+// VDMValue is one CMIS VDM (versatile diagnostics) observable instance.
+type VDMValue struct {
+	TypeID     uint8       `json:"type_id"`
+	Observable string      `json:"observable"`
+	Lane       int         `json:"lane"` // global, 1-based
+	Value      float64     `json:"value"`
+	Unit       string      `json:"unit"`
+	Raw        uint16      `json:"raw"`
+	Group      int         `json:"group"` // 1-4
+	Slot       int         `json:"slot"`  // 0-63 within the group
+	Bank       int         `json:"bank"`
+	Thresholds *Thresholds `json:"thresholds,omitempty"`
+	Flags      LimitFlags  `json:"flags,omitempty"`
+}
+
+// Laser is one laser of an external laser source (ELSFP).
+type Laser struct {
+	Lane     int      `json:"lane"`
+	BiasMA   *float64 `json:"bias_ma,omitempty"`
+	PowerMW  *float64 `json:"power_mw,omitempty"`
+	PowerDBM *float64 `json:"power_dbm,omitempty"`
+	VoltageV *float64 `json:"voltage_v,omitempty"`
+	State    string   `json:"state,omitempty"`
+}
+
+// CoherentPM is the C-CMIS performance monitoring of pages 34h/35h, in brief
+// (media lane 1).
+type CoherentPM struct {
+	PreFECBERAvg *float64 `json:"pre_fec_ber_avg,omitempty"`
+	PreFECBERMin *float64 `json:"pre_fec_ber_min,omitempty"`
+	PreFECBERMax *float64 `json:"pre_fec_ber_max,omitempty"`
+	// UncorrectedFrames is the count of frames FEC could not correct.
+	UncorrectedFrames *uint32  `json:"uncorrected_frames,omitempty"`
+	Frames            *uint32  `json:"frames,omitempty"`
+	CDAvgPsNm         *float64 `json:"cd_avg_ps_nm,omitempty"`
+	DGDAvgPs          *float64 `json:"dgd_avg_ps,omitempty"`
+	OSNRAvgDB         *float64 `json:"osnr_avg_db,omitempty"`
+	ESNRAvgDB         *float64 `json:"esnr_avg_db,omitempty"`
+	CFOAvgMHz         *float64 `json:"cfo_avg_mhz,omitempty"`
+	TxPowerAvgDBM     *float64 `json:"tx_power_avg_dbm,omitempty"`
+	RxTotalPowerDBM   *float64 `json:"rx_total_power_avg_dbm,omitempty"`
+	RxSignalPowerDBM  *float64 `json:"rx_signal_power_avg_dbm,omitempty"`
+}
+
+// Checksum is the verification of one page checksum.
+type Checksum struct {
+	Page     string `json:"page"`
+	Offset   int    `json:"offset"`
+	Stored   uint8  `json:"stored"`
+	Computed uint8  `json:"computed"`
+	OK       bool   `json:"ok"`
+}
+
+// Threshold set names, shared by the decoder, the exporter and the alarm rules.
+const (
+	QTemperature      = "temperature_c"
+	QVcc              = "vcc_v"
+	QTxBias           = "tx_bias_ma"
+	QTxPower          = "tx_power_mw"
+	QRxPower          = "rx_power_mw"
+	QLaserTemperature = "laser_temperature_c"
+	QTECCurrent       = "tec_current_pct"
+	QVcc2             = "vcc2_v"
+)
+
+// ptr returns a pointer to v, for optional values.
+func ptr[T any](v T) *T { return &v }
