@@ -3,6 +3,7 @@ package cmis
 import (
 	"errors"
 	"fmt"
+	"sort"
 )
 
 // ErrNoLowerMemory is returned by Decode when the snapshot lacks the
@@ -30,6 +31,7 @@ func Decode(s *Snapshot) (*Module, error) {
 		m.Spec = "unknown"
 		m.warnf("identifier %02Xh (%s) has no known management interface; nothing decoded", id, m.Identifier)
 	}
+	sort.SliceStable(m.Checksums, func(i, j int) bool { return m.Checksums[i].Page < m.Checksums[j].Page })
 	return m, nil
 }
 

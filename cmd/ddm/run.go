@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // the command failed (a module could not be read, ...)
+	exitUsage = 2 // bad arguments or bad input (a broken dump file)
+)
+
+// env is what a command may touch: its streams. Commands get no globals.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+type command struct {
+	name, usage, summary string
+	run                  func(ctx context.Context, e env, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"decode", "decode [--json] FILE...", "decode saved module dumps (ddm, ethtool -m hex, optoe, raw binaries)", cmdDecode},
+		{"version", "version", "print the version", cmdVersion},
+	}
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func cmdVersion(_ context.Context, e env, _ []string) int {
+	fmt.Fprintf(e.stdout, "ddm %s\n", version)
+	return exitOK
+}
+
+// run is main without the process: it parses args, runs one command and
+// returns the exit code, so tests can drive every command in-process.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := env{stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(e.stderr)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	fmt.Fprintf(e.stderr, "ddm: unknown command %q\n\n", args[0])
+	usage(e.stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: ddm COMMAND [flags]\n\ncommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-40s %s\n", c.usage, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun 'ddm COMMAND --help' for a command's flags.\n")
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(e env, c string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("ddm "+c, pflag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.SortFlags = false
+	return fs
+}
+
+// parseFlags parses and returns the exit code to use if parsing ended the
+// command (help or error), or -1 to go on.
+func parseFlags(fs *pflag.FlagSet, args []string) int {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	return -1
+}
+
+func errorf(e env, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if !strings.HasPrefix(msg, "ddm") {
+		msg = "ddm: " + msg
+	}
+	fmt.Fprintln(e.stderr, msg)
+}
