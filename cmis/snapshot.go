@@ -143,12 +143,23 @@ func (s *Snapshot) SetPage(id PageID, b []byte) error {
 // Has reports whether every byte of [off, off+n) of page id was read.
 func (s *Snapshot) Has(id PageID, off, n int) bool {
 	w := s.pages[id]
-	base := id.Base()
-	if w == nil || off < base || off+n > base+PageSize {
+	return w != nil && w.has(off-id.Base(), n)
+}
+
+// has reports whether bytes [j, j+n) of the window were read, testing the
+// validity bitmap a 64-bit word at a time.
+func (w *window) has(j, n int) bool {
+	if j < 0 || n <= 0 || j+n > PageSize {
 		return false
 	}
-	for j := off - base; j < off-base+n; j++ {
-		if w.valid[j/64]&(1<<(j%64)) == 0 {
+	for word := j / 64; word <= (j+n-1)/64; word++ {
+		lo := max(j, word*64) - word*64
+		hi := min(j+n, word*64+64) - word*64
+		mask := ^uint64(0)
+		if hi-lo < 64 {
+			mask = (uint64(1)<<(hi-lo) - 1) << lo
+		}
+		if w.valid[word]&mask != mask {
 			return false
 		}
 	}
@@ -161,11 +172,12 @@ func (s *Snapshot) HasPage(id PageID) bool { return s.pages[id] != nil }
 // Bytes returns the n bytes at offset off of page id, or nil if any of them
 // was not read. The slice aliases the snapshot; do not modify it.
 func (s *Snapshot) Bytes(id PageID, off, n int) []byte {
-	if !s.Has(id, off, n) {
+	w := s.pages[id]
+	j := off - id.Base()
+	if w == nil || !w.has(j, n) {
 		return nil
 	}
-	base := id.Base()
-	return s.pages[id].data[off-base : off-base+n]
+	return w.data[j : j+n]
 }
 
 // Page returns the whole 128-byte window of id and whether every byte was read.

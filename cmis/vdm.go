@@ -194,23 +194,27 @@ func decodeVDM(v *cmisView) {
 			if g >= groups {
 				continue
 			}
+			// One map lookup per page, not per slot: a group holds up to 64.
+			samples := s.pages[sampleID]
+			thresholds := s.pages[Upper(uint8(bank), pageVDMThresh+uint8(g))]
+			flags := s.pages[Upper(uint8(bank), pageVDMFlags)]
 			for _, d := range descs {
-				raw := s.Bytes(sampleID, 128+2*d.slot, 2)
-				if raw == nil {
+				if samples == nil || !samples.has(2*d.slot, 2) {
 					continue
 				}
+				raw := u16(samples.data[2*d.slot:])
 				obs, _ := LookupObservable(d.typeID)
 				val := VDMValue{
 					TypeID: d.typeID, Observable: obs.Name, Unit: obs.Unit,
-					Lane: 8*bank + d.lane + 1, Raw: u16(raw), Value: obs.Value(u16(raw)),
+					Lane: 8*bank + d.lane + 1, Raw: raw, Value: obs.Value(raw),
 					Group: g + 1, Slot: d.slot, Bank: bank,
 				}
-				if t := s.Bytes(Upper(uint8(bank), pageVDMThresh+uint8(g)), 128+8*d.threshSet, 8); t != nil {
-					th := thresholdSet(t, func(r []byte) float64 { return obs.Value(u16(r)) })
+				if t := 8 * d.threshSet; thresholds != nil && thresholds.has(t, 8) {
+					th := thresholdSet(thresholds.data[t:t+8], func(r []byte) float64 { return obs.Value(u16(r)) })
 					val.Thresholds = &th
 				}
-				if f, ok := s.byteAt(Upper(uint8(bank), pageVDMFlags), 128+32*g+d.slot/2); ok {
-					val.Flags = LimitFlags((f >> (4 * (d.slot % 2))) & 0x0f)
+				if f := 32*g + d.slot/2; flags != nil && flags.has(f, 1) {
+					val.Flags = LimitFlags((flags.data[f] >> (4 * (d.slot % 2))) & 0x0f)
 				}
 				m.VDM = append(m.VDM, val)
 			}

@@ -1,0 +1,46 @@
+# ddm — see README.md. Every target works on a fresh clone with Go installed.
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+STATICCHECK_VERSION := v0.8.2
+FUZZTIME  ?= 5s
+
+.PHONY: all build test test-unit fuzz bench lint demo clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ddm ./cmd/ddm
+
+## test: vet, every test, and a short run of every fuzz target.
+test: test-unit
+	scripts/fuzz.sh $(FUZZTIME)
+
+test-unit:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+## fuzz: a longer run of every fuzz target (FUZZTIME=2m by default here).
+fuzz:
+	scripts/fuzz.sh $(if $(filter command line,$(origin FUZZTIME)),$(FUZZTIME),2m)
+
+## bench: decode and pager benchmarks (results go to docs/BENCHMARKS.md by hand).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## lint: gofmt, go vet, staticcheck (installed into ./bin at a pinned version).
+lint: $(BIN)/staticcheck
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(BIN)/staticcheck ./...
+
+$(BIN)/staticcheck:
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+## demo: decode the bundled real module dumps.
+demo: build
+	scripts/demo.sh
+
+clean:
+	rm -rf $(BIN)
