@@ -41,6 +41,14 @@ var (
 	A2Upper = PageID{Addr: AddrA2}
 )
 
+// norm makes the two spellings of address 0x50 (0 and AddrA0) one map key.
+func (id PageID) norm() PageID {
+	if id.Addr == AddrA0 {
+		id.Addr = 0
+	}
+	return id
+}
+
 func (id PageID) addr() uint8 {
 	if id.Addr == 0 {
 		return AddrA0
@@ -119,6 +127,7 @@ func (s *Snapshot) Set(id PageID, off int, b []byte) error {
 	if s.pages == nil {
 		s.pages = map[PageID]*window{}
 	}
+	id = id.norm()
 	w := s.pages[id]
 	if w == nil {
 		w = &window{}
@@ -142,7 +151,7 @@ func (s *Snapshot) SetPage(id PageID, b []byte) error {
 
 // Has reports whether every byte of [off, off+n) of page id was read.
 func (s *Snapshot) Has(id PageID, off, n int) bool {
-	w := s.pages[id]
+	w := s.pages[id.norm()]
 	return w != nil && w.has(off-id.Base(), n)
 }
 
@@ -167,12 +176,12 @@ func (w *window) has(j, n int) bool {
 }
 
 // HasPage reports whether any byte of page id was read.
-func (s *Snapshot) HasPage(id PageID) bool { return s.pages[id] != nil }
+func (s *Snapshot) HasPage(id PageID) bool { return s.pages[id.norm()] != nil }
 
 // Bytes returns the n bytes at offset off of page id, or nil if any of them
 // was not read. The slice aliases the snapshot; do not modify it.
 func (s *Snapshot) Bytes(id PageID, off, n int) []byte {
-	w := s.pages[id]
+	w := s.pages[id.norm()]
 	j := off - id.Base()
 	if w == nil || !w.has(j, n) {
 		return nil
@@ -182,7 +191,7 @@ func (s *Snapshot) Bytes(id PageID, off, n int) []byte {
 
 // Page returns the whole 128-byte window of id and whether every byte was read.
 func (s *Snapshot) Page(id PageID) ([]byte, bool) {
-	w := s.pages[id]
+	w := s.pages[id.norm()]
 	if w == nil {
 		return nil, false
 	}

@@ -22,7 +22,9 @@ import (
 // ethtool reads one page over netlink and prints page-relative offsets
 // (0x0080 onwards for an upper page). The output does not say which page it
 // is, so a page dump needs its command line ("ethtool -m DEV page 0x11 bank 1
-// hex on", with or without a shell prompt or '#') above it.
+// hex on", with or without a shell prompt or '#') above it. A command line
+// applies to the one dump (header) that follows it; a dump without one is a
+// legacy linear dump.
 
 // ethtoolCmd is what an "ethtool -m" command line asked for.
 type ethtoolCmd struct {
@@ -48,7 +50,8 @@ func readEthtool(name string, lines []string) (*Dump, error) {
 	d := &Dump{Name: name, Format: EthtoolHex}
 	p := &ethtoolParser{name: name, linear: map[int]*window{}, paged: map[cmis.PageID]*window{}}
 	cmd := ethtoolCmd{addr: cmis.AddrA0}
-	next, closed, inHeader, any := -1, false, true, false
+	next, closed, inHeader, sawData := -1, false, true, false
+	used := false // cmd has been used by a dump: the next header starts afresh
 	for i, l := range lines {
 		n := i + 1
 		f := strings.Fields(l)
@@ -60,7 +63,7 @@ func readEthtool(name string, lines []string) (*Dump, error) {
 			return nil, &ParseError{File: name, Line: n, Msg: "bad ethtool command line", Err: err}
 		}
 		if isCmd {
-			cmd, next, closed = c, -1, false
+			cmd, next, closed, used = c, -1, false, false
 		}
 		if f[0][0] == '#' {
 			if inHeader {
@@ -73,6 +76,11 @@ func readEthtool(name string, lines []string) (*Dump, error) {
 		case isCmd:
 			continue
 		case len(f) == 2 && f[0] == "Offset" && f[1] == "Values":
+			// Each ethtool run prints one header: a second one without a
+			// command line of its own is a legacy (linear) dump.
+			if used {
+				cmd, used = ethtoolCmd{addr: cmis.AddrA0}, false
+			}
 			next, closed = -1, false
 			continue
 		case strings.Trim(strings.Join(f, ""), "-") == "":
@@ -95,7 +103,7 @@ func readEthtool(name string, lines []string) (*Dump, error) {
 		if err != nil {
 			return nil, &ParseError{File: name, Line: n, Msg: "bad data line", Err: err}
 		}
-		closed, next, any = len(data) < 16, off+len(data), true
+		closed, next, sawData, used = len(data) < 16, off+len(data), true, true
 		if cmd.paged {
 			err = p.storePaged(n, cmd, off, data)
 		} else {
@@ -105,7 +113,7 @@ func readEthtool(name string, lines []string) (*Dump, error) {
 			return nil, err
 		}
 	}
-	if !any {
+	if !sawData {
 		return nil, fileError(name, "no hex data lines")
 	}
 	s, err := p.snapshot()

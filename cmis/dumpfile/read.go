@@ -53,7 +53,8 @@ type Dump struct {
 // page FFh) is about 7.5 MiB.
 const maxSize = 16 << 20
 
-// ReadFile reads the dump in the file at path; see Read.
+// ReadFile reads the dump in the file at path; see Read. Dump.Name is path.
+// An error opening the file is returned as os.Open returns it.
 func ReadFile(path string) (*Dump, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -121,15 +121,15 @@ func readVectors(name string, lines []string) (*Dump, error) {
 }
 
 // parseSection parses the text between '[' and ']': an optional "read N:"
-// then "lower", "page 11h", "page 11h bank 1", "a0", "a2", "a2 lower" or
+// (N 1-255; "read 1:" is the first read) then "lower", "page 11h", "page 11h bank 1", "a0", "a2", "a2 lower" or
 // "a2 page 01h". Keywords are case-insensitive.
 func parseSection(h string) (section, error) {
 	sec := section{read: 1}
 	f := strings.Fields(strings.ToLower(h))
 	if len(f) >= 2 && f[0] == "read" && strings.HasSuffix(f[1], ":") {
-		n, err := strconv.ParseUint(strings.TrimSuffix(f[1], ":"), 10, 16)
+		n, err := strconv.ParseUint(strings.TrimSuffix(f[1], ":"), 10, 8)
 		if err != nil || n == 0 {
-			return sec, fmt.Errorf("bad read number %q", f[1])
+			return sec, fmt.Errorf("bad read number %q: want 1-255", f[1])
 		}
 		sec.read, f = int(n), f[2:]
 	}

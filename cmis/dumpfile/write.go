@@ -1,7 +1,6 @@
 package dumpfile
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -17,13 +16,15 @@ import (
 // that an SFF-8472 module's A0h and A2h are written as 256-byte "[a0]" and
 // "[a2]" sections. A later snapshot N is written as "[read N: ...]" sections,
 // only for the sections whose bytes differ from the first snapshot (or an
-// empty "[read N: ...]" header when none do, to keep the count).
+// empty "[read N: lower]" header when none do, to keep the count).
 //
 // Only whole 16-byte lines are written: a line of which any byte was not read
 // is left out, so a partially read page comes back with just its fully read
 // lines. Bytes a later snapshot lacks but the first holds come back from the
-// first, and Snapshot.Time is not written. For every dump Read returns, Read
-// of Write's output holds the same bytes.
+// first, and Snapshot.Time is not written. For a dump read in whole lines
+// (every vectors file, binary image and 16-byte-aligned ethtool dump), Read
+// of Write's output holds the same bytes. Write writes nothing and returns
+// an error if no snapshot holds a whole line.
 func Write(w io.Writer, d *Dump) error {
 	if d == nil || len(d.Snapshots) == 0 {
 		return errors.New("dumpfile: dump has no snapshots")
@@ -38,40 +39,45 @@ func Write(w io.Writer, d *Dump) error {
 			return fmt.Errorf("dumpfile: snapshot %d: %w", i+1, err)
 		}
 	}
-	first := d.Snapshots[0]
-	if !hasLines(first, all[0]) {
-		return errors.New("dumpfile: the first snapshot holds no fully read 16-byte line")
-	}
-	bw := bufio.NewWriter(w)
+	var buf bytes.Buffer
 	for _, c := range d.Comments {
 		for _, l := range strings.Split(c, "\n") {
 			l = strings.TrimRight(l, " \t\r")
 			if l == "" {
-				bw.WriteString("#\n")
+				buf.WriteString("#\n")
 			} else {
-				fmt.Fprintf(bw, "# %s\n", l)
+				fmt.Fprintf(&buf, "# %s\n", l)
 			}
 		}
 	}
-	sep := false
+	first := d.Snapshots[0]
+	sep := false // a section was written: the next one needs a blank line
 	for _, sec := range all[0] {
-		sep = writeSection(bw, first, sec, "", sep) || sep
+		sep = writeSection(&buf, first, sec, "", sep) || sep
 	}
+	lines := sep
 	for i, s := range d.Snapshots[1:] {
 		prefix := fmt.Sprintf("read %d: ", i+2)
 		wrote := false
 		for _, sec := range all[i+1] {
-			if differs(first, s, sec) {
-				wrote = writeSection(bw, s, sec, prefix, sep) || wrote
-				sep = true
+			if differs(first, s, sec) && writeSection(&buf, s, sec, prefix, sep) {
+				wrote, sep, lines = true, true, true
 			}
 		}
 		if !wrote {
 			// Nothing differs: an empty header keeps the snapshot.
-			fmt.Fprintf(bw, "\n[%s%s]\n", prefix, all[0][0].name)
+			if sep {
+				buf.WriteString("\n")
+			}
+			fmt.Fprintf(&buf, "[%slower]\n", prefix)
+			sep = true
 		}
 	}
-	return bw.Flush()
+	if !lines {
+		return errors.New("dumpfile: no snapshot holds a fully read 16-byte line")
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
 }
 
 // wsection is one section to write: its name and the pages it holds, in
@@ -146,7 +152,7 @@ func isSFF8472(s *cmis.Snapshot) bool {
 
 // writeSection writes the fully read lines of sec, preceded by a blank line
 // if sep; it reports whether it wrote anything.
-func writeSection(w *bufio.Writer, s *cmis.Snapshot, sec wsection, prefix string, sep bool) bool {
+func writeSection(w *bytes.Buffer, s *cmis.Snapshot, sec wsection, prefix string, sep bool) bool {
 	wrote := false
 	for _, id := range sec.ids {
 		for off := id.Base(); off < id.Base()+cmis.PageSize; off += 16 {
@@ -175,20 +181,6 @@ func differs(first, s *cmis.Snapshot, sec wsection) bool {
 			b := s.Bytes(id, off, 16)
 			if b != nil && !bytes.Equal(b, first.Bytes(id, off, 16)) {
 				return true
-			}
-		}
-	}
-	return false
-}
-
-// hasLines reports whether s holds at least one whole line.
-func hasLines(s *cmis.Snapshot, secs []wsection) bool {
-	for _, sec := range secs {
-		for _, id := range sec.ids {
-			for off := id.Base(); off < id.Base()+cmis.PageSize; off += 16 {
-				if s.Has(id, off, 16) {
-					return true
-				}
 			}
 		}
 	}
