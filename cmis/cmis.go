@@ -399,7 +399,11 @@ func (v *cmisView) decodeIdentity() {
 	if tech := b(p00MediaTech, 1)[0]; v.p01 && (tech < 0x0A || tech == 0x10 || tech == 0x11) {
 		if w := u16(s.Bytes(Upper(0, 1), p01Wavelength, 2)); w != 0 {
 			m.WavelengthNM = ptr(float64(w) * 0.05)
+			m.WavelengthTolNM = ptr(float64(u16(s.Bytes(Upper(0, 1), p01Wavelength+2, 2))) * 0.005)
 		}
+	} else if tech >= 0x0A {
+		a := b(204, 4)
+		m.CableAttenuationDB = map[string]float64{"5GHz": float64(a[0]), "7GHz": float64(a[1]), "12.9GHz": float64(a[2]), "25.8GHz": float64(a[3])}
 	}
 }
 

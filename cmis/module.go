@@ -19,17 +19,24 @@ type Module struct {
 	DateCode     string `json:"date_code,omitempty"`
 	CLEI         string `json:"clei,omitempty"`
 
-	Connector     string   `json:"connector,omitempty"`
-	MediaType     string   `json:"media_type,omitempty"`
-	MediaTech     string   `json:"media_technology,omitempty"`
-	WavelengthNM  *float64 `json:"wavelength_nm,omitempty"`
-	PowerClass    int      `json:"power_class,omitempty"`
-	MaxPowerW     *float64 `json:"max_power_w,omitempty"`
-	CableLengthM  *float64 `json:"cable_length_m,omitempty"`
-	FlatMemory    bool     `json:"flat_memory,omitempty"`
-	FirmwareVer   string   `json:"firmware_version,omitempty"`
-	FirmwareInact string   `json:"firmware_inactive_version,omitempty"`
-	HardwareVer   string   `json:"hardware_version,omitempty"`
+	Connector    string   `json:"connector,omitempty"`
+	MediaType    string   `json:"media_type,omitempty"`
+	MediaTech    string   `json:"media_technology,omitempty"`
+	WavelengthNM *float64 `json:"wavelength_nm,omitempty"`
+	// WavelengthTolNM is the ± tolerance of WavelengthNM (SFF-8636, CMIS).
+	WavelengthTolNM *float64 `json:"wavelength_tolerance_nm,omitempty"`
+	// NominalBitRateMbps is the nominal signalling rate (SFF-8636, SFF-8472).
+	NominalBitRateMbps *float64 `json:"nominal_bit_rate_mbps,omitempty"`
+	// CableAttenuationDB is a copper cable's attenuation by frequency
+	// ("2.5GHz", "5GHz", "7GHz", "12.9GHz", "25.8GHz").
+	CableAttenuationDB map[string]float64 `json:"cable_attenuation_db,omitempty"`
+	PowerClass         int                `json:"power_class,omitempty"`
+	MaxPowerW          *float64           `json:"max_power_w,omitempty"`
+	CableLengthM       *float64           `json:"cable_length_m,omitempty"`
+	FlatMemory         bool               `json:"flat_memory,omitempty"`
+	FirmwareVer        string             `json:"firmware_version,omitempty"`
+	FirmwareInact      string             `json:"firmware_inactive_version,omitempty"`
+	HardwareVer        string             `json:"hardware_version,omitempty"`
 	// FunctionType is "transmission" or "laser source" (CMIS 5.3 byte 57, ELSFP).
 	FunctionType string `json:"function_type,omitempty"`
 

@@ -43,3 +43,14 @@ func (r Range) String() string {
 
 // End is one past the last offset.
 func (r Range) End() int { return r.Offset + r.Length }
+
+// missing keeps the ranges whose bytes s does not hold yet.
+func missing(s *Snapshot, rs []Range) []Range {
+	var out []Range
+	for _, r := range rs {
+		if !s.Has(r.Page, r.Offset, r.Length) {
+			out = append(out, r)
+		}
+	}
+	return out
+}

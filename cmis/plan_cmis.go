@@ -6,17 +6,6 @@ package cmis
 
 func wholePage(id PageID) Range { return Range{Page: id, Offset: id.Base(), Length: PageSize} }
 
-// missing keeps the ranges whose bytes s does not hold yet.
-func missing(s *Snapshot, rs []Range) []Range {
-	var out []Range
-	for _, r := range rs {
-		if !s.Has(r.Page, r.Offset, r.Length) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 func planCMIS(s *Snapshot, c Cadence) []Range {
 	switch c {
 	case Static:

@@ -79,9 +79,15 @@ func Text(w io.Writer, e Entry) error {
 		p.line("Vendor", "%s", joinNonEmpty("  ", m.Vendor, label("PN", m.PartNumber), label("rev", m.Revision),
 			label("SN", m.SerialNumber), label("date", m.DateCode), label("OUI", m.VendorOUI), label("CLEI", m.CLEI)))
 	}
-	media := joinNonEmpty(", ", m.MediaType, m.MediaTech, fmtOpt("%.2f nm", m.WavelengthNM), m.Connector, fmtOpt("%g m cable", m.CableLengthM))
+	media := joinNonEmpty(", ", m.MediaType, m.MediaTech, fmtOpt("%.2f nm", m.WavelengthNM)+fmtOpt(" ±%.3f nm", m.WavelengthTolNM), m.Connector, fmtOpt("%g m cable", m.CableLengthM))
 	if media != "" {
 		p.line("Media", "%s", media)
+	}
+	if len(m.CableAttenuationDB) > 0 {
+		p.line("Attenuation", "%s", attenuation(m.CableAttenuationDB))
+	}
+	if m.NominalBitRateMbps != nil {
+		p.line("Bit rate", "%.0f Mb/s nominal", *m.NominalBitRateMbps)
 	}
 	if m.PowerClass > 0 {
 		p.line("Power", "class %d%s", m.PowerClass, fmtOpt(", max %.2f W", m.MaxPowerW))
@@ -361,4 +367,23 @@ func joinNonEmpty(sep string, parts ...string) string {
 		}
 	}
 	return strings.Join(out, sep)
+}
+
+func attenuation(a map[string]float64) string {
+	keys := make([]string, 0, len(a))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	// Frequencies sort by their numeric value, not as strings.
+	sort.Slice(keys, func(i, j int) bool {
+		var fi, fj float64
+		fmt.Sscanf(keys[i], "%g", &fi)
+		fmt.Sscanf(keys[j], "%g", &fj)
+		return fi < fj
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%g dB at %s", a[k], k)
+	}
+	return strings.Join(parts, ", ")
 }
