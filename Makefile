@@ -16,7 +16,7 @@ build:
 test: test-unit
 	scripts/fuzz.sh $(FUZZTIME)
 
-test-unit:
+test-unit: $(BIN)/influxd
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
@@ -34,6 +34,10 @@ lint: $(BIN)/staticcheck
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(BIN)/staticcheck ./...
+
+## bin/influxd: the InfluxDB 1.8.10 server the tests and the demo start on loopback.
+$(BIN)/influxd:
+	GOBIN=$(BIN) $(GO) install github.com/influxdata/influxdb/cmd/influxd@v1.8.10
 
 $(BIN)/staticcheck:
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)

@@ -1,0 +1,92 @@
+package i2c
+
+import (
+	"context"
+	"time"
+)
+
+// Memory is a module's management memory as a transport reaches it,
+// addressed the CMIS way: device address, bank, page and I²C offset
+// (0-127 lower memory, 128-255 the selected upper page).
+type Memory interface {
+	// Read fills p from offset off of (bank, page) at device address addr.
+	// off and len(p) never cross the 127/128 boundary (callers use
+	// cmis.Range, which guarantees it).
+	Read(ctx context.Context, addr, bank, page uint8, off int, p []byte) error
+	// Write writes p at offset off of (bank, page). Only the allowlist
+	// passes (see Allowed); everything else returns ErrWriteRefused.
+	Write(ctx context.Context, addr, bank, page uint8, off int, p []byte) error
+	// Stats returns the I/O counters so far.
+	Stats() Stats
+	// String names the module for errors and logs.
+	String() string
+}
+
+// Stats counts the I/O a Memory has done.
+type Stats struct {
+	Transactions int64         `json:"transactions"`
+	BytesRead    int64         `json:"bytes_read"`
+	BytesWritten int64         `json:"bytes_written"`
+	PageSelects  int64         `json:"page_selects"`
+	NACKs        int64         `json:"nacks"`
+	Retries      int64         `json:"retries"`
+	Errors       int64         `json:"errors"`
+	BusTime      time.Duration `json:"bus_time_ns"`
+}
+
+// Add returns the sum of two Stats (per-bus totals from per-module ones).
+func (s Stats) Add(o Stats) Stats {
+	return Stats{
+		Transactions: s.Transactions + o.Transactions,
+		BytesRead:    s.BytesRead + o.BytesRead,
+		BytesWritten: s.BytesWritten + o.BytesWritten,
+		PageSelects:  s.PageSelects + o.PageSelects,
+		NACKs:        s.NACKs + o.NACKs,
+		Retries:      s.Retries + o.Retries,
+		Errors:       s.Errors + o.Errors,
+		BusTime:      s.BusTime + o.BusTime,
+	}
+}
+
+// Sub returns s - o: the I/O of an interval between two Stats readings.
+func (s Stats) Sub(o Stats) Stats {
+	return Stats{
+		Transactions: s.Transactions - o.Transactions,
+		BytesRead:    s.BytesRead - o.BytesRead,
+		BytesWritten: s.BytesWritten - o.BytesWritten,
+		PageSelects:  s.PageSelects - o.PageSelects,
+		NACKs:        s.NACKs - o.NACKs,
+		Retries:      s.Retries - o.Retries,
+		Errors:       s.Errors - o.Errors,
+		BusTime:      s.BusTime - o.BusTime,
+	}
+}
+
+// Write allowlist offsets.
+const (
+	BankSelect = 126
+	PageSelect = 127
+	// VDMControlPage and VDMFreezeByte locate the VDM freeze request (bit 7).
+	VDMControlPage = 0x2F
+	VDMFreezeByte  = 144
+	VDMFreezeBit   = 0x80
+)
+
+// Allowed reports whether a write of p at (page, off) is in the allowlist:
+// bytes 126 and 127 (bank and page select, at any page) and page 2Fh byte
+// 144 when only bit 7 differs from old, the byte's current value (the
+// caller does the read-modify-write).
+func Allowed(page uint8, off int, p []byte, old byte) bool {
+	if len(p) == 0 {
+		return false
+	}
+	switch {
+	case off == BankSelect && len(p) <= 2:
+		return true
+	case off == PageSelect && len(p) == 1:
+		return true
+	case page == VDMControlPage && off == VDMFreezeByte && len(p) == 1:
+		return (p[0]^old)&^VDMFreezeBit == 0
+	}
+	return false
+}
