@@ -95,8 +95,10 @@ func Text(w io.Writer, e Entry) error {
 	if fw := joinNonEmpty(", ", label("active", m.FirmwareVer), label("inactive", m.FirmwareInact), label("hardware", m.HardwareVer)); fw != "" {
 		p.line("Firmware", "%s", fw)
 	}
-	if a := m.Advertisement; a != nil {
+	if a := m.Advertisement; a != nil && m.Spec == "CMIS" {
 		p.line("Advertises", "%s", advertisement(a))
+	} else if a != nil && a.RxPowerIsOMA {
+		p.line("Advertises", "Rx power OMA")
 	}
 	p.applications(m.Applications)
 	mon := joinNonEmpty("   ", fmtOpt("temperature %.2f °C", m.TemperatureC), fmtOpt("Vcc %.4f V", m.VccV),
