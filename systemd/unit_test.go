@@ -1,0 +1,136 @@
+package systemd
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ddm-agent/ddm/config"
+)
+
+// unitForTest writes ddm.service with ExecStart pointing at a real binary
+// (verify fails when the ExecStart path does not exist) and returns its path.
+func unitForTest(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "ddm")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/ddm").CombinedOutput(); err != nil {
+		t.Fatalf("build ddm: %v\n%s", err, out)
+	}
+	unit, err := os.ReadFile("ddm.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "ddm.service")
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(string(unit), "/usr/bin/ddm", bin)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func systemdAnalyze(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Fatal("systemd-analyze not found: install the systemd package (.ci/run does)")
+	}
+	return p
+}
+
+// TestUnitVerifies fails on any output: systemd-analyze verify exits 0 on an
+// unknown or misspelt key and only prints a warning.
+func TestUnitVerifies(t *testing.T) {
+	sa := systemdAnalyze(t)
+	unit := unitForTest(t)
+	cmd := exec.Command(sa, "verify", "--man=no", unit)
+	cmd.Dir = filepath.Dir(unit)
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
+		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
+func TestUnitExposure(t *testing.T) {
+	sa := systemdAnalyze(t)
+	unit := unitForTest(t)
+	cmd := exec.Command(sa, "security", "--offline=true", unit)
+	cmd.Dir = filepath.Dir(unit)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("systemd-analyze security: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`Overall exposure level for ddm.service: ([0-9.]+)`).FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("no exposure level in:\n%s", out)
+	}
+	level, _ := strconv.ParseFloat(m[1], 64)
+	t.Logf("exposure %.1f", level)
+	if level > 2.5 {
+		t.Errorf("exposure %.1f, want 2.5 or lower:\n%s", level, out)
+	}
+}
+
+func TestUnitRunsUnprivileged(t *testing.T) {
+	unit, err := os.ReadFile("ddm.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"User=ddm", "SupplementaryGroups=i2c", "CapabilityBoundingSet=\n", "NoNewPrivileges=yes",
+		"DevicePolicy=closed", "DeviceAllow=char-i2c rw", "StateDirectory=ddm", "Type=notify", "WatchdogSec="} {
+		if !strings.Contains(string(unit), want) {
+			t.Errorf("ddm.service lacks %q", want)
+		}
+	}
+	if strings.Contains(string(unit), "PrivateDevices=yes") {
+		t.Error("PrivateDevices=yes hides /dev/i2c-*")
+	}
+	if strings.Contains(string(unit), "token") {
+		t.Error("the unit must not carry the InfluxDB token (ExecStart is world-readable)")
+	}
+}
+
+func TestExampleConfigParses(t *testing.T) {
+	c, err := config.Load("ddm.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Ports) != 2 || c.Influx.Bucket != "telemetry/autogen" {
+		t.Errorf("example config: %+v", c)
+	}
+}
+
+func TestSysusersAndUdev(t *testing.T) {
+	su, _ := os.ReadFile("ddm.sysusers.conf")
+	for _, want := range []string{"g i2c", "u ddm", "m ddm i2c"} {
+		if !strings.Contains(string(su), want) {
+			t.Errorf("sysusers lacks %q", want)
+		}
+	}
+	if st, err := exec.LookPath("systemd-sysusers"); err == nil {
+		// A scratch root with empty account databases; the file goes on stdin.
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, "etc"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"passwd", "group", "shadow", "gshadow"} {
+			if err := os.WriteFile(filepath.Join(dir, "etc", f), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd := exec.Command(st, "--root", dir, "-")
+		cmd.Stdin = strings.NewReader(string(su))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("systemd-sysusers: %v\n%s", err, out)
+		} else if b, _ := os.ReadFile(filepath.Join(dir, "etc/group")); !strings.Contains(string(b), "i2c:") || !strings.Contains(string(b), "ddm") {
+			t.Errorf("sysusers did not create the groups:\n%s", b)
+		}
+	}
+	udev, _ := os.ReadFile("60-ddm-i2c.rules")
+	if !strings.Contains(string(udev), `SUBSYSTEM=="i2c-dev"`) || !strings.Contains(string(udev), `GROUP="i2c"`) {
+		t.Errorf("udev rule: %s", udev)
+	}
+}
