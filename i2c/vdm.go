@@ -1,0 +1,100 @@
+package i2c
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// VDM freeze handshake (CMIS 5.3 §8.20.3, timing from SONiC and the
+// sonic-mgmt test plan): set FreezeRequest (2Fh:144 b7), poll FreezeDone
+// (2Fh:145 b7), read the samples, clear FreezeRequest, poll UnfreezeDone
+// (2Fh:145 b6). Polls back off from 1 ms to 10 ms; nothing sleeps for a
+// fixed time, and each wait ends with the deadline.
+
+const (
+	vdmStatusByte   = 145
+	vdmFreezeDone   = 0x80
+	vdmUnfreezeDone = 0x40
+)
+
+// ErrFreezeTimeout: the module did not confirm a freeze or unfreeze in time.
+var ErrFreezeTimeout = errors.New("VDM freeze handshake timed out")
+
+// FreezeOptions bound the handshake.
+type FreezeOptions struct {
+	// Timeout for each of FreezeDone and UnfreezeDone (default 1 s).
+	Timeout time.Duration
+	// Wait waits between polls (nil: a timer).
+	Wait func(ctx context.Context, d time.Duration) error
+}
+
+// Freeze asks the module at addr to freeze its VDM statistics and waits
+// until it says they are frozen. The caller reads the VDM pages, then
+// calls the returned release, which unfreezes and waits for confirmation.
+// If Freeze fails it has already tried to unfreeze.
+func Freeze(ctx context.Context, mem Memory, addr uint8, opts FreezeOptions) (release func(context.Context) error, err error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = time.Second
+	}
+	if opts.Wait == nil {
+		opts.Wait = timerWait
+	}
+	if err := setFreeze(ctx, mem, addr, true); err != nil {
+		return nil, err
+	}
+	if err := pollStatus(ctx, mem, addr, vdmFreezeDone, opts); err != nil {
+		_ = setFreeze(context.WithoutCancel(ctx), mem, addr, false)
+		return nil, fmt.Errorf("%s: freeze: %w", mem, err)
+	}
+	return func(ctx context.Context) error {
+		if err := setFreeze(ctx, mem, addr, false); err != nil {
+			return err
+		}
+		if err := pollStatus(ctx, mem, addr, vdmUnfreezeDone, opts); err != nil {
+			return fmt.Errorf("%s: unfreeze: %w", mem, err)
+		}
+		return nil
+	}, nil
+}
+
+// setFreeze writes bit 7 of 2Fh:144, keeping the other bits (the Memory
+// implementation does the read-modify-write and enforces that only bit 7
+// changes).
+func setFreeze(ctx context.Context, mem Memory, addr uint8, on bool) error {
+	cur := make([]byte, 1)
+	if err := mem.Read(ctx, addr, 0, VDMControlPage, VDMFreezeByte, cur); err != nil {
+		return err
+	}
+	v := cur[0] &^ VDMFreezeBit
+	if on {
+		v |= VDMFreezeBit
+	}
+	if v == cur[0] {
+		return nil
+	}
+	return mem.Write(ctx, addr, 0, VDMControlPage, VDMFreezeByte, []byte{v})
+}
+
+func pollStatus(ctx context.Context, mem Memory, addr uint8, bit byte, opts FreezeOptions) error {
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	wait := time.Millisecond
+	st := make([]byte, 1)
+	for {
+		if err := mem.Read(ctx, addr, 0, VDMControlPage, vdmStatusByte, st); err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("%w after %v", ErrFreezeTimeout, opts.Timeout)
+			}
+			return err
+		}
+		if st[0]&bit != 0 {
+			return nil
+		}
+		if err := opts.Wait(ctx, wait); err != nil {
+			return fmt.Errorf("%w after %v (status %02Xh)", ErrFreezeTimeout, opts.Timeout, st[0])
+		}
+		wait = min(2*wait, 10*time.Millisecond)
+	}
+}
