@@ -74,6 +74,7 @@ type Pager struct {
 	sel      map[uint8]selection
 	verified map[uint8]map[[2]uint8]bool // pages whose select was read back once
 	answered map[uint8]bool              // the address has ACKed since it was last absent
+	ident    map[uint8]byte              // identifier byte seen at offset 0
 	stats    map[uint8]*Stats
 }
 
@@ -84,6 +85,7 @@ func NewPager(bus i2c.Bus, opts PagerOptions) *Pager {
 		sel:      map[uint8]selection{},
 		verified: map[uint8]map[[2]uint8]bool{},
 		answered: map[uint8]bool{},
+		ident:    map[uint8]byte{},
 		stats:    map[uint8]*Stats{},
 	}
 }
@@ -115,6 +117,7 @@ func (p *Pager) forget(addr uint8) {
 	delete(p.sel, addr)
 	delete(p.verified, addr)
 	delete(p.answered, addr)
+	delete(p.ident, addr)
 }
 
 // ModuleMemory is one module (device address) behind a Pager. It
@@ -151,6 +154,9 @@ func (m *ModuleMemory) Read(ctx context.Context, addr, bank, page uint8, off int
 	}
 	if err := p.tx(ctx, addr, []byte{byte(off)}, buf); err != nil {
 		return m.err("read", bank, page, off, len(buf), err)
+	}
+	if off == 0 {
+		p.ident[addr] = buf[0]
 	}
 	if off >= 128 && p.opts.Shared && page != 0 {
 		if err := p.writeSelect(ctx, addr, []byte{PageSelect, 0}); err != nil {
@@ -225,6 +231,14 @@ func banked(page uint8) bool { return page >= 0x10 && (page < 0x9F || page > 0xA
 // written). The first time a page is selected it is read back: a module
 // refuses a page it does not have by clearing byte 127.
 func (p *Pager) selectPage(ctx context.Context, addr, bank, page uint8) error {
+	if id, ok := p.ident[addr]; ok && addr == 0x50 && sff8472ID(id) {
+		// SFF-8472 A0h has no page select: bytes 128-255 are plain memory
+		// and byte 127 is vendor data, which must never be written.
+		if page != 0 || bank != 0 {
+			return fmt.Errorf("%w: SFF-8472 A0h has no page %02Xh", ErrRefused, page)
+		}
+		return nil
+	}
 	if !banked(page) {
 		bank = 0
 	}
@@ -376,3 +390,7 @@ func (p *Pager) stat(addr uint8) *Stats {
 	}
 	return s
 }
+
+// sff8472ID reports whether an identifier selects SFF-8472 (GBIC, soldered,
+// SFP, DWDM-SFP), whose A0h memory is not paged.
+func sff8472ID(id byte) bool { return id == 0x01 || id == 0x02 || id == 0x03 || id == 0x0B }

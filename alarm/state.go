@@ -1,0 +1,240 @@
+package alarm
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"time"
+)
+
+// stateVersion is the version of the SaveState format.
+const stateVersion = 1
+
+type stateFile struct {
+	Version int        `json:"version"`
+	Saved   time.Time  `json:"saved"`
+	Ports   []portJSON `json:"ports"`
+}
+
+type portJSON struct {
+	Port     string        `json:"port"`
+	Seen     bool          `json:"seen,omitempty"`
+	Present  bool          `json:"present,omitempty"`
+	AbsentAt *time.Time    `json:"absent_since,omitempty"`
+	Identity *identityJSON `json:"identity,omitempty"`
+	Series   []seriesJSON  `json:"series,omitempty"`
+}
+
+type identityJSON struct {
+	Identifier string   `json:"identifier,omitempty"`
+	Vendor     string   `json:"vendor,omitempty"`
+	PartNumber string   `json:"part_number,omitempty"`
+	Serial     string   `json:"serial_number,omitempty"`
+	Media      []string `json:"media_interfaces,omitempty"`
+}
+
+type seriesJSON struct {
+	Rule string `json:"rule"`
+	// Kind guards against a rule that kept its name but changed meaning.
+	Kind       string       `json:"kind"`
+	Lane       int          `json:"lane,omitempty"`
+	Observable string       `json:"observable,omitempty"`
+	Level      uint8        `json:"level,omitempty"`
+	State      State        `json:"state"`
+	Since      *time.Time   `json:"since,omitempty"`
+	Value      float64      `json:"value"`
+	Threshold  float64      `json:"threshold"`
+	Limit      string       `json:"limit,omitempty"`
+	Severity   Severity     `json:"severity"`
+	History    *historyJSON `json:"history,omitempty"`
+}
+
+type historyJSON struct {
+	Resolution int64     `json:"resolution_s"`
+	Span       int64     `json:"span"`
+	Buckets    []int64   `json:"buckets"`
+	Medians    []float32 `json:"medians"`
+}
+
+// ruleKind is what a saved series must match to be restored into a rule.
+func ruleKind(r *crule) string {
+	if r.Builtin != "" {
+		return r.Builtin
+	}
+	if r.kind == condModuleAbsent {
+		return "module_absent"
+	}
+	return r.Metric + " " + conditionKeys[map[condKind]int{condAbove: 0, condBelow: 1, condOutside: 2, condRate: 3, condBaseline: 4, condAbsent: 5}[r.kind]]
+}
+
+// SaveState writes the engine's state as versioned JSON: firing alarms,
+// the per-series history of rate and baseline rules, the series absent
+// rules have seen, and per port whether
+// it has held a module, since when it is empty and the identity of its
+// module. Pending alarms are not saved.
+func (e *Engine) SaveState(w io.Writer) error {
+	f := stateFile{Version: stateVersion, Saved: time.Now().UTC()}
+	e.mu.RLock()
+	names := make([]string, 0, len(e.ports))
+	for n := range e.ports {
+		names = append(names, n)
+	}
+	ports := make([]*portState, 0, len(names))
+	sort.Strings(names)
+	for _, n := range names {
+		ports = append(ports, e.ports[n])
+	}
+	e.mu.RUnlock()
+	for _, ps := range ports {
+		ps.mu.Lock()
+		pj := portJSON{Port: ps.name, Seen: ps.seen, Present: ps.present}
+		if !ps.absentAt.IsZero() {
+			t := ps.absentAt
+			pj.AbsentAt = &t
+		}
+		if id := ps.id; id != nil {
+			pj.Identity = &identityJSON{id.identifier, id.vendor, id.partNumber, id.serial, id.media}
+		}
+		for i, r := range e.rules {
+			for _, s := range ps.rules[i].series {
+				if s.state != Firing && !r.persistent {
+					continue
+				}
+				sj := seriesJSON{
+					Rule: r.Name, Kind: ruleKind(r), Lane: s.lane, Observable: s.obs, Level: s.level,
+					State: s.state, Value: finite(s.value), Threshold: finite(s.threshold), Limit: s.limit, Severity: s.severity,
+				}
+				if s.state == Firing {
+					t := s.firedAt
+					sj.Since = &t
+				} else {
+					sj.State = Inactive
+				}
+				if h := s.hist; h != nil {
+					hj := &historyJSON{Resolution: h.width, Span: h.span}
+					for j, b := range h.nums {
+						if b >= 0 {
+							hj.Buckets = append(hj.Buckets, b)
+							hj.Medians = append(hj.Medians, h.vals[j])
+						}
+					}
+					if h.rem.count() > 0 {
+						// The open bucket is saved closed: it loses at
+						// most one interval's weight, not its samples.
+						hj.Buckets = append(hj.Buckets, h.cur)
+						hj.Medians = append(hj.Medians, h.rem.median())
+					}
+					sj.History = hj
+				}
+				pj.Series = append(pj.Series, sj)
+			}
+		}
+		ps.mu.Unlock()
+		f.Ports = append(f.Ports, pj)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", " ")
+	return enc.Encode(&f)
+}
+
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}
+
+// LoadState restores what SaveState wrote, into an engine that has not
+// evaluated the ports it names yet (their state is replaced).
+//
+// After a restart:
+//   - an alarm that was firing is still firing and is not fired again; it
+//     resolves when its clear condition holds in the new samples;
+//   - pending alarms were not saved: their for timers start again at the
+//     first sample, so a restart can delay an alarm by its for, never
+//     fire one early;
+//   - absence timers (module_absent, absent) count from the first sample
+//     after the restart: the time the agent was down is not counted as the
+//     module's or the data's absence;
+//   - rate and baseline history is kept (at its resolution), so a 24 h
+//     baseline is not blind for a day after a restart;
+//   - series of rules that are gone, or whose metric or condition kind
+//     changed, are dropped; a firing alarm of a rule whose threshold changed
+//     is kept and resolves if it no longer holds.
+func (e *Engine) LoadState(r io.Reader) error {
+	var f stateFile
+	if err := json.NewDecoder(r).Decode(&f); err != nil {
+		return fmt.Errorf("alarm state: %w", err)
+	}
+	if f.Version != stateVersion {
+		return fmt.Errorf("alarm state: version %d, this ddm reads version %d", f.Version, stateVersion)
+	}
+	byName := map[string]int{}
+	for i, r := range e.rules {
+		byName[r.Name] = i
+	}
+	for _, pj := range f.Ports {
+		ps := e.port(pj.Port)
+		ps.mu.Lock()
+		ps.seen, ps.present, ps.restored = pj.Seen, pj.Present, true
+		ps.absentAt = time.Time{}
+		if pj.AbsentAt != nil {
+			ps.absentAt = *pj.AbsentAt
+		}
+		ps.id = nil
+		if id := pj.Identity; id != nil {
+			ps.id = &identity{id.Identifier, id.Vendor, id.PartNumber, id.Serial, id.Media}
+		}
+		for i := range ps.rules {
+			ps.rules[i].series, ps.rules[i].active = nil, 0
+		}
+		for _, sj := range pj.Series {
+			i, ok := byName[sj.Rule]
+			if !ok || ruleKind(e.rules[i]) != sj.Kind {
+				continue
+			}
+			r, rs := e.rules[i], &ps.rules[i]
+			if rs.find(sj.Lane, sj.Observable, sj.Level) != nil {
+				continue
+			}
+			s := rs.add(sj.Lane, sj.Observable, sj.Level, sj.Severity)
+			s.value, s.threshold, s.limit = sj.Value, sj.Threshold, sj.Limit
+			if sj.State == Firing && sj.Since != nil {
+				s.state, s.firedAt = Firing, *sj.Since
+				rs.active++
+			} else if !r.persistent {
+				rs.series = rs.series[:len(rs.series)-1]
+				continue
+			}
+			if hj := sj.History; hj != nil && r.persistent && r.kind != condAbsent {
+				s.hist = restoreHistory(r, hj)
+			}
+		}
+		e.recomputeApplies(ps)
+		ps.mu.Unlock()
+	}
+	return nil
+}
+
+// restoreHistory rebuilds a history saved at the rule's current resolution
+// and window; otherwise the series starts afresh.
+func restoreHistory(r *crule, hj *historyJSON) *history {
+	var h *history
+	if r.kind == condRate {
+		h = newHistory(r.Rate.Per, r.Rate.Resolution)
+	} else {
+		h = newHistory(r.Baseline.Window, r.Baseline.Resolution)
+	}
+	if hj.Resolution != h.width || hj.Span != h.span || len(hj.Buckets) != len(hj.Medians) {
+		return h
+	}
+	for i, b := range hj.Buckets {
+		if b >= 0 && !math.IsNaN(float64(hj.Medians[i])) {
+			h.put(b, hj.Medians[i])
+			h.cur = max(h.cur, b+1)
+		}
+	}
+	return h
+}
