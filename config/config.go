@@ -104,6 +104,15 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
 
+// Default returns a configuration with every default applied and no ports,
+// for a command line that names everything with flags; name is used in
+// errors. Call Validate after filling it.
+func Default(name string) *Config {
+	c := &Config{file: name}
+	c.applyDefaults()
+	return c
+}
+
 // Load reads and validates a configuration file.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
