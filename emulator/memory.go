@@ -77,7 +77,6 @@ func put16(p *[pageSize]byte, off int, v uint16) {
 	p[idx(off+1)] = byte(v)
 }
 
-
 // putASCII writes s space-padded (or cut) to n bytes at off.
 func putASCII(p *[pageSize]byte, off, n int, s string) {
 	for i := 0; i < n; i++ {
