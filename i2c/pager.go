@@ -76,6 +76,7 @@ type Pager struct {
 	answered map[uint8]bool              // the address has ACKed since it was last absent
 	ident    map[uint8]byte              // identifier byte seen at offset 0
 	stats    map[uint8]*Stats
+	acct     *Stats // the counters of the ModuleMemory being served
 }
 
 // NewPager returns a pager on bus.
@@ -147,6 +148,7 @@ func (m *ModuleMemory) Read(ctx context.Context, addr, bank, page uint8, off int
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.acct = p.stat(m.addr) // all of this module's traffic, A2h included
 	if off >= 128 {
 		if err := p.selectPage(ctx, addr, bank, page); err != nil {
 			return m.err("select", bank, page, off, len(buf), err)
@@ -174,6 +176,7 @@ func (m *ModuleMemory) Write(ctx context.Context, addr, bank, page uint8, off in
 	p := m.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.acct = p.stat(m.addr)
 	switch {
 	case off == PageSelect && len(data) == 1:
 		return m.wrap("select", bank, data[0], off, 1, p.selectPage(ctx, addr, bank, data[0]))
@@ -307,7 +310,7 @@ func (p *Pager) writeSelect(ctx context.Context, addr uint8, w []byte) error {
 	if err := p.writeChecked(ctx, addr, 0, w, 0); err != nil {
 		return err
 	}
-	p.stat(addr).PageSelects++
+	p.acct.PageSelects++
 	return nil
 }
 
@@ -323,7 +326,7 @@ func (p *Pager) writeChecked(ctx context.Context, addr, page uint8, w []byte, ol
 
 // tx runs one transaction with bounded retries on NACK, counting it.
 func (p *Pager) tx(ctx context.Context, addr uint8, w, r []byte) error {
-	st := p.stat(addr)
+	st := p.acct
 	backoff := p.opts.Backoff
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {

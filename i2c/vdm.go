@@ -28,6 +28,17 @@ type FreezeOptions struct {
 	Timeout time.Duration
 	// Wait waits between polls (nil: a timer).
 	Wait func(ctx context.Context, d time.Duration) error
+	// Learned, if set, carries what the last handshake with this module
+	// took, and is updated: the first poll waits that long (at most 10 ms)
+	// instead of polling a module that is known to need time, which saves
+	// bus transactions without a fixed sleep: the wait adapts to the module.
+	Learned *FreezeTiming
+}
+
+// FreezeTiming is how long a module took to confirm a freeze and an
+// unfreeze (the sum of the poll waits until the done bit was seen).
+type FreezeTiming struct {
+	Freeze, Unfreeze time.Duration
 }
 
 // Freeze asks the module at addr to freeze its VDM statistics and waits
@@ -44,7 +55,7 @@ func Freeze(ctx context.Context, mem Memory, addr uint8, opts FreezeOptions) (re
 	if err := setFreeze(ctx, mem, addr, true); err != nil {
 		return nil, err
 	}
-	if err := pollStatus(ctx, mem, addr, vdmFreezeDone, opts); err != nil {
+	if err := pollStatus(ctx, mem, addr, vdmFreezeDone, opts, learned(opts, true)); err != nil {
 		_ = setFreeze(context.WithoutCancel(ctx), mem, addr, false)
 		return nil, fmt.Errorf("%s: freeze: %w", mem, err)
 	}
@@ -52,7 +63,7 @@ func Freeze(ctx context.Context, mem Memory, addr uint8, opts FreezeOptions) (re
 		if err := setFreeze(ctx, mem, addr, false); err != nil {
 			return err
 		}
-		if err := pollStatus(ctx, mem, addr, vdmUnfreezeDone, opts); err != nil {
+		if err := pollStatus(ctx, mem, addr, vdmUnfreezeDone, opts, learned(opts, false)); err != nil {
 			return fmt.Errorf("%s: unfreeze: %w", mem, err)
 		}
 		return nil
@@ -77,10 +88,30 @@ func setFreeze(ctx context.Context, mem Memory, addr uint8, on bool) error {
 	return mem.Write(ctx, addr, 0, VDMControlPage, VDMFreezeByte, []byte{v})
 }
 
-func pollStatus(ctx context.Context, mem Memory, addr uint8, bit byte, opts FreezeOptions) error {
+func learned(opts FreezeOptions, freeze bool) *time.Duration {
+	switch {
+	case opts.Learned == nil:
+		return nil
+	case freeze:
+		return &opts.Learned.Freeze
+	}
+	return &opts.Learned.Unfreeze
+}
+
+// pollStatus polls 2Fh:145 until bit is set. The first wait is what the
+// module took last time (learned), else none; then 1 ms doubling to 10 ms.
+func pollStatus(ctx context.Context, mem Memory, addr uint8, bit byte, opts FreezeOptions, learned *time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	wait := time.Millisecond
+	var waited time.Duration
+	if learned != nil && *learned > 0 {
+		first := min(*learned, 10*time.Millisecond)
+		if err := opts.Wait(ctx, first); err != nil {
+			return fmt.Errorf("%w after %v", ErrFreezeTimeout, opts.Timeout)
+		}
+		waited = first
+	}
 	st := make([]byte, 1)
 	for {
 		if err := mem.Read(ctx, addr, 0, VDMControlPage, vdmStatusByte, st); err != nil {
@@ -90,11 +121,15 @@ func pollStatus(ctx context.Context, mem Memory, addr uint8, bit byte, opts Free
 			return err
 		}
 		if st[0]&bit != 0 {
+			if learned != nil {
+				*learned = waited
+			}
 			return nil
 		}
 		if err := opts.Wait(ctx, wait); err != nil {
 			return fmt.Errorf("%w after %v (status %02Xh)", ErrFreezeTimeout, opts.Timeout, st[0])
 		}
+		waited += wait
 		wait = min(2*wait, 10*time.Millisecond)
 	}
 }
