@@ -1,0 +1,302 @@
+// Package agent is the polling scheduler: one worker per bus (buses in
+// parallel, the ports of a bus in turn), each port on its own cadences —
+// fast monitors and latched flags, VDM inside the freeze handshake, static
+// pages at insertion and when the module's state or firmware changes — with
+// presence and hot-plug detection, per-port health and backoff, and
+// latched-flag accumulation. It hands every result to an Observer and never
+// waits for one: the exporter and the alarm engine must not slow the bus.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/ddm-agent/ddm/cmis"
+	"github.com/ddm-agent/ddm/i2c"
+)
+
+// Port is one module cage.
+type Port struct {
+	Name string
+	// Bus groups ports that share a wire: ports of one bus are polled in
+	// turn by one worker, different buses in parallel.
+	Bus string
+	// Addr is the device address of the module (0x50).
+	Addr uint8
+	Mem  i2c.Memory
+	// Forget, if set, is called when the module is removed or inserted, so
+	// the transport drops cached state (the pager's selected page).
+	Forget func()
+	// NoFreeze: the transport cannot write (ethtool netlink), so VDM is
+	// read without the freeze handshake.
+	NoFreeze bool
+}
+
+// Options set the cadences. Zero values mean the defaults.
+type Options struct {
+	Interval    time.Duration // fast cadence, default 1s
+	VDMInterval time.Duration // default 10s
+	Revalidate  time.Duration // static re-check, default 10m
+	// AbsentInterval is how often an empty cage is probed; default the fast
+	// interval (a probe is one 1-byte read).
+	AbsentInterval time.Duration
+	// MaxBackoff bounds the retry interval of a module that keeps failing
+	// while present; default 30s.
+	MaxBackoff time.Duration
+	// ReadTimeout bounds one port's reads in one cycle; default interval/2.
+	ReadTimeout time.Duration
+	// FreezeTimeout bounds each half of the VDM freeze handshake; default 1s.
+	FreezeTimeout time.Duration
+	// AbsentAfter: a present module that NACKs every try for this many
+	// reads in a row is taken as removed; default 3.
+	AbsentAfter int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.Interval == 0 {
+		o.Interval = time.Second
+	}
+	if o.VDMInterval == 0 {
+		o.VDMInterval = 10 * time.Second
+	}
+	if o.Revalidate == 0 {
+		o.Revalidate = 10 * time.Minute
+	}
+	if o.AbsentInterval == 0 {
+		o.AbsentInterval = o.Interval
+	}
+	if o.MaxBackoff == 0 {
+		o.MaxBackoff = 30 * time.Second
+	}
+	if o.ReadTimeout == 0 {
+		o.ReadTimeout = o.Interval / 2
+	}
+	if o.FreezeTimeout == 0 {
+		o.FreezeTimeout = time.Second
+	}
+	if o.AbsentAfter == 0 {
+		o.AbsentAfter = 3
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Observer receives every sample and event. It is called from the bus
+// workers and must return quickly (queue, don't write to the network).
+type Observer interface {
+	Observe(Sample)
+}
+
+// ObserverFunc adapts a function.
+type ObserverFunc func(Sample)
+
+// Observe implements Observer.
+func (f ObserverFunc) Observe(s Sample) { f(s) }
+
+// Kind says what a sample holds.
+type Kind int
+
+// Sample kinds.
+const (
+	KindFast   Kind = iota // monitors and flags
+	KindVDM                // VDM observables (and the fast data of the same read)
+	KindStatic             // static pages were (re)read: identity, thresholds
+	KindAbsent             // the cage is empty
+	KindError              // the module is present but could not be read
+)
+
+func (k Kind) String() string {
+	return [...]string{"fast", "vdm", "static", "absent", "error"}[k]
+}
+
+// Sample is the outcome of one port's read.
+type Sample struct {
+	Port string
+	Bus  string
+	Kind Kind
+	// Time is when the bytes were read (the end of the read).
+	Time time.Time
+	// Module is the decoded module (fast data laid over the cached static
+	// pages); nil when absent.
+	Module *cmis.Module
+	// Flags accumulates latched flags since the module was inserted.
+	Flags *FlagHistory
+	// Events that happened with this sample (insertion, removal, state).
+	Events []Event
+	// IO is the I/O this read cost.
+	IO i2c.Stats
+	// Err is the read error (KindError, KindAbsent), or a partial failure.
+	Err error
+	// Health of the port after this sample.
+	Health Health
+}
+
+// Health is a port's reading record.
+type Health struct {
+	LastGood            time.Time
+	ConsecutiveFailures int
+	// NextAttempt is when the port will be read again (backoff).
+	NextAttempt time.Time
+}
+
+// Event is something that happened to a port.
+type Event struct {
+	Time time.Time
+	Type string // inserted, removed, state_changed, firmware_changed, static_changed, read_failed, recovered
+	Text string
+}
+
+// Agent polls ports.
+type Agent struct {
+	opts  Options
+	obs   Observer
+	buses map[string][]*portState
+
+	mu       sync.Mutex
+	lastTick map[string]time.Time // per bus: last completed cycle
+}
+
+// New returns an agent for ports. Ports with the same Bus are polled by
+// one worker, in the order given.
+func New(ports []Port, obs Observer, opts Options) (*Agent, error) {
+	a := &Agent{opts: opts.withDefaults(), obs: obs, buses: map[string][]*portState{}, lastTick: map[string]time.Time{}}
+	names := map[string]bool{}
+	for _, p := range ports {
+		if names[p.Name] {
+			return nil, fmt.Errorf("agent: port %q listed twice", p.Name)
+		}
+		if p.Mem == nil {
+			return nil, fmt.Errorf("agent: port %q has no transport", p.Name)
+		}
+		names[p.Name] = true
+		a.buses[p.Bus] = append(a.buses[p.Bus], &portState{port: p})
+	}
+	return a, nil
+}
+
+// Buses lists the bus names.
+func (a *Agent) Buses() []string {
+	var out []string
+	for b := range a.buses {
+		out = append(out, b)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Run polls until ctx ends. Each bus has its own goroutine.
+func (a *Agent) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for bus, ports := range a.buses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.runBus(ctx, bus, ports)
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// LastCycles returns, per bus, when its worker last completed a cycle. The
+// systemd watchdog is pinged only while every bus makes progress, so a hung
+// bus trips it.
+func (a *Agent) LastCycles() map[string]time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make(map[string]time.Time, len(a.lastTick))
+	for k, v := range a.lastTick {
+		out[k] = v
+	}
+	return out
+}
+
+// runBus is one bus worker: it reads every port that is due, in turn, then
+// sleeps until the next port is due.
+func (a *Agent) runBus(ctx context.Context, bus string, ports []*portState) {
+	now := a.opts.Now()
+	for _, ps := range ports {
+		ps.nextFast = now
+	}
+	for {
+		now = a.opts.Now()
+		for _, ps := range ports {
+			if ctx.Err() != nil {
+				return
+			}
+			if !now.Before(ps.nextFast) {
+				a.poll(ctx, bus, ps)
+			}
+		}
+		a.mu.Lock()
+		a.lastTick[bus] = a.opts.Now()
+		a.mu.Unlock()
+		next := ports[0].nextFast
+		for _, ps := range ports[1:] {
+			if ps.nextFast.Before(next) {
+				next = ps.nextFast
+			}
+		}
+		d := next.Sub(a.opts.Now())
+		if d < 0 {
+			d = 0
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// poll reads one port once and schedules its next read.
+func (a *Agent) poll(ctx context.Context, bus string, ps *portState) {
+	o := a.opts
+	start := o.Now()
+	timeout := o.ReadTimeout
+	if !start.Before(ps.nextVDM) {
+		timeout += 2 * o.FreezeTimeout // the freeze and unfreeze polls
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	before := ps.port.Mem.Stats()
+	s := ps.read(rctx, o, start)
+	cancel()
+	s.Port, s.Bus = ps.port.Name, bus
+	s.IO = ps.port.Mem.Stats().Sub(before)
+	if s.Time.IsZero() {
+		s.Time = o.Now()
+	}
+	// Schedule from the planned time, not the finish time, so a port keeps
+	// its cadence instead of drifting by its read time each cycle.
+	planned := ps.nextFast
+	if planned.IsZero() || start.Sub(planned) > o.Interval {
+		planned = start
+	}
+	switch s.Kind {
+	case KindAbsent:
+		ps.nextFast = planned.Add(o.AbsentInterval)
+	case KindError:
+		backoff := o.Interval << min(ps.health.ConsecutiveFailures, 10)
+		ps.nextFast = s.Time.Add(min(backoff, o.MaxBackoff))
+	default:
+		ps.nextFast = planned.Add(o.Interval)
+	}
+	ps.health.NextAttempt = ps.nextFast
+	s.Health = ps.health
+	if a.obs != nil && ctx.Err() == nil {
+		a.obs.Observe(s)
+	}
+}
+
+// IsAbsent reports whether err means there is no module.
+func IsAbsent(err error) bool { return errors.Is(err, i2c.ErrAbsent) }

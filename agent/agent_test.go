@@ -1,0 +1,223 @@
+package agent_test
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ddm-agent/ddm/agent"
+	"github.com/ddm-agent/ddm/emulator"
+	"github.com/ddm-agent/ddm/i2c"
+)
+
+// The agent runs on the emulator exactly as on hardware: emulated buses
+// behind periph's i2c.Bus, the real pager, real cadences.
+
+const platformYAML = `
+name: agent-test
+seed: 3
+buses:
+  - name: i2c-1
+    speed: 1MHz
+    muxes:
+      - address: 0x70
+        channels: [c10, c11, c12, c13]
+  - name: i2c-2
+    speed: 400kHz
+    muxes:
+      - address: 0x70
+        channels: [c20, c21, c22, c23]
+ports:
+  - {name: healthy1, bus: c10, profile: osfp-800g-dr8}
+  - {name: nacky, bus: c11, profile: osfp-800g-dr8}
+  - {name: busy, bus: c12, profile: osfp-1.6t-dr8}
+  - {name: flapper, bus: c13, profile: qsfpdd-400g-fr4}
+  - {name: healthy2, bus: c20, profile: osfp-1.6t-dr8}
+  - {name: empty, bus: c21, absent: true}
+  - {name: xd, bus: c22, profile: osfpxd-1.6t-16}
+  - {name: sfp, bus: c23, profile: sfp28-25g}
+scenarios:
+  - {port: nacky, kind: nack, rate: 0.2}
+  - {port: busy, kind: busy, start: 1s, duration: 2s}
+  - {port: flapper, kind: unplug, start: 1s, duration: 700ms, every: 2s}
+`
+
+type recorder struct {
+	mu      sync.Mutex
+	samples map[string][]agent.Sample
+}
+
+func (r *recorder) Observe(s agent.Sample) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.samples[s.Port] = append(r.samples[s.Port], s)
+}
+
+func startPlatform(t *testing.T, yaml string, opts agent.Options) (*agent.Agent, *recorder, *emulator.Platform) {
+	t.Helper()
+	pl, err := emulator.ParsePlatform("test.yaml", []byte(yaml), emulator.WithClock(emulator.RealClock{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ports []agent.Port
+	pagers := map[string]*i2c.Pager{}
+	for _, p := range pl.Ports() {
+		bus := pl.Buses()[p.Bus]
+		if pagers[p.Bus] == nil {
+			pagers[p.Bus] = i2c.NewPager(bus, i2c.PagerOptions{})
+		}
+		pg, addr := pagers[p.Bus], uint8(p.Address)
+		ports = append(ports, agent.Port{Name: p.Name, Bus: bus.Root().String(), Addr: addr, Mem: pg.Module(addr), Forget: func() { pg.Forget(addr) }})
+	}
+	rec := &recorder{samples: map[string][]agent.Sample{}}
+	a, err := agent.New(ports, rec, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, rec, pl
+}
+
+func TestAgentCadenceUnderFaults(t *testing.T) {
+	before := runtime.NumGoroutine()
+	interval := 100 * time.Millisecond
+	a, rec, _ := startPlatform(t, platformYAML, agent.Options{Interval: interval, VDMInterval: 500 * time.Millisecond})
+	if got := len(a.Buses()); got != 2 {
+		t.Fatalf("%d bus workers, want 2 (mux channels share their root's wire)", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	start := time.Now()
+	_ = a.Run(ctx)
+	elapsed := time.Since(start)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+
+	// Healthy ports keep their cadence while their bus neighbours NACK,
+	// stick busy and vanish: at least 85% of the cycles the run allows.
+	want := int(elapsed / interval)
+	for _, p := range []string{"healthy1", "healthy2", "xd", "sfp"} {
+		n := 0
+		var last time.Time
+		maxGap := time.Duration(0)
+		for _, s := range rec.samples[p] {
+			if s.Kind == agent.KindFast || s.Kind == agent.KindVDM || s.Kind == agent.KindStatic {
+				n++
+				if !last.IsZero() && s.Time.Sub(last) > maxGap {
+					maxGap = s.Time.Sub(last)
+				}
+				last = s.Time
+			}
+		}
+		if n < want*85/100 {
+			t.Errorf("%s: %d good samples in %v, want at least %d of %d", p, n, elapsed, want*85/100, want)
+		}
+		if maxGap > 3*interval {
+			t.Errorf("%s: a gap of %v between reads (interval %v)", p, maxGap, interval)
+		}
+	}
+	// The NACKing module is still read (retries absorb a 20% NACK rate).
+	good := 0
+	for _, s := range rec.samples["nacky"] {
+		if s.Module != nil {
+			good++
+		}
+	}
+	if good < want/2 {
+		t.Errorf("nacky: %d decoded samples of %d cycles", good, want)
+	}
+	// Hot plug: the flapper is removed and inserted again, as events.
+	var inserted, removed int
+	for _, s := range rec.samples["flapper"] {
+		for _, ev := range s.Events {
+			switch ev.Type {
+			case "inserted":
+				inserted++
+			case "removed":
+				removed++
+			}
+		}
+	}
+	if removed < 1 || inserted < 2 {
+		t.Errorf("flapper: %d removals, %d insertions; want at least 1 and 2", removed, inserted)
+	}
+	// The stuck-busy module fails with backoff; after AbsentAfter failed
+	// reads it is taken as removed, and it is inserted again when it answers.
+	var failed, gone, back bool
+	for _, s := range rec.samples["busy"] {
+		if s.Kind == agent.KindError {
+			failed = true
+		}
+		for _, ev := range s.Events {
+			switch {
+			case ev.Type == "removed" && failed:
+				gone = true
+			case ev.Type == "inserted" && gone:
+				back = true
+			}
+		}
+	}
+	if !failed || !gone || !back {
+		t.Errorf("busy: failed %v, removed %v, inserted again %v", failed, gone, back)
+	}
+	// The empty cage is reported absent, never as an error.
+	for _, s := range rec.samples["empty"] {
+		if s.Kind != agent.KindAbsent {
+			t.Fatalf("empty cage: sample kind %v", s.Kind)
+		}
+	}
+	// VDM was read with the freeze handshake on the 800G modules.
+	vdm := 0
+	for _, s := range rec.samples["healthy1"] {
+		if s.Kind == agent.KindVDM && len(s.Module.VDM) > 0 {
+			vdm++
+		}
+	}
+	if vdm < 3 {
+		t.Errorf("healthy1: %d VDM samples", vdm)
+	}
+	// Timestamps are the time of the read and never go back.
+	for p, ss := range rec.samples {
+		for i := 1; i < len(ss); i++ {
+			if ss[i].Time.Before(ss[i-1].Time) {
+				t.Errorf("%s: sample %d at %v before %v", p, i, ss[i].Time, ss[i-1].Time)
+			}
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	if after := runtime.NumGoroutine(); after > before+2 {
+		t.Errorf("goroutines: %d before, %d after Run returned", before, after)
+	}
+}
+
+func TestAgentFlagHistory(t *testing.T) {
+	// A lane whose Rx power is faded far below its alarm threshold latches
+	// rx_power_low_alarm; the history counts it once while it stays set.
+	const yaml = `
+buses:
+  - {name: b, speed: 1MHz}
+ports:
+  - {name: p, bus: b, profile: osfp-800g-dr8}
+scenarios:
+  - {port: p, kind: rx_fade, lane: 2, start: 0s, rate: 100000}
+`
+	a, rec, _ := startPlatform(t, yaml, agent.Options{Interval: 100 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = a.Run(ctx)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	ss := rec.samples["p"]
+	last := ss[len(ss)-1]
+	if last.Flags == nil || last.Flags.Lanes[2] == nil {
+		t.Fatalf("no flag history for lane 2: %+v", last.Flags)
+	}
+	st := last.Flags.Lanes[2]["rx_power_low_alarm"]
+	if st == nil || st.Count != 1 || !st.Active || st.First.IsZero() || !st.Last.After(st.First) {
+		t.Errorf("lane 2 rx_power_low_alarm history %+v", st)
+	}
+	if last.Flags.Lanes[1] != nil && last.Flags.Lanes[1]["rx_power_low_alarm"] != nil {
+		t.Errorf("lane 1 has lane 2's flag")
+	}
+}

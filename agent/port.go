@@ -1,0 +1,215 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ddm-agent/ddm/cmis"
+	"github.com/ddm-agent/ddm/i2c"
+)
+
+// portState is what the agent keeps per port between reads.
+type portState struct {
+	port    Port
+	present bool
+	// static holds the static pages read at insertion (identity,
+	// advertisement, thresholds, VDM descriptors); fast and VDM reads are
+	// laid over a copy of it.
+	static   *cmis.Snapshot
+	staticAt time.Time
+	// last module state and firmware, to notice changes that call for a
+	// static re-read.
+	lastState uint8
+	lastFW    string
+	nextFast  time.Time        // next read of any kind
+	freeze    i2c.FreezeTiming // what this module's VDM handshake took last time
+	nextVDM   time.Time
+	flags     *FlagHistory
+	health    Health
+}
+
+// read does what is due for the port now and returns the sample.
+func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample {
+	var s Sample
+	if !ps.present {
+		if err := ps.probe(ctx); err != nil {
+			return ps.failed(ctx, err, o)
+		}
+		ps.present = true
+		ps.static = nil
+		ps.flags = newFlagHistory()
+		ps.forget()
+		s.Events = append(s.Events, Event{Time: o.Now(), Type: "inserted", Text: "module inserted"})
+	}
+	kind := KindFast
+	if ps.static == nil || now.Sub(ps.staticAt) >= o.Revalidate {
+		ev, err := ps.readStatic(ctx, o)
+		s.Events = append(s.Events, ev...)
+		if err != nil {
+			r := ps.failed(ctx, err, o)
+			r.Events = append(s.Events, r.Events...)
+			return r
+		}
+		kind = KindStatic
+	}
+	snap := ps.static.Clone()
+	err := i2c.Fetch(ctx, ps.port.Mem, cmis.Plan(snap, cmis.Fast), snap)
+	if err != nil && !isRefusal(err) {
+		r := ps.failed(ctx, err, o)
+		r.Events = append(s.Events, r.Events...)
+		return r
+	}
+	s.Err = err // a refused page: the rest decoded
+	if !now.Before(ps.nextVDM) {
+		if vdm := cmis.Plan(snap, cmis.VDM); len(vdm) > 0 {
+			if err := ps.readVDM(ctx, o, vdm, snap); err != nil {
+				if !isRefusal(err) && !errors.Is(err, i2c.ErrFreezeTimeout) {
+					r := ps.failed(ctx, err, o)
+					r.Events = append(s.Events, r.Events...)
+					return r
+				}
+				s.Err = err
+			}
+			if kind == KindFast {
+				kind = KindVDM
+			}
+		}
+		ps.nextVDM = now.Add(o.VDMInterval)
+	}
+	snap.Time = o.Now()
+	m, derr := cmis.Decode(snap)
+	if derr != nil {
+		return ps.failed(ctx, derr, o)
+	}
+	s.Kind, s.Time, s.Module = kind, snap.Time, m
+	s.Events = append(s.Events, ps.noticeChanges(m, snap.Time)...)
+	ps.flags.add(m, snap.Time)
+	s.Flags = ps.flags.clone()
+	if ps.health.ConsecutiveFailures > 0 {
+		s.Events = append(s.Events, Event{Time: snap.Time, Type: "recovered",
+			Text: fmt.Sprintf("read again after %d failures", ps.health.ConsecutiveFailures)})
+	}
+	ps.health.LastGood, ps.health.ConsecutiveFailures = snap.Time, 0
+	return s
+}
+
+// probe reads the identifier byte: the cheapest way to tell an empty cage
+// from a module (one 1-byte read, no page select).
+func (ps *portState) probe(ctx context.Context) error {
+	return ps.port.Mem.Read(ctx, ps.port.Addr, 0, 0, 0, make([]byte, 1))
+}
+
+func (ps *portState) forget() {
+	if ps.port.Forget != nil {
+		ps.port.Forget()
+	}
+}
+
+// readStatic reads the static pages and records what changed.
+func (ps *portState) readStatic(ctx context.Context, o Options) ([]Event, error) {
+	s := cmis.NewSnapshot()
+	err := i2c.ReadStatic(ctx, ps.port.Mem, s)
+	if err != nil && !isRefusal(err) {
+		return nil, err
+	}
+	var ev []Event
+	now := o.Now()
+	if ps.static != nil && !sameStatic(ps.static, s) {
+		ev = append(ev, Event{Time: now, Type: "static_changed", Text: "identity, advertisement or thresholds changed since the last read"})
+	}
+	// Lower memory was read whole, latched flags included, and that read
+	// cleared them: account for them now or they are lost.
+	if m, err := cmis.Decode(s); err == nil {
+		ps.flags.add(m, now)
+	}
+	ps.static, ps.staticAt = s, now
+	return ev, nil
+}
+
+// sameStatic compares the static pages other than lower memory (whose
+// monitors change every read).
+func sameStatic(a, b *cmis.Snapshot) bool {
+	for _, id := range b.Pages() {
+		if id.Lower {
+			continue
+		}
+		pa, _ := a.Page(id)
+		pb, _ := b.Page(id)
+		if string(pa) != string(pb) {
+			return false
+		}
+	}
+	return true
+}
+
+// readVDM reads the VDM ranges inside a freeze, so the statistics (min,
+// max, average) of every lane come from the same interval.
+func (ps *portState) readVDM(ctx context.Context, o Options, ranges []cmis.Range, snap *cmis.Snapshot) error {
+	if ps.port.NoFreeze {
+		return i2c.Fetch(ctx, ps.port.Mem, ranges, snap)
+	}
+	release, err := i2c.Freeze(ctx, ps.port.Mem, ps.port.Addr, i2c.FreezeOptions{Timeout: o.FreezeTimeout, Learned: &ps.freeze})
+	if err != nil {
+		return err
+	}
+	ferr := i2c.Fetch(ctx, ps.port.Mem, ranges, snap)
+	// Release even when the context is done: a module left frozen stops
+	// updating its statistics for every later reader.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.FreezeTimeout)
+	defer cancel()
+	if rerr := release(rctx); rerr != nil && ferr == nil {
+		return rerr
+	}
+	return ferr
+}
+
+// noticeChanges compares module state and firmware with the last read. A
+// change calls for a static re-read on the next cycle.
+func (ps *portState) noticeChanges(m *cmis.Module, t time.Time) []Event {
+	var ev []Event
+	if ps.lastState != 0 && m.ModuleStateCode != ps.lastState {
+		ev = append(ev, Event{Time: t, Type: "state_changed", Text: fmt.Sprintf("module state %s", m.ModuleState)})
+		ps.static = nil
+	}
+	if ps.lastFW != "" && m.FirmwareVer != ps.lastFW {
+		ev = append(ev, Event{Time: t, Type: "firmware_changed", Text: fmt.Sprintf("firmware %s -> %s", ps.lastFW, m.FirmwareVer)})
+		ps.static = nil
+	}
+	ps.lastState, ps.lastFW = m.ModuleStateCode, m.FirmwareVer
+	return ev
+}
+
+// failed turns a read error into a sample: absent (with a removal event if
+// the module was there) or an error with backoff.
+func (ps *portState) failed(ctx context.Context, err error, o Options) Sample {
+	now := o.Now()
+	// A module that NACKs every try for AbsentAfter reads in a row is gone:
+	// on the bus, an empty cage and a module that never answers look the
+	// same (both NACK the address), and there is no presence pin here.
+	if errors.Is(err, i2c.ErrBusy) && ps.present && ps.health.ConsecutiveFailures+1 >= o.AbsentAfter {
+		err = fmt.Errorf("%w: NACK on every try for %d reads in a row: %w", i2c.ErrAbsent, o.AbsentAfter, err)
+	}
+	if IsAbsent(err) {
+		s := Sample{Kind: KindAbsent, Time: now, Err: err}
+		if ps.present {
+			s.Events = append(s.Events, Event{Time: now, Type: "removed", Text: "module removed"})
+		}
+		ps.present, ps.static, ps.lastState, ps.lastFW = false, nil, 0, ""
+		ps.health.ConsecutiveFailures = 0
+		ps.forget()
+		return s
+	}
+	ps.health.ConsecutiveFailures++
+	s := Sample{Kind: KindError, Time: now, Err: err}
+	if ps.health.ConsecutiveFailures == 1 && ctx.Err() == nil {
+		s.Events = append(s.Events, Event{Time: now, Type: "read_failed", Text: err.Error()})
+	}
+	return s
+}
+
+func isRefusal(err error) bool {
+	var fe *i2c.FetchError
+	return errors.As(err, &fe)
+}
