@@ -30,6 +30,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"run", "run [--config FILE] [--emulate] [flags]", "the agent: poll modules, evaluate alarms, stream to InfluxDB", cmdRun},
+		{"dump", "dump [PORT...] [--json|--raw] [--emulate]", "read modules once: identity, lanes, thresholds, flags, VDM, bus I/O", cmdDump},
 		{"decode", "decode [--json] FILE...", "decode saved module dumps (ddm, ethtool -m hex, optoe, raw binaries)", cmdDecode},
 		{"version", "version", "print the version", cmdVersion},
 	}

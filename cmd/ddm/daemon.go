@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-systemd/v22/daemon"
+
+	"github.com/ddm-agent/ddm/agent"
+	"github.com/ddm-agent/ddm/alarm"
+	"github.com/ddm-agent/ddm/config"
+	"github.com/ddm-agent/ddm/exporter"
+)
+
+// ddmDaemon wires the agent to the alarm engine and the sinks, keeps the
+// self-telemetry, and talks to systemd.
+type ddmDaemon struct {
+	cfg    *config.Config
+	ts     *targets
+	engine *alarm.Engine
+	sink   exporter.Sink
+	log    *slog.Logger
+
+	mu    sync.Mutex
+	buses map[string]*busState
+}
+
+type busState struct {
+	stats   exporter.BusStats
+	present map[string]bool
+	ports   map[string]bool
+}
+
+func newDaemon(cfg *config.Config, ts *targets, rules *alarm.Rules, sink exporter.Sink, log *slog.Logger) *ddmDaemon {
+	return &ddmDaemon{cfg: cfg, ts: ts, engine: alarm.NewEngine(rules, alarm.Options{Labels: map[string]string{"host": cfg.Host}}),
+		sink: sink, log: log, buses: map[string]*busState{}}
+}
+
+func (d *ddmDaemon) alarmStatePath() string {
+	return filepath.Join(filepath.Dir(d.cfg.Influx.SpoolDir), "alarms.json")
+}
+
+// run polls until ctx ends.
+func (d *ddmDaemon) run(ctx context.Context) error {
+	d.loadAlarmState()
+	ag, err := newAgent(d.cfg, d.ts, agent.ObserverFunc(d.observe))
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.housekeeping(ctx, ag)
+	}()
+	d.log.Info("ddm running", "ports", len(d.ts.ports), "buses", len(ag.Buses()), "interval", time.Duration(d.cfg.Interval),
+		"vdm_interval", time.Duration(d.cfg.VDMInterval), "output", orDefault(d.cfg.Output, "none"))
+	err = ag.Run(ctx)
+	cancel()
+	wg.Wait()
+	daemon.SdNotify(false, daemon.SdNotifyStopping)
+	d.saveAlarmState()
+	return err
+}
+
+// observe handles one sample: points to the sinks, alarms evaluated,
+// events to the journal. It runs on the bus workers and must not block:
+// the sinks queue.
+func (d *ddmDaemon) observe(s agent.Sample) {
+	src := exporter.Source{Host: d.cfg.Host, Port: s.Port, Time: s.Time}
+	var pts []exporter.Point
+	switch s.Kind {
+	case agent.KindAbsent:
+		pts = exporter.AbsentPoints(src)
+	case agent.KindError:
+	default:
+		pts = exporter.ModulePoints(src, s.Module)
+		if s.Kind == agent.KindVDM {
+			pts = append(pts, exporter.VDMPoints(src, s.Module)...)
+		}
+		if s.Kind == agent.KindStatic {
+			pts = append(pts, exporter.InfoPoints(src, s.Module)...)
+		}
+	}
+	for _, ev := range s.Events {
+		d.log.Info("port event", "port", s.Port, "event", ev.Type, "detail", ev.Text)
+	}
+	if s.Kind == agent.KindError {
+		d.log.Debug("read failed", "port", s.Port, "err", s.Err, "failures", s.Health.ConsecutiveFailures)
+	}
+	if s.Kind != agent.KindError {
+		for _, ev := range d.engine.Evaluate(s.Port, s.Time, s.Module, s.Kind != agent.KindAbsent) {
+			pts = append(pts, alarmPoint(d.cfg.Host, ev))
+			d.log.Warn("alarm "+ev.State.String(), "port", ev.Port, "lane", ev.Lane, "rule", ev.Rule, "severity", ev.Severity.String(),
+				"value", ev.Value, "threshold", ev.Threshold, "summary", ev.Summary)
+		}
+	}
+	if len(pts) > 0 {
+		d.sink.Write(pts...)
+	}
+	d.account(s)
+}
+
+func alarmPoint(host string, ev alarm.Event) exporter.Point {
+	v, th := ev.Value, ev.Threshold
+	return exporter.AlarmPoint(exporter.Alarm{Host: host, Port: ev.Port, Lane: ev.Lane, Rule: ev.Rule, Severity: ev.Severity.String(),
+		State: ev.State.String(), Value: &v, Threshold: &th, Summary: ev.Summary, Time: ev.Time})
+}
+
+// account adds a sample to its bus's self-telemetry.
+func (d *ddmDaemon) account(s agent.Sample) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	b := d.buses[s.Bus]
+	if b == nil {
+		b = &busState{present: map[string]bool{}, ports: map[string]bool{}}
+		d.buses[s.Bus] = b
+	}
+	b.ports[s.Port] = true
+	b.stats.IO = b.stats.IO.Add(s.IO)
+	b.present[s.Port] = s.Kind != agent.KindAbsent
+	if s.Kind == agent.KindError {
+		b.stats.ReadErrors++
+	}
+}
+
+// housekeeping: systemd readiness and watchdog, self-telemetry, active
+// alarms, periodic alarm-state saves.
+func (d *ddmDaemon) housekeeping(ctx context.Context, ag *agent.Agent) {
+	interval := time.Duration(d.cfg.Interval)
+	watchdog, _ := daemon.SdWatchdogEnabled(false)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	ready := false
+	start := time.Now()
+	lastSelf, lastActive, lastSave := time.Time{}, time.Time{}, time.Now()
+	prevCycles := map[string]time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			cycles := ag.LastCycles()
+			if !ready && len(cycles) == len(ag.Buses()) {
+				ready = true
+				daemon.SdNotify(false, daemon.SdNotifyReady)
+			}
+			// Ping the watchdog only while every bus completes cycles: a
+			// hung adapter stops its worker and systemd restarts ddm.
+			if watchdog > 0 && ready && allRecent(cycles, now, 3*interval+watchdog/2) {
+				daemon.SdNotify(false, daemon.SdNotifyWatchdog)
+			}
+			if now.Sub(lastSelf) >= 10*time.Second || lastSelf.IsZero() && now.Sub(start) > 2*interval {
+				d.writeSelf(now, cycles, prevCycles)
+				prevCycles = cycles
+				lastSelf = now
+			}
+			if now.Sub(lastActive) >= time.Minute {
+				for _, ev := range d.engine.Active() {
+					ev.Time = now
+					d.sink.Write(alarmPoint(d.cfg.Host, ev))
+				}
+				lastActive = now
+			}
+			if now.Sub(lastSave) >= time.Minute {
+				d.saveAlarmState()
+				lastSave = now
+			}
+		}
+	}
+}
+
+func allRecent(cycles map[string]time.Time, now time.Time, within time.Duration) bool {
+	for _, t := range cycles {
+		if now.Sub(t) > within {
+			return false
+		}
+	}
+	return true
+}
+
+// writeSelf writes xcvr_agent points: one per bus and one for the process
+// (queue, spool, drops).
+func (d *ddmDaemon) writeSelf(now time.Time, cycles, prev map[string]time.Time) {
+	d.mu.Lock()
+	var pts []exporter.Point
+	present := 0
+	for name, b := range d.buses {
+		st := b.stats
+		st.Ports = len(b.ports)
+		st.ModulesPresent = 0
+		for _, p := range b.present {
+			if p {
+				st.ModulesPresent++
+			}
+		}
+		present += st.ModulesPresent
+		if t, ok := cycles[name]; ok {
+			if p, ok := prev[name]; ok && t.After(p) {
+				st.CycleTime = t.Sub(p)
+			}
+		}
+		pts = append(pts, exporter.BusPoint(d.cfg.Host, name, now, st))
+	}
+	d.mu.Unlock()
+	if s, ok := d.sink.(interface{ Stats() exporter.Stats }); ok {
+		pts = append(pts, exporter.SinkPoint(d.cfg.Host, now, s.Stats()))
+	}
+	d.sink.Write(pts...)
+	daemon.SdNotify(false, fmt.Sprintf("STATUS=%d ports, %d modules present, %d alarms firing", len(d.ts.ports), present, len(d.engine.Active())))
+}
+
+func (d *ddmDaemon) loadAlarmState() {
+	f, err := os.Open(d.alarmStatePath())
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if err := d.engine.LoadState(f); err != nil {
+		d.log.Warn("alarm state not restored; alarms already firing may fire again", "file", d.alarmStatePath(), "err", err)
+	}
+}
+
+// saveAlarmState writes the state atomically (temp file + rename), so a
+// crash mid-write leaves the previous state.
+func (d *ddmDaemon) saveAlarmState() {
+	path := d.alarmStatePath()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		d.log.Warn("alarm state not saved", "err", err)
+		return
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		d.log.Warn("alarm state not saved", "err", err)
+		return
+	}
+	if err := d.engine.SaveState(f); err != nil {
+		f.Close()
+		d.log.Warn("alarm state not saved", "err", err)
+		return
+	}
+	if err := f.Sync(); err == nil {
+		f.Close()
+		os.Rename(tmp, path)
+	} else {
+		f.Close()
+	}
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ddm-agent/ddm/cmis"
+	"github.com/ddm-agent/ddm/cmis/dumpfile"
+	"github.com/ddm-agent/ddm/config"
+	"github.com/ddm-agent/ddm/i2c"
+	"github.com/ddm-agent/ddm/report"
+)
+
+// cmdDump reads modules once and prints them: text, JSON or the raw
+// vectors format that `ddm decode` reads back.
+func cmdDump(ctx context.Context, e env, args []string) int {
+	fs := newFlags(e, "dump")
+	var pf portFlags
+	pf.register(fs)
+	all := fs.Bool("all", false, "dump every configured port (the default when no PORT is named)")
+	asJSON := fs.Bool("json", false, "print JSON, one object per module per line, with the I/O it cost under \"io\"")
+	raw := fs.Bool("raw", false, "print the memory read in the text dump format (ddm decode reads it back)")
+	timeout := fs.Duration("timeout", 10*time.Second, "give up on a module after this long")
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: ddm dump [PORT...] [--all] [--json|--raw] [--emulate [PROFILE|PLATFORM.yaml]] [--config FILE]\n\n"+
+			"Reads each module once: identity, monitors, lanes, thresholds, flags, VDM (inside the freeze handshake),\n"+
+			"and the bus I/O it cost. Modules come from --config, one of --i2c-bus/--optoe/--netlink, or the emulator.\n\n")
+		fs.PrintDefaults()
+	}
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	if *asJSON && *raw {
+		errorf(e, "dump: --json and --raw are exclusive")
+		return exitUsage
+	}
+	var cfg *config.Config
+	if pf.config != "" {
+		c, err := config.Load(pf.config)
+		if err != nil {
+			errorf(e, "dump: %v", err)
+			return exitUsage
+		}
+		cfg = c
+	}
+	ts, err := pf.open(cfg)
+	if err != nil {
+		errorf(e, "dump: %v", err)
+		return exitUsage
+	}
+	defer ts.Close()
+	selected, err := selectPorts(ts.ports, fs.Args(), *all)
+	if err != nil {
+		errorf(e, "dump: %v", err)
+		return exitUsage
+	}
+	code := exitOK
+	for _, t := range selected {
+		rctx, cancel := context.WithTimeout(ctx, *timeout)
+		snap, io, err := readModule(rctx, t)
+		cancel()
+		if err != nil && snap == nil {
+			errorf(e, "dump: port %s: %v", t.Name, err)
+			code = exitError
+			continue
+		}
+		if err != nil {
+			errorf(e, "dump: port %s: %v (decoded what was read)", t.Name, err)
+		}
+		if *raw {
+			d := &dumpfile.Dump{Comments: []string{
+				fmt.Sprintf("Port %s (%s, address 0x%02x), read by ddm %s at %s", t.Name, t.Bus, t.Addr, version, snap.Time.UTC().Format(time.RFC3339)),
+				fmt.Sprintf("I/O: %d transactions, %d bytes read, %d page selects", io.Transactions, io.BytesRead, io.PageSelects),
+			}, Snapshots: []*cmis.Snapshot{snap}}
+			if err := dumpfile.Write(e.stdout, d); err != nil {
+				errorf(e, "dump: %v", err)
+				return exitError
+			}
+			continue
+		}
+		m, err := cmis.Decode(snap)
+		if err != nil {
+			errorf(e, "dump: port %s: %v", t.Name, err)
+			code = exitError
+			continue
+		}
+		entry := report.Entry{Source: report.Source{Port: t.Name, Time: snap.Time.UTC().Format(time.RFC3339Nano)}, Module: m, IO: reportIO(io)}
+		if *asJSON {
+			err = report.JSON(e.stdout, entry)
+		} else {
+			err = report.Text(e.stdout, entry)
+		}
+		if err != nil {
+			errorf(e, "dump: %v", err)
+			return exitError
+		}
+	}
+	return code
+}
+
+func selectPorts(all []target, names []string, wantAll bool) ([]target, error) {
+	if len(names) == 0 || wantAll {
+		return all, nil
+	}
+	var out []target
+	for _, n := range names {
+		found := false
+		for _, t := range all {
+			if t.Name == n {
+				out = append(out, t)
+				found = true
+			}
+		}
+		if !found {
+			var known []string
+			for _, t := range all {
+				known = append(known, t.Name)
+			}
+			if len(known) > 8 {
+				known = append(known[:8], "...")
+			}
+			return nil, fmt.Errorf("no port %q (ports: %v)", n, known)
+		}
+	}
+	return out, nil
+}
+
+// readModule reads everything a dump shows: the static pages, the fast
+// monitors and, inside a freeze, the VDM samples. It returns what was read
+// even when part of it failed (a refused page, a freeze timeout).
+func readModule(ctx context.Context, t target) (*cmis.Snapshot, i2c.Stats, error) {
+	before := t.Mem.Stats()
+	s := cmis.NewSnapshot()
+	var partial error
+	if err := i2c.ReadStatic(ctx, t.Mem, s); err != nil {
+		var fe *i2c.FetchError
+		if !errors.As(err, &fe) {
+			return nil, i2c.Stats{}, err
+		}
+		partial = err
+	}
+	if err := i2c.Fetch(ctx, t.Mem, cmis.Plan(s, cmis.Fast), s); err != nil {
+		var fe *i2c.FetchError
+		if !errors.As(err, &fe) {
+			return nil, i2c.Stats{}, err
+		}
+		partial = errors.Join(partial, err)
+	}
+	if vdm := cmis.Plan(s, cmis.VDM); len(vdm) > 0 {
+		if err := readVDM(ctx, t, vdm, s); err != nil {
+			partial = errors.Join(partial, err)
+		}
+	}
+	s.Time = time.Now()
+	return s, t.Mem.Stats().Sub(before), partial
+}
+
+func readVDM(ctx context.Context, t target, ranges []cmis.Range, s *cmis.Snapshot) error {
+	if t.NoFreeze {
+		return i2c.Fetch(ctx, t.Mem, ranges, s)
+	}
+	release, err := i2c.Freeze(ctx, t.Mem, t.Addr, i2c.FreezeOptions{})
+	if err != nil {
+		return err
+	}
+	ferr := i2c.Fetch(ctx, t.Mem, ranges, s)
+	return errors.Join(ferr, release(context.WithoutCancel(ctx)))
+}
+
+func reportIO(s i2c.Stats) *report.IO {
+	return &report.IO{Transactions: int(s.Transactions), BytesRead: int(s.BytesRead), BytesWritten: int(s.BytesWritten),
+		PageSelects: int(s.PageSelects), NACKs: int(s.NACKs), Retries: int(s.Retries), BusTimeUS: s.BusTime.Microseconds()}
+}

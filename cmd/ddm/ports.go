@@ -1,0 +1,182 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"periph.io/x/conn/v3/physic"
+
+	"github.com/ddm-agent/ddm/agent"
+	"github.com/ddm-agent/ddm/config"
+	"github.com/ddm-agent/ddm/emulator"
+	"github.com/ddm-agent/ddm/i2c"
+)
+
+// portFlags are the flags `ddm dump` and `ddm run` share to name modules:
+// a configuration file, single-port shortcuts for the three transports,
+// or the emulator.
+type portFlags struct {
+	config  string
+	emulate string
+	i2cBus  int
+	address int
+	optoe   string
+	netlink string
+	busKHz  int
+}
+
+func (f *portFlags) register(fs *pflag.FlagSet) {
+	fs.StringVarP(&f.config, "config", "c", "", "configuration file (ports, cadences, sinks)")
+	fs.StringVar(&f.emulate, "emulate", "", "use the emulator: a profile name, a platform YAML file, or 'default' (the 64-port switch)")
+	fs.Lookup("emulate").NoOptDefVal = "default"
+	fs.IntVar(&f.i2cBus, "i2c-bus", -1, "read one module on /dev/i2c-N")
+	fs.IntVar(&f.address, "address", 0x50, "device address with --i2c-bus")
+	fs.StringVar(&f.optoe, "optoe", "", "read one module through an optoe sysfs eeprom file")
+	fs.StringVar(&f.netlink, "netlink", "", "read one NIC module through ethtool netlink (interface name)")
+	fs.IntVar(&f.busKHz, "bus-khz", 400, "emulated bus speed in kHz (100, 400 or 1000)")
+}
+
+// target is an opened port.
+type target struct {
+	agent.Port
+	pager *i2c.Pager // nil for file and netlink transports
+}
+
+// targets is a set of opened ports and what to close when done.
+type targets struct {
+	ports   []target
+	closers []io.Closer
+	// emulated holds the emulator platform when running on it.
+	platform *emulator.Platform
+}
+
+func (t *targets) Close() error {
+	for _, c := range t.closers {
+		c.Close()
+	}
+	return nil
+}
+
+// open resolves the flags (and configuration) to ports.
+func (f *portFlags) open(cfg *config.Config) (*targets, error) {
+	t := &targets{}
+	switch {
+	case f.emulate != "":
+		return t, t.openEmulated(f.emulate, physic.Frequency(f.busKHz)*physic.KiloHertz)
+	case f.i2cBus >= 0:
+		return t, t.openI2C(config.Port{Name: fmt.Sprintf("i2c-%d", f.i2cBus), Transport: "i2c", Bus: f.i2cBus, Address: config.Hex(f.address)})
+	case f.optoe != "":
+		return t, t.openPort(config.Port{Name: f.optoe, Transport: "optoe", Path: f.optoe, Address: 0x50})
+	case f.netlink != "":
+		return t, t.openPort(config.Port{Name: f.netlink, Transport: "netlink", Interface: f.netlink, Address: 0x50})
+	case cfg != nil:
+		if cfg.Emulate != "" {
+			return t, t.openEmulated(cfg.Emulate, physic.Frequency(f.busKHz)*physic.KiloHertz)
+		}
+		for _, p := range cfg.Ports {
+			if err := t.openPort(p); err != nil {
+				t.Close()
+				return nil, err
+			}
+		}
+		return t, nil
+	}
+	return nil, fmt.Errorf("no modules named: use --config, --emulate, --i2c-bus, --optoe or --netlink")
+}
+
+func (t *targets) openPort(p config.Port) error {
+	switch p.Transport {
+	case "i2c":
+		return t.openI2C(p)
+	case "optoe":
+		m, err := i2c.OpenOptoe(p.Path, i2c.OptoeOptions{})
+		if err != nil {
+			return fmt.Errorf("port %s: %w", p.Name, err)
+		}
+		t.closers = append(t.closers, m)
+		t.ports = append(t.ports, target{Port: agent.Port{Name: p.Name, Bus: "optoe:" + p.Path, Addr: uint8(p.Address), Mem: m}})
+	case "netlink":
+		m, err := i2c.OpenNetlink(p.Interface)
+		if err != nil {
+			return fmt.Errorf("port %s: %w", p.Name, err)
+		}
+		t.closers = append(t.closers, m)
+		t.ports = append(t.ports, target{Port: agent.Port{Name: p.Name, Bus: "netlink:" + p.Interface, Addr: uint8(p.Address), Mem: m, NoFreeze: true}})
+	default:
+		return fmt.Errorf("port %s: unknown transport %q", p.Name, p.Transport)
+	}
+	return nil
+}
+
+// openI2C opens /dev/i2c-N once per bus number; ports on the same bus
+// share its pager.
+func (t *targets) openI2C(p config.Port) error {
+	busName := fmt.Sprintf("/dev/i2c-%d", p.Bus)
+	var pager *i2c.Pager
+	for _, o := range t.ports {
+		if o.Bus == busName {
+			pager = o.pager
+		}
+	}
+	if pager == nil {
+		bus, err := i2c.OpenI2CDev(p.Bus)
+		if err != nil {
+			return fmt.Errorf("port %s: %w", p.Name, err)
+		}
+		t.closers = append(t.closers, bus)
+		pager = i2c.NewPager(bus, i2c.PagerOptions{Shared: p.Shared})
+	}
+	t.ports = append(t.ports, pagerPort(p.Name, busName, uint8(p.Address), pager))
+	return nil
+}
+
+func pagerPort(name, bus string, addr uint8, pager *i2c.Pager) target {
+	return target{pager: pager, Port: agent.Port{Name: name, Bus: bus, Addr: addr, Mem: pager.Module(addr),
+		Forget: func() { pager.Forget(addr) }}}
+}
+
+// openEmulated opens an emulated profile (one module), a platform file, or
+// the default platform.
+func (t *targets) openEmulated(what string, speed physic.Frequency) error {
+	if _, ok := emulator.LookupProfile(what); ok || strings.HasPrefix(what, "file:") {
+		m, err := emulator.NewModule(what)
+		if err != nil {
+			return err
+		}
+		bus := emulator.NewBus("emu-"+what, speed, emulator.RealClock{})
+		m.AttachTo(bus)
+		pager := i2c.NewPager(bus, i2c.PagerOptions{})
+		t.ports = append(t.ports, pagerPort(what, bus.String(), 0x50, pager))
+		return nil
+	}
+	var pl *emulator.Platform
+	if what == "default" {
+		pl = emulator.DefaultPlatform(emulator.WithClock(emulator.RealClock{}))
+	} else {
+		if _, serr := os.Stat(what); serr != nil {
+			return fmt.Errorf("--emulate %q: not a profile (%s) nor a platform file: %w", what, strings.Join(emulator.Profiles(), ", "), serr)
+		}
+		var err error
+		if pl, err = emulator.LoadPlatform(what, emulator.WithClock(emulator.RealClock{})); err != nil {
+			return err
+		}
+	}
+	t.platform = pl
+	pagers := map[string]*i2c.Pager{}
+	for _, p := range pl.Ports() {
+		bus := pl.Buses()[p.Bus]
+		if bus == nil {
+			return fmt.Errorf("emulator: port %s names unknown bus %q", p.Name, p.Bus)
+		}
+		if pagers[p.Bus] == nil {
+			pagers[p.Bus] = i2c.NewPager(bus, i2c.PagerOptions{})
+		}
+		// Mux channels share their root adapter's wire: one worker polls
+		// them all, in turn, as the wire allows.
+		t.ports = append(t.ports, pagerPort(p.Name, bus.Root().String(), uint8(p.Address), pagers[p.Bus]))
+	}
+	return nil
+}

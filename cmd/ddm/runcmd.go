@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ddm-agent/ddm/agent"
+	"github.com/ddm-agent/ddm/alarm"
+	"github.com/ddm-agent/ddm/config"
+	"github.com/ddm-agent/ddm/exporter"
+)
+
+// runFlags are `ddm run`'s own flags; the common settings are flags so a
+// one-liner works without a configuration file.
+type runFlags struct {
+	ports       portFlags
+	check       bool
+	host        string
+	influxURL   string
+	influxOrg   string
+	bucket      string
+	tokenFile   string
+	interval    time.Duration
+	vdmInterval time.Duration
+	output      string
+	prometheus  string
+	rules       string
+	stateDir    string
+	duration    time.Duration
+}
+
+func cmdRun(ctx context.Context, e env, args []string) int {
+	fs := newFlags(e, "run")
+	var f runFlags
+	f.ports.register(fs)
+	fs.BoolVar(&f.check, "check", false, "validate the configuration and rules, open the ports, and exit")
+	fs.StringVar(&f.host, "host", "", "host tag (default: the configuration's, else the hostname)")
+	fs.StringVar(&f.influxURL, "influx-url", "", "InfluxDB URL (http://127.0.0.1:8086)")
+	fs.StringVar(&f.bucket, "influx-bucket", "", "bucket (InfluxDB 1.8: database/retention-policy)")
+	fs.StringVar(&f.influxOrg, "influx-org", "", "organisation (ignored by InfluxDB 1.8)")
+	fs.StringVar(&f.tokenFile, "influx-token-file", "", "file holding the token (or set DDM_INFLUX_TOKEN); never on the command line")
+	fs.DurationVar(&f.interval, "interval", 0, "fast cadence: monitors and flags (default 1s)")
+	fs.DurationVar(&f.vdmInterval, "vdm-interval", 0, "VDM cadence (default 10s)")
+	fs.StringVar(&f.output, "output", "", "influx (default with --influx-url) or lp (line protocol on stdout, for Telegraf execd)")
+	fs.StringVar(&f.prometheus, "prometheus", "", "serve Prometheus /metrics on this address (127.0.0.1:9464)")
+	fs.StringVar(&f.rules, "rules", "", "alarm rules file (default: the built-in rules)")
+	fs.StringVar(&f.stateDir, "state-dir", "", "spool and alarm state (default $STATE_DIRECTORY or /var/lib/ddm)")
+	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0: run until SIGTERM)")
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: ddm run [--config FILE] [--emulate [PLATFORM]] [--influx-url URL --influx-bucket B] [--output lp] [--prometheus ADDR]\n\n")
+		fs.PrintDefaults()
+	}
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg, err := f.config()
+	if err != nil {
+		errorf(e, "run: %v", err)
+		return exitUsage
+	}
+	rules, err := loadRules(cfg.Rules)
+	if err != nil {
+		errorf(e, "run: %v", err)
+		return exitUsage
+	}
+	ts, err := f.ports.open(cfg)
+	if err != nil {
+		errorf(e, "run: %v", err)
+		return exitUsage
+	}
+	defer ts.Close()
+	if f.check {
+		fmt.Fprintf(e.stdout, "configuration OK: %d ports, rules %s, output %s\n", len(ts.ports), orDefault(cfg.Rules, "built-in"), orDefault(cfg.Output, "none"))
+		return exitOK
+	}
+	if f.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.duration)
+		defer cancel()
+	}
+	sink, closeSinks, err := f.sinks(cfg, e, log)
+	if err != nil {
+		errorf(e, "run: %v", err)
+		return exitUsage
+	}
+	d := newDaemon(cfg, ts, rules, sink, log)
+	runErr := d.run(ctx)
+	// Flush within a deadline: what is not sent stays in the spool.
+	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := closeSinks(cctx); err != nil {
+		log.Warn("flush at shutdown incomplete; the rest stays spooled", "err", err)
+	}
+	if runErr != nil && !errors.Is(runErr, context.Canceled) && !errors.Is(runErr, context.DeadlineExceeded) {
+		errorf(e, "run: %v", runErr)
+		return exitError
+	}
+	return exitOK
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// config loads the file (if any) and lays the flags over it.
+func (f *runFlags) config() (*config.Config, error) {
+	var c *config.Config
+	if f.ports.config != "" {
+		var err error
+		if c, err = config.Load(f.ports.config); err != nil {
+			return nil, err
+		}
+	} else {
+		// No file: the flags are the configuration.
+		c = config.Default("command line")
+	}
+	if f.host != "" {
+		c.Host = f.host
+	}
+	if c.Host == "" {
+		c.Host, _ = os.Hostname()
+	}
+	if f.ports.emulate != "" {
+		c.Emulate = f.ports.emulate
+	}
+	if f.interval > 0 {
+		c.Interval = config.Duration(f.interval)
+	}
+	if f.vdmInterval > 0 {
+		c.VDMInterval = config.Duration(f.vdmInterval)
+	}
+	if c.Interval == 0 {
+		c.Interval = config.Duration(time.Second)
+	}
+	if c.VDMInterval == 0 {
+		c.VDMInterval = config.Duration(10 * time.Second)
+	}
+	if c.Revalidate == 0 {
+		c.Revalidate = config.Duration(10 * time.Minute)
+	}
+	if f.influxURL != "" {
+		c.Influx.URL = f.influxURL
+	}
+	if f.bucket != "" {
+		c.Influx.Bucket = f.bucket
+	}
+	if f.influxOrg != "" {
+		c.Influx.Org = f.influxOrg
+	}
+	if f.tokenFile != "" {
+		c.Influx.TokenFile = f.tokenFile
+	}
+	if f.output != "" {
+		c.Output = f.output
+	} else if c.Output == "" && c.Influx.URL != "" {
+		c.Output = "influx"
+	}
+	if f.prometheus != "" {
+		c.Prometheus.Listen = f.prometheus
+	}
+	if f.rules != "" {
+		c.Rules = f.rules
+	}
+	if f.stateDir != "" {
+		c.Influx.SpoolDir = filepath.Join(f.stateDir, "spool")
+	} else if c.Influx.SpoolDir == "" {
+		c.Influx.SpoolDir = filepath.Join(stateDir(), "spool")
+	}
+	if c.Influx.SpoolMaxBytes == 0 {
+		c.Influx.SpoolMaxBytes = 1 << 30
+	}
+	return c, c.Validate()
+}
+
+func stateDir() string {
+	if d := os.Getenv("STATE_DIRECTORY"); d != "" {
+		return filepath.SplitList(d)[0]
+	}
+	return "/var/lib/ddm"
+}
+
+func loadRules(path string) (*alarm.Rules, error) {
+	if path == "" {
+		return alarm.Parse("<built-in rules>", alarm.DefaultRules())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	return alarm.Parse(path, b)
+}
+
+// sinks builds the configured sinks and returns them with their closer.
+func (f *runFlags) sinks(c *config.Config, e env, log *slog.Logger) (exporter.Sink, func(context.Context) error, error) {
+	var sinks []exporter.Sink
+	var srv *http.Server
+	switch c.Output {
+	case "influx":
+		token, err := c.Token(func(w string) { log.Warn(w) })
+		if err != nil {
+			return nil, nil, err
+		}
+		w, err := exporter.NewInfluxWriter(exporter.InfluxConfig{
+			URL: c.Influx.URL, Org: c.Influx.Org, Bucket: c.Influx.Bucket, Token: token,
+			CAFile: c.Influx.CAFile, CertFile: c.Influx.CertFile, KeyFile: c.Influx.KeyFile, InsecureSkipVerify: c.Influx.SkipTLSVerify,
+			BatchSize: c.Influx.BatchSize, SpoolDir: c.Influx.SpoolDir, SpoolMaxBytes: int64(c.Influx.SpoolMaxBytes), Logger: log,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		sinks = append(sinks, w)
+	case "lp":
+		sinks = append(sinks, exporter.NewLineProtocolWriter(e.stdout))
+	}
+	if c.Prometheus.Listen != "" {
+		ps := exporter.NewPrometheusSink(exporter.PromOptions{})
+		ln, err := net.Listen("tcp", c.Prometheus.Listen)
+		if err != nil {
+			return nil, nil, fmt.Errorf("prometheus: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", ps.Handler())
+		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		sinks = append(sinks, ps)
+	}
+	sink := exporter.Multi(sinks...)
+	return sink, func(ctx context.Context) error {
+		if srv != nil {
+			srv.Shutdown(ctx)
+		}
+		return sink.Close(ctx)
+	}, nil
+}
+
+// newAgent builds the agent over the opened ports.
+func newAgent(c *config.Config, ts *targets, obs agent.Observer) (*agent.Agent, error) {
+	ports := make([]agent.Port, len(ts.ports))
+	for i, t := range ts.ports {
+		ports[i] = t.Port
+	}
+	return agent.New(ports, obs, agent.Options{
+		Interval: time.Duration(c.Interval), VDMInterval: time.Duration(c.VDMInterval), Revalidate: time.Duration(c.Revalidate),
+	})
+}

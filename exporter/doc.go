@@ -1,0 +1,32 @@
+// Package exporter turns decoded modules into telemetry points and sends
+// them to sinks: InfluxDB (with a disk spool), line protocol on a writer
+// (Telegraf execd), and a Prometheus /metrics endpoint.
+//
+// Points: Point holds a measurement, sorted tags, typed fields (float64,
+// int64, string, bool; one type per field name forever) and the read
+// time. NaN and ±Inf are dropped when a field is added and counted in
+// Point.NonFinite; empty tag values are never added. Encoding is
+// github.com/influxdata/line-protocol/v2 (strict: it checks names, tag
+// order and UTF-8 and refuses NaN), whose decoder also checks spool
+// entries read back from disk. The client library's own line-protocol
+// package (v1) is not used: ddm sends pre-encoded lines.
+//
+// Schema: ModulePoints, VDMPoints, InfoPoints, AbsentPoints, AlarmPoint,
+// BusPoint and SinkPoint build the measurements docs/SCHEMA.md documents;
+// Schema() is that documentation as data, and the tests hold the
+// constructors, the file and a real InfluxDB to it.
+//
+// Sinks: every sink implements Sink (Write never blocks on the network;
+// Close flushes within the context's deadline); Multi fans out.
+//
+//   - InfluxWriter: Write → bounded memory queue → spooler goroutine →
+//     disk spool (tidwall/wal, one line per entry) → sender goroutine →
+//     WriteAPIBlocking (gzip, precision ns) → the spool's front is removed
+//     only after the server accepted the batch. Retries are timer-driven
+//     with capped exponential backoff; the spool is bounded and drops the
+//     oldest points, counted; a new writer on the same directory replays
+//     what is spooled; see InfluxWriter for the error policy.
+//   - LineProtocolWriter: synchronous line protocol to an io.Writer.
+//   - PromSink: latest values as <measurement>_<field>{tags} on its own
+//     registry.
+package exporter

@@ -1,0 +1,96 @@
+package exporter
+
+import (
+	"time"
+
+	"github.com/ddm-agent/ddm/cmis"
+	"github.com/ddm-agent/ddm/i2c"
+)
+
+func fp(v float64) *float64 { return &v }
+func u32(v uint32) *uint32  { return &v }
+
+// exampleTime is the fixed read time of the examples in docs/SCHEMA.md.
+var exampleTime = time.Date(2026, 1, 2, 3, 4, 5, 678_000_000, time.UTC)
+
+var exampleSource = Source{Host: "leaf01", Port: "Ethernet8", Time: exampleTime}
+
+// exampleModule is a decoded CMIS module exercising every field the schema
+// has: 4 lanes (lane 3 dark: 0 mW, no dBm), VDM with and without a side,
+// coherent PM, an ELSFP laser, thresholds.
+func exampleModule() *cmis.Module {
+	return &cmis.Module{
+		Spec: "CMIS", SpecRevision: "5.0", IdentifierCode: 0x18, Identifier: "QSFP-DD",
+		Vendor: "ACME OPTICS", VendorOUI: "00:11:22", PartNumber: "QDD-400G-DR4", Revision: "A1",
+		SerialNumber: "AC2601020001", DateCode: "260102", CLEI: "WOMXZ00AAA",
+		Connector: "MPO 1x12", MediaType: "SMF", MediaTech: "1310 nm EML",
+		WavelengthNM: fp(1311), WavelengthTolNM: fp(6.5), NominalBitRateMbps: fp(106250),
+		PowerClass: 7, MaxPowerW: fp(12), CableLengthM: fp(0),
+		FirmwareVer: "3.2", FirmwareInact: "3.1", HardwareVer: "1.0", FunctionType: "transmission",
+		Applications: []cmis.Application{
+			{AppSel: 1, HostInterface: "400GAUI-8 C2M", MediaInterface: "400GBASE-DR4", HostLanes: 8, MediaLanes: 4},
+			{AppSel: 2, HostInterface: "100GAUI-2 C2M", MediaInterface: "100GBASE-DR", HostLanes: 2, MediaLanes: 1},
+		},
+		ModuleState: "ModuleReady", ModuleStateCode: 3,
+		TemperatureC: fp(41.5), VccV: fp(3.2917), LaserTemperatureC: fp(45.25), TECCurrentPct: fp(12.5), Vcc2V: fp(1.8),
+		Flags:         cmis.TempHighWarning,
+		Advertisement: &cmis.Advertisement{Banks: 1, VDM: true, VDMGroups: 1, TxBiasMultiplier: 1, RxPowerIsOMA: false},
+		Lanes: []cmis.Lane{
+			{Lane: 1, DataPathState: "DPActivated", TxBiasMA: fp(6.75), TxPowerMW: fp(1.2589), TxPowerDBM: fp(1.0), RxPowerMW: fp(0.7943), RxPowerDBM: fp(-1.0)},
+			{Lane: 2, DataPathState: "DPActivated", TxBiasMA: fp(6.8), TxPowerMW: fp(1.2), TxPowerDBM: fp(0.7918), RxPowerMW: fp(0.5), RxPowerDBM: fp(-3.0103),
+				Flags: cmis.RxPowerLowWarning},
+			{Lane: 3, DataPathState: "DPActivated", TxBiasMA: fp(0), TxPowerMW: fp(0), RxPowerMW: fp(0),
+				Flags: cmis.RxLOS | cmis.TxPowerLowAlarm | cmis.RxPowerLowAlarm},
+			{Lane: 4, DataPathState: "DPActivated", TxBiasMA: fp(6.7), TxPowerMW: fp(1.1), TxPowerDBM: fp(0.4139), RxPowerMW: fp(0.9), RxPowerDBM: fp(-0.4576)},
+		},
+		Thresholds: map[string]cmis.Thresholds{
+			cmis.QTemperature: {HighAlarm: 75, LowAlarm: -5, HighWarning: 70, LowWarning: 0},
+			cmis.QRxPower:     {HighAlarm: 3.1623, LowAlarm: 0.0398, HighWarning: 2.5119, LowWarning: 0.0794},
+		},
+		VDM: []cmis.VDMValue{
+			{TypeID: 15, Observable: "pre_fec_ber_media", Lane: 1, Value: 2.4e-5, Unit: "ratio",
+				Thresholds: &cmis.Thresholds{HighAlarm: 2.4e-4, LowAlarm: 0, HighWarning: 1e-4, LowWarning: 0}},
+			{TypeID: 16, Observable: "pre_fec_ber_host", Lane: 1, Value: 1e-9, Unit: "ratio", Flags: cmis.HighWarning},
+			{TypeID: 1, Observable: "laser_age", Lane: 1, Value: 3, Unit: "%"},
+		},
+		PM: &cmis.CoherentPM{
+			PreFECBERAvg: fp(1.2e-3), PreFECBERMin: fp(9e-4), PreFECBERMax: fp(1.6e-3),
+			UncorrectedFrames: u32(0), Frames: u32(123456789),
+			CDAvgPsNm: fp(-12), DGDAvgPs: fp(1.5), OSNRAvgDB: fp(34.1), ESNRAvgDB: fp(17.2), CFOAvgMHz: fp(-150),
+			TxPowerAvgDBM: fp(-9.5), RxTotalPowerDBM: fp(-8.1), RxSignalPowerDBM: fp(-8.3),
+		},
+		LaserSource: []cmis.Laser{
+			{Lane: 1, BiasMA: fp(250), PowerMW: fp(100), PowerDBM: fp(20), VoltageV: fp(1.9), State: "on"},
+		},
+		Checksums: []cmis.Checksum{{Page: "00h", Offset: 222, OK: true}},
+	}
+}
+
+func exampleAlarm() Alarm {
+	return Alarm{Host: "leaf01", Port: "Ethernet8", Lane: 3, Rule: "rx_los", Severity: "critical",
+		State: AlarmFiring, Value: fp(0), Threshold: fp(0.0398), Summary: "Ethernet8 lane 3: rx LOS", Time: exampleTime}
+}
+
+func exampleBusStats() BusStats {
+	return BusStats{
+		CycleTime: 412 * time.Millisecond, Ports: 32, ModulesPresent: 30, ReadErrors: 1,
+		IO: i2c.Stats{Transactions: 123456, BytesRead: 9876543, BytesWritten: 4321, PageSelects: 4000,
+			NACKs: 3, Retries: 2, Errors: 1, BusTime: 61500 * time.Millisecond},
+	}
+}
+
+func exampleSinkStats() Stats {
+	return Stats{QueueDepth: 0, SpoolBytes: 1048576, SpoolPoints: 3500, Written: 1000000, Sent: 996500,
+		Dropped: 0, Rejected: 0, Requests: 2000, Retries: 12, AuthErrors: 0, WriteLatency: 8 * time.Millisecond}
+}
+
+// examplePoints is the fixed input of the documentation examples.
+func examplePoints() []Point {
+	m := exampleModule()
+	pts := AllPoints(exampleSource, m)
+	pts = append(pts, AbsentPoints(Source{Host: "leaf01", Port: "Ethernet12", Time: exampleTime})...)
+	pts = append(pts, AlarmPoint(exampleAlarm()))
+	pts = append(pts, BusPoint("leaf01", "i2c-2", exampleTime, exampleBusStats()))
+	pts = append(pts, SinkPoint("leaf01", exampleTime, exampleSinkStats()))
+	return pts
+}
