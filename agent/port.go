@@ -98,7 +98,7 @@ func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample 
 // probe reads the identifier byte: the cheapest way to tell an empty cage
 // from a module (one 1-byte read, no page select).
 func (ps *portState) probe(ctx context.Context) error {
-	return ps.port.Mem.Read(ctx, ps.port.Addr, 0, 0, 0, make([]byte, 1))
+	return ps.port.Mem.Read(ctx, cmis.AddrA0, 0, 0, 0, make([]byte, 1))
 }
 
 func (ps *portState) forget() {
@@ -150,7 +150,7 @@ func (ps *portState) readVDM(ctx context.Context, o Options, ranges []cmis.Range
 	if ps.port.NoFreeze {
 		return i2c.Fetch(ctx, ps.port.Mem, ranges, snap)
 	}
-	release, err := i2c.Freeze(ctx, ps.port.Mem, ps.port.Addr, i2c.FreezeOptions{Timeout: o.FreezeTimeout, Learned: &ps.freeze})
+	release, err := i2c.Freeze(ctx, ps.port.Mem, cmis.AddrA0, i2c.FreezeOptions{Timeout: o.FreezeTimeout, Learned: &ps.freeze})
 	if err != nil {
 		return err
 	}

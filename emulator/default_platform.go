@@ -65,12 +65,17 @@ func defaultSpec() *platformSpec {
 			s.Ports[i].LaserSource = "els1"
 		}
 	}
+	// The scenarios unfold within the first minute and a half, so a demo
+	// (make demo runs about 80 s) sees each of them reach an alarm: a BER
+	// ramp past the KP4 limit, a laser fading below its Tx power alarm, a
+	// temperature runaway past the module's high alarm, a module unplugged
+	// and re-inserted, and two misbehaving modules (NACKs, refused pages).
 	s.Scenarios = []Scenario{
-		{Port: "Ethernet1/5", Kind: string(BERRamp), Lane: 3, Start: 2 * time.Minute, Duration: 30 * time.Minute, Target: 3e-4},
-		{Port: "Ethernet1/12", Kind: string(TxFade), Lane: 6, Start: time.Minute, Rate: 20},
-		{Port: "Ethernet1/30", Kind: string(TempRunaway), Start: 5 * time.Minute, Rate: 3, Target: 90},
+		{Port: "Ethernet1/5", Kind: string(BERRamp), Lane: 3, Start: 5 * time.Second, Duration: 15 * time.Second, Target: 3e-4},
+		{Port: "Ethernet1/12", Kind: string(TxFade), Lane: 6, Start: 0, Rate: 2400, Duration: 15 * time.Second},
+		{Port: "Ethernet1/30", Kind: string(TempRunaway), Start: 5 * time.Second, Rate: 90, Target: 90},
 		{Port: "Ethernet1/20", Kind: string(FaultNACK), Rate: 0.02},
-		{Port: "Ethernet1/47", Kind: string(FaultUnplug), Start: 3 * time.Minute, Duration: 30 * time.Second, Every: 10 * time.Minute},
+		{Port: "Ethernet1/47", Kind: string(FaultUnplug), Start: 15 * time.Second, Duration: 20 * time.Second, Every: 10 * time.Minute},
 		{Port: "Ethernet1/38", Kind: string(FaultRefusedPages), Pages: []uint8{0x21, 0x25, 0x29}},
 	}
 	return s

@@ -9,7 +9,9 @@ import (
 // addressed the CMIS way: device address, bank, page and I²C offset
 // (0-127 lower memory, 128-255 the selected upper page).
 type Memory interface {
-	// Read fills p from offset off of (bank, page) at device address addr.
+	// Read fills p from offset off of (bank, page) at device address addr:
+	// the role address 0x50 (A0h: CMIS, SFF-8636, SFF-8472 ID) or 0x51
+	// (SFF-8472 A2h), which the Memory maps to the module's own address.
 	// off and len(p) never cross the 127/128 boundary (callers use
 	// cmis.Range, which guarantees it).
 	Read(ctx context.Context, addr, bank, page uint8, off int, p []byte) error

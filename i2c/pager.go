@@ -140,8 +140,19 @@ func (m *ModuleMemory) Stats() Stats {
 	return Stats{}
 }
 
+// device maps a role address (0x50 for A0h, 0x51 for SFF-8472 A2h, as
+// cmis.PageID and Fetch use them) to this module's bus address, so a module
+// strapped at another base address (0x52 on a shared bus) reads right.
+func (m *ModuleMemory) device(addr uint8) uint8 {
+	if addr == 0x50 || addr == 0x51 {
+		return m.addr + addr - 0x50
+	}
+	return addr
+}
+
 // Read implements Memory.
 func (m *ModuleMemory) Read(ctx context.Context, addr, bank, page uint8, off int, buf []byte) error {
+	addr = m.device(addr)
 	p := m.p
 	if err := checkRange(page, off, len(buf)); err != nil {
 		return m.err("read", bank, page, off, len(buf), err)
@@ -173,6 +184,7 @@ func (m *ModuleMemory) Read(ctx context.Context, addr, bank, page uint8, off int
 // go through the page cache; the VDM freeze byte is read first and only
 // bit 7 may change.
 func (m *ModuleMemory) Write(ctx context.Context, addr, bank, page uint8, off int, data []byte) error {
+	addr = m.device(addr)
 	p := m.p
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -36,6 +36,7 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 		errorf(e, "dump: --json and --raw are exclusive")
 		return exitUsage
 	}
+	args = pf.positional(fs)
 	var cfg *config.Config
 	if pf.config != "" {
 		c, err := config.Load(pf.config)
@@ -51,7 +52,7 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 		return exitUsage
 	}
 	defer ts.Close()
-	selected, err := selectPorts(ts.ports, fs.Args(), *all)
+	selected, err := selectPorts(ts.ports, args, *all)
 	if err != nil {
 		errorf(e, "dump: %v", err)
 		return exitUsage
@@ -161,7 +162,7 @@ func readVDM(ctx context.Context, t target, ranges []cmis.Range, s *cmis.Snapsho
 	if t.NoFreeze {
 		return i2c.Fetch(ctx, t.Mem, ranges, s)
 	}
-	release, err := i2c.Freeze(ctx, t.Mem, t.Addr, i2c.FreezeOptions{})
+	release, err := i2c.Freeze(ctx, t.Mem, cmis.AddrA0, i2c.FreezeOptions{})
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"periph.io/x/conn/v3/physic"
@@ -37,6 +38,26 @@ func (f *portFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.optoe, "optoe", "", "read one module through an optoe sysfs eeprom file")
 	fs.StringVar(&f.netlink, "netlink", "", "read one NIC module through ethtool netlink (interface name)")
 	fs.IntVar(&f.busKHz, "bus-khz", 400, "emulated bus speed in kHz (100, 400 or 1000)")
+}
+
+// positional returns the command's positional arguments. `--emulate X`
+// with a space parses as --emulate (the default platform) and X as an
+// argument, since --emulate's value is optional: when X names a profile or
+// a platform file, it is taken as --emulate's value.
+func (f *portFlags) positional(fs *pflag.FlagSet) []string {
+	args := fs.Args()
+	if f.emulate != "default" || len(args) == 0 {
+		return args
+	}
+	a := args[0]
+	_, profile := emulator.LookupProfile(a)
+	_, statErr := os.Stat(a)
+	isPlatform := statErr == nil && (strings.HasSuffix(a, ".yaml") || strings.HasSuffix(a, ".yml"))
+	if profile || strings.HasPrefix(a, "file:") || isPlatform {
+		f.emulate = a
+		return args[1:]
+	}
+	return args
 }
 
 // target is an opened port.
@@ -142,11 +163,12 @@ func pagerPort(name, bus string, addr uint8, pager *i2c.Pager) target {
 // the default platform.
 func (t *targets) openEmulated(what string, speed physic.Frequency) error {
 	if _, ok := emulator.LookupProfile(what); ok || strings.HasPrefix(what, "file:") {
-		m, err := emulator.NewModule(what)
+		m, err := emulator.NewModule(what, emulatedNow()...)
 		if err != nil {
 			return err
 		}
 		bus := emulator.NewBus("emu-"+what, speed, emulator.RealClock{})
+
 		m.AttachTo(bus)
 		pager := i2c.NewPager(bus, i2c.PagerOptions{})
 		t.ports = append(t.ports, pagerPort(what, bus.String(), 0x50, pager))
@@ -154,13 +176,13 @@ func (t *targets) openEmulated(what string, speed physic.Frequency) error {
 	}
 	var pl *emulator.Platform
 	if what == "default" {
-		pl = emulator.DefaultPlatform(emulator.WithClock(emulator.RealClock{}))
+		pl = emulator.DefaultPlatform(emulatedNow()...)
 	} else {
 		if _, serr := os.Stat(what); serr != nil {
 			return fmt.Errorf("--emulate %q: not a profile (%s) nor a platform file: %w", what, strings.Join(emulator.Profiles(), ", "), serr)
 		}
 		var err error
-		if pl, err = emulator.LoadPlatform(what, emulator.WithClock(emulator.RealClock{})); err != nil {
+		if pl, err = emulator.LoadPlatform(what, emulatedNow()...); err != nil {
 			return err
 		}
 	}
@@ -179,4 +201,11 @@ func (t *targets) openEmulated(what string, speed physic.Frequency) error {
 		t.ports = append(t.ports, pagerPort(p.Name, bus.Root().String(), uint8(p.Address), pagers[p.Bus]))
 	}
 	return nil
+}
+
+// emulatedNow: emulated modules on the real clock, inserted an hour ago
+// (warm and ModuleReady, as on a running switch), their scenarios starting
+// now.
+func emulatedNow() []emulator.Option {
+	return []emulator.Option{emulator.WithClock(emulator.RealClock{}), emulator.WithInsertion(time.Now().Add(-time.Hour))}
 }

@@ -60,6 +60,10 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
+	if extra := f.ports.positional(fs); len(extra) > 0 {
+		errorf(e, "run: unexpected arguments %v", extra)
+		return exitUsage
+	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	cfg, err := f.config()
 	if err != nil {

@@ -99,9 +99,16 @@ func readEthtool(name string, lines []string) (*Dump, error) {
 		case len(f) > 17:
 			return nil, lineError(name, n, "long line: %d bytes, want at most 16", len(f)-1)
 		}
-		data, err := parseHexBytes(f[1:])
+		vals, err := parseHexBytes(f[1:])
 		if err != nil {
 			return nil, &ParseError{File: name, Line: n, Msg: "bad data line", Err: err}
+		}
+		data := make([]byte, len(vals))
+		for i, v := range vals {
+			if v < 0 { // ethtool prints every byte; "--" is ddm's own
+				return nil, lineError(name, n, "byte %d is \"--\": ethtool output has no unread bytes", i)
+			}
+			data[i] = byte(v)
 		}
 		closed, next, sawData, used = len(data) < 16, off+len(data), true, true
 		if cmd.paged {

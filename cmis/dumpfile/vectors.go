@@ -103,8 +103,13 @@ func readVectors(name string, lines []string) (*Dump, error) {
 			return nil, lineError(name, n, "duplicate line: offset %02x of %s was given on line %d", off, curName, prev)
 		}
 		seen[key] = n
-		if err := reads[cur.read-1].Set(id, off, data); err != nil {
-			return nil, &ParseError{File: name, Line: n, Msg: "cannot store line", Err: err}
+		for j, v := range data {
+			if v < 0 {
+				continue // "--": a byte that was not read
+			}
+			if err := reads[cur.read-1].Set(id, off+j, []byte{byte(v)}); err != nil {
+				return nil, &ParseError{File: name, Line: n, Msg: "cannot store line", Err: err}
+			}
 		}
 	}
 	if len(seen) == 0 {
@@ -187,8 +192,9 @@ func parsePage(s string) (uint8, error) {
 	return uint8(v), nil
 }
 
-// parseDataLine parses "XX: b0 b1 ... b15".
-func parseDataLine(l string) (int, []byte, error) {
+// parseDataLine parses "XX: b0 b1 ... b15". A byte written "--" was not
+// read (a partial page read by a read plan) and comes back as -1.
+func parseDataLine(l string) (int, []int, error) {
 	offText, rest, ok := strings.Cut(l, ":")
 	if !ok {
 		return 0, nil, fmt.Errorf("want \"XX: b0 .. b15\", got %q", l)
@@ -208,15 +214,20 @@ func parseDataLine(l string) (int, []byte, error) {
 	return int(off), data, err
 }
 
-// parseHexBytes parses two-digit hex bytes.
-func parseHexBytes(f []string) ([]byte, error) {
-	data := make([]byte, len(f))
+// parseHexBytes parses two-digit hex bytes, and "--" for an unread byte
+// (-1).
+func parseHexBytes(f []string) ([]int, error) {
+	data := make([]int, len(f))
 	for i, s := range f {
+		if s == "--" {
+			data[i] = -1
+			continue
+		}
 		v, err := strconv.ParseUint(s, 16, 8)
 		if err != nil || len(s) != 2 {
 			return nil, fmt.Errorf("bad hex byte %q", s)
 		}
-		data[i] = byte(v)
+		data[i] = int(v)
 	}
 	return data, nil
 }

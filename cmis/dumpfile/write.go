@@ -150,14 +150,16 @@ func isSFF8472(s *cmis.Snapshot) bool {
 	return b != nil && b[0] >= 0x01 && b[0] <= 0x03
 }
 
-// writeSection writes the fully read lines of sec, preceded by a blank line
-// if sep; it reports whether it wrote anything.
+// writeSection writes the lines of sec that hold any byte that was read,
+// preceded by a blank line if sep; a byte not read is written "--" (a read
+// plan reads part of a page: page 11h bytes 128-201 at the fast cadence).
+// It reports whether it wrote anything.
 func writeSection(w *bytes.Buffer, s *cmis.Snapshot, sec wsection, prefix string, sep bool) bool {
 	wrote := false
 	for _, id := range sec.ids {
 		for off := id.Base(); off < id.Base()+cmis.PageSize; off += 16 {
-			b := s.Bytes(id, off, 16)
-			if b == nil {
+			line, any := lineText(s, id, off)
+			if !any {
 				continue
 			}
 			if !wrote {
@@ -167,19 +169,38 @@ func writeSection(w *bytes.Buffer, s *cmis.Snapshot, sec wsection, prefix string
 				fmt.Fprintf(w, "[%s%s]\n", prefix, sec.name)
 				wrote = true
 			}
-			fmt.Fprintf(w, "%02x: % x\n", off, b)
+			fmt.Fprintf(w, "%02x: %s\n", off, line)
 		}
 	}
 	return wrote
 }
 
-// differs reports whether s holds a whole line of sec that first does not
-// hold, or holds with other bytes.
+// lineText formats the 16 bytes at off, "--" for those not read, and
+// reports whether any was read.
+func lineText(s *cmis.Snapshot, id cmis.PageID, off int) (string, bool) {
+	var b strings.Builder
+	any := false
+	for j := 0; j < 16; j++ {
+		if j > 0 {
+			b.WriteByte(' ')
+		}
+		if v := s.Bytes(id, off+j, 1); v != nil {
+			fmt.Fprintf(&b, "%02x", v[0])
+			any = true
+		} else {
+			b.WriteString("--")
+		}
+	}
+	return b.String(), any
+}
+
+// differs reports whether s holds a byte of sec that first does not hold,
+// or holds with another value.
 func differs(first, s *cmis.Snapshot, sec wsection) bool {
 	for _, id := range sec.ids {
-		for off := id.Base(); off < id.Base()+cmis.PageSize; off += 16 {
-			b := s.Bytes(id, off, 16)
-			if b != nil && !bytes.Equal(b, first.Bytes(id, off, 16)) {
+		for off := id.Base(); off < id.Base()+cmis.PageSize; off++ {
+			b := s.Bytes(id, off, 1)
+			if b != nil && !bytes.Equal(b, first.Bytes(id, off, 1)) {
 				return true
 			}
 		}
