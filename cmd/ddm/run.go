@@ -89,6 +89,7 @@ func parseFlags(fs *pflag.FlagSet, args []string) int {
 		if errors.Is(err, pflag.ErrHelp) {
 			return exitOK
 		}
+		fmt.Fprintf(fs.Output(), "%s: %v\n", fs.Name(), err)
 		return exitUsage
 	}
 	return -1
