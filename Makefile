@@ -42,8 +42,9 @@ $(BIN)/influxd:
 $(BIN)/staticcheck:
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-## demo: decode the bundled real module dumps.
-demo: build
+## demo: InfluxDB on loopback, the agent on the emulated 64-port switch for
+## about 80 s, then what arrived and the alarms raised.
+demo: build $(BIN)/influxd
 	scripts/demo.sh
 
 clean:

@@ -71,7 +71,7 @@ func defaultSpec() *platformSpec {
 	// temperature runaway past the module's high alarm, a module unplugged
 	// and re-inserted, and two misbehaving modules (NACKs, refused pages).
 	s.Scenarios = []Scenario{
-		{Port: "Ethernet1/5", Kind: string(BERRamp), Lane: 3, Start: 5 * time.Second, Duration: 15 * time.Second, Target: 3e-4},
+		{Port: "Ethernet1/5", Kind: string(BERRamp), Lane: 3, Start: 0, Duration: 10 * time.Second, Target: 3e-4},
 		{Port: "Ethernet1/12", Kind: string(TxFade), Lane: 6, Start: 0, Rate: 2400, Duration: 15 * time.Second},
 		{Port: "Ethernet1/30", Kind: string(TempRunaway), Start: 5 * time.Second, Rate: 90, Target: 90},
 		{Port: "Ethernet1/20", Kind: string(FaultNACK), Rate: 0.02},

@@ -301,6 +301,10 @@ type Alarm struct {
 	Threshold *float64
 	Summary   string
 	Time      time.Time
+	// Transition: this point is a state change. The agent also restates
+	// every firing alarm periodically (Transition false), so a dashboard
+	// can show what is firing now without a long look-back.
+	Transition bool
 }
 
 // Alarm states.
@@ -320,6 +324,7 @@ func AlarmPoint(a Alarm) Point {
 	p.AddTag("severity", a.Severity)
 	p.AddString("state", a.State)
 	p.AddBool("firing", a.State == AlarmFiring)
+	p.AddBool("transition", a.Transition)
 	p.AddFloatPtr("value", a.Value)
 	p.AddFloatPtr("threshold", a.Threshold)
 	p.AddString("summary", a.Summary)
@@ -580,7 +585,7 @@ func Schema() []MeasurementDoc {
 
 	alarm := MeasurementDoc{
 		Name: MAlarm,
-		Doc:  "Alarm state changes from the alarm engine; one point per change.",
+		Doc:  "Alarm state changes from the alarm engine (transition=true), and every firing alarm restated each minute (transition=false).",
 		Tags: []TagDoc{tagHost, tagPort,
 			{"lane", "1-based lane; absent for a module-level alarm"},
 			{"rule", "rule name from the rules file"},
@@ -588,6 +593,7 @@ func Schema() []MeasurementDoc {
 		Fields: []FieldDoc{
 			{"state", String, "", "pending, firing or resolved", "", false},
 			{"firing", Bool, "", "state is firing", "", false},
+			{"transition", Bool, "", "a state change (false: a periodic restatement of a firing alarm)", "", false},
 			{"value", Float, "rule's", "the value that changed the state", "", false},
 			{"threshold", Float, "rule's", "the threshold it was compared with", "", false},
 			{"summary", String, "", "human-readable summary", "", false},

@@ -1,18 +1,60 @@
 #!/usr/bin/env bash
-# make demo: decodes a few of the bundled real module dumps (an 800G OSFP
-# DR8, a 400ZR QSFP-DD whose bias ethtool gets 16x wrong, a QSFP28 and an
-# SFP+), then shows the same module as JSON.
+# make demo: starts a real InfluxDB 1.8.10 on loopback (data in a temporary
+# folder), runs the agent on the emulated 64-port AI-fabric switch for about
+# 80 seconds (long enough for its scripted faults to raise alarms: a BER
+# ramp, a fading laser, a temperature runaway, a module pulled and put
+# back), then shows what arrived in InfluxDB and the alarms raised, and
+# writes the Grafana files generated from the same rules. It stops what it
+# started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ddm=bin/ddm
-v=testdata/vectors
-for f in cmis_800g_osfp_dr8_juniper_740-174932_xai_link_flap_port40 \
-	cmis_400g_qsfpdd_zr_juniper_740-157132_sfppi_2E1CZFA815020 \
-	sff8636_100g_qsfp28_ir4_fs_QSFP28-IR4-100G_wobcom \
-	sff8472_10g_sfpp_lr_oem_SFP-10GB-LR_wobcom; do
-	"$ddm" decode "$v/$f.txt"
+DURATION=${DEMO_DURATION:-80s}
+ddm=$PWD/bin/ddm
+influxd=$PWD/bin/influxd
+work=$(mktemp -d -t ddm-demo.XXXXXX)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18086)
+rpc=$((port + 1))
+cleanup() {
+	[ -n "${influx_pid:-}" ] && kill "$influx_pid" 2>/dev/null && wait "$influx_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat >"$work/influxd.conf" <<CONF
+reporting-disabled = true
+bind-address = "127.0.0.1:$rpc"
+[meta]
+  dir = "$work/meta"
+[data]
+  dir = "$work/data"
+  wal-dir = "$work/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:$port"
+  log-enabled = false
+  flux-enabled = true
+[logging]
+  level = "error"
+CONF
+echo "== starting InfluxDB 1.8.10 on 127.0.0.1:$port (data in $work)"
+"$influxd" run -config "$work/influxd.conf" >"$work/influxd.log" 2>&1 &
+influx_pid=$!
+for _ in $(seq 1 100); do
+	curl -sf "http://127.0.0.1:$port/ping" >/dev/null 2>&1 && break
+	sleep 0.1
 done
-echo "== the same 800G module as JSON (first lane):"
-"$ddm" decode --json "$v/cmis_800g_osfp_dr8_juniper_740-174932_xai_link_flap_port40.txt" |
-	python3 -c 'import json,sys; m=json.load(sys.stdin); print(json.dumps({k: m[k] for k in ("spec","identifier","vendor","part_number","temperature_c")} | {"lanes[0]": m["lanes"][0]}, indent=1))' 2>/dev/null ||
-	"$ddm" decode --json "$v/cmis_800g_osfp_dr8_juniper_740-174932_xai_link_flap_port40.txt"
+curl -sf -XPOST "http://127.0.0.1:$port/query" --data-urlencode "q=CREATE DATABASE telemetry" >/dev/null
+
+echo "== ddm run --emulate (64-port switch) for $DURATION; journal lines follow"
+"$ddm" run --emulate --influx-url "http://127.0.0.1:$port" --influx-bucket telemetry/autogen \
+	--interval 1s --vdm-interval 5s --state-dir "$work/state" --duration "$DURATION" 2>&1 |
+	grep -E 'alarm|removed|inserted detail="module inserted"' | grep -v 'event=inserted' | sed 's/^/   /' || true
+
+echo
+"$ddm" summary --influx-url "http://127.0.0.1:$port" --influx-bucket telemetry --since 10m
+
+if "$ddm" rules export --grafana "$work/grafana" >/dev/null 2>&1; then
+	mkdir -p bin/demo-grafana && cp -r "$work/grafana/." bin/demo-grafana/
+	echo
+	echo "== Grafana provisioning generated from the same rules: bin/demo-grafana/ ($(ls bin/demo-grafana | tr '\n' ' '))"
+fi

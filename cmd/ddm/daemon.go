@@ -97,7 +97,7 @@ func (d *ddmDaemon) observe(s agent.Sample) {
 	}
 	if s.Kind != agent.KindError {
 		for _, ev := range d.engine.Evaluate(s.Port, s.Time, s.Module, s.Kind != agent.KindAbsent) {
-			pts = append(pts, alarmPoint(d.cfg.Host, ev))
+			pts = append(pts, alarmPoint(d.cfg.Host, ev, true))
 			d.log.Warn("alarm "+ev.State.String(), "port", ev.Port, "lane", ev.Lane, "rule", ev.Rule, "severity", ev.Severity.String(),
 				"value", ev.Value, "threshold", ev.Threshold, "summary", ev.Summary)
 		}
@@ -108,10 +108,10 @@ func (d *ddmDaemon) observe(s agent.Sample) {
 	d.account(s)
 }
 
-func alarmPoint(host string, ev alarm.Event) exporter.Point {
+func alarmPoint(host string, ev alarm.Event, transition bool) exporter.Point {
 	v, th := ev.Value, ev.Threshold
 	return exporter.AlarmPoint(exporter.Alarm{Host: host, Port: ev.Port, Lane: ev.Lane, Rule: ev.Rule, Severity: ev.Severity.String(),
-		State: ev.State.String(), Value: &v, Threshold: &th, Summary: ev.Summary, Time: ev.Time})
+		State: ev.State.String(), Value: &v, Threshold: &th, Summary: ev.Summary, Time: ev.Time, Transition: transition})
 }
 
 // account adds a sample to its bus's self-telemetry.
@@ -165,7 +165,7 @@ func (d *ddmDaemon) housekeeping(ctx context.Context, ag *agent.Agent) {
 			if now.Sub(lastActive) >= time.Minute {
 				for _, ev := range d.engine.Active() {
 					ev.Time = now
-					d.sink.Write(alarmPoint(d.cfg.Host, ev))
+					d.sink.Write(alarmPoint(d.cfg.Host, ev, false))
 				}
 				lastActive = now
 			}
