@@ -5,7 +5,7 @@ BIN       := $(CURDIR)/bin
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME  ?= 5s
 
-.PHONY: all build test test-unit fuzz bench lint demo clean
+.PHONY: all build test test-unit fuzz soak bench lint demo clean
 
 all: build
 
@@ -23,6 +23,11 @@ test-unit: $(BIN)/influxd
 ## fuzz: a longer run of every fuzz target (FUZZTIME=2m by default here).
 fuzz:
 	scripts/fuzz.sh $(if $(filter command line,$(origin FUZZTIME)),$(FUZZTIME),2m)
+
+## soak: the agent on the emulated switch under faults for 5 minutes
+## (make test runs the same test for 20 s).
+soak:
+	DDM_SOAK=$(or $(SOAK),5m) $(GO) test -count=1 -timeout 30m -run TestSoak -v ./internal/soak/
 
 ## bench: decode and pager benchmarks (results go to docs/BENCHMARKS.md by hand).
 bench:
