@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/ddm-agent/ddm/agent"
@@ -34,6 +35,7 @@ type runFlags struct {
 	rules       string
 	stateDir    string
 	duration    time.Duration
+	cpuProfile  string
 }
 
 func cmdRun(ctx context.Context, e env, args []string) int {
@@ -53,6 +55,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	fs.StringVar(&f.rules, "rules", "", "alarm rules file (default: the built-in rules)")
 	fs.StringVar(&f.stateDir, "state-dir", "", "spool and alarm state (default $STATE_DIRECTORY or /var/lib/ddm)")
 	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0: run until SIGTERM)")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (for docs/BENCHMARKS.md)")
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "usage: ddm run [--config FILE] [--emulate [PLATFORM]] [--influx-url URL --influx-bucket B] [--output lp] [--prometheus ADDR]\n\n")
 		fs.PrintDefaults()
@@ -94,6 +97,19 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	if err != nil {
 		errorf(e, "run: %v", err)
 		return exitUsage
+	}
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			errorf(e, "run: %v", err)
+			return exitUsage
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			errorf(e, "run: %v", err)
+			return exitUsage
+		}
+		defer pprof.StopCPUProfile()
 	}
 	d := newDaemon(cfg, ts, rules, sink, log)
 	runErr := d.run(ctx)
