@@ -1,7 +1,7 @@
 # ddm — see README.md. Every target works on a fresh clone with Go installed.
 
 GO        ?= go
-BIN       := $(CURDIR)/bin
+BIN       := bin
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME  ?= 5s
 
@@ -42,10 +42,10 @@ lint: $(BIN)/staticcheck
 
 ## bin/influxd: the InfluxDB 1.8.10 server the tests and the demo start on loopback.
 $(BIN)/influxd:
-	GOBIN=$(BIN) $(GO) install github.com/influxdata/influxdb/cmd/influxd@v1.8.10
+	GOBIN=$(CURDIR)/$(BIN) $(GO) install github.com/influxdata/influxdb/cmd/influxd@v1.8.10
 
 $(BIN)/staticcheck:
-	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	GOBIN=$(CURDIR)/$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 ## demo: InfluxDB on loopback, the agent on the emulated 64-port switch for
 ## about 80 s, then what arrived and the alarms raised.
