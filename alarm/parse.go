@@ -1,7 +1,6 @@
 package alarm
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ddm-agent/ddm/internal/fileerr"
 )
 
 // parser walks the YAML node tree, so that every problem names its line,
@@ -36,7 +37,7 @@ func parse(name string, b []byte) (*Rules, []*Error) {
 	p := &parser{file: name}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return nil, []*Error{yamlError(name, err)}
+		return nil, []*Error{fileerr.FromYAML(name, err)}
 	}
 	if len(doc.Content) == 0 {
 		return nil, []*Error{{File: name, Msg: "empty rules file: want version: 1 and a rules: list"}}
@@ -89,25 +90,6 @@ func parse(name string, b []byte) (*Rules, []*Error) {
 		return nil, p.errs
 	}
 	return rs, nil
-}
-
-// yamlError turns a yaml.v3 error ("yaml: line 7: ...") into an *Error.
-func yamlError(name string, err error) *Error {
-	msg := err.Error()
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = te.Errors[0]
-	}
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if i := strings.Index(rest, ":"); i > 0 {
-			if n, err := strconv.Atoi(rest[:i]); err == nil {
-				line, msg = n, strings.TrimSpace(rest[i+1:])
-			}
-		}
-	}
-	return &Error{File: name, Line: line, Msg: msg}
 }
 
 // resolve follows aliases.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/ddm-agent/ddm/internal/fileerr"
 )
 
 //go:embed testdata/default-rules.yaml
@@ -204,18 +206,7 @@ func (s *Severity) UnmarshalText(b []byte) error {
 }
 
 // Error is a problem in a rules file, at a line.
-type Error struct {
-	File string
-	Line int
-	Msg  string
-}
-
-func (e *Error) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
-}
+type Error = fileerr.Error
 
 // Parse reads and validates a rules file; name is used in errors. The
 // error, if any, is the first *Error by line; Check lists them all.

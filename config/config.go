@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ddm-agent/ddm/internal/fileerr"
 )
 
 // Config is the whole file. The zero value of every field means "default".
@@ -91,18 +93,7 @@ type Prometheus struct {
 }
 
 // Error is a configuration problem at a line of a file.
-type Error struct {
-	File string
-	Line int
-	Msg  string
-}
-
-func (e *Error) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
-}
+type Error = fileerr.Error
 
 // Default returns a configuration with every default applied and no ports,
 // for a command line that names everything with flags; name is used in
@@ -128,7 +119,7 @@ func Parse(name string, b []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true) // a typo in a key is an error, not a silent default
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, yamlError(name, err)
+		return nil, fileerr.FromYAML(name, err)
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err == nil {
@@ -154,26 +145,6 @@ func recordPortLines(root *yaml.Node, c *Config) {
 			}
 		}
 	}
-}
-
-// yamlError turns a yaml.v3 error ("yaml: line 7: ...") into an *Error.
-func yamlError(name string, err error) error {
-	msg := err.Error()
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = te.Errors[0]
-	}
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	line := 0
-	if strings.HasPrefix(msg, "line ") {
-		rest := msg[len("line "):]
-		if i := strings.Index(rest, ":"); i > 0 {
-			if n, err := strconv.Atoi(rest[:i]); err == nil {
-				line, msg = n, strings.TrimSpace(rest[i+1:])
-			}
-		}
-	}
-	return &Error{File: name, Line: line, Msg: msg}
 }
 
 func (c *Config) applyDefaults() {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"periph.io/x/conn/v3/physic"
+
+	"github.com/ddm-agent/ddm/internal/fileerr"
 )
 
 // Platform is a whole switch: root I²C adapters, the mux channels the
@@ -125,18 +127,7 @@ func (p *Platform) Scenarios() []Scenario { return append([]Scenario(nil), p.sce
 
 // PlatformError is an error in a platform description, with the line (of
 // the YAML file) it is about; Line is 0 when there is no line.
-type PlatformError struct {
-	File string
-	Line int
-	Msg  string
-}
-
-func (e *PlatformError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
-}
+type PlatformError = fileerr.Error
 
 // Platform size limits (a switch has at most a few hundred ports).
 const (

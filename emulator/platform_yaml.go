@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ddm-agent/ddm/internal/fileerr"
 )
 
 // maxYAML bounds a platform file.
@@ -87,16 +89,9 @@ func (y *yparser) errf(n *yaml.Node, format string, args ...any) error {
 func (y *yparser) platform(data []byte) (*platformSpec, *uint64, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		line := 0
-		if rest, ok := strings.CutPrefix(msg, "line "); ok {
-			if i := strings.Index(rest, ":"); i > 0 {
-				if n, err := strconv.Atoi(rest[:i]); err == nil {
-					line, msg = n, strings.TrimSpace(rest[i+1:])
-				}
-			}
-		}
-		return nil, nil, &PlatformError{File: y.file, Line: line, Msg: "YAML: " + msg}
+		e := fileerr.FromYAML(y.file, err)
+		e.Msg = "YAML: " + e.Msg
+		return nil, nil, e
 	}
 	if len(doc.Content) == 0 {
 		return nil, nil, &PlatformError{File: y.file, Msg: "empty platform description"}
