@@ -44,7 +44,7 @@ func bitsToTime(bits int, f physic.Frequency) time.Duration {
 func minimum(plan []cmis.Range, selected cmis.PageID, haveSel bool) (tx, bytes, selects, bits int) {
 	seen := map[cmis.PageID]bool{}
 	cur, have := selected, haveSel
-	for _, r := range sortedRanges(plan) {
+	for _, r := range i2c.SortRanges(plan) {
 		if !r.Page.Lower && (!have || cur != r.Page) && !seen[r.Page] {
 			seen[r.Page] = true
 			selects++
@@ -61,29 +61,6 @@ func minimum(plan []cmis.Range, selected cmis.PageID, haveSel bool) (tx, bytes, 
 		bits += wire(1, r.Length)
 	}
 	return
-}
-
-func sortedRanges(rs []cmis.Range) []cmis.Range {
-	out := append([]cmis.Range(nil), rs...)
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && less(out[j], out[j-1]); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
-}
-
-func less(a, b cmis.Range) bool {
-	if a.Page.Lower != b.Page.Lower {
-		return a.Page.Lower
-	}
-	if a.Page.Bank != b.Page.Bank {
-		return a.Page.Bank < b.Page.Bank
-	}
-	if a.Page.Page != b.Page.Page {
-		return a.Page.Page < b.Page.Page
-	}
-	return a.Offset < b.Offset
 }
 
 type costRow struct {
@@ -172,7 +149,7 @@ func measure(t testing.TB, profile string) []costRow {
 	}
 	// Steady state: a module polled only at the fast cadence keeps its
 	// last fast page selected (the last range of the sorted plan).
-	fs := sortedRanges(fast)
+	fs := i2c.SortRanges(fast)
 	selBeforeFast = fs[len(fs)-1].Page
 	haveSel := !selBeforeFast.Lower
 	if len(vdm) > 0 {

@@ -29,8 +29,7 @@ func (e *FetchError) Unwrap() error { return e.Err }
 // *FetchError; any other error (absent module, bus failure, context) stops
 // the fetch and is returned as it is.
 func Fetch(ctx context.Context, mem Memory, ranges []cmis.Range, s *cmis.Snapshot) error {
-	rs := append([]cmis.Range(nil), ranges...)
-	sort.SliceStable(rs, func(i, j int) bool { return rangeLess(rs[i], rs[j]) })
+	rs := SortRanges(ranges)
 	var fe *FetchError
 	buf := make([]byte, cmis.PageSize)
 	for _, r := range rs {
@@ -58,6 +57,13 @@ func Fetch(ctx context.Context, mem Memory, ranges []cmis.Range, s *cmis.Snapsho
 		return fe
 	}
 	return nil
+}
+
+// SortRanges returns a copy of rs in the order Fetch reads them.
+func SortRanges(rs []cmis.Range) []cmis.Range {
+	out := append([]cmis.Range(nil), rs...)
+	sort.SliceStable(out, func(i, j int) bool { return rangeLess(out[i], out[j]) })
+	return out
 }
 
 // rangeLess orders lower memory first (no page select), then upper pages

@@ -15,27 +15,11 @@ shift || true
 sizes=${*:-64 256}
 make -s build bin/influxd >/dev/null
 work=$(mktemp -d -t ddm-bench.XXXXXX)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cleanup() { [ -n "${ipid:-}" ] && kill "$ipid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+cleanup() { [ -n "${influx_pid:-}" ] && kill "$influx_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-cat >"$work/influxd.conf" <<CONF
-reporting-disabled = true
-bind-address = "127.0.0.1:$((port + 1))"
-[meta]
-  dir = "$work/meta"
-[data]
-  dir = "$work/data"
-  wal-dir = "$work/wal"
-  query-log-enabled = false
-[http]
-  bind-address = "127.0.0.1:$port"
-  log-enabled = false
-[logging]
-  level = "error"
-CONF
-bin/influxd run -config "$work/influxd.conf" >/dev/null 2>&1 &
-ipid=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ping" >/dev/null && break; sleep 0.1; done
+. scripts/influxd.sh
+start_influxd "$work"
+port=$influx_port
 
 hz=$(getconf CLK_TCK)
 printf '| modules | buses | CPU (%% of one core) | RSS end (MB) | RSS peak (MB) | points/s to InfluxDB |\n|---|---|---|---|---|---|\n'

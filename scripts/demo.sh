@@ -10,39 +10,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DEMO_DURATION:-80s}
 ddm=$PWD/bin/ddm
-influxd=$PWD/bin/influxd
 work=$(mktemp -d -t ddm-demo.XXXXXX)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18086)
-rpc=$((port + 1))
 cleanup() {
 	[ -n "${influx_pid:-}" ] && kill "$influx_pid" 2>/dev/null && wait "$influx_pid" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
-
-cat >"$work/influxd.conf" <<CONF
-reporting-disabled = true
-bind-address = "127.0.0.1:$rpc"
-[meta]
-  dir = "$work/meta"
-[data]
-  dir = "$work/data"
-  wal-dir = "$work/wal"
-  query-log-enabled = false
-[http]
-  bind-address = "127.0.0.1:$port"
-  log-enabled = false
-  flux-enabled = true
-[logging]
-  level = "error"
-CONF
-echo "== starting InfluxDB 1.8.10 on 127.0.0.1:$port (data in $work)"
-"$influxd" run -config "$work/influxd.conf" >"$work/influxd.log" 2>&1 &
-influx_pid=$!
-for _ in $(seq 1 100); do
-	curl -sf "http://127.0.0.1:$port/ping" >/dev/null 2>&1 && break
-	sleep 0.1
-done
+. scripts/influxd.sh
+start_influxd "$work"
+port=$influx_port
+echo "== InfluxDB 1.8.10 on 127.0.0.1:$port (data in $work)"
 curl -sf -XPOST "http://127.0.0.1:$port/query" --data-urlencode "q=CREATE DATABASE telemetry" >/dev/null
 
 echo "== ddm run --emulate (64-port switch) for $DURATION; journal lines follow"
