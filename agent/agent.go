@@ -47,7 +47,8 @@ type Options struct {
 	// MaxBackoff bounds the retry interval of a module that keeps failing
 	// while present; default 30s.
 	MaxBackoff time.Duration
-	// ReadTimeout bounds one port's reads in one cycle; default interval/2.
+	// ReadTimeout bounds one port's reads in one cycle; default the larger
+	// of interval/2 and 500 ms.
 	ReadTimeout time.Duration
 	// FreezeTimeout bounds each half of the VDM freeze handshake; default 1s.
 	FreezeTimeout time.Duration
@@ -75,7 +76,10 @@ func (o Options) withDefaults() Options {
 		o.MaxBackoff = 30 * time.Second
 	}
 	if o.ReadTimeout == 0 {
-		o.ReadTimeout = o.Interval / 2
+		// A guard against a hung bus, not a budget: a module read takes a few
+		// ms of bus time, but on a busy host the agent may wait for a CPU, and
+		// a read cut short counts as a failure (with backoff).
+		o.ReadTimeout = max(o.Interval/2, 500*time.Millisecond)
 	}
 	if o.FreezeTimeout == 0 {
 		o.FreezeTimeout = time.Second
