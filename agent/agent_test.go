@@ -42,7 +42,7 @@ ports:
 scenarios:
   - {port: nacky, kind: nack, rate: 0.2}
   - {port: busy, kind: busy, start: 1s, duration: 2s}
-  - {port: flapper, kind: unplug, start: 1s, duration: 700ms, every: 2s}
+  - {port: flapper, kind: unplug, start: 1s, duration: 1500ms, every: 2500ms}
 `
 
 type recorder struct {

@@ -21,13 +21,14 @@ type portState struct {
 	staticAt time.Time
 	// last module state and firmware, to notice changes that call for a
 	// static re-read.
-	lastState uint8
-	lastFW    string
-	nextFast  time.Time        // next read of any kind
-	freeze    i2c.FreezeTiming // what this module's VDM handshake took last time
-	nextVDM   time.Time
-	flags     *FlagHistory
-	health    Health
+	lastState  uint8
+	lastFW     string
+	lastSerial string
+	nextFast   time.Time        // next read of any kind
+	freeze     i2c.FreezeTiming // what this module's VDM handshake took last time
+	nextVDM    time.Time
+	flags      *FlagHistory
+	health     Health
 }
 
 // read does what is due for the port now and returns the sample.
@@ -44,6 +45,12 @@ func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample 
 		s.Events = append(s.Events, Event{Time: o.Now(), Type: "inserted", Text: "module inserted"})
 	}
 	kind := KindFast
+	// After failed reads the cage may hold another module (pulled and
+	// replaced faster than AbsentAfter reads): read the static pages again,
+	// and noticeChanges reports a different serial as a replacement.
+	if ps.health.ConsecutiveFailures > 0 {
+		ps.static = nil
+	}
 	if ps.static == nil || now.Sub(ps.staticAt) >= o.Revalidate {
 		ev, err := ps.readStatic(ctx, o)
 		s.Events = append(s.Events, ev...)
@@ -165,10 +172,18 @@ func (ps *portState) readVDM(ctx context.Context, o Options, ranges []cmis.Range
 	return ferr
 }
 
-// noticeChanges compares module state and firmware with the last read. A
-// change calls for a static re-read on the next cycle.
+// noticeChanges compares module identity, state and firmware with the last
+// read. A state or firmware change calls for a static re-read on the next
+// cycle; a new serial number is another module in the cage.
 func (ps *portState) noticeChanges(m *cmis.Module, t time.Time) []Event {
 	var ev []Event
+	if ps.lastSerial != "" && m.SerialNumber != "" && m.SerialNumber != ps.lastSerial {
+		ev = append(ev, Event{Time: t, Type: "replaced", Text: fmt.Sprintf("module %s replaced by %s %s", ps.lastSerial, m.PartNumber, m.SerialNumber)})
+		ps.flags = newFlagHistory()
+	}
+	if m.SerialNumber != "" {
+		ps.lastSerial = m.SerialNumber
+	}
 	if ps.lastState != 0 && m.ModuleStateCode != ps.lastState {
 		ev = append(ev, Event{Time: t, Type: "state_changed", Text: fmt.Sprintf("module state %s", m.ModuleState)})
 		ps.static = nil
@@ -196,7 +211,7 @@ func (ps *portState) failed(ctx context.Context, err error, o Options) Sample {
 		if ps.present {
 			s.Events = append(s.Events, Event{Time: now, Type: "removed", Text: "module removed"})
 		}
-		ps.present, ps.static, ps.lastState, ps.lastFW = false, nil, 0, ""
+		ps.present, ps.static, ps.lastState, ps.lastFW, ps.lastSerial = false, nil, 0, "", ""
 		ps.health.ConsecutiveFailures = 0
 		ps.forget()
 		return s
