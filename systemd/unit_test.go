@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ddm-agent/ddm/alarm"
 	"github.com/ddm-agent/ddm/config"
 )
 
@@ -132,5 +133,21 @@ func TestSysusersAndUdev(t *testing.T) {
 	udev, _ := os.ReadFile("60-ddm-i2c.rules")
 	if !strings.Contains(string(udev), `SUBSYSTEM=="i2c-dev"`) || !strings.Contains(string(udev), `GROUP="i2c"`) {
 		t.Errorf("udev rule: %s", udev)
+	}
+}
+
+// TestExampleRules: systemd/rules.yaml is the built-in rule set, shipped
+// as /etc/ddm/rules.yaml to be edited; it must parse and must not drift
+// from what ddm uses when no rules file is configured.
+func TestExampleRules(t *testing.T) {
+	b, err := os.ReadFile("rules.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alarm.Parse("rules.yaml", b); err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != string(alarm.DefaultRules()) {
+		t.Error("systemd/rules.yaml differs from alarm/testdata/default-rules.yaml (the built-in rules): copy it again")
 	}
 }
