@@ -1,0 +1,104 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ddm-agent/ddm/internal/influxtest"
+)
+
+// An emulated switch whose modules heat up past 60 °C within seconds, and a
+// module pulled for good: the rules below fire on both.
+const alarmPlatform = `name: alarm-test
+buses:
+  - {name: b, speed: 1MHz, muxes: [{address: 0x70, channels: [c0, c1, c2]}]}
+ports:
+  - {name: hot, bus: c0, profile: osfp-800g-dr8}
+  - {name: cool, bus: c1, profile: osfp-800g-dr8}
+  - {name: pulled, bus: c2, profile: qsfpdd-400g-fr4}
+scenarios:
+  - {port: hot, kind: temp_runaway, start: 0s, rate: 600, target: 85}
+  - {port: pulled, kind: unplug, start: 2s}
+`
+
+const alarmRules = `version: 1
+rules:
+  - name: hot_module
+    metric: module.temperature_c
+    above: 60
+    hysteresis: 5
+    for: 1s
+    clear_for: 5s
+    severity: major
+    summary: '{{.Port}} at {{printf "%.1f" .Value}} °C'
+  - name: gone
+    module_absent: 1s
+    for: 0s
+    clear_for: 5s
+    severity: critical
+    summary: '{{.Port}} removed'
+`
+
+// TestRunAlarmsFireOnceAcrossRestart: a temperature runaway fires its rule
+// once (a transition in xcvr_alarm and a journal line); an unplugged module
+// fires its absence rule; restarting the agent while both fire does not
+// fire them again, because the state is kept in the state directory.
+func TestRunAlarmsFireOnceAcrossRestart(t *testing.T) {
+	srv := influxtest.Start(t)
+	dir := t.TempDir()
+	platform := filepath.Join(dir, "p.yaml")
+	rules := filepath.Join(dir, "rules.yaml")
+	os.WriteFile(platform, []byte(alarmPlatform), 0o644)
+	os.WriteFile(rules, []byte(alarmRules), 0o644)
+	args := []string{"run", "--emulate=" + platform, "--rules", rules, "--influx-url", srv.URL(), "--influx-bucket", srv.Bucket(),
+		"--interval", "250ms", "--state-dir", filepath.Join(dir, "state")}
+	transitions := func(rule, port string) []influxtest.Row {
+		return srv.Query(t, `SELECT "state","value","threshold" FROM "xcvr_alarm" WHERE "transition"=true AND "rule"='`+rule+`' AND "port"='`+port+`'`)
+	}
+	p := startDDM(t, args...)
+	influxtest.Wait(t, 30*time.Second, "hot_module and gone firing", func() bool {
+		return len(transitions("hot_module", "hot")) > 0 && len(transitions("gone", "pulled")) > 0
+	})
+	p.stop(t, syscall.SIGTERM)
+	if !strings.Contains(p.stderr.String(), `msg="alarm firing" port=hot`) {
+		t.Errorf("no journal line for the firing alarm:\n%s", p.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state", "alarms.json")); err != nil {
+		t.Errorf("alarm state not saved: %v", err)
+	}
+	// A new process, same state directory: the modules are new emulated
+	// modules on the same ports, and the same conditions come back within a
+	// few seconds (the runaway restarts from 48 °C, the unplug at 2 s);
+	// clear_for keeps the alarms from resolving on that start-up dip, as it
+	// keeps a real alarm from resolving on one good reading.
+	p2 := startDDM(t, args...)
+	time.Sleep(6 * time.Second)
+	p2.stop(t, syscall.SIGTERM)
+	for _, c := range []struct{ rule, port string }{{"hot_module", "hot"}, {"gone", "pulled"}} {
+		rows := transitions(c.rule, c.port)
+		firing := 0
+		for _, r := range rows {
+			if r.Values["state"] == "firing" {
+				firing++
+			}
+		}
+		if firing != 1 {
+			t.Errorf("%s on %s: %d firing transitions across the restart, want 1: %v", c.rule, c.port, firing, rows)
+		}
+	}
+	if n := len(transitions("hot_module", "cool")); n != 0 {
+		t.Errorf("hot_module fired on the cool module: %d transitions", n)
+	}
+	// The module's threshold value and the measured value are in the event.
+	rows := transitions("hot_module", "hot")
+	if v, ok := rows[0].Float("value"); !ok || v <= 60 {
+		t.Errorf("firing value %v", rows[0].Values)
+	}
+	if th, ok := rows[0].Float("threshold"); !ok || th != 60 {
+		t.Errorf("firing threshold %v", rows[0].Values)
+	}
+}
