@@ -34,7 +34,8 @@ const (
 	warmupC         = 8.0              // a module is this much below its operating temperature when inserted
 	loadSpanC       = 10.0             // temperature rise from load 0 to load 1
 	thermalTau      = 90 * time.Second // thermal time constant
-	frameBits       = 5440             // bits of an RS(544,514) codeword: errored frames from BER
+	frameSymbols    = 544              // 10-bit symbols of an RS(544,514) (KP4) codeword
+	fecCorrectable  = 15               // symbol errors KP4 corrects per codeword
 	fercFramesPerS  = 1e4              // FERC: sampled frames a second
 	hostBER         = 1e-10            // host-side (electrical) pre-FEC BER
 	elsSplitDB      = 6.02             // one ELSFP laser feeds four engine lanes
@@ -372,7 +373,7 @@ func (md *model) lane(l *laneSample, i int, t time.Time, e time.Duration, dT flo
 	ber := p.BER * math.Pow(10, p.BERSlope*(p.RxPowerDBm-rxDBm)+0.15*md.jitter(t, key|3))
 	ber = math.Min(math.Max(md.berAt(i, t, ber), 1e-20), 0.5)
 	l.ber = ber
-	l.efr = -math.Expm1(frameBits * math.Log1p(-ber))
+	l.efr = uncorrectableFrameRatio(ber)
 	l.hostBER = hostBER * math.Pow(10, 0.3*md.jitter(t, key|4))
 	decades := math.Log10(ber) - math.Log10(math.Max(p.BER, 1e-20))
 	l.esnrDB = p.ESNRDB - 1.25*decades + 0.1*md.jitter(t, key|5)
@@ -398,4 +399,27 @@ func presenceAt(c *config, t time.Time) (bool, time.Time) {
 		return false, ins
 	}
 	return true, ins
+}
+
+// uncorrectableFrameRatio is the share of RS(544,514) codewords that carry
+// more symbol errors than KP4 corrects (15), for independent bit errors at
+// ber: symbol errors are Poisson with mean 544·p_sym. CMIS VDM "errored
+// frames" count frames the FEC could not correct, so a healthy link reads
+// 0 and the ratio only leaves 0 well above the KP4 BER limit (2.4e-4).
+func uncorrectableFrameRatio(ber float64) float64 {
+	psym := -math.Expm1(10 * math.Log1p(-ber))
+	lambda := frameSymbols * psym
+	// Sum the tail from k = 16 directly (no 1 - (1 - tiny) cancellation).
+	term := math.Exp(-lambda + (fecCorrectable+1)*math.Log(lambda) - lgammaInt(fecCorrectable+2))
+	sum := 0.0
+	for k := fecCorrectable + 1; k < fecCorrectable+200 && term > sum*1e-17; k++ {
+		sum += term
+		term *= lambda / float64(k+1)
+	}
+	return math.Min(sum, 1)
+}
+
+func lgammaInt(n int) float64 {
+	v, _ := math.Lgamma(float64(n))
+	return v
 }

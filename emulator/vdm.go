@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"math"
 	"time"
 )
 
@@ -130,7 +129,7 @@ func vdmValue(t uint8, l *laneSample) (float64, bool) {
 	case 23:
 		return l.efr, true
 	case 18, 20, 22, 24:
-		return -math.Expm1(frameBits * math.Log1p(-l.hostBER)), true
+		return uncorrectableFrameRatio(l.hostBER), true
 	case 25:
 		return st.ferc, true
 	}

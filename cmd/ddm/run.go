@@ -33,6 +33,7 @@ func commands() []command {
 		{"run", "run [--config FILE] [--emulate] [flags]", "the agent: poll modules, evaluate alarms, stream to InfluxDB", cmdRun},
 		{"dump", "dump [PORT...] [--json|--raw] [--emulate]", "read modules once: identity, lanes, thresholds, flags, VDM, bus I/O", cmdDump},
 		{"decode", "decode [--json] FILE...", "decode saved module dumps (ddm, ethtool -m hex, optoe, raw binaries)", cmdDecode},
+		{"rules", "rules check|print-default|test|export", "check, print, test (emulated) and export (Grafana) alarm rules", cmdRules},
 		{"emulate", "emulate [--list] [PROFILE|PLATFORM.yaml] [--out DIR --at T]", "show emulated switches; write emulated modules' memory as dumps", cmdEmulate},
 		{"summary", "summary [--influx-url URL] [--influx-bucket DB]", "what arrived in InfluxDB: per-port summary and alarms", cmdSummary},
 		{"version", "version", "print the version", cmdVersion},

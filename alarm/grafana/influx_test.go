@@ -1,0 +1,403 @@
+package grafana
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ddm-agent/ddm/exporter"
+	"github.com/ddm-agent/ddm/internal/influxtest"
+)
+
+// write posts points as line protocol.
+func write(t *testing.T, srv *influxtest.Server, pts []exporter.Point) {
+	t.Helper()
+	var b bytes.Buffer
+	flush := func() {
+		if b.Len() == 0 {
+			return
+		}
+		resp, err := http.Post(srv.URL()+"/write?db="+srv.Database()+"&precision=ns", "text/plain", bytes.NewReader(b.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("write: %s: %s", resp.Status, body)
+		}
+		b.Reset()
+	}
+	for i, p := range pts {
+		line, err := p.LineProtocol()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+		if i%5000 == 4999 {
+			flush()
+		}
+	}
+	flush()
+}
+
+// startScenario starts InfluxDB and writes the scenario; it returns the
+// alerts the agent's engine has firing at the end.
+func startScenario(t *testing.T) (*influxtest.Server, []alertKey) {
+	rules, err := scenarioRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := influxtest.Start(t)
+	pts, active := scenario(rules)
+	write(t, srv, pts)
+	t.Logf("scenario: %d points", len(pts))
+	return srv, active
+}
+
+// grafanaSim runs exported rules the way Grafana would.
+type grafanaSim struct {
+	t       *testing.T
+	srv     *influxtest.Server
+	lang    Language
+	queries int
+	series  int
+}
+
+func jsonFloat(v any) float64 {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil {
+			return math.NaN()
+		}
+		return f
+	case float64:
+		return x
+	case int64:
+		return float64(x)
+	case uint64:
+		return float64(x)
+	case bool:
+		if x {
+			return 1
+		}
+		return 0
+	}
+	return math.NaN()
+}
+
+// run runs a data query over [from, to] and returns its series as Grafana
+// would frame them.
+func (g *grafanaSim) run(q InfluxQuery, from, to time.Time, vars map[string]string) ([]frame, error) {
+	g.queries++
+	if g.lang == Flux {
+		text := interpolateFlux(q.Query, from, to, time.Minute, vars)
+		recs := g.srv.QueryFlux(g.t, text)
+		byKey := map[string]*frame{}
+		var order []string
+		for _, r := range recs {
+			l := labels{}
+			for k, v := range r {
+				switch k {
+				case "result", "table", "_time", "_value", "_start", "_stop", "_field", "_measurement":
+					continue
+				}
+				if s, ok := v.(string); ok {
+					l[k] = s
+				}
+			}
+			k := l.key()
+			f := byKey[k]
+			if f == nil {
+				f = &frame{labels: l}
+				byKey[k] = f
+				order = append(order, k)
+			}
+			tm, _ := r["_time"].(time.Time)
+			f.points = append(f.points, point{tm, jsonFloat(r["_value"])})
+		}
+		var out []frame
+		for _, k := range order {
+			out = append(out, *byKey[k])
+		}
+		return out, nil
+	}
+	text := interpolateInfluxQL(q.Query, from, to, time.Minute, vars)
+	series, err := g.srv.QueryErr(text)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", text, err)
+	}
+	var out []frame
+	for _, s := range series {
+		f := frame{labels: labels{}}
+		for k, v := range s.Tags {
+			if v != "" {
+				f.labels[k] = v
+			}
+		}
+		for _, row := range s.Values {
+			if len(row) < 2 || row[1] == nil {
+				continue
+			}
+			ns, _ := row[0].(json.Number).Int64()
+			f.points = append(f.points, point{time.Unix(0, ns), jsonFloat(row[1])})
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// eval evaluates a rule at now and steps its alert states.
+func (g *grafanaSim) eval(ar *alertRule, now time.Time) error {
+	vars := map[string]result{}
+	for _, q := range ar.rule.Data {
+		id := *q.RefId
+		e, isExpr := exprOf(q)
+		if !isExpr {
+			iq := q.Model.(InfluxQuery)
+			tr := q.RelativeTimeRange
+			from := now.Add(-time.Duration(*tr.From) * time.Second)
+			to := now.Add(-time.Duration(*tr.To) * time.Second)
+			frames, err := g.run(iq, from, to, nil)
+			if err != nil {
+				return fmt.Errorf("%s: %w", id, err)
+			}
+			g.series += len(frames)
+			vars[id] = result{frames: frames}
+			continue
+		}
+		var err error
+		switch {
+		case e.TypeReduce != nil:
+			if e.TypeReduce.Reducer != "last" || e.TypeReduce.Settings == nil || e.TypeReduce.Settings.Mode != "dropNN" {
+				return fmt.Errorf("%s: reduce %s/%v is not modelled", id, e.TypeReduce.Reducer, e.TypeReduce.Settings)
+			}
+			vars[id] = reduceLast(vars[e.TypeReduce.Expression])
+		case e.TypeMath != nil:
+			vars[id], err = evalMath(e.TypeMath.Expression, vars)
+		case e.TypeThreshold != nil:
+			vars[id], err = threshold(e.TypeThreshold, vars[e.TypeThreshold.Expression], ar.loaded())
+		default:
+			err = fmt.Errorf("expression not modelled")
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", id, err)
+		}
+	}
+	ar.step(now, vars[ar.rule.Condition])
+	return nil
+}
+
+func newAlertRule(t *testing.T, r Rule) *alertRule {
+	ar := &alertRule{rule: r, instances: map[string]*instance{}}
+	for _, d := range []struct {
+		s   string
+		dst *time.Duration
+	}{{r.For, &ar.forDur}, {r.KeepFiringFor, &ar.keep}} {
+		if d.s == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.s)
+		if err != nil {
+			t.Fatalf("rule %s: %v", r.UID, err)
+		}
+		*d.dst = v
+	}
+	return ar
+}
+
+func keysOf(ks []alertKey) []string {
+	var out []string
+	for _, k := range ks {
+		out = append(out, fmt.Sprintf("%s %s %s lane=%q %s", k.Rule, k.Host, k.Port, k.Lane, k.Severity))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// diffKeys lists what is only in a and only in b.
+func diffKeys(a, b []alertKey) (onlyA, onlyB []string) {
+	ka, kb := keysOf(a), keysOf(b)
+	in := func(l []string, s string) bool {
+		for _, x := range l {
+			if x == s {
+				return true
+			}
+		}
+		return false
+	}
+	for _, k := range ka {
+		if !in(kb, k) {
+			onlyA = append(onlyA, k)
+		}
+	}
+	for _, k := range kb {
+		if !in(ka, k) {
+			onlyB = append(onlyB, k)
+		}
+	}
+	return onlyA, onlyB
+}
+
+// TestAgainstInfluxDB runs every exported rule, both languages, against
+// InfluxDB filled with the scenario, with Grafana's evaluation semantics,
+// and checks that exactly the expected series alert, the same ones the
+// agent's own engine has firing; then every dashboard query.
+func TestAgainstInfluxDB(t *testing.T) {
+	srv, active := startScenario(t)
+
+	// The scenario is right: the agent's engine fires exactly the
+	// expected alerts.
+	if onlyEngine, onlyExpected := diffKeys(active, expectedAlerts); len(onlyEngine)+len(onlyExpected) > 0 {
+		t.Fatalf("the engine disagrees with the scenario's expectations:\nonly the engine: %s\nonly expected: %s",
+			strings.Join(onlyEngine, "\n  "), strings.Join(onlyExpected, "\n  "))
+	}
+
+	rules, err := scenarioRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []Language{InfluxQL, Flux} {
+		t.Run("dashboards/"+string(lang), func(t *testing.T) {
+			t.Parallel()
+			// InfluxQL names database and retention policy here, to run
+			// that form too.
+			b, err := Export(rules, Options{Language: lang, Bucket: srv.Bucket(), QualifyInfluxQL: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkDashboardQueries(t, srv, lang, b)
+		})
+		t.Run("rules/"+string(lang), func(t *testing.T) {
+			t.Parallel()
+			b, err := Export(rules, Options{Language: lang, Bucket: srv.Bucket()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			y, err := b.RulesYAML()
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Evaluate what the file says, read back.
+			rf, err := ParseRuleFile(y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := &grafanaSim{t: t, srv: srv, lang: lang}
+			grp := rf.Groups[0]
+			interval, err := time.ParseDuration(grp.Interval)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ars []*alertRule
+			for _, r := range grp.Rules {
+				ars = append(ars, newAlertRule(t, r))
+			}
+			for now := scEnd.Add(-80 * time.Minute); !now.After(scEnd); now = now.Add(interval) {
+				for _, ar := range ars {
+					if err := g.eval(ar, now); err != nil {
+						t.Fatalf("rule %s at %s: %v", ar.rule.UID, now.Sub(scEnd), err)
+					}
+				}
+			}
+			var got []alertKey
+			for _, ar := range ars {
+				for _, l := range ar.firing() {
+					sev := ar.rule.Labels["severity"]
+					if sev == "" {
+						sev = l["severity"]
+					}
+					got = append(got, alertKey{ar.rule.Labels["rule"], l["host"], l["port"], l["lane"], sev})
+				}
+			}
+			onlyGrafana, onlyExpected := diffKeys(got, expectedAlerts)
+			if len(onlyGrafana)+len(onlyExpected) > 0 {
+				t.Errorf("%s: Grafana would alert differently:\nonly Grafana: %s\nonly expected: %s", lang,
+					strings.Join(onlyGrafana, "\n  "), strings.Join(onlyExpected, "\n  "))
+			}
+			t.Logf("%s: %d rules, %d evaluations each, %d queries, %d series returned; %d alerts expected, %d alerting",
+				lang, len(ars), int(80*time.Minute/interval)+1, g.queries, g.series, len(expectedAlerts), len(got))
+		})
+	}
+}
+
+// dashboardVars are the values the test gives the dashboard variables,
+// formatted as Grafana formats them for each language.
+var dashboardVars = map[Language]map[string]string{
+	InfluxQL: {"host": "leaf01", "port": `Ethernet1\/5`, "lane": "(1|3)"},
+	Flux:     {"host": `["leaf01"]`, "port": `["Ethernet1/5"]`, "lane": `["1","3"]`},
+}
+
+// checkDashboardQueries runs every variable query and every panel target
+// over the last 6 hours of the scenario (or the panel's own time range):
+// each must run and return data.
+func checkDashboardQueries(t *testing.T, srv *influxtest.Server, lang Language, b *Bundle) {
+	g := &grafanaSim{t: t, srv: srv, lang: lang}
+	vars := dashboardVars[lang]
+	n := 0
+	for _, d := range b.Dashboards {
+		for _, v := range d.Templating.List {
+			if v.Query == nil || v.Query.String == nil {
+				continue
+			}
+			q := InfluxQuery{Query: *v.Query.String}
+			frames, err := g.runAny(q, scEnd.Add(-6*time.Hour), scEnd, vars)
+			if err != nil || frames == 0 {
+				t.Errorf("%s: variable %s: %d results, %v\n%s", *d.Uid, v.Name, frames, err, q.Query)
+			}
+			n++
+		}
+		for _, p := range d.Panels {
+			if p.Panel == nil {
+				continue
+			}
+			from := scEnd.Add(-6 * time.Hour)
+			if p.Panel.TimeFrom != nil {
+				dur, err := time.ParseDuration(strings.Replace(*p.Panel.TimeFrom, "d", "h", 1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if strings.HasSuffix(*p.Panel.TimeFrom, "d") {
+					dur *= 24
+				}
+				from = scEnd.Add(-dur)
+			}
+			for _, tg := range p.Panel.Targets {
+				q := tg.(InfluxQuery)
+				frames, err := g.runAny(q, from, scEnd, vars)
+				if err != nil || frames == 0 {
+					t.Errorf("%s: panel %q: %d results, %v\n%s", *d.Uid, *p.Panel.Title, frames, err, q.Query)
+				}
+				n++
+			}
+		}
+	}
+	t.Logf("%s: %d dashboard queries run", lang, n)
+}
+
+// runAny runs a query that may return tables (SHOW, table format) and
+// counts its series or records.
+func (g *grafanaSim) runAny(q InfluxQuery, from, to time.Time, vars map[string]string) (int, error) {
+	if g.lang == Flux {
+		return len(g.srv.QueryFlux(g.t, interpolateFlux(q.Query, from, to, time.Minute, vars))), nil
+	}
+	text := interpolateInfluxQL(q.Query, from, to, time.Minute, vars)
+	series, err := g.srv.QueryErr(text)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", text, err)
+	}
+	n := 0
+	for _, s := range series {
+		n += len(s.Values)
+	}
+	return n, nil
+}

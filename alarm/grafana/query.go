@@ -1,0 +1,231 @@
+package grafana
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/ddm-agent/ddm/alarm"
+)
+
+// Text of InfluxQL and Flux queries. Everything a query names (tags,
+// values, regexps) goes through the quoting functions below; the rule
+// file is operator input.
+
+// iqlIdent quotes an InfluxQL identifier.
+func iqlIdent(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// iqlString quotes an InfluxQL string literal.
+func iqlString(s string) string {
+	return `'` + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + `'`
+}
+
+// regexLiteral writes /re/ for InfluxQL and Flux: a / inside is escaped
+// (both lexers turn \/ back into /, which RE2 also reads as /).
+func regexLiteral(re string) string {
+	return "/" + strings.ReplaceAll(re, "/", `\/`) + "/"
+}
+
+// fluxString quotes a Flux string literal (${ would start an
+// interpolation).
+func fluxString(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "${", `\${`, "\n", `\n`, "\r", `\r`, "\t", `\t`).Replace(s) + `"`
+}
+
+// fluxNum writes a float literal Flux reads as a float (1.0, 1e-05).
+func fluxNum(v float64) string {
+	s := strconv.FormatFloat(v, 'g', -1, 64)
+	if !strings.ContainsAny(s, ".eEn") { // n: NaN, Inf (never written)
+		s += ".0"
+	}
+	return s
+}
+
+// tagMatch is a restriction of one tag: exact values or an anchored
+// regexp, any of which may match.
+type tagMatch struct {
+	tag    string
+	values []string
+	regex  string // anchored; set when a glob has wildcards
+}
+
+// globMatch turns a selector's globs into a tagMatch (nil: no
+// restriction).
+func globMatch(tag string, globs []string) (*tagMatch, error) {
+	if len(globs) == 0 {
+		return nil, nil
+	}
+	m := &tagMatch{tag: tag}
+	var res []string
+	wild := false
+	for _, g := range globs {
+		re, literal, err := alarm.GlobRegexp(g)
+		if err != nil {
+			return nil, err
+		}
+		res = append(res, re)
+		if literal {
+			m.values = append(m.values, unescapeGlob(g))
+		} else {
+			wild = true
+		}
+	}
+	if wild {
+		m.values = nil
+		m.regex = "^(?:" + strings.Join(res, "|") + ")$"
+	}
+	return m, nil
+}
+
+// laneMatch restricts the lane tag to the selector's lanes.
+func laneMatch(lanes []int) *tagMatch {
+	if len(lanes) == 0 {
+		return nil
+	}
+	m := &tagMatch{tag: "lane"}
+	for _, l := range lanes {
+		m.values = append(m.values, strconv.Itoa(l))
+	}
+	return m
+}
+
+// unescapeGlob drops the escaping backslashes of a literal glob.
+func unescapeGlob(g string) string {
+	var b strings.Builder
+	for i := 0; i < len(g); i++ {
+		if g[i] == '\\' && i+1 < len(g) {
+			i++
+		}
+		b.WriteByte(g[i])
+	}
+	return b.String()
+}
+
+func (m *tagMatch) influxQL() string {
+	if m.regex != "" {
+		return iqlIdent(m.tag) + " =~ " + regexLiteral(m.regex)
+	}
+	parts := make([]string, len(m.values))
+	for i, v := range m.values {
+		parts[i] = iqlIdent(m.tag) + " = " + iqlString(v)
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return "(" + strings.Join(parts, " OR ") + ")"
+}
+
+func (m *tagMatch) flux() string {
+	col := "r[" + fluxString(m.tag) + "]"
+	if m.regex != "" {
+		return col + " =~ " + regexLiteral(m.regex)
+	}
+	parts := make([]string, len(m.values))
+	for i, v := range m.values {
+		parts[i] = col + " == " + fluxString(v)
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return "(" + strings.Join(parts, " or ") + ")"
+}
+
+// source is where a query reads: a measurement, a field, fixed tag
+// values and the rule's selectors.
+type source struct {
+	measurement string
+	field       string
+	eq          [][2]string // tag = value
+	matches     []*tagMatch
+}
+
+func (s source) with(tag, value string) source {
+	s.eq = append(append([][2]string(nil), s.eq...), [2]string{tag, value})
+	return s
+}
+
+// iqlFrom is the FROM clause: the measurement, qualified with the
+// database and retention policy when asked.
+func (o Options) iqlFrom(measurement string) string {
+	if !o.QualifyInfluxQL {
+		return iqlIdent(measurement)
+	}
+	db, rp := o.bucketParts()
+	if rp == "" {
+		return iqlIdent(db) + ".." + iqlIdent(measurement)
+	}
+	return iqlIdent(db) + "." + iqlIdent(rp) + "." + iqlIdent(measurement)
+}
+
+// iqlWhere is the WHERE clause of s with $timeFilter.
+func (s source) iqlWhere() string {
+	var c []string
+	for _, kv := range s.eq {
+		c = append(c, iqlIdent(kv[0])+" = "+iqlString(kv[1]))
+	}
+	for _, m := range s.matches {
+		c = append(c, m.influxQL())
+	}
+	c = append(c, "$timeFilter")
+	return strings.Join(c, " AND ")
+}
+
+func iqlGroupBy(tags []string) string {
+	q := make([]string, len(tags))
+	for i, t := range tags {
+		q[i] = iqlIdent(t)
+	}
+	return strings.Join(q, ", ")
+}
+
+// iqlSelect writes SELECT <sel> FROM s WHERE ... GROUP BY [time(g),] tags [fill].
+func (o Options) iqlSelect(sel string, s source, groupTime string, tags []string, fill string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "SELECT %s FROM %s WHERE %s", sel, o.iqlFrom(s.measurement), s.iqlWhere())
+	var g []string
+	if groupTime != "" {
+		g = append(g, "time("+groupTime+")")
+	}
+	if len(tags) > 0 {
+		g = append(g, iqlGroupBy(tags))
+	}
+	if len(g) > 0 {
+		b.WriteString(" GROUP BY " + strings.Join(g, ", "))
+	}
+	if fill != "" {
+		b.WriteString(" fill(" + fill + ")")
+	}
+	return b.String()
+}
+
+// fluxFrom writes from |> range |> filter for s; each filter on its own
+// line.
+func (o Options) fluxFrom(s source) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "from(bucket: %s)\n", fluxString(o.Bucket))
+	b.WriteString("  |> range(start: v.timeRangeStart, stop: v.timeRangeStop)\n")
+	fmt.Fprintf(&b, "  |> filter(fn: (r) => r._measurement == %s and r._field == %s)\n", fluxString(s.measurement), fluxString(s.field))
+	if len(s.eq) > 0 {
+		var c []string
+		for _, kv := range s.eq {
+			c = append(c, "r["+fluxString(kv[0])+"] == "+fluxString(kv[1]))
+		}
+		fmt.Fprintf(&b, "  |> filter(fn: (r) => %s)\n", strings.Join(c, " and "))
+	}
+	for _, m := range s.matches {
+		fmt.Fprintf(&b, "  |> filter(fn: (r) => %s)\n", m.flux())
+	}
+	return b.String()
+}
+
+// fluxKeep keeps the time, the value and the label columns: everything
+// else would reach Grafana as extra fields or labels.
+func fluxKeep(tags []string) string {
+	cols := []string{fluxString("_time"), fluxString("_value")}
+	for _, t := range tags {
+		cols = append(cols, fluxString(t))
+	}
+	return "  |> keep(columns: [" + strings.Join(cols, ", ") + "])"
+}
