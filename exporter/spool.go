@@ -119,17 +119,28 @@ func openSpool(o spoolOptions) (*spool, error) {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
 
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	ok = true
+	s.enforceLocked()
+	return s, nil
+}
+
+// load opens the log and checks it against the segment files, rebuilding
+// it from what can be read when they disagree (a torn or damaged entry).
+func (s *spool) load() error {
 	// Open once so the library finishes an interrupted truncation (its
 	// START/END files), then check what is on disk.
-	l, openErr := s.walOpen(dir)
-	sc, err := scanSpool(dir)
+	l, openErr := s.walOpen(s.dir)
+	sc, err := scanSpool(s.dir)
 	if err != nil {
 		if l != nil {
 			_ = l.Close()
 		}
-		return nil, fmt.Errorf("spool %s: %w", dir, err)
+		return fmt.Errorf("spool %s: %w", s.dir, err)
 	}
-	ok = openErr == nil && sc.consistent()
+	ok := openErr == nil && sc.consistent()
 	if ok {
 		first, err1 := l.FirstIndex()
 		last, err2 := l.LastIndex()
@@ -143,15 +154,13 @@ func openSpool(o spoolOptions) (*spool, error) {
 			_ = l.Close()
 		}
 		if openErr != nil {
-			s.logger.Warn("spool: the log does not open; rebuilding it from what can be read", "dir", dir, "err", openErr)
+			s.logger.Warn("spool: the log does not open; rebuilding it from what can be read", "dir", s.dir, "err", openErr)
 		}
 		if err := s.rebuild(sc); err != nil {
-			return nil, fmt.Errorf("spool %s: rebuild: %w", dir, err)
+			return fmt.Errorf("spool %s: rebuild: %w", s.dir, err)
 		}
-		ok = true
 	}
-	s.enforceLocked()
-	return s, nil
+	return nil
 }
 
 func (s *spool) unlock() {
@@ -401,6 +410,9 @@ func (s *spool) readLocked(i uint64) (b []byte, err error) {
 func (s *spool) append(lines [][]byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.log == nil && s.lock != nil {
+		s.reopenLocked() // closed after a failed write: try again
+	}
 	if s.log == nil {
 		return 0, wal.ErrClosed
 	}
@@ -411,14 +423,20 @@ func (s *spool) append(lines [][]byte) (int, error) {
 	err := s.log.WriteBatch(&b)
 	n := len(lines)
 	if err != nil {
-		// Part of the batch may have reached a segment before the error.
-		last, lerr := s.log.LastIndex()
+		// tidwall/wal keeps the entries of a failed batch in memory as if
+		// written (a full disk, EFBIG): reopen the log so that what it holds
+		// is what the segment files hold, and count as written only the
+		// entries that reached them. The reopen also recounts the bytes.
+		before := s.next
+		s.reopenLocked()
 		n = 0
-		if lerr == nil && last+1 > s.next {
-			n = int(min(last+1-s.next, uint64(len(lines))))
+		if s.log != nil && s.next > before {
+			n = int(min(s.next-before, uint64(len(lines))))
 		}
+		s.enforceLocked()
+		return n, err
 	}
-	for _, l := range lines[:n] {
+	for _, l := range lines {
 		s.bytes += entrySize(len(l))
 	}
 	s.next += uint64(n)
@@ -482,18 +500,15 @@ func (s *spool) truncateLocked(k uint64, freed int64) {
 }
 
 func (s *spool) reopenLocked() {
-	_ = s.log.Close()
-	l, err := s.walOpen(s.dir)
-	if err != nil {
+	if s.log != nil {
+		_ = s.log.Close()
+		s.log = nil
+	}
+	if err := s.load(); err != nil {
+		// Left closed; append tries again (space may come back).
 		s.logger.Error("spool: reopen failed", "dir", s.dir, "err", err)
 		s.log = nil
-		return
 	}
-	s.log = l
-	first, _ := l.FirstIndex()
-	last, _ := l.LastIndex()
-	s.first, s.next = first, last+1
-	s.recountLocked()
 }
 
 // recountLocked sets bytes from the segment files' sizes.

@@ -9,7 +9,7 @@ while IFS= read -r file; do
 	pkg=./$(dirname "$file")
 	for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)' "$file" | awk '{print $2}'); do
 		echo "fuzz $pkg $target ($dur)"
-		if ! go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$dur" >/tmp/ddm-fuzz.$$ 2>&1; then
+		if ! go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$dur" -fuzzminimizetime 5s >/tmp/ddm-fuzz.$$ 2>&1; then
 			cat /tmp/ddm-fuzz.$$
 			echo "FAIL: $pkg $target (the failing input is under $pkg/testdata/fuzz/$target)"
 			status=1
