@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ddm-agent/ddm/cmis"
@@ -23,12 +24,20 @@ type portState struct {
 	// static re-read.
 	lastState  uint8
 	lastFW     string
+	pendingFW  string // a new firmware version seen once, to confirm
 	lastSerial string
-	nextFast   time.Time        // next read of any kind
-	freeze     i2c.FreezeTiming // what this module's VDM handshake took last time
-	nextVDM    time.Time
+	nextFast   time.Time // next read of any kind
 	flags      *FlagHistory
 	health     Health
+	// vdm is shared with the port's VDM goroutine.
+	vdm struct {
+		mu     sync.Mutex
+		busy   bool             // a VDM read is in flight
+		next   time.Time        // when the next may start
+		freeze i2c.FreezeTiming // what this module's handshake took last time
+	}
+	vdmInterval time.Duration
+	agent       *Agent
 }
 
 // read does what is due for the port now and returns the sample.
@@ -69,28 +78,17 @@ func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample 
 		return r
 	}
 	s.Err = err // a refused page: the rest decoded
-	if !now.Before(ps.nextVDM) {
+	if ps.vdmDue(now) {
 		if vdm := cmis.Plan(snap, cmis.VDM); len(vdm) > 0 {
-			if err := ps.readVDM(ctx, o, vdm, snap); err != nil {
-				if !isRefusal(err) && !errors.Is(err, i2c.ErrFreezeTimeout) {
-					r := ps.failed(ctx, err, o)
-					r.Events = append(s.Events, r.Events...)
-					return r
-				}
-				s.Err = err
-			}
-			if kind == KindFast {
-				kind = KindVDM
-			}
+			ps.startVDM(o, vdm, snap.Clone(), now)
 		}
-		ps.nextVDM = now.Add(o.VDMInterval)
 	}
 	snap.Time = o.Now()
 	m, derr := cmis.Decode(snap)
 	if derr != nil {
 		return ps.failed(ctx, derr, o)
 	}
-	s.Kind, s.Time, s.Module = kind, snap.Time, m
+	s.Kind, s.Time, s.Module, s.IOTotal = kind, snap.Time, m, ps.port.Mem.Stats()
 	s.Events = append(s.Events, ps.noticeChanges(m, snap.Time)...)
 	ps.flags.add(m, snap.Time)
 	s.Flags = ps.flags.clone()
@@ -151,13 +149,68 @@ func sameStatic(a, b *cmis.Snapshot) bool {
 	return true
 }
 
+// vdmDue reports whether a VDM read should start now: due, and none in
+// flight for this port.
+func (ps *portState) vdmDue(now time.Time) bool {
+	ps.vdm.mu.Lock()
+	defer ps.vdm.mu.Unlock()
+	if ps.vdm.busy || now.Before(ps.vdm.next) {
+		return false
+	}
+	ps.vdm.busy, ps.vdm.next = true, now.Add(ps.vdmInterval)
+	return true
+}
+
+// startVDM reads the VDM ranges inside a freeze on its own goroutine, so
+// the bus worker goes on reading the other ports while the module confirms
+// the freeze (most of a VDM read's time is waiting for FreezeDone and
+// UnfreezeDone, with the bus idle). The transactions still go through the
+// pager one at a time. The result is a KindVDM sample of its own.
+func (ps *portState) startVDM(o Options, ranges []cmis.Range, snap *cmis.Snapshot, start time.Time) {
+	ps.agent.wg.Add(1)
+	go func() {
+		defer ps.agent.wg.Done()
+		ctx, cancel := context.WithTimeout(ps.agent.runCtx, o.ReadTimeout+2*o.FreezeTimeout)
+		defer cancel()
+		s := Sample{Port: ps.port.Name, Bus: ps.port.Bus, Kind: KindVDM}
+		err := ps.readVDM(ctx, o, ranges, snap)
+		ps.vdm.mu.Lock()
+		switch {
+		case errors.Is(err, i2c.ErrFreezeTimeout) || errors.Is(err, i2c.ErrWriteRefused):
+			// Pause this module's VDM and say so, rather than asking again
+			// every interval.
+			pause := max(10*o.VDMInterval, time.Minute)
+			ps.vdm.next = start.Add(pause)
+			s.Events = append(s.Events, Event{Time: o.Now(), Type: "vdm_paused",
+				Text: fmt.Sprintf("VDM freeze handshake failed (%v); VDM paused for %v", err, pause)})
+		case err != nil && !isRefusal(err):
+			// Absent, busy or a bus error: the fast cadence reports it.
+			ps.vdm.busy = false
+			ps.vdm.mu.Unlock()
+			return
+		}
+		ps.vdm.busy = false
+		ps.vdm.mu.Unlock()
+		s.Err = err
+		snap.Time = o.Now()
+		m, derr := cmis.Decode(snap)
+		if derr != nil {
+			return
+		}
+		s.Time, s.Module, s.IOTotal = snap.Time, m, ps.port.Mem.Stats()
+		if ps.agent.obs != nil && ps.agent.runCtx.Err() == nil {
+			ps.agent.obs.Observe(s)
+		}
+	}()
+}
+
 // readVDM reads the VDM ranges inside a freeze, so the statistics (min,
 // max, average) of every lane come from the same interval.
 func (ps *portState) readVDM(ctx context.Context, o Options, ranges []cmis.Range, snap *cmis.Snapshot) error {
 	if ps.port.NoFreeze {
 		return i2c.Fetch(ctx, ps.port.Mem, ranges, snap)
 	}
-	release, err := i2c.Freeze(ctx, ps.port.Mem, cmis.AddrA0, i2c.FreezeOptions{Timeout: o.FreezeTimeout, Learned: &ps.freeze})
+	release, err := i2c.Freeze(ctx, ps.port.Mem, cmis.AddrA0, i2c.FreezeOptions{Timeout: o.FreezeTimeout, Learned: &ps.vdm.freeze})
 	if err != nil {
 		return err
 	}
@@ -188,11 +241,20 @@ func (ps *portState) noticeChanges(m *cmis.Module, t time.Time) []Event {
 		ev = append(ev, Event{Time: t, Type: "state_changed", Text: fmt.Sprintf("module state %s", m.ModuleState)})
 		ps.static = nil
 	}
-	if ps.lastFW != "" && m.FirmwareVer != ps.lastFW {
+	// A firmware version counts as changed when two reads in a row agree on
+	// the new one: a bit flipped on the wire must not trigger a static
+	// re-read and an event.
+	switch {
+	case ps.lastFW == "" || m.FirmwareVer == ps.lastFW:
+		ps.lastFW, ps.pendingFW = m.FirmwareVer, ""
+	case m.FirmwareVer != ps.pendingFW:
+		ps.pendingFW = m.FirmwareVer
+	default:
 		ev = append(ev, Event{Time: t, Type: "firmware_changed", Text: fmt.Sprintf("firmware %s -> %s", ps.lastFW, m.FirmwareVer)})
 		ps.static = nil
+		ps.lastFW, ps.pendingFW = m.FirmwareVer, ""
 	}
-	ps.lastState, ps.lastFW = m.ModuleStateCode, m.FirmwareVer
+	ps.lastState = m.ModuleStateCode
 	return ev
 }
 

@@ -123,7 +123,7 @@ func hideCopies(s *Snapshot, m *Module) *Snapshot {
 		if id.Lower || id.addr() != AddrA0 || (id.Page == 0 && id.Bank == 0) {
 			continue
 		}
-		if p, ok := s.Page(id); ok && string(p) == string(p00) {
+		if sameAsPage00(s.pages[id.norm()], p00) {
 			copies = append(copies, id)
 		}
 	}
@@ -139,6 +139,24 @@ func hideCopies(s *Snapshot, m *Module) *Snapshot {
 		m.warnf("%s reads back identical to page 00h: the page select did not take effect; page not decoded", id)
 	}
 	return view
+}
+
+// sameAsPage00 reports whether every byte read of window w equals page
+// 00h's byte at the same offset, with at least 16 bytes read: a fast read
+// of page 11h covers bytes 128-201 only, and a module that ignored the
+// select returns page 00h there too.
+func sameAsPage00(w *window, p00 []byte) bool {
+	n := 0
+	for j := 0; j < PageSize; j++ {
+		if w.valid[j/64]&(1<<(j%64)) == 0 {
+			continue
+		}
+		if w.data[j] != p00[j] {
+			return false
+		}
+		n++
+	}
+	return n >= 16
 }
 
 func allSame(b []byte) bool {

@@ -485,6 +485,25 @@ func TestCopyOfPage00IsHidden(t *testing.T) {
 	}
 }
 
+// TestPartialCopyOfPage00IsHidden: the fast cadence reads page 11h bytes
+// 128-201 only; a module that ignored the select returns page 00h's bytes
+// there, and they must not be decoded as lanes.
+func TestPartialCopyOfPage00IsHidden(t *testing.T) {
+	im := newCMISImage(IDOSFP, 1, 0)
+	full := im.snapshot(t)
+	s := NewSnapshot()
+	for _, id := range []PageID{Lower, Upper(0, 0), Upper(0, 1), Upper(0, 2)} {
+		p, _ := full.Page(id)
+		_ = s.SetPage(id, p)
+	}
+	p00, _ := full.Page(Upper(0, 0))
+	_ = s.Set(Upper(0, 0x11), 128, p00[:74])
+	m := mustDecode(t, s)
+	if len(m.Lanes) != 0 || !hasWarning(m, "page 11h reads back identical to page 00h") {
+		t.Errorf("partial copy of page 00h decoded as page 11h: %d lanes, warnings %v", len(m.Lanes), m.Warnings)
+	}
+}
+
 func TestCoherentPM(t *testing.T) {
 	im := newCMISImage(IDQSFPDD, 1, 0)
 	p34 := im.page(0, 0x34)

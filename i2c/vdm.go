@@ -73,19 +73,30 @@ func Freeze(ctx context.Context, mem Memory, addr uint8, opts FreezeOptions) (re
 // setFreeze writes bit 7 of 2Fh:144, keeping the other bits (the Memory
 // implementation does the read-modify-write and enforces that only bit 7
 // changes).
+//
+// The Memory refuses the write if a bit other than 7 would change against
+// its own read of the byte; that happens when our read was corrupted on the
+// wire, so the read-modify-write is tried once more before giving up.
 func setFreeze(ctx context.Context, mem Memory, addr uint8, on bool) error {
-	cur := make([]byte, 1)
-	if err := mem.Read(ctx, addr, 0, VDMControlPage, VDMFreezeByte, cur); err != nil {
-		return err
+	var err error
+	for try := 0; try < 2; try++ {
+		cur := make([]byte, 1)
+		if err = mem.Read(ctx, addr, 0, VDMControlPage, VDMFreezeByte, cur); err != nil {
+			return err
+		}
+		v := cur[0] &^ VDMFreezeBit
+		if on {
+			v |= VDMFreezeBit
+		}
+		if v == cur[0] {
+			return nil
+		}
+		err = mem.Write(ctx, addr, 0, VDMControlPage, VDMFreezeByte, []byte{v})
+		if !errors.Is(err, ErrWriteRefused) {
+			return err
+		}
 	}
-	v := cur[0] &^ VDMFreezeBit
-	if on {
-		v |= VDMFreezeBit
-	}
-	if v == cur[0] {
-		return nil
-	}
-	return mem.Write(ctx, addr, 0, VDMControlPage, VDMFreezeByte, []byte{v})
+	return err
 }
 
 func learned(opts FreezeOptions, freeze bool) *time.Duration {

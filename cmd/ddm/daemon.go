@@ -15,6 +15,7 @@ import (
 	"github.com/ddm-agent/ddm/alarm"
 	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/exporter"
+	"github.com/ddm-agent/ddm/i2c"
 )
 
 // ddmDaemon wires the agent to the alarm engine and the sinks, keeps the
@@ -34,6 +35,7 @@ type busState struct {
 	stats   exporter.BusStats
 	present map[string]bool
 	ports   map[string]bool
+	io      map[string]i2c.Stats // per port, cumulative
 }
 
 func newDaemon(cfg *config.Config, ts *targets, rules *alarm.Rules, sink exporter.Sink, log *slog.Logger) *ddmDaemon {
@@ -80,11 +82,12 @@ func (d *ddmDaemon) observe(s agent.Sample) {
 	case agent.KindAbsent:
 		pts = exporter.AbsentPoints(src)
 	case agent.KindError:
+	case agent.KindVDM:
+		// A VDM read has a sample of its own (its module and lane values are
+		// those of the last fast read, already written).
+		pts = exporter.VDMPoints(src, s.Module)
 	default:
 		pts = exporter.ModulePoints(src, s.Module)
-		if s.Kind == agent.KindVDM {
-			pts = append(pts, exporter.VDMPoints(src, s.Module)...)
-		}
 		if s.Kind == agent.KindStatic {
 			pts = append(pts, exporter.InfoPoints(src, s.Module)...)
 		}
@@ -120,12 +123,16 @@ func (d *ddmDaemon) account(s agent.Sample) {
 	defer d.mu.Unlock()
 	b := d.buses[s.Bus]
 	if b == nil {
-		b = &busState{present: map[string]bool{}, ports: map[string]bool{}}
+		b = &busState{present: map[string]bool{}, ports: map[string]bool{}, io: map[string]i2c.Stats{}}
 		d.buses[s.Bus] = b
 	}
 	b.ports[s.Port] = true
-	b.stats.IO = b.stats.IO.Add(s.IO)
-	b.present[s.Port] = s.Kind != agent.KindAbsent
+	if s.IOTotal != (i2c.Stats{}) {
+		b.io[s.Port] = s.IOTotal
+	}
+	if s.Kind != agent.KindVDM {
+		b.present[s.Port] = s.Kind != agent.KindAbsent
+	}
 	if s.Kind == agent.KindError {
 		b.stats.ReadErrors++
 	}
@@ -194,6 +201,10 @@ func (d *ddmDaemon) writeSelf(now time.Time, cycles, prev map[string]time.Time) 
 	present := 0
 	for name, b := range d.buses {
 		st := b.stats
+		st.IO = i2c.Stats{}
+		for _, io := range b.io {
+			st.IO = st.IO.Add(io)
+		}
 		st.Ports = len(b.ports)
 		st.ModulesPresent = 0
 		for _, p := range b.present {
