@@ -85,12 +85,13 @@
 //	                                          Ethernet1/60-61   sfp28-25g (0x50 and 0x51)
 //	                                          mgmt0             sfp-10g-lr-extcal (0x50, 0x51)
 //
-// Its scenarios, from the platform's start:
+// Its scenarios, from the platform's start, unfold within a minute and a
+// half so that a demo sees each of them raise an alarm:
 //
-//	Ethernet1/5   lane 3 pre-FEC BER ramps to 3e-4 from 2 min over 30 min (VDM warning, then alarm)
-//	Ethernet1/12  lane 6 Tx power fades 20 dB/h from 1 min (Tx power low warning after ~13 min)
-//	Ethernet1/30  temperature runs away 3 °C/min from 5 min up to 90 °C (warning ~13 min, alarm ~15 min)
+//	Ethernet1/5   lane 3 pre-FEC BER ramps to 3e-4 over the first 10 s (past the KP4 limit 2.4e-4)
+//	Ethernet1/12  lane 6 Tx power fades 2400 dB/h for 15 s (below its low alarm within ~10 s)
+//	Ethernet1/30  temperature runs away 90 °C/min from 5 s up to 90 °C (past its 80 °C alarm)
 //	Ethernet1/20  NACKs 2% of transactions
-//	Ethernet1/47  unplugged for 30 s every 10 min from 3 min, powering up again each time
+//	Ethernet1/47  unplugged from 15 s for 20 s (then every 10 min), powering up again each time
 //	Ethernet1/38  pages 21h, 25h, 29h (VDM group 2) read back as page 00h (the Acacia behaviour)
 package emulator
