@@ -1,0 +1,65 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Alarm scenarios on the emulator, through `ddm rules test` (a manual clock
+// stepped every 10 s, every module read through the pager as the agent
+// reads it, decoded, evaluated).
+
+func TestRulesScenarioModuleThreshold(t *testing.T) {
+	// Temperature runaway: the module's own page 02h thresholds (75 °C
+	// warning, 80 °C alarm) fire with the module's values in the event.
+	code, out, errs := runDDM(t, "", "rules", "test", "../../systemd/rules.yaml", "--emulate", "temp-runaway", "--duration", "30m")
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, errs)
+	}
+	for _, want := range []string{
+		"FIRING warning module_thresholds Ethernet1/30 temperature_c high_warning",
+		"threshold 75",
+		"FIRING critical module_thresholds Ethernet1/30 temperature_c high_alarm",
+		"threshold 80",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("temp-runaway lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "FIRING critical module_thresholds Ethernet1/30"); n != 1 {
+		t.Errorf("the high alarm fired %d times, want once:\n%s", n, out)
+	}
+}
+
+func TestRulesScenarioUnplug(t *testing.T) {
+	code, out, _ := runDDM(t, "", "rules", "test", "../../systemd/rules.yaml", "--emulate", "unplug", "--duration", "30m")
+	if code != 0 || strings.Count(out, "FIRING major module_absent Ethernet1/47") != 1 {
+		t.Errorf("unplug: exit %d\n%s", code, out)
+	}
+}
+
+// TestRulesScenarioNoFlap: lane 1's Rx power wanders around 0 dBm on an
+// emulated module. A rule at that level without hysteresis flaps (the
+// control); with 0.3 dB of hysteresis it fires once and never clears.
+func TestRulesScenarioNoFlap(t *testing.T) {
+	dir := t.TempDir()
+	pf := filepath.Join(dir, "p.yaml")
+	os.WriteFile(pf, []byte("buses:\n  - {name: b, speed: 400kHz}\nports:\n  - {name: p1, bus: b, profile: osfp-800g-dr8}\n"), 0o644)
+	changes := func(h string) int {
+		rf := filepath.Join(dir, "r"+h+".yaml")
+		os.WriteFile(rf, []byte("version: 1\nrules:\n  - name: wobble\n    metric: lane.rx_power_dbm\n    match: {lane: \"1\"}\n    above: 0.01\n    hysteresis: "+h+"\n    for: 0s\n    severity: minor\n"), 0o644)
+		code, out, errs := runDDM(t, "", "rules", "test", rf, "--emulate", pf, "--duration", "2h", "--step", "10s")
+		if code != 0 {
+			t.Fatalf("exit %d %s", code, errs)
+		}
+		return strings.Count(out, "FIRING") + strings.Count(out, "RESOLVED")
+	}
+	if n := changes("0"); n < 4 {
+		t.Fatalf("control without hysteresis changed state %d times; the value does not wobble around the threshold", n)
+	}
+	if n := changes("0.3"); n != 1 {
+		t.Errorf("with hysteresis: %d state changes, want 1 (fire once, no flap)", n)
+	}
+}
