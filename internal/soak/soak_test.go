@@ -200,11 +200,10 @@ func (r *recorder) Observe(s agent.Sample) {
 	case agent.KindAbsent:
 		pts = exporter.AbsentPoints(src)
 	case agent.KindError:
+	case agent.KindVDM:
+		pts = exporter.VDMPoints(src, s.Module)
 	default:
 		pts = exporter.ModulePoints(src, s.Module)
-		if s.Kind == agent.KindVDM {
-			pts = append(pts, exporter.VDMPoints(src, s.Module)...)
-		}
 		if s.Kind == agent.KindStatic {
 			pts = append(pts, exporter.InfoPoints(src, s.Module)...)
 		}
@@ -216,7 +215,9 @@ func (r *recorder) Observe(s agent.Sample) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	pr := r.ports[s.Port]
-	if s.Kind != agent.KindError {
+	// A VDM sample (its own goroutine) writes xcvr_vdm points only, as the
+	// daemon does; module points come from fast, static and absent samples.
+	if s.Kind != agent.KindError && s.Kind != agent.KindVDM {
 		r.modulePts++
 		// Points are timestamped to the millisecond: two samples of a
 		// port in one millisecond are one point in InfluxDB.
