@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"runtime/pprof"
 	"time"
 
@@ -37,7 +36,6 @@ type runFlags struct {
 	stateDir    string
 	duration    time.Duration
 	cpuProfile  string
-	memLimit    string
 }
 
 func cmdRun(ctx context.Context, e env, args []string) int {
@@ -57,7 +55,6 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	fs.StringVar(&f.rules, "rules", "", "alarm rules file (default: the built-in rules)")
 	fs.StringVar(&f.stateDir, "state-dir", "", "spool and alarm state (default $STATE_DIRECTORY or /var/lib/ddm)")
 	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0: run until SIGTERM)")
-	fs.StringVar(&f.memLimit, "memory-limit", "32MiB", "soft memory limit for the Go runtime (GOMEMLIMIT wins when set); the GC works harder near it")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (for docs/BENCHMARKS.md)")
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "usage: ddm run [--config FILE] [--emulate [PLATFORM]] [--influx-url URL --influx-bucket B] [--output lp] [--prometheus ADDR]\n\n")
@@ -100,17 +97,6 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	if err != nil {
 		errorf(e, "run: %v", err)
 		return exitUsage
-	}
-	if os.Getenv("GOMEMLIMIT") == "" && f.memLimit != "" {
-		// A soft limit keeps the resident size of a long-running agent near
-		// its working set (about 30 MB for 64 modules) instead of letting
-		// the heap double between collections.
-		n, err := config.ParseSize(f.memLimit)
-		if err != nil {
-			errorf(e, "run: --memory-limit: %v", err)
-			return exitUsage
-		}
-		debug.SetMemoryLimit(n)
 	}
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)
