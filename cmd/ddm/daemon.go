@@ -76,22 +76,7 @@ func (d *ddmDaemon) run(ctx context.Context) error {
 // events to the journal. It runs on the bus workers and must not block:
 // the sinks queue.
 func (d *ddmDaemon) observe(s agent.Sample) {
-	src := exporter.Source{Host: d.cfg.Host, Port: s.Port, Time: s.Time}
-	var pts []exporter.Point
-	switch s.Kind {
-	case agent.KindAbsent:
-		pts = exporter.AbsentPoints(src)
-	case agent.KindError:
-	case agent.KindVDM:
-		// A VDM read has a sample of its own (its module and lane values are
-		// those of the last fast read, already written).
-		pts = exporter.VDMPoints(src, s.Module)
-	default:
-		pts = exporter.ModulePoints(src, s.Module)
-		if s.Kind == agent.KindStatic {
-			pts = append(pts, exporter.InfoPoints(src, s.Module)...)
-		}
-	}
+	pts := exporter.SamplePoints(d.cfg.Host, s)
 	for _, ev := range s.Events {
 		d.log.Info("port event", "port", s.Port, "event", ev.Type, "detail", ev.Text)
 	}

@@ -194,20 +194,7 @@ type recorder struct {
 }
 
 func (r *recorder) Observe(s agent.Sample) {
-	src := exporter.Source{Host: "soak", Port: s.Port, Time: s.Time}
-	var pts []exporter.Point
-	switch s.Kind {
-	case agent.KindAbsent:
-		pts = exporter.AbsentPoints(src)
-	case agent.KindError:
-	case agent.KindVDM:
-		pts = exporter.VDMPoints(src, s.Module)
-	default:
-		pts = exporter.ModulePoints(src, s.Module)
-		if s.Kind == agent.KindStatic {
-			pts = append(pts, exporter.InfoPoints(src, s.Module)...)
-		}
-	}
+	pts := exporter.SamplePoints("soak", s)
 	if len(pts) > 0 {
 		r.sink.Write(pts...)
 	}
