@@ -9,7 +9,15 @@ while IFS= read -r file; do
 	pkg=./$(dirname "$file")
 	for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)' "$file" | awk '{print $2}'); do
 		echo "fuzz $pkg $target ($dur)"
-		if ! go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$dur" -fuzzminimizetime 5s >/tmp/ddm-fuzz.$$ 2>&1; then
+		# -fuzzminimizetime 0: no minimising of new inputs. Minimising counts
+		# nothing meanwhile, and when -fuzztime ends during it Go reports
+		# "context deadline exceeded" as a failure though nothing failed. A
+		# real failure is still reported, with its input saved.
+		if ! go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$dur" -fuzzminimizetime 0 >/tmp/ddm-fuzz.$$ 2>&1; then
+			if grep -q 'context deadline exceeded' /tmp/ddm-fuzz.$$ && ! grep -q 'Failing input written' /tmp/ddm-fuzz.$$; then
+				echo "   (Go's fuzzing engine timed out without a failing input; not a finding)"
+				continue
+			fi
 			cat /tmp/ddm-fuzz.$$
 			echo "FAIL: $pkg $target (the failing input is under $pkg/testdata/fuzz/$target)"
 			status=1
