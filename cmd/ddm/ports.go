@@ -162,29 +162,9 @@ func pagerPort(name, bus string, addr uint8, pager *i2c.Pager) target {
 // openEmulated opens an emulated profile (one module), a platform file, or
 // the default platform.
 func (t *targets) openEmulated(what string, speed physic.Frequency) error {
-	if _, ok := emulator.LookupProfile(what); ok || strings.HasPrefix(what, "file:") {
-		m, err := emulator.NewModule(what, emulatedNow()...)
-		if err != nil {
-			return err
-		}
-		bus := emulator.NewBus("emu-"+what, speed, emulator.RealClock{})
-
-		m.AttachTo(bus)
-		pager := i2c.NewPager(bus, i2c.PagerOptions{})
-		t.ports = append(t.ports, pagerPort(what, bus.String(), 0x50, pager))
-		return nil
-	}
-	var pl *emulator.Platform
-	if what == "default" {
-		pl = emulator.DefaultPlatform(emulatedNow()...)
-	} else {
-		if _, serr := os.Stat(what); serr != nil {
-			return fmt.Errorf("--emulate %q: not a profile (%s) nor a platform file: %w", what, strings.Join(emulator.Profiles(), ", "), serr)
-		}
-		var err error
-		if pl, err = emulator.LoadPlatform(what, emulatedNow()...); err != nil {
-			return err
-		}
+	pl, err := emulatedPlatform(what, speed, emulatedNow())
+	if err != nil {
+		return err
 	}
 	t.platform = pl
 	pagers := map[string]*i2c.Pager{}
