@@ -202,12 +202,15 @@ func (c *InfluxConfig) tlsConfig() (*tls.Config, error) {
 // InfluxDB absorbs: same series and timestamp, same point). One process
 // at a time may use a spool directory (flock on <SpoolDir>.lock).
 type InfluxWriter struct {
-	cfg       InfluxConfig
-	client    influxdb2.Client
-	api       api.WriteAPIBlocking
-	spool     *spool
-	logger    *slog.Logger
-	precision time.Duration
+	cfg    InfluxConfig
+	client influxdb2.Client
+	// httpClient is ours (bounded answers): the library does not close
+	// its idle connections.
+	httpClient *http.Client
+	api        api.WriteAPIBlocking
+	spool      *spool
+	logger     *slog.Logger
+	precision  time.Duration
 
 	qmu      sync.Mutex
 	queue    [][]byte
@@ -260,18 +263,20 @@ func NewInfluxWriter(cfg InfluxConfig) (*InfluxWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	timeoutS := uint((cfg.Timeout + time.Second - 1) / time.Second)
+	// The per-request context bounds each write to Timeout; the client's
+	// own time-out is a backstop a second later.
+	hc := newHTTPClient(tc, cfg.Timeout+time.Second)
 	opts := influxdb2.DefaultOptions().
 		SetUseGZip(!cfg.DisableGzip).
 		SetPrecision(time.Nanosecond).
-		SetHTTPRequestTimeout(timeoutS + 1).
-		SetTLSConfig(tc).
+		SetHTTPClient(hc).
 		SetLogLevel(0).
 		SetApplicationName("ddm")
 	client := influxdb2.NewClientWithOptions(cfg.URL, token, opts)
 	w := &InfluxWriter{
 		cfg:         cfg,
 		client:      client,
+		httpClient:  hc,
 		api:         client.WriteAPIBlocking(cfg.Org, cfg.Bucket),
 		spool:       sp,
 		logger:      cfg.Logger,
@@ -640,6 +645,7 @@ func (w *InfluxWriter) close(ctx context.Context) error {
 	left := w.spool.len()
 	err := w.spool.close()
 	w.client.Close()
+	w.httpClient.CloseIdleConnections()
 	if left > 0 {
 		cause := ctx.Err()
 		if cause == nil {
