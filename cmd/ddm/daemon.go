@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -216,6 +217,9 @@ func (d *ddmDaemon) writeSelf(now time.Time, cycles, prev map[string]time.Time) 
 func (d *ddmDaemon) loadAlarmState() {
 	f, err := os.Open(d.alarmStatePath())
 	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			d.log.Warn("alarm state not restored; alarms already firing may fire again", "file", d.alarmStatePath(), "err", err)
+		}
 		return
 	}
 	defer f.Close()
@@ -225,28 +229,9 @@ func (d *ddmDaemon) loadAlarmState() {
 }
 
 // saveAlarmState writes the state atomically (temp file + rename), so a
-// crash mid-write leaves the previous state.
+// crash mid-write leaves the previous state; a failure is logged.
 func (d *ddmDaemon) saveAlarmState() {
-	path := d.alarmStatePath()
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		d.log.Warn("alarm state not saved", "err", err)
-		return
-	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		d.log.Warn("alarm state not saved", "err", err)
-		return
-	}
-	if err := d.engine.SaveState(f); err != nil {
-		f.Close()
-		d.log.Warn("alarm state not saved", "err", err)
-		return
-	}
-	if err := f.Sync(); err == nil {
-		f.Close()
-		os.Rename(tmp, path)
-	} else {
-		f.Close()
+	if err := writeFileAtomic(d.alarmStatePath(), 0o600, d.engine.SaveState); err != nil {
+		d.log.Warn("alarm state not saved", "file", d.alarmStatePath(), "err", err)
 	}
 }

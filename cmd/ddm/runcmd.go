@@ -252,15 +252,18 @@ func (f *runFlags) sinks(c *config.Config, e env, log *slog.Logger) (exporter.Si
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", ps.Handler())
 		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go srv.Serve(ln)
+		go serveMetrics(srv, ln, log)
 		sinks = append(sinks, ps)
 	}
 	sink := exporter.Multi(sinks...)
 	return sink, func(ctx context.Context) error {
+		var errs []error
 		if srv != nil {
-			srv.Shutdown(ctx)
+			if err := srv.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("prometheus: %w", err))
+			}
 		}
-		return sink.Close(ctx)
+		return errors.Join(append(errs, sink.Close(ctx))...)
 	}, nil
 }
 

@@ -11,33 +11,53 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/ddm-agent/ddm/config"
 )
 
 // cmdSummary queries InfluxDB (InfluxQL over the /query endpoint, which
 // InfluxDB 1.8 and the 2.x/3.x v1-compatibility APIs serve) and prints what
 // arrived: one line per port and the alarms raised. `make demo` ends with
-// it; an operator can point it at any ddm database.
+// it; an operator can point it at any ddm database. The token comes from
+// where `ddm run` takes it: --influx-token-file, else DDM_INFLUX_TOKEN.
+// A query that fails is named on stderr and the exit code is 1; the rest
+// is still printed.
 func cmdSummary(ctx context.Context, e env, args []string) int {
 	fs := newFlags(e, "summary")
 	u := fs.String("influx-url", "http://127.0.0.1:8086", "InfluxDB URL")
 	db := fs.String("influx-bucket", "telemetry", "database (or database/retention-policy)")
+	tokenFile := fs.String("influx-token-file", "", "file holding the token (or set DDM_INFLUX_TOKEN); never on the command line")
 	since := fs.Duration("since", time.Hour, "look back this far")
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
-	dbName, _, _ := strings.Cut(*db, "/")
-	q := func(query string) ([]influxSeries, error) { return influxQuery(ctx, *u, dbName, query) }
-	where := fmt.Sprintf("time > now() - %ds", int(since.Seconds()))
-
-	ports, err := q(`SELECT last("temperature_c") AS temp, count("present") AS n FROM "xcvr_module" WHERE ` + where + ` GROUP BY "port"`)
+	cfg := config.Default("command line")
+	cfg.Influx.TokenFile = *tokenFile
+	token, err := cfg.Token(func(w string) { errorf(e, "summary: %s", w) })
 	if err != nil {
 		errorf(e, "summary: %v", err)
-		return exitError
+		return exitUsage
 	}
-	lanes, _ := q(`SELECT min("rx_power_dbm") AS rx, min("tx_power_dbm") AS tx FROM "xcvr_lane" WHERE ` + where + ` GROUP BY "port"`)
-	ber, _ := q(`SELECT max("value") AS ber FROM "xcvr_vdm" WHERE "observable"='pre_fec_ber' AND "side"='media' AND ` + where + ` GROUP BY "port"`)
-	info, _ := q(`SELECT last("part_number") AS pn FROM "xcvr_info" WHERE ` + where + ` GROUP BY "port"`)
-	absent, _ := q(`SELECT count("present") AS n FROM "xcvr_module" WHERE "present"=false AND ` + where + ` GROUP BY "port"`)
+	dbName, _, _ := strings.Cut(*db, "/")
+	code := exitOK
+	q := func(what, query string) []influxSeries {
+		ss, err := influxQuery(ctx, *u, dbName, token, query)
+		if err != nil {
+			errorf(e, "summary: %s: %v", what, err)
+			code = exitError
+		}
+		return ss
+	}
+	where := fmt.Sprintf("time > now() - %ds", int(since.Seconds()))
+
+	ports := q("samples per port", `SELECT last("temperature_c") AS temp, count("present") AS n FROM "xcvr_module" WHERE `+where+` GROUP BY "port"`)
+	if code != exitOK {
+		return code // nothing to show without the ports
+	}
+	lanes := q("lane powers", `SELECT min("rx_power_dbm") AS rx, min("tx_power_dbm") AS tx FROM "xcvr_lane" WHERE `+where+` GROUP BY "port"`)
+	ber := q("pre-FEC BER", `SELECT max("value") AS ber FROM "xcvr_vdm" WHERE "observable"='pre_fec_ber' AND "side"='media' AND `+where+` GROUP BY "port"`)
+	info := q("part numbers", `SELECT last("part_number") AS pn FROM "xcvr_info" WHERE `+where+` GROUP BY "port"`)
+	absent := q("absent samples", `SELECT count("present") AS n FROM "xcvr_module" WHERE "present"=false AND `+where+` GROUP BY "port"`)
 	byPort := func(ss []influxSeries, col string) map[string]any {
 		out := map[string]any{}
 		for _, s := range ss {
@@ -62,10 +82,11 @@ func cmdSummary(ctx context.Context, e env, args []string) int {
 	}
 	tw.Flush()
 
-	alarms, err := q(`SELECT "state", "severity", "rule", "lane", "value", "threshold", "summary" FROM "xcvr_alarm" WHERE "transition"=true AND ` + where)
+	alarmsFailed := false
+	alarms, err := influxQuery(ctx, *u, dbName, token, `SELECT "state", "severity", "rule", "lane", "value", "threshold", "summary" FROM "xcvr_alarm" WHERE "transition"=true AND `+where)
 	if err != nil {
-		errorf(e, "summary: %v", err)
-		return exitError
+		errorf(e, "summary: alarm state changes: %v", err)
+		code, alarmsFailed = exitError, true
 	}
 	fmt.Fprintf(e.stdout, "\nAlarm state changes\n")
 	count := 0
@@ -79,10 +100,13 @@ func cmdSummary(ctx context.Context, e env, args []string) int {
 			}
 		}
 	}
-	if count == 0 {
+	switch {
+	case alarmsFailed:
+		fmt.Fprintf(e.stdout, "  unknown: the query failed\n")
+	case count == 0:
 		fmt.Fprintf(e.stdout, "  none\n")
 	}
-	return exitOK
+	return code
 }
 
 type influxSeries struct {
@@ -101,18 +125,27 @@ func (s influxSeries) value(row int, col string) any {
 	return nil
 }
 
-func influxQuery(ctx context.Context, base, db, q string) ([]influxSeries, error) {
+// influxQuery runs one InfluxQL query. A token ("user:password" for
+// InfluxDB 1.8, an API token for 2.x/3.x) is sent as InfluxDB's Token
+// authorization scheme, as the writer sends it.
+func influxQuery(ctx context.Context, base, db, token, q string) ([]influxSeries, error) {
 	u := strings.TrimRight(base, "/") + "/query?" + url.Values{"db": {db}, "q": {q}}.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Token "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return nil, fmt.Errorf("query: %w", err)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("query: %s: %s", resp.Status, strings.TrimSpace(string(body)))
 	}
