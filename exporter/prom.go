@@ -21,13 +21,14 @@ type PromOptions struct {
 	Now func() time.Time
 }
 
-// PromSink keeps the latest point of every series and
-// exposes them on /metrics, named <measurement>_<field> with the tags as
-// labels: xcvr_lane_tx_power_mw{host,port,lane}. Booleans are 0/1;
-// cumulative counters (see Schema) are counters, the rest gauges. String
-// fields are not exposed, except those of xcvr_info, which become the
-// labels of xcvr_info{host,port,vendor,...} 1 (an info metric). It uses
-// its own registry, not the global one.
+// PromSink keeps the latest point of every series and exposes the fields a
+// user graphs on /metrics, named <measurement>_<field> in base units with
+// the tags but host as labels: xcvr_lane_tx_power_watts{port,lane}
+// (promnames.go says which fields and how). Booleans are 0/1; cumulative
+// counters (see Schema) are counters ending in _total, the rest gauges.
+// String fields are not exposed, except those of xcvr_info, which become
+// the labels of xcvr_info{port,vendor,...} 1 (an info metric). It uses its
+// own registry, not the global one.
 type PromSink struct {
 	mu     sync.Mutex
 	series map[string]*promSeries
@@ -42,6 +43,15 @@ type promSeries struct {
 	tags        []Tag
 	fields      map[string]Field
 	seen        time.Time
+}
+
+func (ps *promSeries) tag(key string) string {
+	for _, t := range ps.tags {
+		if t.Key == key {
+			return t.Value
+		}
+	}
+	return ""
 }
 
 // NewPrometheusSink returns a sink with its registry.
@@ -149,22 +159,28 @@ func (s *PromSink) Collect(ch chan<- prometheus.Metric) {
 			delete(s.series, key)
 			continue
 		}
-		tags := make(map[string]string, len(ps.tags))
+		labels := make(map[string]string, len(ps.tags))
 		for _, t := range ps.tags {
-			tags[t.Key] = t.Value
+			if !promDroppedLabels[t.Key] {
+				labels[t.Key] = t.Value
+			}
 		}
 		var info map[string]string
 		for _, f := range ps.fields {
 			if f.Kind == String {
 				if ps.measurement == MInfo {
 					if info == nil {
-						info = make(map[string]string, len(tags)+len(ps.fields))
-						for k, v := range tags {
+						info = make(map[string]string, len(labels)+len(ps.fields))
+						for k, v := range labels {
 							info[k] = v
 						}
 					}
 					info[f.Key] = f.S
 				}
+				continue
+			}
+			m, ok := promMetricOf(ps, f)
+			if !ok {
 				continue
 			}
 			var v float64
@@ -178,20 +194,10 @@ func (s *PromSink) Collect(ch chan<- prometheus.Metric) {
 					v = 1
 				}
 			}
-			kind, help := prometheus.GaugeValue, ps.measurement+" "+f.Key
-			if d, ok := lookupField(ps.measurement, f.Key); ok {
-				if d.Counter {
-					kind = prometheus.CounterValue
-				}
-				help = d.Doc
-				if help == "" {
-					help = ps.measurement + " " + f.Key
-				}
-				if d.Unit != "" {
-					help += " (" + d.Unit + ")"
-				}
+			if m.conv != nil {
+				v = m.conv(v)
 			}
-			add(ps.measurement+"_"+f.Key, help, kind, tags, v)
+			add(m.name, m.help, m.kind, labels, v)
 		}
 		if info != nil {
 			add(MInfo, "module identity; the labels carry xcvr_info's string fields", prometheus.GaugeValue, info, 1)

@@ -43,21 +43,32 @@ func TestPrometheusEndpoint(t *testing.T) {
 
 	body := scrape(t, s.Handler())
 	for _, want := range []string{
-		`xcvr_lane_tx_power_mw{host="leaf01",lane="1",port="Ethernet8"} 1.5`,
-		`xcvr_lane_rx_power_dbm{host="leaf01",lane="1",port="Ethernet8"} -1`,
-		`xcvr_lane_tx_power_mw{host="leaf01",lane="3",port="Ethernet8"} 0`,
-		`xcvr_lane_rx_los{host="leaf01",lane="3",port="Ethernet8"} 1`,
-		`xcvr_module_temperature_c{host="leaf01",port="Ethernet8"} 41.5`,
-		`xcvr_module_present{host="leaf01",port="Ethernet12"} 0`,
-		`xcvr_module_module_state_code{host="leaf01",port="Ethernet8"} 3`,
-		`xcvr_vdm_value{host="leaf01",lane="1",observable="pre_fec_ber",port="Ethernet8",side="media"} 2.4e-05`,
-		`xcvr_vdm_value{host="leaf01",lane="1",observable="laser_age",port="Ethernet8",side=""} 3`,
-		`# TYPE xcvr_agent_transactions counter`,
-		`xcvr_agent_transactions{bus="i2c-2",host="leaf01"} 123456`,
+		`xcvr_lane_tx_power_watts{lane="1",port="Ethernet8"} 0.0015`, // mW -> W
+		`xcvr_lane_rx_power_watts{lane="1",port="Ethernet8"} 0.0007943`,
+		`xcvr_lane_tx_power_watts{lane="3",port="Ethernet8"} 0`,
+		`xcvr_lane_tx_bias_amperes{lane="1",port="Ethernet8"} 0.00675`, // mA -> A
+		`xcvr_lane_rx_los{lane="3",port="Ethernet8"} 1`,
+		`xcvr_module_temperature_celsius{port="Ethernet8"} 41.5`,
+		`xcvr_module_vcc_volts{port="Ethernet8"} 3.2917`,
+		`xcvr_module_tec_current_ratio{port="Ethernet8"} 0.125`, // % -> ratio
+		`xcvr_module_present{port="Ethernet12"} 0`,
+		`xcvr_module_state{port="Ethernet8"} 3`,
+		`xcvr_vdm_pre_fec_ber_ratio{lane="1",port="Ethernet8",side="media"} 2.4e-05`,
+		`xcvr_vdm_pre_fec_ber_ratio{lane="1",port="Ethernet8",side="host"} 1e-09`,
+		`xcvr_vdm_laser_age_ratio{lane="1",port="Ethernet8"} 0.03`,
+		`xcvr_coherent_tx_power_avg_watts{lane="1",port="Ethernet8"} 0.000112`, // -9.5 dBm
+		`xcvr_coherent_dgd_avg_seconds{lane="1",port="Ethernet8"} 1.5e-12`,
+		`xcvr_laser_power_watts{lane="1",port="Ethernet8"} 0.1`,
+		`xcvr_threshold_temperature_high_alarm_celsius{port="Ethernet8"} 75`,
+		`xcvr_threshold_rx_power_low_alarm_watts{port="Ethernet8"} 3.98e-05`,
+		`# TYPE xcvr_agent_transactions_total counter`,
+		`xcvr_agent_transactions_total{bus="i2c-2"} 123456`,
+		`xcvr_agent_read_bytes_total{bus="i2c-2"} 9.876543e+06`,
+		`xcvr_agent_bus_time_seconds_total{bus="i2c-2"} 61.5`,
 		`# TYPE xcvr_agent_spool_bytes gauge`,
-		`xcvr_agent_spool_bytes{host="leaf01"} 1.048576e+06`,
-		`# HELP xcvr_lane_tx_power_mw transmit optical power (mW)`,
-		`xcvr_alarm_firing{host="leaf01",lane="3",port="Ethernet8",rule="rx_los",severity="critical"} 1`,
+		`xcvr_agent_spool_bytes 1.048576e+06`,
+		`# HELP xcvr_lane_tx_power_watts transmit optical power`,
+		`xcvr_alarm_firing{lane="3",port="Ethernet8",rule="rx_los",severity="critical"} 1`,
 		`vendor="ACME OPTICS"`,
 		`serial_number="AC2601020001"`,
 	} {
@@ -66,9 +77,15 @@ func TestPrometheusEndpoint(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{
-		`xcvr_lane_tx_power_dbm{host="leaf01",lane="3"`, // 0 mW has no dBm
-		`xcvr_module_module_state{`,                     // strings are not metrics
-		`xcvr_alarm_summary`,
+		`host="`,                            // Prometheus's instance label says it
+		`_dbm`,                              // watts are the base unit
+		`_mw{`, `_ma{`, `_c{`, `_v{`, `_s{`, // abbreviated units
+		`type_id`,                       // constant per observable
+		`xcvr_vdm_value`,                // one family per observable, in its unit
+		`_threshold{`,                   // a family per quantity and level
+		`xcvr_lane_tx_power_high_alarm`, // threshold-crossing flags stay in InfluxDB
+		`xcvr_module_module_state{`,     // strings are not metrics
+		`xcvr_alarm_summary`, `xcvr_alarm_transition`,
 		`} NaN`, `} +Inf`, `} -Inf`,
 	} {
 		if strings.Contains(body, bad) {
@@ -85,13 +102,13 @@ func TestPrometheusEndpoint(t *testing.T) {
 	mu.Unlock()
 	s.Write(AbsentPoints(Source{Host: "leaf01", Port: "Ethernet8", Time: exampleTime})...)
 	body = scrape(t, s.Handler())
-	if strings.Contains(body, "xcvr_lane_tx_power_mw") {
+	if strings.Contains(body, "xcvr_lane_tx_power_watts") {
 		t.Error("stale lane series still exposed")
 	}
-	if !strings.Contains(body, `xcvr_module_present{host="leaf01",port="Ethernet8"} 0`) {
+	if !strings.Contains(body, `xcvr_module_present{port="Ethernet8"} 0`) {
 		t.Errorf("fresh series missing:\n%s", body)
 	}
-	if strings.Contains(body, "xcvr_module_temperature_c") {
+	if strings.Contains(body, "xcvr_module_temperature_celsius") {
 		t.Error("an empty cage still shows the old module's temperature")
 	}
 }

@@ -289,22 +289,28 @@ func generateSchemaDoc(t *testing.T) string {
 // TestSchemaDoc: the generated part of docs/SCHEMA.md (tables and example
 // lines) is what the code produces; -update rewrites it.
 func TestSchemaDoc(t *testing.T) {
-	want := generateSchemaDoc(t)
+	checkGenerated(t, genBegin, genEnd, generateSchemaDoc(t))
+}
+
+// checkGenerated compares the part of docs/SCHEMA.md between begin and end
+// (markers included) with want; -update rewrites it.
+func checkGenerated(t *testing.T, begin, end, want string) {
+	t.Helper()
 	raw, err := os.ReadFile(schemaDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	doc := string(raw)
-	i, j := strings.Index(doc, genBegin), strings.Index(doc, genEnd)
+	i, j := strings.Index(doc, begin), strings.Index(doc, end)
 	if i < 0 || j < i {
-		t.Fatalf("%s: generated markers missing", schemaDoc)
+		t.Fatalf("%s: generated markers missing: %s", schemaDoc, begin)
 	}
-	got := doc[i : j+len(genEnd)+1]
+	got := doc[i : j+len(end)+1]
 	if got == want {
 		return
 	}
 	if *update {
-		doc = doc[:i] + want + doc[j+len(genEnd)+1:]
+		doc = doc[:i] + want + doc[j+len(end)+1:]
 		if err := os.WriteFile(schemaDoc, []byte(doc), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -314,10 +320,10 @@ func TestSchemaDoc(t *testing.T) {
 	gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
 	for k := 0; k < min(len(gl), len(wl)); k++ {
 		if gl[k] != wl[k] {
-			t.Fatalf("%s is stale (run go test ./exporter -run TestSchemaDoc -update); first difference at generated line %d:\n doc:  %s\n code: %s", schemaDoc, k+1, gl[k], wl[k])
+			t.Fatalf("%s is stale (run go test ./exporter -run %s -update); first difference at generated line %d:\n doc:  %s\n code: %s", schemaDoc, t.Name(), k+1, gl[k], wl[k])
 		}
 	}
-	t.Fatalf("%s is stale (run go test ./exporter -run TestSchemaDoc -update): %d lines, code makes %d", schemaDoc, len(gl), len(wl))
+	t.Fatalf("%s is stale (run go test ./exporter -run %s -update): %d lines, code makes %d", schemaDoc, t.Name(), len(gl), len(wl))
 }
 
 // TestSchemaDocExamples checks each example line in docs/SCHEMA.md on its
