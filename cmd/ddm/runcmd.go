@@ -16,6 +16,7 @@ import (
 	"github.com/ddm-agent/ddm/alarm"
 	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/exporter"
+	"github.com/ddm-agent/ddm/internal/execdlog"
 )
 
 // runFlags are `ddm run`'s own flags; the common settings are flags so a
@@ -67,11 +68,22 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		errorf(e, "run: unexpected arguments %v", extra)
 		return exitUsage
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// Under Telegraf's execd (--output lp) every line on standard error
+	// starts with the level prefix Telegraf reads (a line without one is
+	// logged as an error); the journal keeps slog's own lines.
+	stderr := e.stderr
+	if f.output == "lp" {
+		e.stderr = execdlog.ErrorWriter(stderr)
+	}
 	cfg, err := f.config()
 	if err != nil {
 		errorf(e, "run: %v", err)
 		return exitUsage
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if cfg.Output == "lp" {
+		e.stderr = execdlog.ErrorWriter(stderr)
+		log = slog.New(execdlog.NewHandler(stderr, slog.LevelInfo))
 	}
 	rules, err := loadRules(cfg.Rules)
 	if err != nil {
