@@ -471,7 +471,7 @@ func (ev *evaluator) metric(r *crule, rs *ruleState) {
 	b := &r.fixed
 	if r.relative && r.met.kind != metVDM {
 		var th *cmis.Thresholds
-		if t, ok := m.Thresholds[r.met.thr]; ok {
+		if t, ok := m.Thresholds[r.met.thr]; ok && r.trusts(t) {
 			th = &t
 		}
 		bb := r.bounds(th)
@@ -676,7 +676,7 @@ func (ev *evaluator) moduleThresholds(r *crule, rs *ruleState) {
 		if p == nil {
 			continue
 		}
-		if th, ok := m.Thresholds[q]; ok {
+		if th, ok := m.Thresholds[q]; ok && r.trusts(th) {
 			ev.limits(r, rs, 0, q, *p, &th)
 		}
 	}
@@ -688,7 +688,7 @@ func (ev *evaluator) moduleThresholds(r *crule, rs *ruleState) {
 			continue
 		}
 		th, ok := m.Thresholds[q]
-		if !ok {
+		if !ok || !r.trusts(th) {
 			continue
 		}
 		for i := range m.Lanes {

@@ -29,8 +29,9 @@ func (p *parser) errf(line int, format string, args ...any) {
 
 // defaults are the file-wide values a rule inherits.
 type defaults struct {
-	For, ClearFor time.Duration
-	Labels        map[string]string
+	For, ClearFor       time.Duration
+	Labels              map[string]string
+	TrustFailedChecksum *bool
 }
 
 func parse(name string, b []byte) (*Rules, []*Error) {
@@ -252,8 +253,11 @@ func (p *parser) defaults(n *yaml.Node, d *defaults) {
 		case "labels":
 			d.Labels = map[string]string{}
 			p.labels(v, d.Labels)
+		case "trust_failed_checksum":
+			b := p.boolean(v, key)
+			d.TrustFailedChecksum = &b
 		default:
-			p.errf(k.Line, "unknown key %q in defaults (for, clear_for, labels)", key)
+			p.errf(k.Line, "unknown key %q in defaults (for, clear_for, labels, trust_failed_checksum)", key)
 		}
 	})
 }
@@ -347,7 +351,8 @@ var conditionKeys = []string{"above", "below", "outside", "rate", "baseline", "a
 
 // rule reads and validates one rule.
 func (p *parser) rule(n *yaml.Node, d *defaults) (Rule, bool) {
-	r := Rule{Line: n.Line, For: d.For, ClearFor: d.ClearFor, Labels: map[string]string{}}
+	r := Rule{Line: n.Line, For: d.For, ClearFor: d.ClearFor, Labels: map[string]string{},
+		TrustFailedChecksum: d.TrustFailedChecksum == nil || *d.TrustFailedChecksum}
 	for k, v := range d.Labels {
 		r.Labels[k] = v
 	}
@@ -426,6 +431,8 @@ func (p *parser) rule(n *yaml.Node, d *defaults) (Rule, bool) {
 			p.labels(v, r.Labels)
 		case "summary":
 			r.Summary = p.str(v, key)
+		case "trust_failed_checksum":
+			r.TrustFailedChecksum = p.boolean(v, key)
 		default:
 			p.errf(k.Line, "unknown key %q in rule", key)
 		}
@@ -480,6 +487,9 @@ func (p *parser) rule(n *yaml.Node, d *defaults) (Rule, bool) {
 		}
 	default:
 		p.metricRule(&r, keys, line, vline)
+	}
+	if k := keys["trust_failed_checksum"]; k != nil && !r.usesModuleThresholds() {
+		p.errf(k.Line, "trust_failed_checksum has no meaning in rule %q: it is for builtin module_thresholds and for levels that refer to the module's thresholds (like below: {threshold: low_warning})", r.Name)
 	}
 	if keys["builtin"] == nil {
 		if sevMap != nil {

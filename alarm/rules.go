@@ -8,6 +8,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/internal/fileerr"
 )
 
@@ -63,6 +64,13 @@ type Rule struct {
 	// alarm threshold on the same side (0.5: a high alarm at 76 °C with its
 	// warning at 73 °C clears below 74.5 °C, the warning below 71.5 °C).
 	HysteresisGap float64
+	// TrustFailedChecksum says whether the rule uses module thresholds
+	// decoded from a page whose checksum failed (cmis.Thresholds
+	// ChecksumFailed): true by default, since many modules never set that
+	// checksum (the decoder warns); false leaves such a module's thresholds
+	// alone. It applies to module_thresholds and to levels that refer to
+	// the module's thresholds.
+	TrustFailedChecksum bool
 
 	// Metric is "module.<field>", "lane.<field>" or "vdm.<observable>",
 	// named like the Module's JSON fields and the InfluxDB schema.
@@ -288,6 +296,28 @@ func (r *Rule) levels() []Level {
 	}
 	return nil
 }
+
+// usesModuleThresholds reports whether the rule compares values with the
+// module's own thresholds (CMIS page 02h, SFF-8636 page 03h, SFF-8472 A2h),
+// which is where TrustFailedChecksum applies; VDM threshold sets carry no
+// checksum.
+func (r *Rule) usesModuleThresholds() bool {
+	if r.Builtin == BuiltinModuleThresholds {
+		return true
+	}
+	if r.Metric == "" || r.met.kind == metVDM {
+		return false
+	}
+	for _, l := range r.levels() {
+		if l.Ref != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// trusts reports whether the rule uses the threshold set t.
+func (r *Rule) trusts(t cmis.Thresholds) bool { return r.TrustFailedChecksum || !t.ChecksumFailed }
 
 // Condition describes the rule's condition in words, for listings.
 func (r *Rule) Condition() string {

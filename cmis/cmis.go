@@ -434,9 +434,16 @@ func (v *cmisView) decodeThresholds() {
 	if v.flat || !s.Has(id, 128, PageSize) {
 		return
 	}
-	if ok, _ := m.verifyChecksum(s, id, 128, p02Checksum); !ok {
-		m.warnf("page 02h fails its checksum: thresholds not decoded")
-		return
+	ok, _ := m.verifyChecksum(s, id, 128, p02Checksum)
+	if !ok {
+		if p, _ := s.Page(id); allSame(p) {
+			m.warnf("page 02h fails its checksum and holds %02Xh throughout: no thresholds", p[0])
+			return
+		}
+		// Many modules never set this checksum: decode the limits and
+		// mark them, rather than lose them.
+		m.warnf("page 02h fails its checksum: thresholds decoded anyway and marked checksum_failed")
+		defer m.markThresholdsChecksumFailed()
 	}
 	b := func(off int) []byte { return s.Bytes(id, off, 8) }
 	temp := func(r []byte) float64 { return Temperature(s16(r)) }

@@ -344,7 +344,11 @@ func TestVDMBanksThresholdsFlags(t *testing.T) {
 	}
 }
 
-func TestChecksumFailuresAreNotDecoded(t *testing.T) {
+// TestChecksumFailures: a page 00h or 01h that fails its checksum is not
+// decoded (a corrupted serial number would report a replaced module, a
+// corrupted advertisement would steer the reads); page 02h's thresholds are
+// decoded and marked.
+func TestChecksumFailures(t *testing.T) {
 	im := newCMISImage(IDQSFPDD, 1, 1)
 	s := im.snapshot(t)
 	// Corrupt one byte of each checksummed page after the sums were fixed.
@@ -361,8 +365,13 @@ func TestChecksumFailuresAreNotDecoded(t *testing.T) {
 	if m.Advertisement != nil || !hasWarning(m, "page 01h fails its checksum") {
 		t.Errorf("advertisement decoded from a bad page 01h")
 	}
-	if m.Thresholds != nil || !hasWarning(m, "page 02h fails its checksum") {
-		t.Errorf("thresholds decoded from a bad page 02h: %v", m.Thresholds)
+	if len(m.Thresholds) == 0 || !hasWarning(m, "page 02h fails its checksum: thresholds decoded anyway and marked checksum_failed") {
+		t.Errorf("thresholds from a bad page 02h: %v, warnings %q", m.Thresholds, m.Warnings)
+	}
+	for q, th := range m.Thresholds {
+		if !th.ChecksumFailed {
+			t.Errorf("%s: %+v not marked checksum_failed", q, th)
+		}
 	}
 	bad := 0
 	for _, c := range m.Checksums {
@@ -373,6 +382,73 @@ func TestChecksumFailuresAreNotDecoded(t *testing.T) {
 	if bad != 3 {
 		t.Errorf("checksums %+v, want 3 failures", m.Checksums)
 	}
+}
+
+// TestPage02hChecksum: thresholds from a page 02h whose checksum byte was
+// never set keep their values and carry the mark; a blank page gives none;
+// a page 02h that reads back as page 00h stays hidden.
+func TestPage02hChecksum(t *testing.T) {
+	good := mustDecode(t, newCMISImage(IDQSFPDD, 1, 1).snapshot(t))
+	if len(good.Thresholds) == 0 {
+		t.Fatal("the image has no thresholds")
+	}
+	tests := []struct {
+		name    string
+		page    func(p02, p00 []byte) // changes page 02h
+		want    map[string]Thresholds
+		warning string
+	}{{
+		name:    "checksum byte 00h",
+		page:    func(p02, _ []byte) { p02[p02Checksum-128] = 0 },
+		want:    marked(good.Thresholds),
+		warning: "page 02h fails its checksum: thresholds decoded anyway and marked checksum_failed",
+	}, {
+		name: "blank",
+		page: func(p02, _ []byte) {
+			for i := range p02 {
+				p02[i] = 0xFF
+			}
+		},
+		warning: "page 02h fails its checksum and holds FFh throughout: no thresholds",
+	}, {
+		name:    "copy of page 00h",
+		page:    func(p02, p00 []byte) { copy(p02, p00) },
+		warning: "page 02h reads back identical to page 00h",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newCMISImage(IDQSFPDD, 1, 1).snapshot(t)
+			p00, _ := s.Page(Upper(0, 0))
+			p, _ := s.Page(Upper(0, 2))
+			p02 := append([]byte(nil), p...)
+			tt.page(p02, p00)
+			if err := s.SetPage(Upper(0, 2), p02); err != nil {
+				t.Fatal(err)
+			}
+			m := mustDecode(t, s)
+			if !hasWarning(m, tt.warning) {
+				t.Errorf("warnings %q, want %q", m.Warnings, tt.warning)
+			}
+			if len(m.Thresholds) != len(tt.want) {
+				t.Fatalf("thresholds %v, want %v", m.Thresholds, tt.want)
+			}
+			for q, w := range tt.want {
+				if got := m.Thresholds[q]; got != w {
+					t.Errorf("%s: %+v, want %+v", q, got, w)
+				}
+			}
+		})
+	}
+}
+
+// marked returns a copy of th with every set marked checksum_failed.
+func marked(th map[string]Thresholds) map[string]Thresholds {
+	out := make(map[string]Thresholds, len(th))
+	for q, t := range th {
+		t.ChecksumFailed = true
+		out[q] = t
+	}
+	return out
 }
 
 // TestLaneFlagMask: bit i of a flag byte is lane i+1. ethtool 7.0 masks

@@ -59,6 +59,16 @@ func thresholdSet(b []byte, conv func([]byte) float64) Thresholds {
 	}
 }
 
+// markThresholdsChecksumFailed marks every threshold set as decoded from a
+// page whose checksum failed. Each management interface takes its module
+// thresholds from one page, so the mark applies to all of them.
+func (m *Module) markThresholdsChecksumFailed() {
+	for q, t := range m.Thresholds {
+		t.ChecksumFailed = true
+		m.Thresholds[q] = t
+	}
+}
+
 func (m *Module) setThreshold(name string, t Thresholds) {
 	if m.Thresholds == nil {
 		m.Thresholds = map[string]Thresholds{}

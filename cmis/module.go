@@ -132,6 +132,11 @@ type Thresholds struct {
 	LowAlarm    float64 `json:"low_alarm"`
 	HighWarning float64 `json:"high_warning"`
 	LowWarning  float64 `json:"low_warning"`
+	// ChecksumFailed marks limits decoded from a page whose checksum does
+	// not match (CMIS page 02h, SFF-8472 A2h CC_DMI). Many modules never
+	// set that checksum, so the limits are kept; alarm rules choose whether
+	// to use them (trust_failed_checksum).
+	ChecksumFailed bool `json:"checksum_failed,omitempty"`
 }
 
 // VDMValue is one CMIS VDM (versatile diagnostics) observable instance.

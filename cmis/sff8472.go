@@ -42,6 +42,7 @@ const (
 	sfpThrTxBias  = 16 //
 	sfpThrTxPower = 24 //
 	sfpThrRxPower = 32 //
+	sfpThrEnd     = 40 // thresholds end here; 40-55 are optional laser and TEC thresholds
 	sfpRxPwrCal   = 56 // 56-75: Rx_PWR(4) .. Rx_PWR(0), float32 big-endian
 	sfpBiasCal    = 76 // slope (unsigned 8.8), offset (signed 16)
 	sfpTxPwrCal   = 80
@@ -143,8 +144,9 @@ func (m *Module) sfpMedia(b []byte) {
 // report A/D counts that the host converts with the constants of A2h 56-91.
 type sfpCal struct {
 	external bool
-	// trusted: A2h 0-94 (thresholds, constants) were read and match CC_DMI.
-	trusted bool
+	// thresholds: A2h 0-39 were read and are worth decoding; checksumFailed
+	// that A2h 0-94 do not match CC_DMI (the thresholds are then marked).
+	thresholds, checksumFailed bool
 	// rxOK is false when the Rx power coefficients are not finite.
 	rxOK                 bool
 	rx                   [5]float64 // Rx_PWR(0) .. Rx_PWR(4)
@@ -164,24 +166,35 @@ func readLinear(b []byte) sfpLinear {
 // sfpCalibration verifies CC_DMI and reads the calibration. It returns nil
 // when the values cannot be converted: external calibration whose constants
 // were not read or fail their checksum.
+//
+// Many modules never set CC_DMI. An internally calibrated module's
+// thresholds are then decoded and marked (Thresholds.ChecksumFailed); an
+// externally calibrated module's constants are not used, since a wrong
+// slope would make every monitor value wrong with nothing to show it.
 func (m *Module) sfpCalibration(s *Snapshot, diag uint8) *sfpCal {
 	dmi, dmiRead := m.verifyChecksum(s, A2Lower, 0, sfpCCDMI)
-	if dmiRead && !dmi {
-		m.warnf("A2h: CC_DMI does not match; thresholds and calibration constants (bytes 0-94) not used")
-	}
 	if diag&sfpExternalCal == 0 {
-		return &sfpCal{trusted: dmi, rxOK: true}
+		c := &sfpCal{thresholds: dmiRead, checksumFailed: dmiRead && !dmi, rxOK: true}
+		if c.checksumFailed {
+			if thr := s.Bytes(A2Lower, 0, sfpThrEnd); allSame(thr) {
+				m.warnf("A2h: CC_DMI does not match and bytes 0-%d hold %02Xh throughout: no thresholds", sfpThrEnd-1, thr[0])
+				c.thresholds = false
+			} else {
+				m.warnf("A2h: CC_DMI does not match; thresholds (bytes 0-%d) decoded anyway and marked checksum_failed", sfpThrEnd-1)
+			}
+		}
+		return c
 	}
 	if !dmi {
 		if dmiRead {
-			m.warnf("A2h: module is externally calibrated and its constants are not trusted; monitors not decoded")
+			m.warnf("A2h: CC_DMI does not match and the module is externally calibrated: calibration constants (bytes 56-91) not trusted; monitors and thresholds not decoded")
 		}
 		return nil
 	}
 	b := s.Bytes(A2Lower, sfpRxPwrCal, sfpVccCal+4-sfpRxPwrCal)
 	at := func(off int) []byte { return b[off-sfpRxPwrCal:] }
 	c := &sfpCal{
-		external: true, trusted: true, rxOK: true,
+		external: true, thresholds: true, rxOK: true,
 		bias: readLinear(at(sfpBiasCal)), tx: readLinear(at(sfpTxPwrCal)),
 		temp: readLinear(at(sfpTempCal)), vccL: readLinear(at(sfpVccCal)),
 	}
@@ -319,8 +332,11 @@ func sfpBits[F ~uint32](b uint8, names [8]F) F {
 // sfpThresholds decodes A2h 0-39 with the same calibration as the monitors
 // (§9.3: for external calibration the thresholds are A/D counts too).
 func (m *Module) sfpThresholds(s *Snapshot, cal *sfpCal) {
-	if cal == nil || !cal.trusted {
+	if cal == nil || !cal.thresholds {
 		return
+	}
+	if cal.checksumFailed {
+		defer m.markThresholdsChecksumFailed()
 	}
 	b := s.Bytes(A2Lower, 0, sfpCCDMI)
 	m.setThreshold(QTemperature, thresholdSet(b[sfpThrTemp:], cal.temperature))

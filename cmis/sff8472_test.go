@@ -405,9 +405,14 @@ func TestSFF8472ChecksumFailure(t *testing.T) {
 	})
 	t.Run("CC_DMI internal", func(t *testing.T) {
 		m := flip(loadVector(t, oem), A2Lower, sfpThrTemp)
-		checkWarnings(t, m.Warnings, []string{"a2 lower: checksum at byte 95", "A2h: CC_DMI does not match"})
-		if m.Thresholds != nil {
-			t.Errorf("thresholds from a failed checksum: %v", m.Thresholds)
+		checkWarnings(t, m.Warnings, []string{"a2 lower: checksum at byte 95", "A2h: CC_DMI does not match; thresholds (bytes 0-39) decoded anyway and marked checksum_failed"})
+		if len(m.Thresholds) != 5 {
+			t.Errorf("thresholds %v: want all five, marked", m.Thresholds)
+		}
+		for q, th := range m.Thresholds {
+			if !th.ChecksumFailed {
+				t.Errorf("%s thresholds %+v not marked checksum_failed", q, th)
+			}
 		}
 		if !fmtEq(m.TemperatureC, "34.54") {
 			t.Errorf("temperature %s: internally calibrated monitors do not depend on A2h 0-94", show(m.TemperatureC))
@@ -416,11 +421,75 @@ func TestSFF8472ChecksumFailure(t *testing.T) {
 	t.Run("CC_DMI external", func(t *testing.T) {
 		s := calibrated().snapshot()
 		m := flip(s, A2Lower, sfpTempCal)
-		checkWarnings(t, m.Warnings, []string{"checksum at byte 95", "CC_DMI does not match", "monitors not decoded"})
+		checkWarnings(t, m.Warnings, []string{"checksum at byte 95", "CC_DMI does not match and the module is externally calibrated: calibration constants (bytes 56-91) not trusted; monitors and thresholds not decoded"})
 		if m.TemperatureC != nil || m.Thresholds != nil || len(m.Lanes) != 1 || m.Lanes[0].TxBiasMA != nil {
 			t.Errorf("calibrated with untrusted constants: %+v", m)
 		}
 	})
+}
+
+// TestSFF8472UnsetCCDMI: the real FLEXOPTIX P.B1696.10.DA with its A2h
+// checksum byte (95) at 00h, as on modules whose vendor never sets CC_DMI:
+// the thresholds are still decoded, with the values of the intact dump,
+// each marked checksum_failed, with a warning; a blank A2h (all FFh, all
+// 00h is a valid sum) gives none.
+func TestSFF8472UnsetCCDMI(t *testing.T) {
+	const flexoptix = "sff8472_10g_sfpp_flexoptix_P.B1696.10.DA_wobcom"
+	intact := decodeVec(t, flexoptix)
+	if len(intact.Thresholds) != 5 {
+		t.Fatalf("intact dump: thresholds %v", intact.Thresholds)
+	}
+	for q, th := range intact.Thresholds {
+		if th.ChecksumFailed {
+			t.Errorf("intact dump: %s marked checksum_failed", q)
+		}
+	}
+	tests := []struct {
+		name     string
+		a2       func(b []byte) // changes A2h bytes 0-95
+		want     map[string]Thresholds
+		warnings []string
+	}{{
+		name:     "checksum byte 00h",
+		a2:       func(b []byte) { b[sfpCCDMI] = 0x00 },
+		want:     marked(intact.Thresholds),
+		warnings: []string{"a2 lower: checksum at byte 95 is 00h, bytes 0-94 sum to 70h", "thresholds (bytes 0-39) decoded anyway and marked checksum_failed"},
+	}, {
+		name: "blank",
+		a2: func(b []byte) {
+			for i := range b {
+				b[i] = 0xFF
+			}
+		},
+		warnings: []string{"a2 lower: checksum at byte 95", "bytes 0-39 hold FFh throughout: no thresholds"},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := loadVector(t, flexoptix)
+			b := append([]byte(nil), s.Bytes(A2Lower, 0, sfpCCDMI+1)...)
+			tt.a2(b)
+			if err := s.Set(A2Lower, 0, b); err != nil {
+				t.Fatal(err)
+			}
+			m, err := Decode(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkInvariants(t, m)
+			checkWarnings(t, m.Warnings, tt.warnings)
+			if len(m.Thresholds) != len(tt.want) {
+				t.Fatalf("thresholds %v, want %v", m.Thresholds, tt.want)
+			}
+			for q, w := range tt.want {
+				if got := m.Thresholds[q]; got != w {
+					t.Errorf("%s: %+v, want %+v", q, got, w)
+				}
+			}
+			if m.Vendor != "FLEXOPTIX" || m.TemperatureC == nil || *m.TemperatureC != *intact.TemperatureC {
+				t.Errorf("vendor %q, temperature %s: A0h and the monitors do not depend on CC_DMI", m.Vendor, show(m.TemperatureC))
+			}
+		})
+	}
 }
 
 func TestSFF8472AddressChange(t *testing.T) {

@@ -268,6 +268,7 @@ func InfoPoints(src Source, m *cmis.Module) []Point {
 		p.AddFloat("low_alarm_threshold", t.LowAlarm)
 		p.AddFloat("high_warning_threshold", t.HighWarning)
 		p.AddFloat("low_warning_threshold", t.LowWarning)
+		p.AddBool("checksum_failed", t.ChecksumFailed)
 		if len(p.Fields) > 0 {
 			pts = append(pts, p)
 		}
@@ -567,7 +568,7 @@ func Schema() []MeasurementDoc {
 			{"flat_memory", Bool, "", "the module has no paged memory", "", false},
 			{"rx_power_oma", Bool, "", "rx power is OMA rather than average", "", false},
 			{"vdm_supported", Bool, "", "the module advertises VDM", "", false},
-			{"checksum_errors", Int, "", "page checksums that failed (those pages were not decoded)", "", false},
+			{"checksum_errors", Int, "", "page checksums that failed: identity and advertisement pages that fail are not decoded; thresholds are, marked (xcvr_threshold.checksum_failed)", "", false},
 			{"warnings", Int, "", "decoder warnings (see ddm dump)", "", false},
 		},
 	}
@@ -583,6 +584,7 @@ func Schema() []MeasurementDoc {
 			{"low_alarm_threshold", Float, "quantity's", "", "thresholds/threshold[CRITICAL]/state/*-lower", false},
 			{"high_warning_threshold", Float, "quantity's", "", "thresholds/threshold[WARNING]/state/*-upper", false},
 			{"low_warning_threshold", Float, "quantity's", "", "thresholds/threshold[WARNING]/state/*-lower", false},
+			{"checksum_failed", Bool, "", "the thresholds come from a page whose checksum does not match (CMIS page 02h, SFF-8472 A2h CC_DMI; many modules never set it); alarm rules use them unless the rule says trust_failed_checksum: false", "", false},
 		},
 	}
 

@@ -390,3 +390,33 @@ func TestSamplePoints(t *testing.T) {
 }
 
 func ptrF(v float64) *float64 { return &v }
+
+// TestThresholdChecksumFailed: thresholds decoded from a page whose
+// checksum failed are written with checksum_failed=true, the others with
+// false, so the last value of the field is always the current one.
+func TestThresholdChecksumFailed(t *testing.T) {
+	m := &cmis.Module{Spec: "SFF-8472", Thresholds: map[string]cmis.Thresholds{
+		cmis.QTemperature: {HighAlarm: 90, LowAlarm: -25, HighWarning: 85, LowWarning: -20},
+		cmis.QTxPower:     {HighAlarm: 1.7783, LowAlarm: 0.1995, HighWarning: 1.4125, LowWarning: 0.2512, ChecksumFailed: true},
+	}}
+	want := map[string]bool{cmis.QTemperature: false, cmis.QTxPower: true}
+	got := map[string]bool{}
+	for _, p := range InfoPoints(Source{Host: "h", Port: "p", Time: time.Unix(1700000000, 0)}, m) {
+		if p.Measurement != MThreshold {
+			continue
+		}
+		f, ok := p.Field("checksum_failed")
+		if !ok || f.Kind != Bool {
+			t.Errorf("%v: no boolean checksum_failed field", p)
+			continue
+		}
+		for _, tag := range p.Tags {
+			if tag.Key == "quantity" {
+				got[tag.Value] = f.B
+			}
+		}
+	}
+	if len(got) != len(want) || got[cmis.QTemperature] != want[cmis.QTemperature] || got[cmis.QTxPower] != want[cmis.QTxPower] {
+		t.Errorf("checksum_failed by quantity %v, want %v", got, want)
+	}
+}

@@ -109,6 +109,7 @@ func Text(w io.Writer, e Entry) error {
 	p.line("Module flags", "%s", noneIfEmpty(strings.Join(m.Flags.Names(), ", ")))
 	p.lanes(m)
 	p.thresholds(m.Thresholds)
+	p.thresholdsChecksumFailed(m.Thresholds)
 	p.vdm(m.VDM)
 	p.pm(m.PM)
 	p.lasers(m.LaserSource)
@@ -299,6 +300,17 @@ func (p *printer) lasers(ls []cmis.Laser) {
 	for _, l := range ls {
 		p.printf("  %4d  %-8s %9s %10s %7s %9s\n", l.Lane, dash(l.State), num("%.1f", l.BiasMA), num("%.2f", l.PowerMW),
 			num("%.2f", l.PowerDBM), num("%.3f", l.VoltageV))
+	}
+}
+
+// thresholdsChecksumFailed marks a thresholds table decoded from a page
+// whose checksum failed (JSON: thresholds.*.checksum_failed).
+func (p *printer) thresholdsChecksumFailed(th map[string]cmis.Thresholds) {
+	for _, t := range th {
+		if t.ChecksumFailed {
+			p.printf("  (thresholds from a page whose checksum fails: the module may never set it; see Warnings)\n")
+			return
+		}
 	}
 }
 
