@@ -210,7 +210,10 @@ func generatePromDoc() string {
 			for _, q := range [...]string{cmis.QTemperature, cmis.QVcc, cmis.QVcc2, cmis.QLaserTemperature, cmis.QTECCurrent,
 				cmis.QTxBias, cmis.QTxPower, cmis.QRxPower} {
 				for _, f := range md.Fields {
-					m, _ := promThreshold(q, f.Name)
+					m, ok := promThreshold(q, f.Name)
+					if !ok {
+						continue // not exposed (checksum_failed)
+					}
 					row(m, []string{"`port`"}, fmt.Sprintf("`%s` of quantity `%s`", f.Name, q))
 				}
 			}
