@@ -34,8 +34,16 @@ type defaults struct {
 	TrustFailedChecksum *bool
 }
 
+// MaxFileSize bounds a rules file. The built-in rules are about 10 KiB;
+// YAML parsing costs many times a file's size in memory (an 8 MB file took
+// over 1 GB).
+const MaxFileSize = 1 << 20
+
 func parse(name string, b []byte) (*Rules, []*Error) {
 	p := &parser{file: name}
+	if len(b) > MaxFileSize {
+		return nil, []*Error{{File: name, Msg: fmt.Sprintf("%d bytes, more than the %d KiB a rules file may have", len(b), MaxFileSize>>10)}}
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return nil, []*Error{fileerr.FromYAML(name, err)}

@@ -10,14 +10,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/ddm-agent/ddm/internal/fileerr"
+	"github.com/ddm-agent/ddm/internal/smallfile"
+	"github.com/ddm-agent/ddm/internal/tagvalue"
 )
 
 // Config is the whole file. The zero value of every field means "default".
@@ -43,6 +49,11 @@ type Config struct {
 	Rules string `yaml:"rules"`
 
 	file string
+	// lines maps a key's dotted path ("influx.spool_max_bytes") to its line
+	// in the file, for errors; flags maps it to the command-line flag that
+	// replaced the file's value.
+	lines map[string]int
+	flags map[string]string
 }
 
 // Port is one module cage and how to reach its memory.
@@ -104,9 +115,17 @@ func Default(name string) *Config {
 	return c
 }
 
-// Load reads and validates a configuration file.
+// MaxFileSize bounds a configuration file: a real one is a few KiB, and
+// YAML parsing costs many times the file's size in memory.
+const MaxFileSize = 1 << 20
+
+// MaxTokenFileSize bounds the token file.
+const MaxTokenFileSize = 64 << 10
+
+// Load reads and validates a configuration file: a regular file of at most
+// MaxFileSize bytes.
 func Load(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	b, err := smallfile.Read(path, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -116,35 +135,111 @@ func Load(path string) (*Config, error) {
 // Parse reads and validates configuration text; name is used in errors.
 func Parse(name string, b []byte) (*Config, error) {
 	c := &Config{file: name}
+	var root yaml.Node
+	rootErr := yaml.Unmarshal(b, &root)
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true) // a typo in a key is an error, not a silent default
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fileerr.FromYAML(name, err)
+		fe := fileerr.FromYAML(name, err)
+		if rootErr == nil {
+			// Name the key whose value was refused ("influx.spool_max_bytes:
+			// \"NaNGiB\" is not a size").
+			c.recordLines(&root)
+			key := ""
+			for k, l := range c.lines {
+				if l == fe.Line && len(k) > len(key) { // the innermost key of the line
+					key = k
+				}
+			}
+			if key != "" && !strings.HasPrefix(fe.Msg, "field ") {
+				fe.Msg = key + ": " + fe.Msg
+			}
+		}
+		return nil, fe
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(b, &root); err == nil {
-		recordPortLines(&root, c)
+	if rootErr == nil {
+		c.recordLines(&root)
 	}
 	c.file = name
+	// A key written in the file with a zero value would otherwise become
+	// its default unnoticed (spool_max_bytes: 0.1B was 1 GiB).
+	if err := c.checkExplicitZeros(); err != nil {
+		return nil, err
+	}
 	c.applyDefaults()
 	return c, c.Validate()
 }
 
-// recordPortLines remembers the line of each port entry for errors.
-func recordPortLines(root *yaml.Node, c *Config) {
-	if len(root.Content) == 0 {
+// recordLines remembers the line of every key (as a dotted path) and of
+// each port entry, for errors.
+func (c *Config) recordLines(root *yaml.Node) {
+	c.lines = map[string]int{}
+	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
 		return
 	}
-	m := root.Content[0]
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == "ports" {
-			for j, item := range m.Content[i+1].Content {
-				if j < len(c.Ports) {
-					c.Ports[j].line = item.Line
+	var walk func(prefix string, m *yaml.Node)
+	walk = func(prefix string, m *yaml.Node) {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k, v := m.Content[i], m.Content[i+1]
+			c.lines[prefix+k.Value] = v.Line
+			switch {
+			case prefix == "" && k.Value == "ports":
+				for j, item := range v.Content {
+					if j < len(c.Ports) {
+						c.Ports[j].line = item.Line
+					}
 				}
+			case v.Kind == yaml.MappingNode && prefix == "":
+				walk(k.Value+".", v)
 			}
 		}
 	}
+	walk("", root.Content[0])
+}
+
+// FromFlag records that flag replaced key's value, so errors about the
+// key name the flag rather than a line of the file.
+func (c *Config) FromFlag(key, flag string) {
+	if c.flags == nil {
+		c.flags = map[string]string{}
+	}
+	c.flags[key] = flag
+}
+
+// errAt is an error about key: at its line in the file, or naming the flag
+// that set it.
+func (c *Config) errAt(key, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if f, ok := c.flags[key]; ok {
+		return &Error{File: "command line", Msg: fmt.Sprintf("%s: %s", f, msg)}
+	}
+	return &Error{File: c.file, Line: c.lines[key], Msg: msg}
+}
+
+func (c *Config) inFile(key string) bool {
+	_, ok := c.lines[key]
+	return ok
+}
+
+// checkExplicitZeros refuses keys given in the file whose value is zero,
+// the value that otherwise means "use the default".
+func (c *Config) checkExplicitZeros() error {
+	for _, k := range []struct {
+		key  string
+		zero bool
+		want string
+	}{
+		{"interval", c.Interval == 0, fmt.Sprintf("between %v and %v", MinInterval, MaxInterval)},
+		{"vdm_interval", c.VDMInterval == 0, fmt.Sprintf("at least the interval, at most %v", MaxVDMInterval)},
+		{"revalidate", c.Revalidate == 0, fmt.Sprintf("between %v and %v", MinRevalidate, MaxRevalidate)},
+		{"influx.spool_max_bytes", c.Influx.SpoolMaxBytes == 0, fmt.Sprintf("between %s and %s", smallfile.FormatSize(MinSpoolBytes), smallfile.FormatSize(MaxSpoolBytes))},
+		{"influx.batch_size", c.Influx.BatchSize == 0, fmt.Sprintf("between 1 and %d", MaxBatchSize)},
+	} {
+		if k.zero && c.inFile(k.key) {
+			return c.errAt(k.key, "%s is zero: want %s, or leave it out for the default", k.key, k.want)
+		}
+	}
+	return nil
 }
 
 func (c *Config) applyDefaults() {
@@ -180,17 +275,57 @@ func (c *Config) applyDefaults() {
 	}
 }
 
+// Bounds of the numeric keys. Values outside them are refused: they are
+// typos or misunderstandings, and each would quietly cost something (a bus
+// kept busy, a spool without bound, a watchdog that cannot be fed).
+const (
+	// MinInterval: below it the bus cannot keep up with a full switch.
+	MinInterval = 100 * time.Millisecond
+	// MaxInterval: the shipped unit's start and watchdog timeouts hold for
+	// any interval (readiness and the watchdog do not wait for a cycle),
+	// but a fast cadence slower than this misses what it is for (flags
+	// latch and clear; monitors drift).
+	MaxInterval    = 5 * time.Minute
+	MaxVDMInterval = time.Hour
+	// MinRevalidate: static pages are re-read at insertion and on every
+	// state or firmware change anyway; revalidation only re-checks their
+	// checksums, and a full static read costs tens of fast reads.
+	MinRevalidate = time.Minute
+	MaxRevalidate = 24 * time.Hour
+	// MinSpoolBytes keeps at least a few minutes of a switch's points;
+	// MaxSpoolBytes is a typo guard (1e30GiB).
+	MinSpoolBytes = 1 << 20
+	MaxSpoolBytes = 1 << 40
+	MaxBatchSize  = 100000
+)
+
 // Validate checks the configuration as a whole; flags may have changed it
-// since Parse.
+// since Parse. It does not touch the file system; Token and the caller's
+// spool checks do.
 func (c *Config) Validate() error {
 	bad := func(line int, format string, args ...any) error {
 		return &Error{File: c.file, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
-	if c.Interval < Duration(100*time.Millisecond) {
-		return bad(0, "interval %v is below 100ms: the bus cannot keep up", time.Duration(c.Interval))
+	if err := c.validateHost(); err != nil {
+		return err
+	}
+	if iv := time.Duration(c.Interval); iv < MinInterval || iv > MaxInterval {
+		return c.errAt("interval", "interval %v is out of range: want between %v and %v (below, the bus cannot keep up)", iv, MinInterval, MaxInterval)
 	}
 	if c.VDMInterval < c.Interval {
-		return bad(0, "vdm_interval %v is shorter than interval %v", time.Duration(c.VDMInterval), time.Duration(c.Interval))
+		return c.errAt("vdm_interval", "vdm_interval %v is shorter than interval %v", time.Duration(c.VDMInterval), time.Duration(c.Interval))
+	}
+	if v := time.Duration(c.VDMInterval); v > MaxVDMInterval {
+		return c.errAt("vdm_interval", "vdm_interval %v is longer than %v", v, MaxVDMInterval)
+	}
+	if r := time.Duration(c.Revalidate); r < MinRevalidate || r > MaxRevalidate {
+		return c.errAt("revalidate", "revalidate %v is out of range: want between %v and %v (static pages are re-read on every insertion and state change anyway)", r, MinRevalidate, MaxRevalidate)
+	}
+	if n := int64(c.Influx.SpoolMaxBytes); n < MinSpoolBytes || n > MaxSpoolBytes {
+		return c.errAt("influx.spool_max_bytes", "spool_max_bytes %d is out of range: want between %s and %s", n, smallfile.FormatSize(MinSpoolBytes), smallfile.FormatSize(MaxSpoolBytes))
+	}
+	if n := c.Influx.BatchSize; n < 0 || n > MaxBatchSize {
+		return c.errAt("influx.batch_size", "batch_size %d is out of range: want between 1 and %d", n, MaxBatchSize)
 	}
 	if len(c.Ports) == 0 && c.Emulate == "" {
 		return bad(0, "no ports: list ports, or run on the emulator (emulate: default)")
@@ -199,6 +334,9 @@ func (c *Config) Validate() error {
 	for _, p := range c.Ports {
 		if p.Name == "" {
 			return bad(p.line, "port without a name")
+		}
+		if err := tagvalue.Check(p.Name); err != nil {
+			return bad(p.line, "port name %v (it tags every point of the port)", err)
 		}
 		if l, dup := seen[p.Name]; dup {
 			return bad(p.line, "port %q is listed twice (first at line %d)", p.Name, l)
@@ -238,8 +376,79 @@ func (c *Config) Validate() error {
 		if c.Influx.Bucket == "" {
 			return bad(0, "influx.bucket is required (for InfluxDB 1.8: database/retention-policy)")
 		}
-		if !strings.HasPrefix(c.Influx.URL, "http://") && !strings.HasPrefix(c.Influx.URL, "https://") {
-			return bad(0, "influx.url %q must start with http:// or https://", c.Influx.URL)
+		if err := CheckInfluxURL(c.Influx.URL); err != nil {
+			return c.errAt("influx.url", "influx.url: %v", err)
+		}
+	}
+	if c.Prometheus.Listen != "" {
+		if err := checkListen(c.Prometheus.Listen); err != nil {
+			return c.errAt("prometheus.listen", "prometheus.listen %q: %v", c.Prometheus.Listen, err)
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateHost() error {
+	if c.Host == "" {
+		return c.errAt("host", "host is empty and the hostname is unknown: set host")
+	}
+	if err := tagvalue.Check(c.Host); err != nil {
+		return c.errAt("host", "host %v (it tags every point)", err)
+	}
+	return nil
+}
+
+// CheckInfluxURL checks an InfluxDB URL: http or https, a host, a valid
+// port, and no user name or password (they would be in the process's
+// argv and the journal; the token file is the place for them).
+func CheckInfluxURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("%q is not a URL: %v", raw, err)
+	}
+	if u.User != nil {
+		// Name the URL without the secret.
+		u.User = nil
+		return fmt.Errorf("%s holds a user name or password: put the credentials (user:password for InfluxDB 1.8, or a token) in influx.token_file (--influx-token-file), mode 0600, never in the URL", u.Redacted())
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q must start with http:// or https://", raw)
+	}
+	if u.Hostname() == "" {
+		return fmt.Errorf("%q has no host (like http://127.0.0.1:8086)", raw)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q: port %q is not between 1 and 65535", raw, p)
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return fmt.Errorf("%q: empty port", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q: no query or fragment, please (the bucket and org have their own keys)", raw)
+	}
+	return nil
+}
+
+// checkListen checks a host:port listen address without binding it (a
+// running ddm may hold it while --check runs).
+func checkListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want host:port, like 127.0.0.1:9464 or :9464 (%v)", err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q is not between 0 and 65535", port)
+	}
+	if host != "" && net.ParseIP(host) == nil {
+		for _, r := range host {
+			if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '.') {
+				return fmt.Errorf("host %q is neither an IP address nor a host name", host)
+			}
 		}
 	}
 	return nil
@@ -251,25 +460,55 @@ func (c *Config) File() string { return c.file }
 // Token reads the InfluxDB token from the file or environment variable the
 // configuration names. It warns (through warn) when the token file can be
 // read by others.
+//
+// The token file must be a regular file (a named pipe would block the
+// start for good) of at most MaxTokenFileSize bytes, and hold a token: one
+// line without control characters (white space around it is trimmed). A
+// token from the environment is held to the same rule when set.
 func (c *Config) Token(warn func(string)) (string, error) {
 	switch {
 	case c.Influx.TokenFile != "":
-		st, err := os.Stat(c.Influx.TokenFile)
+		b, err := smallfile.Read(c.Influx.TokenFile, MaxTokenFileSize)
 		if err != nil {
 			return "", fmt.Errorf("config: influx.token_file: %w", err)
 		}
-		if st.Mode().Perm()&0o044 != 0 && warn != nil {
+		if st, err := os.Stat(c.Influx.TokenFile); err == nil && st.Mode().Perm()&0o044 != 0 && warn != nil {
 			warn(fmt.Sprintf("influx token file %s is readable by group or others (mode %v); chmod 600 it", c.Influx.TokenFile, st.Mode().Perm()))
 		}
-		b, err := os.ReadFile(c.Influx.TokenFile)
-		if err != nil {
-			return "", fmt.Errorf("config: influx.token_file: %w", err)
+		tok := strings.TrimSpace(string(b))
+		if tok == "" {
+			return "", fmt.Errorf("config: influx.token_file %s is empty: write the token (user:password for InfluxDB 1.8) into it, or leave token_file out for no authentication", c.Influx.TokenFile)
 		}
-		return strings.TrimSpace(string(b)), nil
+		if err := checkToken(tok); err != nil {
+			return "", fmt.Errorf("config: influx.token_file %s: %w", c.Influx.TokenFile, err)
+		}
+		return tok, nil
 	case c.Influx.TokenEnv != "":
-		return os.Getenv(c.Influx.TokenEnv), nil
+		return envToken(c.Influx.TokenEnv)
 	}
-	return os.Getenv("DDM_INFLUX_TOKEN"), nil
+	return envToken("DDM_INFLUX_TOKEN")
+}
+
+func envToken(name string) (string, error) {
+	tok := strings.TrimSpace(os.Getenv(name))
+	if tok == "" {
+		return "", nil
+	}
+	if err := checkToken(tok); err != nil {
+		return "", fmt.Errorf("config: $%s: %w", name, err)
+	}
+	return tok, nil
+}
+
+// checkToken refuses a token an HTTP header cannot carry. The error never
+// includes the token.
+func checkToken(tok string) error {
+	for i, r := range tok {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("the token holds a control character at byte %d (more than one line?)", i)
+		}
+	}
+	return nil
 }
 
 // Duration is a time.Duration written as "1s", "500ms", "10m".
@@ -311,25 +550,43 @@ func (s *Size) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// ParseSize parses "1GiB", "512MiB", "100MB", "4096".
+// ParseSize parses "1GiB", "512MiB", "1.5GiB", "100MB", "4096": a
+// non-negative whole number of bytes that fits in an int64. NaN, infinity,
+// overflow and fractions of a byte are errors.
 func ParseSize(s string) (int64, error) {
 	units := []struct {
 		suffix string
 		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
 	t := strings.TrimSpace(s)
+	notSize := fmt.Errorf("%q is not a size (like 512MiB)", s)
 	for _, u := range units {
-		if strings.HasSuffix(t, u.suffix) {
-			v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), 64)
-			if err != nil || v < 0 {
-				return 0, fmt.Errorf("%q is not a size (like 512MiB)", s)
-			}
-			return int64(v * float64(u.mult)), nil
+		num, ok := strings.CutSuffix(t, u.suffix)
+		if !ok {
+			continue
 		}
+		num = strings.TrimSpace(num)
+		// Digits and one point only: ParseFloat also takes "NaN", "Inf",
+		// hex floats and exponents, none of which is a size.
+		if num == "" || strings.Trim(num, "0123456789.") != "" || strings.Count(num, ".") > 1 {
+			return 0, notSize
+		}
+		v, err := strconv.ParseFloat(num, 64)
+		if err != nil {
+			return 0, notSize
+		}
+		b := v * float64(u.mult)
+		if b >= math.MaxInt64 {
+			return 0, fmt.Errorf("%q is too large", s)
+		}
+		if b != math.Trunc(b) {
+			return 0, fmt.Errorf("%q is not a whole number of bytes", s)
+		}
+		return int64(b), nil
 	}
 	v, err := strconv.ParseInt(t, 10, 64)
 	if err != nil || v < 0 {
-		return 0, fmt.Errorf("%q is not a size (like 512MiB)", s)
+		return 0, notSize
 	}
 	return v, nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
@@ -30,6 +31,9 @@ type ddmDaemon struct {
 
 	mu    sync.Mutex
 	buses map[string]*busState
+	// samples counts the module reads observed, to explain a run that
+	// delivered nothing.
+	samples atomic.Int64
 }
 
 type busState struct {
@@ -77,6 +81,7 @@ func (d *ddmDaemon) run(ctx context.Context) error {
 // events to the journal. It runs on the bus workers and must not block:
 // the sinks queue.
 func (d *ddmDaemon) observe(s agent.Sample) {
+	d.samples.Add(1)
 	pts := exporter.SamplePoints(d.cfg.Host, s)
 	for _, ev := range s.Events {
 		d.log.Info("port event", "port", s.Port, "event", ev.Type, "detail", ev.Text)

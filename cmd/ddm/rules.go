@@ -128,7 +128,7 @@ func rulesCheck(e env, args []string) int {
 		return exitUsage
 	}
 	name := fs.Arg(0)
-	b, err := os.ReadFile(name)
+	b, err := readRulesFile(name)
 	if err != nil {
 		errorf(e, "rules check: %v", err)
 		return exitUsage
@@ -179,7 +179,7 @@ func readRulesArg(e env, cmd string, args []string) (*alarm.Rules, bool) {
 		}
 		return rs, true
 	case 1:
-		b, err := os.ReadFile(args[0])
+		b, err := readRulesFile(args[0])
 		if err != nil {
 			errorf(e, "%s: %v", cmd, err)
 			return nil, false

@@ -17,6 +17,8 @@ import (
 	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/exporter"
 	"github.com/ddm-agent/ddm/internal/execdlog"
+	"github.com/ddm-agent/ddm/internal/smallfile"
+	"github.com/ddm-agent/ddm/internal/tagvalue"
 )
 
 // runFlags are `ddm run`'s own flags; the common settings are flags so a
@@ -85,19 +87,18 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		e.stderr = execdlog.ErrorWriter(stderr)
 		log = slog.New(execdlog.NewHandler(stderr, slog.LevelInfo))
 	}
-	rules, err := loadRules(cfg.Rules)
+	su, err := f.prepare(cfg, log)
 	if err != nil {
 		errorf(e, "run: %v", err)
 		return exitUsage
 	}
-	ts, err := f.ports.open(cfg)
-	if err != nil {
-		errorf(e, "run: %v", err)
-		return exitUsage
-	}
-	defer ts.Close()
+	defer su.ts.Close()
+	rules, ts := su.rules, su.ts
 	if f.check {
 		fmt.Fprintf(e.stdout, "configuration OK: %d ports, rules %s, output %s\n", len(ts.ports), orDefault(cfg.Rules, "built-in"), orDefault(cfg.Output, "none"))
+		if cfg.Output == "influx" {
+			fmt.Fprintln(e.stdout, pingInflux(ctx, su.influxConfig(nil)))
+		}
 		return exitOK
 	}
 	if f.duration > 0 {
@@ -105,7 +106,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		ctx, cancel = context.WithTimeout(ctx, f.duration)
 		defer cancel()
 	}
-	sink, closeSinks, err := f.sinks(cfg, e, log)
+	sink, closeSinks, err := f.sinks(su, e, log)
 	if err != nil {
 		errorf(e, "run: %v", err)
 		return exitUsage
@@ -124,12 +125,18 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		defer pprof.StopCPUProfile()
 	}
 	d := newDaemon(cfg, ts, rules, sink, log)
+	started := time.Now()
 	runErr := d.run(ctx)
 	// Flush within a deadline: what is not sent stays in the spool.
 	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := closeSinks(cctx); err != nil {
 		log.Warn("flush at shutdown incomplete; the rest stays spooled", "err", err)
+	}
+	if s, ok := sink.(interface{ Stats() exporter.Stats }); ok && cfg.Output != "" {
+		if why := nothingDelivered(s.Stats(), d.samples.Load(), time.Since(started)); why != "" {
+			log.Warn(why)
+		}
 	}
 	if runErr != nil && !errors.Is(runErr, context.Canceled) && !errors.Is(runErr, context.DeadlineExceeded) {
 		errorf(e, "run: %v", runErr)
@@ -143,6 +150,95 @@ func orDefault(s, d string) string {
 		return d
 	}
 	return s
+}
+
+// setup is what run needs and --check verifies: the configuration with the
+// flags laid over it, the rules, the opened ports and the InfluxDB token.
+// Both call prepare, so --check passes exactly what run accepts.
+type setup struct {
+	cfg   *config.Config
+	rules *alarm.Rules
+	ts    *targets
+	token string
+}
+
+// prepare runs every check run makes before it starts, on the
+// configuration from f.config. On error nothing is left open.
+func (f *runFlags) prepare(cfg *config.Config, log *slog.Logger) (*setup, error) {
+	su := &setup{cfg: cfg}
+	var err error
+	if su.rules, err = loadRules(cfg.Rules); err != nil {
+		return nil, err
+	}
+	if cfg.Output == "influx" {
+		if su.token, err = cfg.Token(func(w string) { log.Warn(w) }); err != nil {
+			return nil, err
+		}
+		if err := checkSpoolDir(cfg.Influx.SpoolDir); err != nil {
+			return nil, err
+		}
+	}
+	if su.ts, err = f.ports.open(cfg); err != nil {
+		return nil, err
+	}
+	// Emulated platforms name their ports in their own file.
+	for _, t := range su.ts.ports {
+		if err := tagvalue.Check(t.Name); err != nil {
+			su.ts.Close()
+			return nil, fmt.Errorf("port name %v (it tags every point of the port)", err)
+		}
+	}
+	return su, nil
+}
+
+// checkSpoolDir refuses a spool folder that cannot be one: an existing
+// path that is not a directory (/dev/null), or one whose nearest existing
+// parent is not a directory.
+//
+// Hook: exporter's spool-folder ownership check (a folder holding files
+// that are not ddm's) belongs here too, so that --check and run refuse the
+// same folders.
+func checkSpoolDir(dir string) error {
+	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		if err == nil {
+			if !st.IsDir() {
+				if p == filepath.Clean(dir) {
+					return fmt.Errorf("spool_dir %s is not a directory", dir)
+				}
+				return fmt.Errorf("spool_dir %s cannot be created: %s is not a directory", dir, p)
+			}
+			return nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("spool_dir %s: %w", dir, err)
+		}
+		if p == filepath.Dir(p) {
+			return nil
+		}
+	}
+}
+
+// influxConfig is the InfluxDB writer's configuration.
+func (su *setup) influxConfig(log *slog.Logger) exporter.InfluxConfig {
+	c := su.cfg
+	return exporter.InfluxConfig{
+		URL: c.Influx.URL, Org: c.Influx.Org, Bucket: c.Influx.Bucket, Token: su.token,
+		CAFile: c.Influx.CAFile, CertFile: c.Influx.CertFile, KeyFile: c.Influx.KeyFile, InsecureSkipVerify: c.Influx.SkipTLSVerify,
+		BatchSize: c.Influx.BatchSize, SpoolDir: c.Influx.SpoolDir, SpoolMaxBytes: int64(c.Influx.SpoolMaxBytes), Logger: log,
+	}
+}
+
+// pingInflux says whether InfluxDB answers. Not an error: at boot InfluxDB
+// may well come up after ddm, which spools meanwhile.
+func pingInflux(ctx context.Context, ic exporter.InfluxConfig) string {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	v, err := exporter.Ping(ctx, ic)
+	if err != nil {
+		return fmt.Sprintf("warning: InfluxDB at %s is not reachable now (%v); run will spool points until it is", ic.URL, err)
+	}
+	return fmt.Sprintf("InfluxDB at %s is reachable (version %s)", ic.URL, orDefault(v, "not reported"))
 }
 
 // config loads the file (if any) and lays the flags over it.
@@ -159,6 +255,7 @@ func (f *runFlags) config() (*config.Config, error) {
 	}
 	if f.host != "" {
 		c.Host = f.host
+		c.FromFlag("host", "--host")
 	}
 	if c.Host == "" {
 		c.Host, _ = os.Hostname()
@@ -168,9 +265,11 @@ func (f *runFlags) config() (*config.Config, error) {
 	}
 	if f.interval > 0 {
 		c.Interval = config.Duration(f.interval)
+		c.FromFlag("interval", "--interval")
 	}
 	if f.vdmInterval > 0 {
 		c.VDMInterval = config.Duration(f.vdmInterval)
+		c.FromFlag("vdm_interval", "--vdm-interval")
 	}
 	if c.Interval == 0 {
 		c.Interval = config.Duration(time.Second)
@@ -183,6 +282,7 @@ func (f *runFlags) config() (*config.Config, error) {
 	}
 	if f.influxURL != "" {
 		c.Influx.URL = f.influxURL
+		c.FromFlag("influx.url", "--influx-url")
 	}
 	if f.bucket != "" {
 		c.Influx.Bucket = f.bucket
@@ -200,6 +300,7 @@ func (f *runFlags) config() (*config.Config, error) {
 	}
 	if f.prometheus != "" {
 		c.Prometheus.Listen = f.prometheus
+		c.FromFlag("prometheus.listen", "--prometheus")
 	}
 	if f.rules != "" {
 		c.Rules = f.rules
@@ -226,28 +327,27 @@ func loadRules(path string) (*alarm.Rules, error) {
 	if path == "" {
 		return alarm.Parse("<built-in rules>", alarm.DefaultRules())
 	}
-	b, err := os.ReadFile(path)
+	b, err := readRulesFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
 	}
 	return alarm.Parse(path, b)
 }
 
+// readRulesFile reads a rules file: a regular file of at most
+// alarm.MaxFileSize bytes (parsing costs many times the file's size).
+func readRulesFile(path string) ([]byte, error) {
+	return smallfile.Read(path, alarm.MaxFileSize)
+}
+
 // sinks builds the configured sinks and returns them with their closer.
-func (f *runFlags) sinks(c *config.Config, e env, log *slog.Logger) (exporter.Sink, func(context.Context) error, error) {
+func (f *runFlags) sinks(su *setup, e env, log *slog.Logger) (exporter.Sink, func(context.Context) error, error) {
+	c := su.cfg
 	var sinks []exporter.Sink
 	var srv *http.Server
 	switch c.Output {
 	case "influx":
-		token, err := c.Token(func(w string) { log.Warn(w) })
-		if err != nil {
-			return nil, nil, err
-		}
-		w, err := exporter.NewInfluxWriter(exporter.InfluxConfig{
-			URL: c.Influx.URL, Org: c.Influx.Org, Bucket: c.Influx.Bucket, Token: token,
-			CAFile: c.Influx.CAFile, CertFile: c.Influx.CertFile, KeyFile: c.Influx.KeyFile, InsecureSkipVerify: c.Influx.SkipTLSVerify,
-			BatchSize: c.Influx.BatchSize, SpoolDir: c.Influx.SpoolDir, SpoolMaxBytes: int64(c.Influx.SpoolMaxBytes), Logger: log,
-		})
+		w, err := exporter.NewInfluxWriter(su.influxConfig(log))
 		if err != nil {
 			return nil, nil, err
 		}
