@@ -46,7 +46,7 @@ func parse(name string, b []byte) (*Rules, []*Error) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return nil, []*Error{fileerr.FromYAML(name, err)}
+		return nil, []*Error{fileerr.FromYAML(name, b, err)}
 	}
 	if len(doc.Content) == 0 {
 		return nil, []*Error{{File: name, Msg: "empty rules file: want version: 1 and a rules: list"}}

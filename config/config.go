@@ -140,7 +140,7 @@ func Parse(name string, b []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true) // a typo in a key is an error, not a silent default
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		fe := fileerr.FromYAML(name, err)
+		fe := fileerr.FromYAML(name, b, err)
 		if rootErr == nil {
 			// Name the key whose value was refused ("influx.spool_max_bytes:
 			// \"NaNGiB\" is not a size").

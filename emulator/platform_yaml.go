@@ -89,7 +89,7 @@ func (y *yparser) errf(n *yaml.Node, format string, args ...any) error {
 func (y *yparser) platform(data []byte) (*platformSpec, *uint64, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		e := fileerr.FromYAML(y.file, err)
+		e := fileerr.FromYAML(y.file, data, err)
 		e.Msg = "YAML: " + e.Msg
 		return nil, nil, e
 	}

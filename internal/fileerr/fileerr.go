@@ -5,6 +5,7 @@
 package fileerr
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -32,10 +33,15 @@ func New(file string, line int, format string, args ...any) *Error {
 	return &Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
 }
 
-// FromYAML turns a yaml.v3 error into an *Error: the first of a TypeError's
-// messages, with the "yaml: " prefix removed and its "line N:" taken as the
-// line.
-func FromYAML(file string, err error) *Error {
+// FromYAML turns a yaml.v3 error on src into an *Error: the first of a
+// TypeError's messages, with the "yaml: " prefix removed and its "line N:"
+// taken as the line.
+//
+// yaml.v3 numbers the lines of its parser errors from 0 (its scanner
+// errors and type errors from 1), so an unclosed "[" on line 4 comes as
+// "line 3"; those errors are moved down a line, and a line past the end of
+// src (an error at the end of the stream) is the last line.
+func FromYAML(file string, src []byte, err error) *Error {
 	msg := err.Error()
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
@@ -50,5 +56,37 @@ func FromYAML(file string, err error) *Error {
 			}
 		}
 	}
+	if te == nil && line > 0 && yamlParserProblems[msg] {
+		line++
+	}
+	if last := lastLine(src); line > last {
+		line = last
+	}
 	return &Error{File: file, Line: line, Msg: msg}
+}
+
+// yamlParserProblems are the messages of yaml.v3's parser (parserc.go), as
+// opposed to its scanner's, whose lines are right.
+var yamlParserProblems = map[string]bool{
+	"did not find expected <stream-start>":   true,
+	"did not find expected <document start>": true,
+	"did not find expected node content":     true,
+	"did not find expected key":              true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"found duplicate %YAML directive":        true,
+	"found duplicate %TAG directive":         true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
+// lastLine is the number of the last line of src (a final newline does not
+// start another line).
+func lastLine(src []byte) int {
+	n := bytes.Count(src, []byte("\n"))
+	if len(src) > 0 && src[len(src)-1] != '\n' {
+		n++
+	}
+	return n
 }
