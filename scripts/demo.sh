@@ -30,7 +30,7 @@ echo "== ddm run --emulate (64-port switch) for $DURATION; journal lines follow"
 echo
 "$ddm" summary --influx-url "http://127.0.0.1:$port" --influx-bucket telemetry --since 10m
 
-if "$ddm" rules export --grafana "$work/grafana" >/dev/null 2>&1; then
+if "$ddm" rules export --grafana "$work/grafana" --influx-url "http://127.0.0.1:$port" --bucket telemetry/autogen >/dev/null 2>&1; then
 	mkdir -p bin/demo-grafana && cp -r "$work/grafana/." bin/demo-grafana/
 	echo
 	echo "== Grafana provisioning generated from the same rules: bin/demo-grafana/ ($(ls bin/demo-grafana | tr '\n' ' '))"

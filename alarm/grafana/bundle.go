@@ -29,13 +29,20 @@ type Bundle struct {
 	Exported []Exported
 	// Dashboards are written to dashboards/<uid>.json.
 	Dashboards []dashboard.Dashboard
+	// Datasources is datasources/ddm.yaml: the InfluxDB data source the
+	// queries name. Providers is dashboards/ddm.yaml: the file provider
+	// that loads the dashboards.
+	Datasources DatasourceFile
+	Providers   DashboardProviderFile
 }
 
 // Paths of the files WriteDir writes, relative to its directory.
 const (
-	RulesPath     = "alerting/ddm-rules.yaml"
-	DashboardsDir = "dashboards"
-	ReadmePath    = "README.md"
+	RulesPath             = "alerting/ddm-rules.yaml"
+	DatasourcesPath       = "datasources/ddm.yaml"
+	DashboardProviderPath = "dashboards/ddm.yaml"
+	DashboardsDir         = "dashboards"
+	ReadmePath            = "README.md"
 )
 
 // Export renders rules as Grafana alert rules (one group, every rule of
@@ -76,6 +83,7 @@ func Export(rules *alarm.Rules, opts Options) (*Bundle, error) {
 		return nil, fmt.Errorf("grafana: %w", errors.Join(errs...))
 	}
 	b.Rules = RuleFile{APIVersion: 1, Groups: []RuleGroup{group}}
+	b.Datasources, b.Providers = o.datasourceFile(), o.providerFile()
 	if b.Dashboards, err = o.dashboards(rules); err != nil {
 		return nil, fmt.Errorf("grafana: %w", err)
 	}
@@ -85,19 +93,24 @@ func Export(rules *alarm.Rules, opts Options) (*Bundle, error) {
 	return b, nil
 }
 
-// Check validates the rule file (RuleFile.Check) and the dashboards:
-// unique uids, every panel's targets typed InfluxDB queries on a data
-// source, unique panel ids.
+// Check validates the rule file (RuleFile.Check), the provisioning files
+// and the dashboards: the foundation SDK's schema (CheckDashboardJSON),
+// unique uids, every panel's targets typed InfluxDB queries on the
+// provisioned data source, unique panel ids.
 func (b *Bundle) Check() error {
-	errs := []error{b.Rules.Check()}
+	errs := []error{b.Rules.Check(), b.Datasources.Check(), b.Providers.Check()}
+	ds := ""
+	if len(b.Datasources.Datasources) == 1 {
+		ds = b.Datasources.Datasources[0].UID
+	}
 	uids := map[string]bool{}
 	for _, d := range b.Dashboards {
-		errs = append(errs, checkDashboard(d, uids))
+		errs = append(errs, checkDashboard(d, uids, ds))
 	}
 	return errors.Join(errs...)
 }
 
-func checkDashboard(d dashboard.Dashboard, uids map[string]bool) error {
+func checkDashboard(d dashboard.Dashboard, uids map[string]bool, datasource string) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if d.Uid == nil || !uidRE.MatchString(*d.Uid) {
@@ -111,6 +124,11 @@ func checkDashboard(d dashboard.Dashboard, uids map[string]bool) error {
 	uids[uid] = true
 	if d.Title == nil || *d.Title == "" {
 		bad("dashboard %s: no title", uid)
+	}
+	if j, err := DashboardJSON(d); err != nil {
+		bad("dashboard %s: %v", uid, err)
+	} else if err := CheckDashboardJSON(j); err != nil {
+		bad("dashboard %s: schema: %v", uid, err)
 	}
 	ids := map[uint32]bool{}
 	for _, p := range d.Panels {
@@ -142,6 +160,8 @@ func checkDashboard(d dashboard.Dashboard, uids map[string]bool) error {
 			}
 			if err := q.Validate(); err != nil {
 				bad("dashboard %s: panel %q: target %s: %v", uid, title, q.RefID, err)
+			} else if *q.Datasource.Uid != datasource {
+				bad("dashboard %s: panel %q: target %s: data source %s is not the provisioned %s", uid, title, q.RefID, *q.Datasource.Uid, datasource)
 			}
 			if refs[q.RefID] {
 				bad("dashboard %s: panel %q: refId %s twice", uid, title, q.RefID)
@@ -172,6 +192,12 @@ func (b *Bundle) Files() (map[string][]byte, error) {
 		return nil, err
 	}
 	files[RulesPath] = y
+	if files[DatasourcesPath], err = marshalYAML(&b.Datasources); err != nil {
+		return nil, err
+	}
+	if files[DashboardProviderPath], err = marshalYAML(&b.Providers); err != nil {
+		return nil, err
+	}
 	for _, d := range b.Dashboards {
 		j, err := DashboardJSON(d)
 		if err != nil {
@@ -224,6 +250,23 @@ func ReadDir(dir string) (*Bundle, error) {
 		return nil, fmt.Errorf("%s: %w", RulesPath, err)
 	}
 	b := &Bundle{Rules: *rf}
+	y, err = os.ReadFile(filepath.Join(dir, filepath.FromSlash(DatasourcesPath)))
+	if err != nil {
+		return nil, err
+	}
+	dsf, err := ParseDatasourceFile(y)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", DatasourcesPath, err)
+	}
+	y, err = os.ReadFile(filepath.Join(dir, filepath.FromSlash(DashboardProviderPath)))
+	if err != nil {
+		return nil, err
+	}
+	pf, err := ParseDashboardProviderFile(y)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", DashboardProviderPath, err)
+	}
+	b.Datasources, b.Providers = *dsf, *pf
 	paths, err := filepath.Glob(filepath.Join(dir, DashboardsDir, "*.json"))
 	if err != nil {
 		return nil, err
@@ -271,8 +314,10 @@ func (b *Bundle) readme() string {
 	p("")
 	p("| file | what |")
 	p("|---|---|")
-	p("| `%s` | Grafana alert rule provisioning file (apiVersion 1): group `%s` in folder `%s`, evaluated every %s, one rule per ddm rule. Copy it to `/etc/grafana/provisioning/alerting/`. |",
+	p("| `%s` | Grafana alert rule provisioning file (apiVersion 1): group `%s` in folder `%s`, evaluated every %s, one rule per ddm rule. |",
 		RulesPath, o.Group, o.Folder, promDuration(o.Interval))
+	p("| `%s` | Data source provisioning file: InfluxDB %q (uid `%s`) at %s, %s. |", DatasourcesPath, o.DatasourceName, o.DatasourceUID, o.InfluxURL, o.datasourceWhat())
+	p("| `%s` | Dashboard provider: loads `%s/*.json` into folder `%s`. |", DashboardProviderPath, o.DashboardsPath, o.Folder)
 	for _, d := range b.Dashboards {
 		desc := ""
 		if d.Description != nil {
@@ -282,8 +327,11 @@ func (b *Bundle) readme() string {
 	}
 	p("| `%s` | This file. |", ReadmePath)
 	p("")
-	p("Dashboards: point a file provider at the directory (`/etc/grafana/provisioning/dashboards/ddm.yaml`:")
-	p("`apiVersion: 1`, `providers: [{name: ddm, folder: %s, type: file, options: {path: <this directory>/%s}}]`).", o.Folder, DashboardsDir)
+	p("Install: copy `alerting/`, `datasources/` and `dashboards/` into Grafana's provisioning directory")
+	p("(`cp -r alerting datasources dashboards /etc/grafana/provisioning/`) and restart Grafana. The dashboard")
+	p("provider reads the dashboards from `%s` (`ddm rules export --dashboards-path` changes it).", o.DashboardsPath)
+	p("The data source carries no credentials: an InfluxDB with authentication needs them added in Grafana")
+	p("(InfluxQL: user and password; Flux: a token), or under `secureJsonData` in `%s`.", DatasourcesPath)
 	p("")
 	p("## Rules")
 	p("")
@@ -302,4 +350,13 @@ func (b *Bundle) readme() string {
 	p("the normal state (no alarms); data that stops is what `absent:` rules are for. Query failures")
 	p("raise Grafana's DatasourceError alert (`execErrState: Error`).")
 	return w.String()
+}
+
+// datasourceWhat says what the data source reads.
+func (o Options) datasourceWhat() string {
+	if o.Language == Flux {
+		return "Flux, bucket `" + o.Bucket + "`"
+	}
+	db, _ := o.bucketParts()
+	return "InfluxQL, database `" + db + "`"
 }

@@ -244,6 +244,14 @@ type panels struct {
 
 func (p *panels) next() uint32 { p.id++; return p.id }
 
+// tablePanel starts a table panel. The SDK's default footer has a null
+// reducer, which Grafana's schema refuses (the reducer is a list): the
+// footer is hidden with an empty one.
+func tablePanel(p *panels) *table.PanelBuilder {
+	return table.NewPanelBuilder().Id(p.next()).
+		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{}))
+}
+
 func gridPos(x, y, w, h uint32) dashboard.GridPos { return dashboard.GridPos{X: x, Y: y, W: w, H: h} }
 
 func logScale() cog.Builder[common.ScaleDistributionConfig] {
@@ -380,7 +388,7 @@ func (o Options) switchDash(rules *alarm.Rules) *dashboard.DashboardBuilder {
 		ScaleDistribution(logScale()).
 		Thresholds(ruleThresholds(rules, "xcvr_vdm", "value", "pre_fec_ber_media")).
 		ThresholdsStyle(lineThresholds()))
-	d = d.WithPanel(table.NewPanelBuilder().Id(p.next()).Title("Modules").
+	d = d.WithPanel(tablePanel(p).Title("Modules").
 		Description("Identity from xcvr_info, written when a module is inserted (the panel looks back 30 days).").
 		Datasource(*o.dsRef()).GridPos(gridPos(0, 32, 24, 10)).TimeFrom("30d").
 		WithTarget(o.target("A", o.infoTable(), "", "table")))
@@ -444,7 +452,7 @@ func (o Options) portDash(rules *alarm.Rules) *dashboard.DashboardBuilder {
 		dq{src: temp, vars: []string{"host", "port"}, agg: "mean", window: true, alias: "temperature"}, "temperature").
 		Thresholds(ruleThresholds(rules, "xcvr_module", "temperature_c", "")).
 		ThresholdsStyle(lineThresholds()))
-	d = d.WithPanel(table.NewPanelBuilder().Id(p.next()).Title("Module thresholds").
+	d = d.WithPanel(tablePanel(p).Title("Module thresholds").
 		Description("The module's own alarm and warning thresholds (xcvr_threshold, written at insertion; the panel looks back 30 days). Power is in mW.").
 		Datasource(*o.dsRef()).GridPos(gridPos(12, 18, 12, 8)).TimeFrom("30d").
 		WithTarget(o.target("A", o.thresholdTable(), "", "table")))
@@ -500,11 +508,11 @@ func (o Options) alarmsDash() *dashboard.DashboardBuilder {
 	p := &panels{}
 	d := newDashboard(AlarmsUID, "ddm active alarms", "Alarms firing now (the agent's xcvr_alarm points) and their history.").
 		WithVariable(o.variable("host", "xcvr_module", true, nil))
-	d = d.WithPanel(table.NewPanelBuilder().Id(p.next()).Title("Active alarms").
+	d = d.WithPanel(tablePanel(p).Title("Active alarms").
 		Description("Alarm series whose last xcvr_alarm point says firing; the agent rewrites firing alarms every minute.").
 		Datasource(*o.dsRef()).GridPos(gridPos(0, 0, 24, 12)).
 		WithTarget(o.target("A", o.activeAlarms(), "", "table")))
-	d = d.WithPanel(table.NewPanelBuilder().Id(p.next()).Title("Alarm state changes").
+	d = d.WithPanel(tablePanel(p).Title("Alarm state changes").
 		Description("The agent's alarm transitions (xcvr_alarm points with transition=true), newest first.").
 		Datasource(*o.dsRef()).GridPos(gridPos(0, 12, 24, 10)).
 		WithTarget(o.target("A", o.alarmChanges(), "", "table")))

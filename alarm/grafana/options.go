@@ -30,6 +30,14 @@ type Options struct {
 	// DatasourceName is the data source's name, for the README (default
 	// "InfluxDB ddm").
 	DatasourceName string
+	// InfluxURL is the URL Grafana reaches InfluxDB at, for the data
+	// source provisioning file (default http://127.0.0.1:8086).
+	InfluxURL string
+	// DashboardsPath is the directory on the Grafana host the dashboard
+	// provider loads the dashboards from (default
+	// /etc/grafana/provisioning/dashboards: the export's own layout copied
+	// into /etc/grafana/provisioning).
+	DashboardsPath string
 	// Bucket is where ddm writes: the Flux bucket ("ddm/autogen" on
 	// InfluxDB 1.8: database/retention-policy; the default). InfluxQL
 	// queries name no database (the data source's own) unless
@@ -73,6 +81,18 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Bucket == "" {
 		o.Bucket = "ddm/autogen"
+	}
+	if o.InfluxURL == "" {
+		o.InfluxURL = "http://127.0.0.1:8086"
+	}
+	if err := checkInfluxURL(o.InfluxURL); err != nil {
+		return o, err
+	}
+	if o.DashboardsPath == "" {
+		o.DashboardsPath = "/etc/grafana/provisioning/dashboards"
+	}
+	if err := checkDashboardsPath(o.DashboardsPath); err != nil {
+		return o, err
 	}
 	if o.Folder == "" {
 		o.Folder = "Transceivers"

@@ -75,8 +75,12 @@ func fileRule(r alerting.Rule) Rule {
 // MarshalYAML writes the file as Grafana reads it: the JSON encoding of
 // the typed structs (their field order kept), in YAML block style, long
 // queries as literal blocks.
-func (f *RuleFile) MarshalYAML() ([]byte, error) {
-	j, err := json.Marshal(f)
+func (f *RuleFile) MarshalYAML() ([]byte, error) { return marshalYAML(f) }
+
+// marshalYAML writes a typed provisioning file: its JSON encoding in YAML
+// block style, multi-line strings as literal blocks.
+func marshalYAML(v any) ([]byte, error) {
+	j, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
@@ -124,22 +128,29 @@ func blockStyle(n *yaml.Node) {
 // they return an empty error list as a non-nil error and drop nested
 // values.
 func ParseRuleFile(b []byte) (*RuleFile, error) {
-	var doc any
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return nil, err
-	}
-	j, err := json.Marshal(doc)
-	if err != nil {
-		return nil, err
-	}
 	f := &RuleFile{}
-	if err := json.Unmarshal(j, f); err != nil {
-		return nil, fmt.Errorf("rule file: %w", err)
-	}
-	if err := sameJSON(j, f); err != nil {
+	if err := parseYAMLStrict(b, f); err != nil {
 		return nil, fmt.Errorf("rule file: %w", err)
 	}
 	return f, nil
+}
+
+// parseYAMLStrict reads a provisioning file into the typed value v and
+// fails when v, re-encoded, is not the file: an unknown key or a value of
+// the wrong type.
+func parseYAMLStrict(b []byte, v any) error {
+	var doc any
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return err
+	}
+	j, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(j, v); err != nil {
+		return err
+	}
+	return sameJSON(j, v)
 }
 
 // sameJSON reports where the JSON encoding of v differs from orig.

@@ -204,9 +204,12 @@ func rulesExport(e env, args []string) int {
 	bucket := fs.String("bucket", "ddm/autogen", "bucket the Flux queries read (InfluxDB 1.8: database/retention-policy)")
 	folder := fs.String("folder", "Transceivers", "Grafana folder of the rules")
 	interval := fs.Duration("interval", time.Minute, "evaluation interval of the rule group")
+	influxURL := fs.String("influx-url", "http://127.0.0.1:8086", "InfluxDB URL as Grafana reaches it (the data source provisioning file)")
+	dashPath := fs.String("dashboards-path", "/etc/grafana/provisioning/dashboards", "directory on the Grafana host the dashboard provider loads the dashboards from")
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "usage: ddm rules export [FILE] --grafana DIR [--influxql|--flux] [--datasource UID] [--bucket B] [--folder F]\n\n"+
-			"Writes DIR/alerting/ddm-rules.yaml (Grafana alert rule provisioning), DIR/dashboards/*.json and DIR/README.md\n"+
+			"Writes DIR/alerting/ddm-rules.yaml (Grafana alert rule provisioning), DIR/datasources/ddm.yaml (the InfluxDB\n"+
+			"data source), DIR/dashboards/ddm.yaml (the dashboard provider), DIR/dashboards/*.json and DIR/README.md\n"+
 			"for the rules of FILE (default: ddm's default rules). Rules Grafana cannot evaluate on InfluxDB alone\n"+
 			"(built-in sets, the module's own thresholds, identity selectors, module absence) follow the agent's\n"+
 			"xcvr_alarm points instead; README.md says which.\n\n")
@@ -232,7 +235,8 @@ func rulesExport(e env, args []string) int {
 	if *flux {
 		lang = grafana.Flux
 	}
-	b, err := grafana.Export(rs, grafana.Options{Language: lang, DatasourceUID: *ds, Bucket: *bucket, Folder: *folder, Interval: *interval})
+	b, err := grafana.Export(rs, grafana.Options{Language: lang, DatasourceUID: *ds, Bucket: *bucket, Folder: *folder, Interval: *interval,
+		InfluxURL: *influxURL, DashboardsPath: *dashPath})
 	if err != nil {
 		errorf(e, "rules export: %v", err)
 		return exitUsage

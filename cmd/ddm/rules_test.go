@@ -168,11 +168,13 @@ rules:
 func TestRulesExport(t *testing.T) {
 	for _, lang := range []string{"--influxql", "--flux"} {
 		dir := filepath.Join(t.TempDir(), "grafana")
-		code, out, errs := runRules(t, "export", "--grafana", dir, lang, "--datasource", "influx-lab", "--bucket", "telemetry/autogen")
+		code, out, errs := runRules(t, "export", "--grafana", dir, lang, "--datasource", "influx-lab", "--bucket", "telemetry/autogen",
+			"--influx-url", "http://192.0.2.7:8086")
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", lang, code, errs)
 		}
-		if !strings.Contains(out, "alerting/ddm-rules.yaml") || !strings.Contains(out, "dashboards/ddm-port.json") {
+		if !strings.Contains(out, "alerting/ddm-rules.yaml") || !strings.Contains(out, "dashboards/ddm-port.json") ||
+			!strings.Contains(out, grafana.DatasourcesPath) || !strings.Contains(out, grafana.DashboardProviderPath) {
 			t.Errorf("%s: output %s", lang, out)
 		}
 		b, err := grafana.ReadDir(dir)
@@ -185,6 +187,9 @@ func TestRulesExport(t *testing.T) {
 		y, _ := os.ReadFile(filepath.Join(dir, grafana.RulesPath))
 		if !strings.Contains(string(y), "influx-lab") || (lang == "--flux") != strings.Contains(string(y), "telemetry/autogen") {
 			t.Errorf("%s: datasource or bucket not in the rules", lang)
+		}
+		if ds := b.Datasources.Datasources[0]; ds.URL != "http://192.0.2.7:8086" || ds.UID != "influx-lab" {
+			t.Errorf("%s: data source %+v", lang, ds)
 		}
 		if len(b.Rules.Groups[0].Rules) != 16 {
 			t.Errorf("%s: %d rules", lang, len(b.Rules.Groups[0].Rules))
