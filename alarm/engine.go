@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/bits"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -870,9 +869,8 @@ func (e *Engine) event(r *crule, ps *portState, s *series, st State, t time.Time
 	if id := ps.id; id != nil {
 		d.Identifier, d.Vendor, d.PartNumber, d.Serial = id.identifier, id.vendor, id.partNumber, id.serial
 	}
-	var b strings.Builder
-	if r.tmpl != nil && r.tmpl.Execute(&b, &d) == nil {
-		ev.Summary = b.String()
+	if r.tmpl != nil {
+		ev.Summary = expandSummary(r.tmpl, &d)
 	}
 	return ev
 }

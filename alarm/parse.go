@@ -1,8 +1,8 @@
 package alarm
 
 import (
+	"errors"
 	"fmt"
-	"io"
 	"math"
 	"regexp"
 	"sort"
@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ddm-agent/ddm/internal/fileerr"
+	"github.com/ddm-agent/ddm/internal/tagvalue"
 )
 
 // parser walks the YAML node tree, so that every problem names its line,
@@ -245,8 +246,15 @@ func (p *parser) labels(n *yaml.Node, into map[string]string) {
 			p.errf(k.Line, "label %q: a label name is letters, digits and _, not starting with a digit", key)
 		case reservedLabels[key]:
 			p.errf(k.Line, "label %q is set by ddm itself (host, port, lane, rule, severity, observable, limit, state, metric)", key)
+		case len(into) >= MaxLabels:
+			p.errf(k.Line, "more than %d labels", MaxLabels)
 		default:
-			into[key] = p.str(v, "label "+key)
+			val := p.str(v, "label "+key)
+			if err := tagvalue.Check(val); err != nil {
+				p.errf(v.Line, "label %s: value %v", key, err)
+				return
+			}
+			into[key] = val
 		}
 	})
 }
@@ -827,9 +835,21 @@ func (p *parser) summary(r *Rule, line int) {
 			text = defaultSummary
 		}
 	}
+	if len(text) > MaxSummaryTemplate {
+		p.errf(line, "summary is %d bytes, more than %d", len(text), MaxSummaryTemplate)
+		return
+	}
 	t, err := template.New(r.Name).Option("missingkey=zero").Parse(text)
 	if err == nil {
-		err = t.Execute(io.Discard, &TemplateData{Labels: map[string]string{}})
+		err = checkSummary(t)
+	}
+	if err == nil {
+		// Run it once on empty data: a field that does not exist fails
+		// here, not at the first alarm. Bounded like every expansion.
+		err = t.Execute(&limitedWriter{max: MaxSummaryBytes}, &TemplateData{Labels: map[string]string{}})
+		if errors.Is(err, errSummaryTooLong) {
+			err = nil // a long expansion is cut at run time, not an error
+		}
 	}
 	if err != nil {
 		p.errf(line, "bad summary template: %s", strings.TrimPrefix(err.Error(), "template: "))

@@ -20,9 +20,10 @@ import (
 // hung).
 func runBinary(t *testing.T, timeout time.Duration, stdout *os.File, args ...string) (code int, out, errs string) {
 	t.Helper()
+	bin := ddmBinary(t) // built before the clock starts
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, ddmBinary(t), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	var ob, eb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &ob, &eb
 	if stdout != nil {
@@ -136,5 +137,24 @@ func TestRunNeverSilent(t *testing.T) {
 	code, _, errs = runBinary(t, 20*time.Second, nil, "run", "--emulate="+platform, "--output", "lp", "--duration", "1ms", "--state-dir", dir)
 	if code != 0 || !strings.Contains(errs, "no point written in") {
 		t.Errorf("1 ms run: exit %d, stderr:\n%s", code, errs)
+	}
+}
+
+// TestRulesCheckBounded: rules check on the real binary refuses, at once,
+// a summary template that would run for hours and a rules file too large
+// to parse safely (an 8 MB file took 1.27 GB).
+func TestRulesCheckBounded(t *testing.T) {
+	dir := t.TempDir()
+	hang := filepath.Join(dir, "hang.yaml")
+	os.WriteFile(hang, []byte("version: 1\nrules:\n  - name: r\n    metric: lane.rx_power_dbm\n    below: -8\n    severity: major\n    summary: '{{range 100000000000}}{{end}}'\n"), 0o600)
+	code, _, errs := runBinary(t, 10*time.Second, nil, "rules", "check", hang)
+	if code != exitUsage || !strings.Contains(errs, "hang.yaml:7: bad summary template: a summary may range over .Labels only") {
+		t.Errorf("range over an integer: exit %d %s", code, errs)
+	}
+	big := filepath.Join(dir, "big.yaml")
+	os.WriteFile(big, []byte("version: 1\nrules: []\n# "+strings.Repeat("x", 8<<20)+"\n"), 0o600)
+	code, _, errs = runBinary(t, 10*time.Second, nil, "rules", "check", big)
+	if code != exitUsage || !strings.Contains(errs, "more than the 1 MiB allowed") {
+		t.Errorf("8 MB rules file: exit %d %s", code, errs)
 	}
 }
