@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -352,6 +353,9 @@ func diskFullHelper() {
 	}
 	cfg := helperConfig()
 	cfg.QueueSize = 1000
+	cfg.MemoryMaxBytes = 64 << 10
+	var logs lockedBuffer
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	w, err := NewInfluxWriter(cfg)
 	if err != nil {
 		helperFail("%v", err)
@@ -361,15 +365,16 @@ func diskFullHelper() {
 		w.Write(seqPoints(i, i+100)...)
 		time.Sleep(5 * time.Millisecond)
 	}
-	// Dropped points mean the queue overflowed: the spooler could not
-	// move it to disk. The last error alternates between the spool's and
-	// the sender's (the server is away): watch for the spool's.
+	// The disk refuses (EFBIG): the spool keeps the points in memory, and
+	// drops the oldest of them beyond MemoryMaxBytes. The journal says so.
 	deadline := time.Now().Add(20 * time.Second)
 	efbig := ""
 	for {
 		st := w.Stats()
-		if strings.Contains(st.LastError, "spool write") {
-			efbig = st.LastError
+		for _, l := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(l, "spool: file too large") {
+				efbig = l
+			}
 		}
 		if st.Dropped > 0 && efbig != "" {
 			break

@@ -20,12 +20,19 @@
 // Close flushes within the context's deadline); Multi fans out.
 //
 //   - InfluxWriter: Write → bounded memory queue → spooler goroutine →
-//     disk spool (tidwall/wal, one line per entry) → sender goroutine →
-//     WriteAPIBlocking (gzip, precision ns) → the spool's front is removed
-//     only after the server accepted the batch. Retries are timer-driven
-//     with capped exponential backoff; the spool is bounded and drops the
-//     oldest points, counted; a new writer on the same directory replays
-//     what is spooled; see InfluxWriter for the error policy.
+//     spool (ddm's own: append-only segment files of length-prefixed,
+//     CRC-checked records, one per batch; what the disk refuses is held in
+//     memory, bounded, and still sent) → sender goroutine →
+//     WriteAPIBlocking (gzip, precision ns) → the spool's head moves past
+//     a batch only after the server resolved it, and a segment wholly sent
+//     is deleted. Retries are timer-driven with capped exponential
+//     backoff; refused points are isolated in a bounded number of requests
+//     and known field type conflicts are rejected locally; the spool is
+//     bounded and drops the oldest points, counted; a new writer on the
+//     same directory replays what is spooled, skipping damaged records in
+//     place. Failures are logged (the first of a kind at once, then a
+//     summary per minute, and the recovery). See InfluxWriter and spool.
+//     Every answer's body is read to at most 64 KiB.
 //   - LineProtocolWriter: synchronous line protocol to an io.Writer.
 //   - PromSink: latest values as <measurement>_<field>{tags} on its own
 //     registry.

@@ -114,6 +114,10 @@ type fakeInflux struct {
 	// respond returns the status for request n (1-based) with these
 	// lines; 0 accepts (204). msg goes in the JSON error body.
 	respond func(n int, body []byte, lines [][]byte) (status int, msg string, hdr http.Header)
+	// refuseLine, if set, makes the server behave as InfluxDB 1.8 with a
+	// field type conflict: it writes the other lines of a request and
+	// answers 400 "partial write: field type conflict: ... dropped=N".
+	refuseLine func(line []byte) bool
 
 	mu       sync.Mutex
 	n        int
@@ -172,6 +176,19 @@ func (f *fakeInflux) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if status == 0 && f.refuseLine != nil {
+		var kept [][]byte
+		for _, l := range lines {
+			if !f.refuseLine(l) {
+				kept = append(kept, l)
+			}
+		}
+		if dropped := len(lines) - len(kept); dropped > 0 {
+			f.accepted = append(f.accepted, kept...)
+			status = http.StatusBadRequest
+			msg = fmt.Sprintf(`partial write: field type conflict: input field "conflict" on measurement "ddm_test" is type string, already exists as type float dropped=%d`, dropped)
+		}
+	}
 	if status == 0 {
 		status = http.StatusNoContent
 	}
@@ -229,4 +246,22 @@ func checkOrdered(t *testing.T, seqs []int) {
 			t.Fatalf("delivery out of order or duplicated at %d: %d after %d", i, seqs[i], seqs[i-1])
 		}
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a logger and a reader at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

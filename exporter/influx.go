@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
@@ -72,11 +73,19 @@ type InfluxConfig struct {
 	// QueueSize bounds the in-memory queue between Write and the spool, in
 	// points; default 100000 (beyond it the oldest are dropped and counted).
 	QueueSize int
+	// MemoryMaxBytes bounds the points held in memory while the disk
+	// refuses the spool (they are still sent); default 16 MiB, beyond it
+	// the oldest of them are dropped and counted.
+	MemoryMaxBytes int64
 
-	// Logger receives warnings (spool corruption); default slog.Default().
+	// Logger receives failures, recoveries, drops and spool damage;
+	// default slog.Default().
 	Logger *slog.Logger
+	// LogEvery is the most often a failure that goes on is summarised in
+	// the log (the first of each kind is logged at once); default 1 min.
+	LogEvery time.Duration
 
-	segmentSize int // tests: spool segment size
+	segmentSize int64 // tests: spool segment size
 }
 
 // String describes the configuration with the token redacted.
@@ -125,6 +134,9 @@ func (c *InfluxConfig) defaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.LogEvery <= 0 {
+		c.LogEvery = time.Minute
+	}
 }
 
 func (c *InfluxConfig) token() (string, error) {
@@ -169,51 +181,81 @@ func (c *InfluxConfig) tlsConfig() (*tls.Config, error) {
 	return tc, nil
 }
 
-// InfluxWriter is the InfluxDB sink. Write appends to a bounded in-memory
-// queue and returns; a spooler goroutine moves the queue into the disk
-// spool; a sender goroutine writes batches from the spool head, in order,
-// with the client's WriteAPIBlocking, and removes them from the spool only
-// once the server accepted them. WriteAPIBlocking returns each request's
+// checkToken refuses a token that cannot go in an HTTP header (a line
+// break or another control character, e.g. from a token file with an
+// extra line): the HTTP client would refuse every request, sending none.
+func checkToken(token string) error {
+	for i, r := range token {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("influx token: control character %U at byte %d (a token file must hold the token alone on its line)", r, i)
+		}
+	}
+	return nil
+}
+
+// InfluxWriter is the InfluxDB sink. Write encodes the points into a
+// bounded in-memory queue and returns; a spooler goroutine moves the queue
+// into the spool as records of at most BatchSize points (to disk, or kept
+// in memory while the disk refuses); a sender goroutine takes batches of
+// whole records from the spool's head, writes them with the client's
+// WriteAPIBlocking, and has the spool remove a batch only once the server
+// resolved every point of it. WriteAPIBlocking returns each request's
 // error to the caller: there is no error channel to drain.
 //
 // Error policy, by the server's answer:
-//   - 2xx: the batch is removed from the spool.
+//   - 2xx: the batch is resolved.
+//   - a partial write (InfluxDB 1.8 and 2.x answer 400 or 422 "partial
+//     write: ... dropped=N": the server wrote the other points): resolved in
+//     that one request: N rejected, the rest sent. A field type conflict
+//     the answer names (measurement, field, the server's type) is
+//     remembered: later points whose field has another type are rejected
+//     locally, counted and logged, never sent.
+//   - 413 (too large) and a 400 or 422 about the points that is not a
+//     partial write (the server took none): the batch is split, first by
+//     measurement (so one measurement never holds back the others), then in
+//     halves, until the refused points stand alone and are rejected. A 413
+//     teaches the writer the size that passes, for the next batches. The
+//     isolation of one batch may cost at most 2·log2(n)+8 requests; what it
+//     has not resolved by then is rejected and counted, so a server that
+//     refuses everything cannot stall the newest points.
 //   - connection error, timeout, 404 (database not found), 408, 429, 5xx,
-//     any other status: retried, from the same spool head, after a capped
-//     exponential backoff driven by a timer (Retry-After is honoured up to
+//     401, 403 (counted in AuthErrors: the token may be fixed on the
+//     server), a 400 about the request (a wrong bucket), any other status:
+//     retried, the unresolved rest of the batch, after a capped exponential
+//     backoff driven by a timer (Retry-After is honoured up to
 //     MaxRetryInterval). Nothing is dropped.
-//   - 401, 403: retried the same way and counted in AuthErrors (the token
-//     may be fixed on the server); nothing is dropped.
-//   - 413 (too large): the batch is split in halves, sent in order; a
-//     single point answered 413 is rejected (counted, dropped).
-//   - 400 about the points (partial write, field type conflict, unable to
-//     parse, beyond retention policy, series/tag limits) and 422: the batch
-//     is split in halves until the refused points stand alone; each is
-//     rejected (counted in Rejected, LastError says why), the rest are
-//     written. Re-sending points the server already took in a partial write
-//     is harmless: a point with the same series and timestamp overwrites
-//     itself. A 400 about the request (anything else) is retried like a
-//     5xx: a configuration error must not empty the spool.
+//
+// Every failure is logged: the first of each kind at once, then a summary
+// at most every LogEvery while it lasts, and the recovery (see failureLog);
+// so are drops, rejections and spool damage.
 //
 // Points keep the timestamps they were made with. A crash (SIGKILL, power)
-// loses only the in-memory queue, the last ~50 ms of Writes; what reached
-// the spool is replayed by the next InfluxWriter on the same SpoolDir
-// (and a batch the server took just before the crash is sent again, which
-// InfluxDB absorbs: same series and timestamp, same point). One process
-// at a time may use a spool directory (flock on <SpoolDir>.lock).
+// loses only what is in memory: the queue (the last ~50 ms of Writes) and,
+// while the disk refuses the spool, the points held in memory instead
+// (bounded by MemoryMaxBytes). What reached the disk is replayed by the
+// next InfluxWriter on the same SpoolDir (and a batch the server took just
+// before the crash is sent again, which InfluxDB absorbs: same series and
+// timestamp, same point). One process at a time may use a spool directory
+// (flock on SpoolDir/ddm-spool.lock).
 type InfluxWriter struct {
-	cfg    InfluxConfig
-	client influxdb2.Client
+	cfg       InfluxConfig
+	client    influxdb2.Client
+	api       api.WriteAPIBlocking
+	spool     *spool
+	logger    *slog.Logger
+	fails     *failureLog
+	conflicts *conflictSet
+	precision time.Duration
 	// httpClient is ours (bounded answers): the library does not close
 	// its idle connections.
 	httpClient *http.Client
-	api        api.WriteAPIBlocking
-	spool      *spool
-	logger     *slog.Logger
-	precision  time.Duration
+	// maxBody is the largest request body (bytes) to send, 0 for no limit
+	// until a 413 teaches one.
+	maxBody atomic.Int64
+	sizeOK  atomic.Int64 // requests near maxBody accepted since it was set
 
 	qmu      sync.Mutex
-	queue    [][]byte
+	queue    lineQueue
 	qDropped int64
 	closed   bool
 
@@ -238,6 +280,12 @@ type InfluxWriter struct {
 	lastErrAt time.Time
 }
 
+// lineQueue holds encoded lines back to back, each ending in '\n'.
+type lineQueue struct {
+	buf  []byte
+	ends []int // offset after each line's '\n'
+}
+
 // NewInfluxWriter opens (or replays) the spool and starts the writer.
 func NewInfluxWriter(cfg InfluxConfig) (*InfluxWriter, error) {
 	cfg.defaults()
@@ -255,31 +303,18 @@ func NewInfluxWriter(cfg InfluxConfig) (*InfluxWriter, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkToken(token); err != nil {
+		return nil, err
+	}
 	tc, err := cfg.tlsConfig()
 	if err != nil {
 		return nil, err
 	}
-	sp, err := openSpool(spoolOptions{dir: cfg.SpoolDir, maxBytes: cfg.SpoolMaxBytes, segmentSize: cfg.segmentSize, logger: cfg.Logger})
-	if err != nil {
-		return nil, err
-	}
-	// The per-request context bounds each write to Timeout; the client's
-	// own time-out is a backstop a second later.
-	hc := newHTTPClient(tc, cfg.Timeout+time.Second)
-	opts := influxdb2.DefaultOptions().
-		SetUseGZip(!cfg.DisableGzip).
-		SetPrecision(time.Nanosecond).
-		SetHTTPClient(hc).
-		SetLogLevel(0).
-		SetApplicationName("ddm")
-	client := influxdb2.NewClientWithOptions(cfg.URL, token, opts)
 	w := &InfluxWriter{
 		cfg:         cfg,
-		client:      client,
-		httpClient:  hc,
-		api:         client.WriteAPIBlocking(cfg.Org, cfg.Bucket),
-		spool:       sp,
 		logger:      cfg.Logger,
+		fails:       newFailureLog(cfg.Logger, cfg.LogEvery),
+		conflicts:   newConflictSet(),
 		precision:   cfg.Precision,
 		qNotify:     make(chan struct{}, 1),
 		spoolNotify: make(chan struct{}, 1),
@@ -289,10 +324,56 @@ func NewInfluxWriter(cfg InfluxConfig) (*InfluxWriter, error) {
 		quit:        make(chan struct{}),
 		senderDone:  make(chan struct{}),
 	}
+	sp, err := openSpool(spoolOptions{
+		dir: cfg.SpoolDir, maxBytes: cfg.SpoolMaxBytes, memMaxBytes: cfg.MemoryMaxBytes, segmentSize: cfg.segmentSize,
+		logger: cfg.Logger, onDisk: w.diskEvent, onDrop: w.dropEvent,
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.spool = sp
+	// The per-request context bounds each write to Timeout; the client's
+	// own time-out is a backstop a second later.
+	w.httpClient = newHTTPClient(tc, cfg.Timeout+time.Second)
+	opts := influxdb2.DefaultOptions().
+		SetUseGZip(!cfg.DisableGzip).
+		SetPrecision(time.Nanosecond).
+		SetHTTPClient(w.httpClient).
+		SetLogLevel(0).
+		SetApplicationName("ddm")
+	w.client = influxdb2.NewClientWithOptions(cfg.URL, token, opts)
+	w.api = w.client.WriteAPIBlocking(cfg.Org, cfg.Bucket)
 	w.sendCtx, w.cancelSend = context.WithCancel(context.Background())
 	go w.spooler()
 	go w.sender()
 	return w, nil
+}
+
+// diskEvent logs the spool's disk failures and its recovery.
+func (w *InfluxWriter) diskEvent(err error) {
+	if err == nil {
+		w.fails.ok("spool", "writing to disk again; the points held in memory meanwhile are on disk now", "dir", w.spool.dir)
+		return
+	}
+	w.setErr(fmt.Errorf("spool write: %w", err))
+	w.fails.fail(slog.LevelError, "spool", errnoText(err), err.Error(),
+		"effect", "points stay in memory (bounded by MemoryMaxBytes) and are still sent; the disk is tried again every second",
+		"dir", w.spool.dir)
+}
+
+// dropEvent logs points the bounds dropped.
+func (w *InfluxWriter) dropEvent(why string, points int64) {
+	w.setErr(fmt.Errorf("%d points dropped: %s", points, why))
+	w.fails.fail(slog.LevelWarn, "dropped", why, fmt.Sprintf("%d points dropped", points), "points", points)
+}
+
+// errnoText names a system error by its errno ("no space left on device").
+func errnoText(err error) string {
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return en.Error()
+	}
+	return "error"
 }
 
 func notify(c chan struct{}) {
@@ -308,80 +389,84 @@ func (w *InfluxWriter) Write(points ...Point) {
 	if len(points) == 0 {
 		return
 	}
-	lines := make([][]byte, 0, len(points))
 	now := time.Now()
-	for i := range points {
-		p := points[i]
-		w.written.Add(1)
-		w.nonFinite.Add(int64(p.NonFinite))
-		if p.Time.IsZero() {
-			p.Time = now
-		}
-		b, err := appendLine(nil, &p, w.precision)
-		if err != nil {
-			w.invalid.Add(1)
-			w.setErr(fmt.Errorf("invalid point: %w", err))
-			continue
-		}
-		lines = append(lines, b)
-	}
+	var invalid []error
+	var dropped int
 	w.qmu.Lock()
 	if w.closed {
-		w.qDropped += int64(len(lines))
+		w.qDropped += int64(len(points))
+		w.written.Add(int64(len(points)))
 		w.qmu.Unlock()
 		return
 	}
-	w.queue = append(w.queue, lines...)
-	if over := len(w.queue) - w.cfg.QueueSize; over > 0 {
+	q := &w.queue
+	for i := range points {
+		p := &points[i]
+		w.written.Add(1)
+		w.nonFinite.Add(int64(p.NonFinite))
+		if p.Time.IsZero() {
+			pt := *p
+			pt.Time = now
+			p = &pt
+		}
+		b, err := appendLine(q.buf, p, w.precision)
+		if err != nil {
+			w.invalid.Add(1)
+			invalid = append(invalid, err)
+			continue
+		}
+		q.buf = append(b, '\n')
+		q.ends = append(q.ends, len(q.buf))
+	}
+	if over := len(q.ends) - w.cfg.QueueSize; over > 0 {
+		cut := q.ends[over-1]
+		q.buf = q.buf[:copy(q.buf, q.buf[cut:])]
+		q.ends = q.ends[:copy(q.ends, q.ends[over:])]
+		for i := range q.ends {
+			q.ends[i] -= cut
+		}
 		w.qDropped += int64(over)
-		w.queue = append(w.queue[:0:0], w.queue[over:]...)
+		dropped = over
 	}
 	w.qmu.Unlock()
+	for _, err := range invalid {
+		w.setErr(fmt.Errorf("invalid point: %w", err))
+		w.fails.fail(slog.LevelWarn, "invalid", "point cannot be encoded", err.Error())
+	}
+	if dropped > 0 {
+		w.dropEvent("queue full (QueueSize): oldest points dropped", int64(dropped))
+	}
 	notify(w.qNotify)
 }
 
-// spooler moves the queue into the spool, one fsync'ed write per burst of
-// Write calls (it waits up to 50 ms, or a quarter of FlushInterval, after
-// the first for more).
+// spooler moves the queue into the spool, one record (and one fsync) per
+// BatchSize points of a burst of Write calls (it waits up to 50 ms, or a
+// quarter of FlushInterval, after the first for more). The spool never
+// refuses: what the disk does not take it keeps in memory.
 func (w *InfluxWriter) spooler() {
 	defer close(w.spoolerDone)
-	var held [][]byte // taken from the queue, not yet on disk
-	backoff := w.cfg.RetryInterval
-	var retry <-chan time.Time
 	stop := w.stopSpooler
-	stopping := false
 	coalesce := min(50*time.Millisecond, w.cfg.FlushInterval/4)
+	retryDisk := time.NewTicker(time.Second)
+	defer retryDisk.Stop()
 	for {
-		if len(held) == 0 {
-			w.qmu.Lock()
-			held, w.queue = w.queue, nil
-			w.qmu.Unlock()
+		w.qmu.Lock()
+		q := w.queue
+		w.queue = lineQueue{}
+		w.qmu.Unlock()
+		for i := 0; i < len(q.ends); i += w.cfg.BatchSize {
+			start := 0
+			if i > 0 {
+				start = q.ends[i-1]
+			}
+			j := min(i+w.cfg.BatchSize, len(q.ends))
+			_ = w.spool.append(q.buf[start:q.ends[j-1]], j-i) // failures reach diskEvent
 		}
-		if len(held) > 0 && retry == nil {
-			n, err := w.spool.append(held)
-			held = held[n:]
-			if n > 0 {
-				notify(w.spoolNotify)
-			}
-			if err == nil {
-				backoff = w.cfg.RetryInterval
-				continue
-			}
-			w.setErr(fmt.Errorf("spool write: %w", err))
-			if stopping {
-				// Closing and the disk refuses: count what is lost.
-				w.qmu.Lock()
-				w.qDropped += int64(len(held)) + int64(len(w.queue))
-				w.queue = nil
-				w.qmu.Unlock()
-				return
-			}
-			retry = time.After(jitter(backoff))
-			backoff = min(2*backoff, w.cfg.MaxRetryInterval)
-			continue
+		if len(q.ends) > 0 {
+			notify(w.spoolNotify)
 		}
-		if len(held) == 0 && stopping {
-			return
+		if stop == nil {
+			return // closing: the queue is drained
 		}
 		select {
 		case <-w.qNotify:
@@ -392,25 +477,26 @@ func (w *InfluxWriter) spooler() {
 			case <-t.C:
 			case <-stop:
 				t.Stop()
-				stopping, stop, retry = true, nil, nil
+				stop = nil
 			}
-		case <-retry:
-			retry = nil
+		case <-retryDisk.C:
+			w.spool.retryDisk()
 		case <-stop:
-			stopping, stop, retry = true, nil, nil
+			stop = nil
 		}
 	}
 }
 
-// sender writes batches from the spool head: a full batch at once, a
+// sender sends batches from the spool head: a full batch at once, a
 // partial one when the flush interval ticks, everything when closing.
 // After a failure it waits for its backoff timer (new points do not
-// trigger a retry).
+// trigger a retry) and then sends the unresolved rest of the same batch.
 func (w *InfluxWriter) sender() {
 	defer close(w.senderDone)
 	tick := time.NewTicker(w.cfg.FlushInterval)
 	defer tick.Stop()
 	var (
+		pending        *pendingBatch
 		retry          <-chan time.Time
 		failures       int
 		flushDue       bool
@@ -419,17 +505,29 @@ func (w *InfluxWriter) sender() {
 		flushReq       = w.flushReq
 		spoolerDone    = w.spoolerDone
 	)
+	defer func() {
+		if pending != nil {
+			w.spool.ack(pending.batch, false)
+		}
+	}()
 	for {
 		n := w.spool.len()
-		if n == 0 {
+		if n == 0 && pending == nil {
 			if closing && spoolerStopped {
 				return
 			}
 			flushDue = false
 		}
-		if retry == nil && n > 0 && (n >= w.cfg.BatchSize || flushDue || closing) {
-			err := w.sendBatch()
+		if retry == nil && pending == nil && n > 0 && (n >= w.cfg.BatchSize || flushDue || closing) {
+			if b := w.spool.peek(w.cfg.BatchSize); b != nil {
+				pending = &pendingBatch{batch: b, lines: splitLines(b.payload)}
+			}
+		}
+		if retry == nil && pending != nil {
+			err := w.deliver(pending)
 			if err == nil {
+				w.spool.ack(pending.batch, true)
+				pending = nil
 				failures = 0
 				continue
 			}
@@ -480,130 +578,33 @@ func jitter(d time.Duration) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-var errSpoolUnreadable = errors.New("spool: cannot read the head")
-
-// sendBatch sends one batch from the spool head and removes what the
-// server resolved.
-func (w *InfluxWriter) sendBatch() error {
-	first, lines := w.spool.peek(w.cfg.BatchSize)
-	if len(lines) == 0 {
-		if w.spool.len() > 0 {
-			// The spool cannot be read (it failed to reopen): back off
-			// rather than spin.
-			return errSpoolUnreadable
-		}
-		return nil
-	}
-	resolved, err := w.post(lines)
-	w.spool.ack(first, lines, resolved)
-	return err
-}
-
-// post writes lines, splitting on 413 and 400 as the policy says. It
-// returns how many leading lines were resolved (accepted or rejected for
-// good) and the error that stopped it, if any.
-func (w *InfluxWriter) post(lines [][]byte) (int, error) {
-	n := 0
-	for _, l := range lines {
-		n += len(l) + 1
-	}
-	var body strings.Builder
-	body.Grow(n)
-	for i, l := range lines {
-		if i > 0 {
-			body.WriteByte('\n')
-		}
-		body.Write(l)
-	}
-	ctx, cancel := context.WithTimeout(w.sendCtx, w.cfg.Timeout)
-	defer cancel()
-	start := time.Now()
-	w.requests.Add(1)
-	err := w.api.WriteRecord(ctx, body.String())
-	if err == nil {
-		w.latency.Store(int64(time.Since(start)))
-		w.sent.Add(int64(len(lines)))
-		return len(lines), nil
-	}
-	status := 0
-	var he *http2.Error
-	if errors.As(err, &he) {
-		status = he.StatusCode
-	}
-	split := status == http.StatusRequestEntityTooLarge || status == http.StatusUnprocessableEntity ||
-		(status == http.StatusBadRequest && pointLevel(he))
-	if split {
-		if len(lines) == 1 {
-			w.rejected.Add(1)
-			w.setErr(fmt.Errorf("point rejected (HTTP %d): %w", status, err))
-			return 1, nil
-		}
-		if status != http.StatusRequestEntityTooLarge {
-			w.setErr(fmt.Errorf("batch of %d refused (HTTP %d), isolating the bad points: %w", len(lines), status, err))
-		}
-		mid := len(lines) / 2
-		a, err := w.post(lines[:mid])
-		if err != nil {
-			return a, err
-		}
-		b, err := w.post(lines[mid:])
-		return a + b, err
-	}
-	if status == http.StatusUnauthorized || status == http.StatusForbidden {
-		w.authErrors.Add(1)
-	}
-	if status != 0 {
-		err = fmt.Errorf("HTTP %d: %w", status, err)
-	}
-	w.setErr(err)
-	return 0, err
-}
-
-// pointLevel reports whether a 400 is about the points (so splitting the
-// batch isolates them) rather than the request (a wrong bucket, which
-// retrying after the configuration is fixed cures, so nothing is dropped).
-func pointLevel(he *http2.Error) bool {
-	if he == nil {
-		return false
-	}
-	msg := strings.ToLower(he.Message + " " + he.Code)
-	for _, s := range [...]string{
-		"partial write", "unable to parse", "field type conflict", "beyond retention policy",
-		"max-values-per-tag", "max-series-per-database", "invalid field", "invalid tag",
-		"invalid number", "invalid boolean", "bad timestamp", "poorly formed", "invalid field format",
-	} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
-}
-
 func (w *InfluxWriter) setErr(err error) {
 	w.emu.Lock()
-	w.lastErr, w.lastErrAt = err.Error(), time.Now()
+	w.lastErr, w.lastErrAt = clip(err.Error()), time.Now()
 	w.emu.Unlock()
 }
 
-// Stats returns the writer's counters.
+// Stats returns the writer's counters. QueueDepth counts the points in
+// memory: the queue, and the points the spool holds in memory while the
+// disk refuses them; SpoolPoints those on disk.
 func (w *InfluxWriter) Stats() Stats {
 	w.qmu.Lock()
-	qd, qdrop := len(w.queue), w.qDropped
+	qd, qdrop := len(w.queue.ends), w.qDropped
 	w.qmu.Unlock()
-	sb, sp, sdrop, corrupt := w.spool.stats()
+	ss := w.spool.stats()
 	w.emu.Lock()
 	le, lt := w.lastErr, w.lastErrAt
 	w.emu.Unlock()
 	return Stats{
-		QueueDepth:      qd,
-		SpoolBytes:      sb,
-		SpoolPoints:     sp,
+		QueueDepth:      qd + int(ss.memPoints),
+		SpoolBytes:      ss.bytes,
+		SpoolPoints:     ss.diskPoints,
 		Written:         w.written.Load(),
 		Sent:            w.sent.Load(),
-		Dropped:         qdrop + sdrop,
+		Dropped:         qdrop + ss.dropped,
 		Rejected:        w.rejected.Load(),
 		Invalid:         w.invalid.Load(),
-		Corrupt:         corrupt,
+		Corrupt:         ss.corrupt,
 		NonFiniteFields: w.nonFinite.Load(),
 		Requests:        w.requests.Load(),
 		Retries:         w.retries.Load(),

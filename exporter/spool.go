@@ -1,67 +1,224 @@
 package exporter
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"sync"
 	"syscall"
+	"time"
 
-	"github.com/tidwall/wal"
+	"golang.org/x/sys/unix"
 )
 
-// The spool is a write-ahead log (github.com/tidwall/wal, binary format:
-// each entry is a uvarint length and the bytes) holding one point per entry
-// as one line of line protocol with a nanosecond timestamp. Entries are
-// appended by the InfluxWriter's spooler goroutine and removed from the
-// front (TruncateFront) by its sender goroutine only after the server
-// accepted them, or by the size bound, oldest first.
+// The spool is ddm's own: a folder of append-only segment files, each a
+// sequence of records, one record per batch of points the spooler took from
+// the writer's queue:
 //
-// Opening a spool checks every segment: each must split into entries, each
-// entry must be one valid line, and each segment but the last must hold
-// exactly the entries its name (its first index) and the next segment's
-// name say. The library itself trusts its files (a short middle segment
-// makes its Read panic), so a spool that fails the check is rebuilt: the
-// entries that pass are copied in order into a fresh log, the rest are
-// counted as corrupt and logged.
+//	magic "ddm1" | payload length | points | CRC-32C of (length, points, payload)   4 bytes each, little-endian
+//	payload: the points' lines of line protocol, each ending in '\n'
+//
+// A segment is named by the index of its first point (ddm-spool-<20
+// digits>.seg), so the points a segment must hold are known from the names
+// of it and the next. A small head file (ddm-spool.head, rewritten in
+// place) says where the unsent points start. The sender reads whole records
+// from the head; once the server has resolved a batch the head moves past
+// it, and a segment wholly behind the head is deleted.
+//
+// Nothing here needs free space to recover. A write that fails (a full
+// disk, EFBIG, EIO) is cut off again with ftruncate, which frees space, and
+// the record is kept in memory instead (bounded; the oldest dropped and
+// counted), after everything on disk and before anything newer, so the
+// sender goes on delivering it while the disk refuses; the memory is moved
+// back to disk, in order, once a write succeeds again. At open a torn or
+// damaged record is skipped in place (records resynchronise on the next
+// valid one; the tail is truncated after its last valid record), what was
+// lost is counted (exactly where the segment names tell, else from the
+// damaged record's header, at least one point) and logged, and the spool
+// starts. A disk that refuses even the folder or the lock at start leaves
+// the spool in memory until it can be attached.
 type spool struct {
 	mu     sync.Mutex
 	dir    string
-	lock   *os.File // flock on <dir>.lock: one process per spool
-	opts   wal.Options
-	log    *wal.Log
-	max    int64
-	bytes  int64
-	first  uint64 // first entry present
-	next   uint64 // index the next entry gets; the spool holds [first, next)
+	opts   spoolOptions
 	logger *slog.Logger
 
-	// In-flight range [infFirst, infEnd) handed out by peek; infDropEnd is
-	// the end of its prefix that the size bound removed meanwhile.
-	infFirst, infEnd, infDropEnd uint64
+	attached bool     // the folder is locked and loaded
+	lock     *os.File // flock on ddm-spool.lock: one process per spool
+	headFile *os.File // ddm-spool.head, nil if it could not be made
 
-	dropped int64
-	corrupt int64
+	segs      []*segment // oldest first; the last one is the tail
+	headOff   int64      // where the unsent records of segs[0] start
+	tail      *os.File   // the last segment, open for appending; nil: make a new one
+	nextIndex uint64     // index of the next point appended: the name of a new segment
+	bytes     int64      // size of the segment files
+
+	mem       []memRecord // records the disk refused, after every record on disk
+	memBytes  int64
+	memPoints int64
+	memSeq    uint64 // sequence number of the next memory record
+
+	diskErr     error     // the last disk failure, nil once a write succeeded
+	diskRetryAt time.Time // no disk write before then after a failure
+
+	inflight   *spoolBatch // handed out by peek, not yet acknowledged
+	infDropped int64       // points of inflight the bounds removed meanwhile
+
+	dropped int64 // points removed by the bounds (disk and memory), never sent
+	corrupt int64 // points lost to damaged records
 }
 
 type spoolOptions struct {
 	dir         string
-	maxBytes    int64 // 0: unbounded
-	segmentSize int   // 0: derived from maxBytes
+	maxBytes    int64 // bound of the segment files; 0: unbounded
+	memMaxBytes int64 // bound of the records kept in memory; 0: 16 MiB
+	segmentSize int64 // 0: derived from maxBytes
 	noSync      bool  // tests only: skip fsync
 	logger      *slog.Logger
+	// onDisk is told of every failed disk write (err) and of the first
+	// success after failures (nil). May be nil.
+	onDisk func(err error)
+	// onDrop is told of points the bounds removed. May be nil.
+	onDrop func(why string, points int64)
 }
 
-// entrySize is the size of an entry of n bytes on disk.
-func entrySize(n int) int64 {
-	var b [binary.MaxVarintLen64]byte
-	return int64(binary.PutUvarint(b[:], uint64(n)) + n)
+type segment struct {
+	first  uint64 // index of its first point: its name
+	path   string
+	size   int64 // bytes (the tail: the end of its last whole record)
+	points int64 // points of its valid records not yet behind the head
+}
+
+type memRecord struct {
+	seq     uint64
+	payload []byte
+	points  int64
+}
+
+// spoolBatch is what peek hands out: whole records from the head.
+type spoolBatch struct {
+	payload []byte // the lines, each ending in '\n'
+	points  int64
+	spans   []segSpan // points taken from each segment
+	endSeg  uint64    // the disk part ends in segment endSeg at endOff
+	endOff  int64
+	onDisk  bool
+	memEnd  uint64 // memory records with seq < memEnd are in the batch
+}
+
+type segSpan struct {
+	first  uint64
+	points int64
+}
+
+// The record format.
+const (
+	recMagic      = 0x316d6464 // "ddm1"
+	recHeaderSize = 16
+	recMaxPayload = 64 << 20
+	headFileSize  = 20 // first index of the head segment, offset, CRC-32C
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func recordHeader(h *[recHeaderSize]byte, payload []byte, points int64) {
+	binary.LittleEndian.PutUint32(h[0:], recMagic)
+	binary.LittleEndian.PutUint32(h[4:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(h[8:], uint32(points))
+	c := crc32.Update(0, castagnoli, h[4:12])
+	binary.LittleEndian.PutUint32(h[12:], crc32.Update(c, castagnoli, payload))
+}
+
+// recordAt parses the record at the start of b; ok is false unless b starts
+// with one whole valid record (magic, checksum, and as many lines as the
+// header says).
+func recordAt(b []byte) (payload []byte, points int64, size int, ok bool) {
+	if len(b) < recHeaderSize || binary.LittleEndian.Uint32(b) != recMagic {
+		return nil, 0, 0, false
+	}
+	n := binary.LittleEndian.Uint32(b[4:])
+	p := binary.LittleEndian.Uint32(b[8:])
+	if n == 0 || n > recMaxPayload || int64(n) > int64(len(b)-recHeaderSize) {
+		return nil, 0, 0, false
+	}
+	payload = b[recHeaderSize : recHeaderSize+int(n)]
+	c := crc32.Update(0, castagnoli, b[4:12])
+	if crc32.Update(c, castagnoli, payload) != binary.LittleEndian.Uint32(b[12:]) ||
+		payload[n-1] != '\n' || bytes.Count(payload, []byte{'\n'}) != int(p) {
+		return nil, 0, 0, false
+	}
+	return payload, int64(p), recHeaderSize + int(n), true
+}
+
+// claimedPoints is what a damaged record at the start of b says it held:
+// its header's count when the header is there; else 1 (something was lost,
+// how much is not knowable), or 0 at the very end (atEnd): bytes after the
+// last record without a header are the start of a write that never
+// completed, whose points were never reported as spooled.
+func claimedPoints(b []byte, atEnd bool) int64 {
+	if len(b) >= 12 && binary.LittleEndian.Uint32(b) == recMagic {
+		if p := binary.LittleEndian.Uint32(b[8:]); p > 0 && p < recMaxPayload {
+			return int64(p)
+		}
+	}
+	if atEnd {
+		return 0
+	}
+	return 1
+}
+
+var magicBytes = binary.LittleEndian.AppendUint32(nil, recMagic)
+
+// walkRecords calls fn for every valid record of b, in order, with its
+// offset. A damaged region is skipped up to the next valid record; lost
+// counts the points the damaged regions claimed. end is the offset after
+// the last valid record.
+func walkRecords(b []byte, fn func(off int, payload []byte, points int64) bool) (end int, lost int64, badBytes int) {
+	off := 0
+	for off < len(b) {
+		payload, p, size, ok := recordAt(b[off:])
+		if ok {
+			if !fn(off, payload, p) {
+				return off, lost, badBytes
+			}
+			off += size
+			end = off
+			continue
+		}
+		next := resync(b, off+1)
+		lost += claimedPoints(b[off:], next == len(b))
+		badBytes += next - off
+		off = next
+	}
+	return end, lost, badBytes
+}
+
+// resync returns the offset of the next valid record at or after from, or
+// len(b).
+func resync(b []byte, from int) int {
+	for from < len(b) {
+		i := bytes.Index(b[from:], magicBytes)
+		if i < 0 {
+			return len(b)
+		}
+		if _, _, _, ok := recordAt(b[from+i:]); ok {
+			return from + i
+		}
+		from += i + 1
+	}
+	return len(b)
+}
+
+func isNoSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EFBIG) ||
+		errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EIO)
 }
 
 func openSpool(o spoolOptions) (*spool, error) {
@@ -72,95 +229,198 @@ func openSpool(o spoolOptions) (*spool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	seg := o.segmentSize
-	if seg <= 0 {
-		seg = 1 << 20
+	if err := CheckSpoolDir(dir); err != nil {
+		return nil, err
+	}
+	if o.segmentSize <= 0 {
+		o.segmentSize = 1 << 20
 		if o.maxBytes > 0 {
-			seg = int(min(max(o.maxBytes/64, 32<<10), 1<<20))
+			o.segmentSize = min(max(o.maxBytes/64, 32<<10), 1<<20, max(o.maxBytes/4, 512))
 		}
+	}
+	if o.memMaxBytes <= 0 {
+		o.memMaxBytes = 16 << 20
 	}
 	if o.logger == nil {
 		o.logger = slog.Default()
 	}
-	s := &spool{
-		dir: dir, max: o.maxBytes, logger: o.logger,
-		opts: wal.Options{
-			SegmentSize:      seg,
-			NoSync:           o.noSync,
-			LogFormat:        wal.Binary,
-			SegmentCacheSize: 2,
-			AllowEmpty:       true,
-			DirPerms:         0o750,
-			FilePerms:        0o640,
-		},
-	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o750); err != nil {
-		return nil, fmt.Errorf("spool: %w", err)
-	}
-	lock, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o640)
-	if err != nil {
-		return nil, fmt.Errorf("spool: %w", err)
-	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		lock.Close()
-		return nil, fmt.Errorf("spool %s is in use by another process: %w", dir, err)
-	}
-	s.lock = lock
-	ok := false
-	defer func() {
-		if !ok {
-			s.unlock()
+	s := &spool{dir: dir, opts: o, logger: o.logger, nextIndex: 1}
+	if err := s.attachLocked(); err != nil {
+		if !isNoSpace(err) {
+			return nil, err
 		}
-	}()
-	if err := s.cleanLeftovers(); err != nil {
-		return nil, err
+		// The disk refuses even the folder or its lock: start in memory,
+		// attach when a write is tried again.
+		s.diskFailedLocked(err)
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("spool: %w", err)
-	}
-
-	if err := s.load(); err != nil {
-		return nil, err
-	}
-	ok = true
-	s.enforceLocked()
 	return s, nil
 }
 
-// load opens the log and checks it against the segment files, rebuilding
-// it from what can be read when they disagree (a torn or damaged entry).
-func (s *spool) load() error {
-	// Open once so the library finishes an interrupted truncation (its
-	// START/END files), then check what is on disk.
-	l, openErr := s.walOpen(s.dir)
-	sc, err := scanSpool(s.dir)
-	if err != nil {
-		if l != nil {
-			_ = l.Close()
-		}
+// attachLocked creates and locks the folder, and loads what it holds.
+func (s *spool) attachLocked() error {
+	if err := os.MkdirAll(s.dir, 0o750); err != nil {
 		return fmt.Errorf("spool %s: %w", s.dir, err)
 	}
-	ok := openErr == nil && sc.consistent()
-	if ok {
-		first, err1 := l.FirstIndex()
-		last, err2 := l.LastIndex()
-		ok = err1 == nil && err2 == nil && (len(sc.segs) == 0 || first == sc.segs[0].index) && last+1-first == sc.entries
-		if ok {
-			s.log, s.first, s.next, s.bytes = l, first, last+1, sc.bytes
+	lock, err := os.OpenFile(filepath.Join(s.dir, spoolLockName), os.O_CREATE|os.O_RDWR, 0o640)
+	if err != nil {
+		return fmt.Errorf("spool %s: %w", s.dir, err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return fmt.Errorf("spool %s is in use by another process: %w", s.dir, err)
+	}
+	s.lock = lock
+	if err := s.loadLocked(); err != nil {
+		s.unlock()
+		return err
+	}
+	s.attached = true
+	s.importLegacyLocked()
+	s.enforceLocked()
+	return nil
+}
+
+// readHead returns where the unsent points start: (first index of the
+// segment, offset); (0, 0) when the head file is missing or damaged.
+func readHead(f *os.File) (seg uint64, off int64) {
+	var b [headFileSize]byte
+	if n, _ := f.ReadAt(b[:], 0); n != headFileSize {
+		return 0, 0
+	}
+	if crc32.Checksum(b[:16], castagnoli) != binary.LittleEndian.Uint32(b[16:]) {
+		return 0, 0
+	}
+	return binary.LittleEndian.Uint64(b[0:]), int64(binary.LittleEndian.Uint64(b[8:]))
+}
+
+// writeHeadLocked records the head in place (no new space once the file
+// exists). A failure costs at most a re-send after a crash.
+func (s *spool) writeHeadLocked() {
+	if s.headFile == nil {
+		return
+	}
+	var b [headFileSize]byte
+	if len(s.segs) > 0 {
+		binary.LittleEndian.PutUint64(b[0:], s.segs[0].first)
+		binary.LittleEndian.PutUint64(b[8:], uint64(s.headOff))
+	} else {
+		binary.LittleEndian.PutUint64(b[0:], s.nextIndex)
+	}
+	binary.LittleEndian.PutUint32(b[16:], crc32.Checksum(b[:16], castagnoli))
+	_, err := s.headFile.WriteAt(b[:], 0)
+	if err == nil && !s.opts.noSync {
+		err = unix.Fdatasync(int(s.headFile.Fd()))
+	}
+	if err != nil {
+		s.logger.Warn("spool: cannot record the head; after a crash some sent points would be sent again", "dir", s.dir, "err", err)
+	}
+}
+
+// loadLocked reads the segments, checks every record, truncates a torn tail
+// in place, counts and logs what is lost, and finds the head.
+func (s *spool) loadLocked() error {
+	des, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("spool %s: %w", s.dir, err)
+	}
+	var segs []*segment
+	for _, de := range des {
+		if first, ok := parseSegFileName(de.Name()); ok && de.Type().IsRegular() {
+			segs = append(segs, &segment{first: first, path: filepath.Join(s.dir, de.Name())})
 		}
 	}
-	if !ok {
-		if l != nil {
-			_ = l.Close()
+	sort.Slice(segs, func(i, j int) bool { return segs[i].first < segs[j].first })
+
+	hf, err := os.OpenFile(filepath.Join(s.dir, spoolHeadName), os.O_CREATE|os.O_RDWR, 0o640)
+	var headSeg uint64
+	var headOff int64
+	if err != nil {
+		s.logger.Warn("spool: no head file; after a crash some sent points would be sent again", "dir", s.dir, "err", err)
+	} else {
+		s.headFile = hf
+		headSeg, headOff = readHead(hf)
+	}
+
+	var lost, badBytes int64
+	var kept []*segment
+	for i, g := range segs {
+		if g.first < headSeg && i+1 < len(segs) {
+			// Wholly behind the head: sent; the process stopped before
+			// deleting it.
+			s.removeSegFile(g.path)
+			continue
 		}
-		if openErr != nil {
-			s.logger.Warn("spool: the log does not open; rebuilding it from what can be read", "dir", s.dir, "err", openErr)
+		data, err := os.ReadFile(g.path)
+		if err != nil {
+			return fmt.Errorf("spool %s: %w", s.dir, err)
 		}
-		if err := s.rebuild(sc); err != nil {
-			return fmt.Errorf("spool %s: rebuild: %w", s.dir, err)
+		start := int64(0)
+		if g.first == headSeg {
+			start = min(headOff, int64(len(data)))
 		}
+		var consumed, valid int64
+		end, claimed, bad := walkRecords(data, func(off int, _ []byte, p int64) bool {
+			if int64(off) < start {
+				consumed += p
+			} else {
+				valid += p
+			}
+			return true
+		})
+		tail := i+1 == len(segs)
+		segLost := claimed
+		if !tail {
+			// The names say how many points this segment held.
+			if want := int64(segs[i+1].first-g.first) - consumed; want >= valid {
+				segLost = want - valid
+			}
+		}
+		if bad > 0 || segLost > 0 {
+			lost += segLost
+			badBytes += int64(bad)
+		}
+		g.size, g.points = int64(len(data)), valid
+		if tail {
+			s.nextIndex = g.first + uint64(consumed+valid+claimed)
+			if end < len(data) {
+				// A torn or damaged end: cut it off in place.
+				if err := os.Truncate(g.path, int64(end)); err != nil {
+					s.logger.Warn("spool: cannot truncate the damaged end of the last segment; a new segment follows it", "path", g.path, "err", err)
+				} else {
+					g.size = int64(end)
+				}
+			}
+		}
+		kept = append(kept, g)
+	}
+	s.segs = kept
+	s.headOff = 0
+	if len(kept) > 0 && kept[0].first == headSeg {
+		s.headOff = min(headOff, kept[0].size)
+	}
+	s.nextIndex = max(s.nextIndex, headSeg+1, 1)
+	s.bytes = 0
+	for _, g := range kept {
+		s.bytes += g.size
+	}
+	if len(kept) > 0 {
+		t := kept[len(kept)-1]
+		f, err := os.OpenFile(t.path, os.O_RDWR, 0)
+		if err == nil {
+			s.tail = f
+		}
+	}
+	if lost > 0 || badBytes > 0 {
+		s.corrupt += lost
+		s.logger.Warn("spool: damaged records skipped; the rest replays", "dir", s.dir, "lost_points", lost, "damaged_bytes", badBytes)
 	}
 	return nil
+}
+
+func (s *spool) removeSegFile(path string) {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.logger.Warn("spool: cannot remove a segment", "path", path, "err", err)
+	}
 }
 
 func (s *spool) unlock() {
@@ -171,431 +431,498 @@ func (s *spool) unlock() {
 	}
 }
 
-// walOpen opens the log, turning a panic of the library on a damaged file
-// into an error.
-func (s *spool) walOpen(dir string) (l *wal.Log, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			l, err = nil, fmt.Errorf("%w: %v", wal.ErrCorrupt, r)
-		}
-	}()
-	opts := s.opts
-	return wal.Open(dir, &opts)
-}
-
-// cleanLeftovers finishes or discards an interrupted rebuild.
-func (s *spool) cleanLeftovers() error {
-	rb, bad := s.dir+".rebuild", s.dir+".corrupt"
-	if _, err := os.Stat(s.dir); errors.Is(err, fs.ErrNotExist) {
-		if _, err := os.Stat(rb); err == nil {
-			// Crashed between the two renames: the rebuilt log is complete.
-			if err := os.Rename(rb, s.dir); err != nil {
-				return fmt.Errorf("spool: %w", err)
+// append adds a record of points lines (payload: each line ending in
+// '\n'); the spool keeps payload. It never fails: what the disk refuses is
+// kept in memory. It returns the disk's error, if any.
+func (s *spool) append(payload []byte, points int) error {
+	if points <= 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := int64(points)
+	if s.diskUsableLocked() {
+		if err := s.flushMemLocked(); err == nil {
+			if err := s.writeLocked(payload, p); err == nil {
+				s.diskOKLocked()
+				s.enforceLocked()
+				return nil
+			} else {
+				s.diskFailedLocked(err)
 			}
 		}
 	}
-	if err := os.RemoveAll(rb); err != nil {
-		return fmt.Errorf("spool: %w", err)
+	s.mem = append(s.mem, memRecord{seq: s.memSeq, payload: payload, points: p})
+	s.memSeq++
+	s.memBytes += int64(len(payload))
+	s.memPoints += p
+	s.enforceLocked()
+	return s.diskErr
+}
+
+// retryDisk moves the records held in memory to disk if the disk takes
+// them again (the spooler calls it every second: an idle writer still gets
+// its points back on disk).
+func (s *spool) retryDisk() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.mem) == 0 && s.attached {
+		return
 	}
-	if err := os.RemoveAll(bad); err != nil {
-		return fmt.Errorf("spool: %w", err)
+	if s.diskUsableLocked() && s.flushMemLocked() == nil {
+		s.diskOKLocked()
+		s.enforceLocked()
 	}
-	return nil
 }
 
-type segScan struct {
-	index   uint64
-	path    string
-	size    int64
-	count   uint64 // entries the segment splits into
-	invalid uint64 // entries that are not one valid line
-	torn    int    // bytes at the end that do not split into entries
-}
-
-type spoolScan struct {
-	segs    []segScan
-	entries uint64
-	bytes   int64
-}
-
-// consistent reports whether every segment splits cleanly into valid lines
-// and the segments' entry counts agree with their names.
-func (sc *spoolScan) consistent() bool {
-	for i, g := range sc.segs {
-		if g.invalid > 0 || g.torn > 0 {
-			return false
-		}
-		if i+1 < len(sc.segs) && g.index+g.count != sc.segs[i+1].index {
+// diskUsableLocked reports whether a disk write may be tried now (and
+// attaches the folder if the start could not).
+func (s *spool) diskUsableLocked() bool {
+	if s.diskErr != nil && time.Now().Before(s.diskRetryAt) {
+		return false
+	}
+	if !s.attached {
+		if err := s.attachLocked(); err != nil {
+			s.diskFailedLocked(err)
 			return false
 		}
 	}
 	return true
 }
 
-// segmentFiles lists the log's segment files (named by their first index,
-// 20 digits), in index order.
-func segmentFiles(dir string) ([]segScan, error) {
-	des, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
+func (s *spool) diskFailedLocked(err error) {
+	s.diskErr = err
+	s.diskRetryAt = time.Now().Add(time.Second)
+	if s.opts.onDisk != nil {
+		s.opts.onDisk(err)
 	}
-	var segs []segScan
-	for _, de := range des {
-		name := de.Name()
-		if len(name) != 20 || !de.Type().IsRegular() {
-			continue
-		}
-		idx, err := strconv.ParseUint(name, 10, 64)
-		if err != nil || idx == 0 {
-			continue
-		}
-		segs = append(segs, segScan{index: idx, path: filepath.Join(dir, name)})
-	}
-	sort.Slice(segs, func(i, j int) bool { return segs[i].index < segs[j].index })
-	return segs, nil
 }
 
-func scanSpool(dir string) (*spoolScan, error) {
-	segs, err := segmentFiles(dir)
-	if err != nil {
-		return nil, err
-	}
-	sc := &spoolScan{segs: segs}
-	for i := range sc.segs {
-		g := &sc.segs[i]
-		data, err := os.ReadFile(g.path)
-		if err != nil {
-			return nil, err
+func (s *spool) diskOKLocked() {
+	if s.diskErr != nil {
+		s.diskErr = nil
+		if s.opts.onDisk != nil {
+			s.opts.onDisk(nil)
 		}
-		g.size = int64(len(data))
-		g.torn = splitEntries(data, func(e []byte) {
-			g.count++
-			if validLine(e) != nil {
-				g.invalid++
-			}
-		})
-		sc.entries += g.count
-		sc.bytes += g.size
 	}
-	return sc, nil
 }
 
-// splitEntries splits a segment of the library's binary format (uvarint
-// length, then the bytes) and calls fn with each entry. It returns the
-// number of bytes at the end that do not form an entry.
-func splitEntries(data []byte, fn func(e []byte)) (torn int) {
-	for len(data) > 0 {
-		size, n := binary.Uvarint(data)
-		if n <= 0 || uint64(len(data)-n) < size {
-			return len(data)
+// flushMemLocked moves the records kept in memory to disk, oldest first,
+// unless some of them are in flight (moving them would change what the
+// acknowledgement has to remove).
+func (s *spool) flushMemLocked() error {
+	if len(s.mem) == 0 {
+		return nil
+	}
+	if s.inflight != nil && s.inflight.memEnd > s.mem[0].seq {
+		return errors.New("records in memory are in flight")
+	}
+	for len(s.mem) > 0 {
+		r := s.mem[0]
+		if err := s.writeLocked(r.payload, r.points); err != nil {
+			s.diskFailedLocked(err)
+			return err
 		}
-		end := n + int(size)
-		fn(data[n:end])
-		data = data[end:]
+		s.mem[0] = memRecord{}
+		s.mem = s.mem[1:]
+		s.memBytes -= int64(len(r.payload))
+		s.memPoints -= r.points
+	}
+	s.mem = nil
+	return nil
+}
+
+// writeLocked appends one record to the tail segment, making a new one
+// when there is none or it is full. A failed write is cut off again.
+func (s *spool) writeLocked(payload []byte, points int64) error {
+	size := int64(recHeaderSize + len(payload))
+	if len(payload) > recMaxPayload {
+		return fmt.Errorf("spool: a record of %d bytes is over %d", len(payload), recMaxPayload)
+	}
+	if s.tail != nil {
+		t := s.segs[len(s.segs)-1]
+		if t.size > 0 && t.size+size > s.opts.segmentSize {
+			s.closeTailLocked()
+		}
+	}
+	if s.tail == nil {
+		if err := s.newTailLocked(); err != nil {
+			return err
+		}
+	}
+	t := s.segs[len(s.segs)-1]
+	var h [recHeaderSize]byte
+	recordHeader(&h, payload, points)
+	err := pwriteAll(s.tail, [][]byte{h[:], payload}, t.size)
+	if err == nil && !s.opts.noSync {
+		err = unix.Fdatasync(int(s.tail.Fd()))
+	}
+	if err != nil {
+		err = &os.PathError{Op: "write", Path: t.path, Err: err}
+		// Cut the record off: the file ends after its last whole record
+		// again (truncating frees space; it needs none).
+		if terr := s.tail.Truncate(t.size); terr != nil {
+			// The end stays damaged; the scan at the next open skips it.
+			// Append to a new segment from now on.
+			s.closeTailLocked()
+		}
+		if t.size == 0 {
+			s.dropEmptyTailLocked()
+		}
+		return err
+	}
+	t.size += size
+	t.points += points
+	s.bytes += size
+	s.nextIndex += uint64(points)
+	return nil
+}
+
+func (s *spool) newTailLocked() error {
+	if err := os.MkdirAll(s.dir, 0o750); err != nil {
+		return err
+	}
+	path := filepath.Join(s.dir, segFileName(s.nextIndex))
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o640)
+	if err != nil {
+		return err
+	}
+	if !s.opts.noSync {
+		if d, err := os.Open(s.dir); err == nil {
+			_ = d.Sync()
+			d.Close()
+		}
+	}
+	s.tail = f
+	s.segs = append(s.segs, &segment{first: s.nextIndex, path: path})
+	if len(s.segs) == 1 {
+		s.headOff = 0
+		s.writeHeadLocked()
+	}
+	return nil
+}
+
+func (s *spool) closeTailLocked() {
+	if s.tail != nil {
+		_ = s.tail.Close()
+		s.tail = nil
+	}
+}
+
+// dropEmptyTailLocked removes a tail segment that holds nothing (made for a
+// write that failed).
+func (s *spool) dropEmptyTailLocked() {
+	t := s.segs[len(s.segs)-1]
+	s.closeTailLocked()
+	s.removeSegFile(t.path)
+	s.segs = s.segs[:len(s.segs)-1]
+}
+
+// enforceLocked applies the bounds: the segment files to maxBytes (whole
+// segments, oldest first, never the tail), the memory to memMaxBytes
+// (oldest records first).
+func (s *spool) enforceLocked() {
+	var diskDropped, memDropped int64
+	for s.opts.maxBytes > 0 && s.bytes > s.opts.maxBytes && len(s.segs) > 1 {
+		g := s.segs[0]
+		inf := s.inflightPointsIn(g.first)
+		diskDropped += g.points - inf
+		s.infDropped += inf
+		s.bytes -= g.size
+		s.removeSegFile(g.path)
+		s.segs = s.segs[1:]
+		s.headOff = 0
+		s.writeHeadLocked()
+	}
+	for s.memBytes > s.opts.memMaxBytes && len(s.mem) > 0 {
+		r := s.mem[0]
+		if s.inflight != nil && r.seq < s.inflight.memEnd {
+			s.infDropped += r.points
+		} else {
+			memDropped += r.points
+		}
+		s.mem[0] = memRecord{}
+		s.mem = s.mem[1:]
+		s.memBytes -= int64(len(r.payload))
+		s.memPoints -= r.points
+	}
+	s.dropped += diskDropped + memDropped
+	if s.opts.onDrop != nil {
+		if diskDropped > 0 {
+			s.opts.onDrop("spool full (spool_max_bytes): oldest points dropped", diskDropped)
+		}
+		if memDropped > 0 {
+			s.opts.onDrop("disk refuses the spool and the memory bound is reached: oldest points held in memory dropped", memDropped)
+		}
+	}
+}
+
+func (s *spool) inflightPointsIn(first uint64) int64 {
+	if s.inflight == nil {
+		return 0
+	}
+	for _, sp := range s.inflight.spans {
+		if sp.first == first {
+			return sp.points
+		}
 	}
 	return 0
 }
 
-// rebuild copies the entries that pass the check into a fresh log (in a
-// sibling directory, then swapped in) and counts the rest as corrupt.
-func (s *spool) rebuild(sc *spoolScan) error {
-	rb, bad := s.dir+".rebuild", s.dir+".corrupt"
-	if err := os.RemoveAll(rb); err != nil {
-		return err
-	}
-	nl, err := s.walOpen(rb)
-	if err != nil {
-		return err
-	}
-	var (
-		idx        uint64 = 1
-		kept       uint64
-		bytes      int64
-		lost       int64
-		tornBytes  int
-		badEntries uint64
-		badBefore  uint64
-	)
-	for i, g := range sc.segs {
-		data, err := os.ReadFile(g.path)
-		if err != nil {
-			_ = nl.Close()
-			return err
-		}
-		last := i+1 == len(sc.segs)
-		var limit uint64
-		if !last {
-			limit = sc.segs[i+1].index - g.index // segments are sorted by index
-		}
-		var b wal.Batch
-		var n, keptSeg, extra uint64
-		torn := splitEntries(data, func(e []byte) {
-			n++
-			if len(e) == 0 {
-				return // ddm never writes an empty entry: zeroed bytes
-			}
-			if !last && n > limit {
-				extra++ // beyond what the segment's name allows
-				return
-			}
-			if validLine(e) != nil {
-				badEntries++
-				return
-			}
-			b.Write(idx, e)
-			idx++
-			kept++
-			keptSeg++
-			bytes += entrySize(len(e))
-		})
-		tornBytes += torn
-		if last {
-			// The tail's true count is unknown: count what is there and bad.
-			lost += int64(badEntries - badBefore)
-			if torn > 0 {
-				lost++
-			}
-		} else {
-			lost += int64(limit-keptSeg) + int64(extra)
-		}
-		badBefore = badEntries
-		if err := nl.WriteBatch(&b); err != nil {
-			_ = nl.Close()
-			return err
-		}
-	}
-	if err := nl.Close(); err != nil {
-		return err
-	}
-	if err := os.RemoveAll(bad); err != nil {
-		return err
-	}
-	if err := os.Rename(s.dir, bad); err != nil {
-		return err
-	}
-	if err := os.Rename(rb, s.dir); err != nil {
-		return err
-	}
-	if err := os.RemoveAll(bad); err != nil {
-		return err
-	}
-	l, err := s.walOpen(s.dir)
-	if err != nil {
-		return err
-	}
-	first, _ := l.FirstIndex()
-	last, _ := l.LastIndex()
-	s.log, s.first, s.next, s.bytes = l, first, last+1, bytes
-	if lost == 0 {
+// peek returns whole records from the head, up to maxPoints points (at
+// least one record), and marks them in flight until ack. It returns nil
+// when the spool is empty or a batch is already in flight.
+func (s *spool) peek(maxPoints int) *spoolBatch {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inflight != nil {
 		return nil
 	}
-	s.corrupt += lost
-	s.logger.Warn("spool: corrupt entries discarded; the rest replays",
-		"dir", s.dir, "kept", kept, "lost_entries", lost, "invalid_entries", badEntries, "torn_bytes", tornBytes)
-	return nil
-}
-
-// read reads one entry, turning a panic of the library into an error.
-func (s *spool) readLocked(i uint64) (b []byte, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			b, err = nil, fmt.Errorf("%w: %v", wal.ErrCorrupt, r)
+	b := &spoolBatch{}
+	limit := int64(maxPoints)
+	full := false
+	for i := 0; i < len(s.segs) && !full; i++ {
+		g := s.segs[i]
+		from := int64(0)
+		if i == 0 {
+			from = s.headOff
 		}
-	}()
-	return s.log.Read(i)
-}
-
-// append writes lines at the end of the spool and applies the size bound.
-// It returns how many lines were written (all of them unless err != nil).
-func (s *spool) append(lines [][]byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.log == nil && s.lock != nil {
-		s.reopenLocked() // closed after a failed write: try again
-	}
-	if s.log == nil {
-		return 0, wal.ErrClosed
-	}
-	var b wal.Batch
-	for i, l := range lines {
-		b.Write(s.next+uint64(i), l)
-	}
-	err := s.log.WriteBatch(&b)
-	n := len(lines)
-	if err != nil {
-		// tidwall/wal keeps the entries of a failed batch in memory as if
-		// written (a full disk, EFBIG): reopen the log so that what it holds
-		// is what the segment files hold, and count as written only the
-		// entries that reached them. The reopen also recounts the bytes.
-		before := s.next
-		s.reopenLocked()
-		n = 0
-		if s.log != nil && s.next > before {
-			n = int(min(s.next-before, uint64(len(lines))))
-		}
-		s.enforceLocked()
-		return n, err
-	}
-	for _, l := range lines {
-		s.bytes += entrySize(len(l))
-	}
-	s.next += uint64(n)
-	s.enforceLocked()
-	return n, err
-}
-
-// enforceLocked drops the oldest entries while the spool is over its bound.
-func (s *spool) enforceLocked() {
-	if s.max <= 0 || s.bytes <= s.max {
-		return
-	}
-	k := s.first
-	var freed int64
-	for k < s.next && s.bytes-freed > s.max {
-		e, err := s.readLocked(k)
-		if err != nil {
-			break
-		}
-		freed += entrySize(len(e))
-		k++
-	}
-	if k == s.first {
-		// The head cannot be read: drop it anyway, the bound must hold.
-		if s.first < s.next {
-			k = s.first + 1
-			s.corrupt++
-		} else {
-			return
-		}
-	}
-	n := k - s.first
-	var overlap uint64
-	if s.infEnd > s.infFirst {
-		lo, hi := max(s.first, s.infFirst), min(k, s.infEnd)
-		if hi > lo {
-			overlap = hi - lo
-			s.infDropEnd = max(s.infDropEnd, hi)
-		}
-	}
-	s.dropped += int64(n - overlap)
-	s.truncateLocked(k, freed)
-}
-
-// truncateLocked removes the entries before k; freed is their size.
-func (s *spool) truncateLocked(k uint64, freed int64) {
-	if k <= s.first {
-		return
-	}
-	if err := s.log.TruncateFront(k); err != nil {
-		// The library asks to be reopened after a failed truncation.
-		s.logger.Warn("spool: truncate failed; reopening", "dir", s.dir, "err", err)
-		s.reopenLocked()
-		return
-	}
-	s.first = k
-	s.bytes -= freed
-	if s.first == s.next || s.bytes < 0 {
-		s.recountLocked()
-	}
-}
-
-func (s *spool) reopenLocked() {
-	if s.log != nil {
-		_ = s.log.Close()
-		s.log = nil
-	}
-	if err := s.load(); err != nil {
-		// Left closed; append tries again (space may come back).
-		s.logger.Error("spool: reopen failed", "dir", s.dir, "err", err)
-		s.log = nil
-	}
-}
-
-// recountLocked sets bytes from the segment files' sizes.
-func (s *spool) recountLocked() {
-	segs, err := segmentFiles(s.dir)
-	if err != nil {
-		return
-	}
-	var n int64
-	for _, g := range segs {
-		if st, err := os.Stat(g.path); err == nil {
-			n += st.Size()
-		}
-	}
-	s.bytes = n
-}
-
-// peek returns up to n entries from the head and marks them in flight.
-func (s *spool) peek(n int) (first uint64, lines [][]byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for s.log != nil && s.first < s.next {
-		end := min(s.first+uint64(n), s.next)
-		lines = lines[:0]
-		for i := s.first; i < end; i++ {
-			e, err := s.readLocked(i)
-			if err != nil {
-				break
-			}
-			lines = append(lines, e)
-		}
-		if len(lines) == 0 {
-			// The head entry cannot be read: count it and move on.
-			s.corrupt++
-			s.logger.Warn("spool: unreadable entry discarded", "dir", s.dir, "index", s.first)
-			s.truncateLocked(s.first+1, 0)
-			s.recountLocked()
+		if g.points == 0 && i+1 < len(s.segs) {
 			continue
 		}
-		s.infFirst, s.infEnd, s.infDropEnd = s.first, s.first+uint64(len(lines)), 0
-		return s.first, lines
+		data, err := s.readSeg(g, from)
+		if err != nil {
+			s.logger.Warn("spool: cannot read a segment; its points are lost", "path", g.path, "err", err)
+			s.corrupt += g.points
+			g.points = 0
+			if i == 0 {
+				// Leave it to ack or the next peek to step over.
+				s.headOff = g.size
+			}
+			continue
+		}
+		var taken int64
+		walkRecords(data, func(off int, payload []byte, p int64) bool {
+			if b.points > 0 && b.points+p > limit {
+				full = true
+				return false
+			}
+			b.payload = append(b.payload, payload...)
+			b.points += p
+			taken += p
+			b.onDisk, b.endSeg, b.endOff = true, g.first, from+int64(off+recHeaderSize+len(payload))
+			return true
+		})
+		if taken > 0 {
+			b.spans = append(b.spans, segSpan{first: g.first, points: taken})
+		}
 	}
-	return s.first, nil
+	if !full {
+		for _, r := range s.mem {
+			if b.points > 0 && b.points+r.points > limit {
+				break
+			}
+			b.payload = append(b.payload, r.payload...)
+			b.points += r.points
+			b.memEnd = r.seq + 1
+		}
+	}
+	if b.points == 0 {
+		s.stepOverEmptyLocked()
+		return nil
+	}
+	s.inflight, s.infDropped = b, 0
+	return b
 }
 
-// ack removes the first resolved entries of a batch peek returned
-// (accepted or rejected for good) and ends the in-flight range. Entries of
-// the batch that the size bound dropped meanwhile and that were not
-// resolved are counted as dropped.
-func (s *spool) ack(first uint64, lines [][]byte, resolved int) {
+func (s *spool) readSeg(g *segment, from int64) ([]byte, error) {
+	f, err := os.Open(g.path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if from >= g.size {
+		return nil, nil
+	}
+	buf := make([]byte, g.size-from)
+	n, err := f.ReadAt(buf, from)
+	if n == len(buf) {
+		return buf, nil
+	}
+	return nil, err
+}
+
+// stepOverEmptyLocked removes head segments that hold nothing more to send
+// (what they still claimed is counted as lost), so an unreadable segment
+// never blocks the spool.
+func (s *spool) stepOverEmptyLocked() {
+	moved := false
+	for len(s.segs) > 1 {
+		g := s.segs[0]
+		s.corrupt += g.points
+		s.bytes -= g.size
+		s.removeSegFile(g.path)
+		s.segs = s.segs[1:]
+		s.headOff, moved = 0, true
+	}
+	if len(s.segs) == 1 {
+		g := s.segs[0]
+		s.corrupt += g.points
+		g.points = 0
+		if s.headOff != g.size {
+			s.headOff, moved = g.size, true
+		}
+	}
+	if moved {
+		s.writeHeadLocked()
+	}
+}
+
+// ack ends the flight of b. delivered: the server resolved every point of
+// it (accepted or refused for good), so the head moves past it; else it
+// stays to be sent again, and what the bounds removed of it meanwhile is
+// counted as dropped.
+func (s *spool) ack(b *spoolBatch, delivered bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	end := first + uint64(resolved)
-	if s.infDropEnd > end {
-		s.dropped += int64(s.infDropEnd - max(end, s.infFirst))
-	}
-	s.infFirst, s.infEnd, s.infDropEnd = 0, 0, 0
-	if s.log == nil || end <= s.first {
+	if b == nil || s.inflight != b {
 		return
 	}
-	var freed int64
-	for i := s.first; i < end; i++ {
-		freed += entrySize(len(lines[i-first]))
+	s.inflight = nil
+	if !delivered {
+		s.dropped += s.infDropped
+		if s.infDropped > 0 && s.opts.onDrop != nil {
+			s.opts.onDrop("spool full (spool_max_bytes): oldest points dropped", s.infDropped)
+		}
+		s.infDropped = 0
+		return
 	}
-	s.truncateLocked(end, freed)
+	s.infDropped = 0
+	for _, sp := range b.spans {
+		for _, g := range s.segs {
+			if g.first == sp.first {
+				g.points = max(g.points-sp.points, 0)
+			}
+		}
+	}
+	if b.onDisk {
+		moved := false
+		for len(s.segs) > 1 && s.segs[0].first < b.endSeg {
+			g := s.segs[0]
+			s.bytes -= g.size
+			s.removeSegFile(g.path)
+			s.segs = s.segs[1:]
+			s.headOff, moved = 0, true
+		}
+		if len(s.segs) > 0 && s.segs[0].first == b.endSeg && s.headOff < b.endOff {
+			s.headOff, moved = b.endOff, true
+		}
+		// A segment wholly sent goes; so does a full tail.
+		if len(s.segs) > 0 && s.headOff >= s.segs[0].size {
+			g := s.segs[0]
+			if len(s.segs) > 1 || g.size >= s.opts.segmentSize {
+				if len(s.segs) == 1 {
+					s.closeTailLocked()
+				}
+				s.bytes -= g.size
+				s.removeSegFile(g.path)
+				s.segs = s.segs[1:]
+				s.headOff, moved = 0, true
+			}
+		}
+		if moved {
+			s.writeHeadLocked()
+		}
+	}
+	for len(s.mem) > 0 && s.mem[0].seq < b.memEnd {
+		r := s.mem[0]
+		s.mem[0] = memRecord{}
+		s.mem = s.mem[1:]
+		s.memBytes -= int64(len(r.payload))
+		s.memPoints -= r.points
+	}
+	if len(s.mem) == 0 {
+		s.mem = nil
+	}
 }
 
-func (s *spool) stats() (bytes, points, dropped, corrupt int64) {
+type spoolStats struct {
+	bytes, diskPoints, memPoints, dropped, corrupt int64
+}
+
+func (s *spool) stats() spoolStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.bytes, int64(s.next - s.first), s.dropped, s.corrupt
+	var pts int64
+	for _, g := range s.segs {
+		pts += g.points
+	}
+	// Points of the batch in flight whose segments the bound removed are
+	// held by the sender, in memory, until they are resolved.
+	return spoolStats{bytes: s.bytes, diskPoints: pts, memPoints: s.memPoints + s.infDropped, dropped: s.dropped, corrupt: s.corrupt}
 }
 
+// len is the number of points waiting: on disk and in memory.
 func (s *spool) len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return int(s.next - s.first)
+	st := s.stats()
+	return int(st.diskPoints + st.memPoints)
 }
 
+// close moves what is held in memory to disk if it can (counting it as
+// dropped if not) and releases the folder.
 func (s *spool) close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	defer s.unlock()
-	if s.log == nil {
-		return nil
+	if s.inflight != nil {
+		s.dropped += s.infDropped
+		s.inflight, s.infDropped = nil, 0
 	}
-	err := s.log.Close()
-	s.log = nil
+	var err error
+	if len(s.mem) > 0 {
+		if s.attached {
+			err = s.flushMemLocked()
+		} else {
+			err = s.diskErr
+		}
+		if len(s.mem) > 0 {
+			lost := s.memPoints
+			s.dropped += lost
+			s.mem, s.memBytes, s.memPoints = nil, 0, 0
+			if s.opts.onDrop != nil {
+				s.opts.onDrop("closing with the disk refusing the spool: points held in memory lost", lost)
+			}
+		}
+	}
+	s.closeTailLocked()
+	if s.headFile != nil {
+		_ = s.headFile.Close()
+		s.headFile = nil
+	}
+	s.unlock()
+	s.attached = false
 	return err
+}
+
+// pwriteAll writes bufs at off; a short write is continued, so that a
+// failure comes back as the system's error (ENOSPC, EFBIG).
+func pwriteAll(f *os.File, bufs [][]byte, off int64) error {
+	for len(bufs) > 0 {
+		n, err := unix.Pwritev(int(f.Fd()), bufs, off)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return syscall.EIO
+		}
+		off += int64(n)
+		for n > 0 && len(bufs) > 0 {
+			k := min(n, len(bufs[0]))
+			bufs[0] = bufs[0][k:]
+			n -= k
+			if len(bufs[0]) == 0 {
+				bufs = bufs[1:]
+			}
+		}
+	}
+	return nil
 }

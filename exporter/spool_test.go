@@ -2,7 +2,6 @@ package exporter
 
 import (
 	"bytes"
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,6 +22,26 @@ func testLines(from, to int) [][]byte {
 	return out
 }
 
+// payloadOf joins lines into a spool record's payload.
+func payloadOf(lines [][]byte) []byte {
+	var b []byte
+	for _, l := range lines {
+		b = append(append(b, l...), '\n')
+	}
+	return b
+}
+
+// appendLines appends lines to the spool in records of per lines.
+func appendLines(t testing.TB, s *spool, lines [][]byte, per int) {
+	t.Helper()
+	for i := 0; i < len(lines); i += per {
+		chunk := lines[i:min(i+per, len(lines))]
+		if err := s.append(payloadOf(chunk), len(chunk)); err != nil {
+			t.Fatalf("append: %v", err)
+		}
+	}
+}
+
 func openTestSpool(t testing.TB, dir string, max int64) *spool {
 	t.Helper()
 	s, err := openSpool(spoolOptions{dir: dir, maxBytes: max, segmentSize: 512, noSync: true, logger: quietLogger()})
@@ -32,21 +51,38 @@ func openTestSpool(t testing.TB, dir string, max int64) *spool {
 	return s
 }
 
+// drain returns every line the spool would send, leaving them in it.
 func drain(t testing.TB, s *spool) [][]byte {
 	t.Helper()
-	first, lines := s.peek(1 << 30)
-	s.ack(first, lines, 0)
-	return lines
+	b := s.peek(1 << 30)
+	if b == nil {
+		return nil
+	}
+	s.ack(b, false)
+	return splitLines(b.payload)
 }
 
-func dirBytes(t testing.TB, dir string) int64 {
-	segs, err := segmentFiles(dir)
+// segPaths lists a spool's segment files in order.
+func segPaths(t testing.TB, dir string) []string {
+	t.Helper()
+	des, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var out []string
+	for _, de := range des {
+		if _, ok := parseSegFileName(de.Name()); ok {
+			out = append(out, filepath.Join(dir, de.Name()))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func dirBytes(t testing.TB, dir string) int64 {
 	var n int64
-	for _, g := range segs {
-		st, err := os.Stat(g.path)
+	for _, p := range segPaths(t, dir) {
+		st, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,32 +95,27 @@ func TestSpoolReplayInOrder(t *testing.T) {
 	dir := t.TempDir()
 	s := openTestSpool(t, dir, 0)
 	want := testLines(0, 200)
-	for i := 0; i < len(want); i += 30 {
-		if n, err := s.append(want[i:min(i+30, len(want))]); err != nil || n != min(30, len(want)-i) {
-			t.Fatalf("append: %d %v", n, err)
-		}
-	}
+	appendLines(t, s, want, 10)
 	// Send 50, acknowledge them.
-	first, batch := s.peek(50)
-	if len(batch) != 50 || !bytes.Equal(batch[0], want[0]) {
-		t.Fatalf("peek: %d", len(batch))
+	b := s.peek(50)
+	got := splitLines(b.payload)
+	if len(got) != 50 || !bytes.Equal(got[0], want[0]) {
+		t.Fatalf("peek: %d", len(got))
 	}
-	s.ack(first, batch, 50)
-	b, pts, _, _ := s.stats()
-	if pts != 150 || b != dirBytes(t, dir) {
-		t.Errorf("after ack: %d points, %d bytes (files %d)", pts, b, dirBytes(t, dir))
+	s.ack(b, true)
+	if st := s.stats(); st.diskPoints != 150 || st.bytes != dirBytes(t, dir) {
+		t.Errorf("after ack: %d points, %d bytes (files %d)", st.diskPoints, st.bytes, dirBytes(t, dir))
 	}
 	if err := s.close(); err != nil {
 		t.Fatal(err)
 	}
-	segs, _ := segmentFiles(dir)
-	if len(segs) < 3 {
-		t.Fatalf("want several segments, have %d", len(segs))
+	if n := len(segPaths(t, dir)); n < 3 {
+		t.Fatalf("want several segments, have %d", n)
 	}
 
 	s = openTestSpool(t, dir, 0)
 	defer s.close()
-	got := drain(t, s)
+	got = drain(t, s)
 	if len(got) != 150 {
 		t.Fatalf("replayed %d, want 150", len(got))
 	}
@@ -93,18 +124,16 @@ func TestSpoolReplayInOrder(t *testing.T) {
 			t.Fatalf("entry %d: %s, want %s", i, got[i], want[50+i])
 		}
 	}
-	if _, _, _, c := s.stats(); c != 0 {
+	if c := s.stats().corrupt; c != 0 {
 		t.Errorf("corrupt %d on a clean spool", c)
 	}
 	// Acknowledging everything empties it, and it still takes appends.
-	first, all := s.peek(1000)
-	s.ack(first, all, len(all))
+	b = s.peek(1000)
+	s.ack(b, true)
 	if s.len() != 0 {
 		t.Fatalf("len %d", s.len())
 	}
-	if _, err := s.append(testLines(500, 510)); err != nil {
-		t.Fatal(err)
-	}
+	appendLines(t, s, testLines(500, 510), 10)
 	if got := drain(t, s); len(got) != 10 || lineSeq(got[0]) != 500 {
 		t.Fatalf("after emptying: %d", len(got))
 	}
@@ -116,110 +145,115 @@ func TestSpoolBound(t *testing.T) {
 	s := openTestSpool(t, dir, max)
 	defer s.close()
 	lines := testLines(0, 400)
-	for i := 0; i < len(lines); i += 20 {
-		if _, err := s.append(lines[i : i+20]); err != nil {
-			t.Fatal(err)
-		}
-		if b, _, _, _ := s.stats(); b > max {
-			t.Fatalf("spool %d bytes > %d", b, max)
+	for i := 0; i < len(lines); i += 5 {
+		appendLines(t, s, lines[i:i+5], 5)
+		if st := s.stats(); st.bytes > max {
+			t.Fatalf("spool %d bytes > %d", st.bytes, max)
 		}
 	}
-	b, pts, dropped, _ := s.stats()
-	if dropped+pts != 400 || dropped == 0 {
-		t.Fatalf("dropped %d + kept %d != 400", dropped, pts)
+	st := s.stats()
+	if st.dropped+st.diskPoints != 400 || st.dropped == 0 {
+		t.Fatalf("dropped %d + kept %d != 400", st.dropped, st.diskPoints)
 	}
-	if b != dirBytes(t, dir) {
-		t.Errorf("accounted %d bytes, files hold %d", b, dirBytes(t, dir))
+	if st.bytes != dirBytes(t, dir) {
+		t.Errorf("accounted %d bytes, files hold %d", st.bytes, dirBytes(t, dir))
 	}
 	got := drain(t, s)
-	if lineSeq(got[0]) != 400-int(pts) || lineSeq(got[len(got)-1]) != 399 {
-		t.Errorf("kept seqs %d..%d, want the newest %d", lineSeq(got[0]), lineSeq(got[len(got)-1]), pts)
+	if lineSeq(got[0]) != 400-int(st.diskPoints) || lineSeq(got[len(got)-1]) != 399 {
+		t.Errorf("kept seqs %d..%d, want the newest %d", lineSeq(got[0]), lineSeq(got[len(got)-1]), st.diskPoints)
 	}
 }
 
-// TestSpoolInflightDrop: entries dropped by the bound while in flight are
+// TestSpoolInflightDrop: points dropped by the bound while in flight are
 // counted as dropped only if the send then fails.
 func TestSpoolInflightDrop(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
-		resolved    int
+		delivered   bool
 		wantDropped int64
-	}{{"send fails", 0, 10}, {"send succeeds", 10, 0}} {
+	}{{"send fails", false, 10}, {"send succeeds", true, 0}} {
 		t.Run(tc.name, func(t *testing.T) {
-			lines, next := testLines(0, 10), testLines(10, 20)
-			size := int64(0) // room for exactly the second ten
-			for _, l := range next {
-				size += entrySize(len(l))
+			dir := t.TempDir()
+			// Room for exactly the four records of the next twenty points.
+			var room int64
+			for i := 10; i < 30; i += 5 {
+				room += int64(recHeaderSize + len(payloadOf(testLines(i, i+5))))
 			}
-			s := openTestSpool(t, t.TempDir(), size)
+			s, err := openSpool(spoolOptions{dir: dir, maxBytes: room, segmentSize: 500, noSync: true, logger: quietLogger()})
+			if err != nil {
+				t.Fatal(err)
+			}
 			defer s.close()
-			if _, err := s.append(lines); err != nil {
-				t.Fatal(err)
+			appendLines(t, s, testLines(0, 10), 5)
+			b := s.peek(10)
+			// More points push the ten in flight out.
+			appendLines(t, s, testLines(10, 30), 5)
+			if st := s.stats(); st.dropped != 0 || st.memPoints != 10 || st.diskPoints != 20 {
+				t.Fatalf("in-flight points dropped from disk: %d counted dropped, %d held in memory, %d on disk; want 0, 10, 20", st.dropped, st.memPoints, st.diskPoints)
 			}
-			first, batch := s.peek(10)
-			// Ten more push the ten in flight out.
-			if _, err := s.append(next); err != nil {
-				t.Fatal(err)
+			s.ack(b, tc.delivered)
+			st := s.stats()
+			if st.dropped != tc.wantDropped || st.memPoints != 0 || st.diskPoints != 20 {
+				t.Errorf("dropped %d kept %d, want dropped %d", st.dropped, st.diskPoints, tc.wantDropped)
 			}
-			if _, _, d, _ := s.stats(); d != 0 {
-				t.Fatalf("in-flight drops counted early: %d", d)
-			}
-			s.ack(first, batch, tc.resolved)
-			_, pts, d, _ := s.stats()
-			if d != tc.wantDropped || pts != 10 {
-				t.Errorf("dropped %d kept %d, want %d, 10", d, pts, tc.wantDropped)
+			if got := drain(t, s); len(got) == 0 || lineSeq(got[0]) < 10 {
+				t.Errorf("after the ack the spool sends from seq %d", lineSeq(got[0]))
 			}
 		})
 	}
 }
 
-// makeTemplate makes a clean spool of 60 entries in several 512-byte
-// segments, to be copied for each corruption case.
+// makeTemplate makes a clean spool of 60 points in records of 3, in several
+// 512-byte segments, to be copied for each corruption case.
 func makeTemplate(tb testing.TB) string {
 	dir := filepath.Join(tb.TempDir(), "template")
 	s := openTestSpool(tb, dir, 0)
-	if _, err := s.append(testLines(0, 60)); err != nil {
-		tb.Fatal(err)
-	}
+	appendLines(tb, s, testLines(0, 60), 3)
 	if err := s.close(); err != nil {
 		tb.Fatal(err)
 	}
 	return dir
 }
 
-func copySpool(t testing.TB, src string) (string, []segScan) {
+// copySpool copies a spool's files into a new folder; it returns the folder
+// and the copied segments.
+func copySpool(t testing.TB, src string) (string, []string) {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "spool")
 	if err := os.MkdirAll(dst, 0o750); err != nil {
 		t.Fatal(err)
 	}
-	segs, err := segmentFiles(src)
+	des, err := os.ReadDir(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, g := range segs {
-		b, err := os.ReadFile(g.path)
+	for _, de := range des {
+		b, err := os.ReadFile(filepath.Join(src, de.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dst, filepath.Base(g.path)), b, 0o640); err != nil {
+		if err := os.WriteFile(filepath.Join(dst, de.Name()), b, 0o640); err != nil {
 			t.Fatal(err)
 		}
 	}
-	out, _ := segmentFiles(dst)
-	return dst, out
+	return dst, segPaths(t, dst)
 }
 
-// segSeqs returns the seqs each template segment holds.
-func segSeqs(t testing.TB, segs []segScan) [][]int {
+// segSeqs returns the seqs each segment holds.
+func segSeqs(t testing.TB, segs []string) [][]int {
 	var out [][]int
-	for _, g := range segs {
-		b, err := os.ReadFile(g.path)
+	for _, p := range segs {
+		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var seqs []int
-		splitEntries(b, func(e []byte) { seqs = append(seqs, lineSeq(e)) })
+		walkRecords(b, func(_ int, payload []byte, _ int64) bool {
+			for _, l := range splitLines(payload) {
+				seqs = append(seqs, lineSeq(l))
+			}
+			return true
+		})
 		out = append(out, seqs)
 	}
 	return out
@@ -227,7 +261,7 @@ func segSeqs(t testing.TB, segs []segScan) [][]int {
 
 // checkReplay opens a damaged spool and checks the promise: no panic, no
 // error, the entries of every undamaged segment replay in order, whatever
-// replays is valid, and a damaged segment that lost entries is reported.
+// replays is valid, and a damaged segment that lost points is reported.
 func checkReplay(t testing.TB, dir string, damaged int, before [][]int) {
 	t.Helper()
 	s, err := openSpool(spoolOptions{dir: dir, segmentSize: 512, noSync: true, logger: quietLogger()})
@@ -235,7 +269,7 @@ func checkReplay(t testing.TB, dir string, damaged int, before [][]int) {
 		t.Fatalf("open: %v", err)
 	}
 	got := drain(t, s)
-	_, _, _, corrupt := s.stats()
+	corrupt := s.stats().corrupt
 	var seqs []int
 	for _, l := range got {
 		if err := validLine(l); err != nil {
@@ -264,9 +298,8 @@ func checkReplay(t testing.TB, dir string, damaged int, before [][]int) {
 		total += len(ss)
 	}
 	if len(seqs) < total && corrupt == 0 {
-		// The one loss the format cannot see: the last segment cut at an
-		// entry boundary looks like a log that ended there (tidwall/wal
-		// keeps no count or checksum).
+		// The one loss the format cannot see: the last segment cut at a
+		// record boundary looks like a spool that ended there.
 		var all []int
 		for _, ss := range before {
 			all = append(all, ss...)
@@ -279,7 +312,7 @@ func checkReplay(t testing.TB, dir string, damaged int, before [][]int) {
 		tt.Logf("%d of %d entries replay, %d reported corrupt", len(seqs), total, corrupt)
 	}
 	// The spool keeps working, and a second open finds it clean.
-	if _, err := s.append(testLines(1000, 1001)); err != nil {
+	if err := s.append(payloadOf(testLines(1000, 1001)), 1); err != nil {
 		t.Fatalf("append after recovery: %v", err)
 	}
 	if err := s.close(); err != nil {
@@ -290,15 +323,11 @@ func checkReplay(t testing.TB, dir string, damaged int, before [][]int) {
 		t.Fatal(err)
 	}
 	again := drain(t, s2)
-	_, _, _, c2 := s2.stats()
+	c2 := s2.stats().corrupt
 	s2.close()
-	if c2 != 0 || len(again) != len(got)+1 {
+	if len(again) != len(got)+1 {
 		t.Fatalf("second open: %d entries (want %d), corrupt %d", len(again), len(got)+1, c2)
 	}
-}
-
-func uvarintEntry(data []byte) []byte {
-	return append(binary.AppendUvarint(nil, uint64(len(data))), data...)
 }
 
 func TestSpoolCorruption(t *testing.T) {
@@ -309,29 +338,32 @@ func TestSpoolCorruption(t *testing.T) {
 		edit func(b []byte) []byte
 	}{
 		{"torn tail", func(n int) int { return n - 1 }, func(b []byte) []byte { return b[:len(b)-3] }},
+		{"torn header", func(n int) int { return n - 1 }, func(b []byte) []byte {
+			return append(b, magicBytes...)
+		}},
 		{"garbage appended to tail", func(n int) int { return n - 1 }, func(b []byte) []byte { return append(b, 0xff, 0xff, 0xff) }},
 		{"middle segment zeroed", func(n int) int { return n / 2 }, func(b []byte) []byte { return make([]byte, len(b)) }},
 		{"middle segment short", func(n int) int { return n / 2 }, func(b []byte) []byte { return b[:len(b)/2] }},
 		{"middle segment emptied", func(n int) int { return n / 2 }, func(b []byte) []byte { return nil }},
-		{"entry that is not line protocol", func(n int) int { return 0 }, func(b []byte) []byte {
-			_, n := binary.Uvarint(b)
-			b[n] = '\n' // first entry's first byte
+		{"payload byte flipped", func(n int) int { return 0 }, func(b []byte) []byte {
+			b[recHeaderSize+3] ^= 0x20
 			return b
 		}},
-		{"middle segment with an extra valid entry", func(n int) int { return n / 2 }, func(b []byte) []byte {
-			return append(b, uvarintEntry(testLines(999, 1000)[0])...)
+		{"middle segment with garbage appended", func(n int) int { return n / 2 }, func(b []byte) []byte {
+			return append(b, []byte("not a record at all")...)
 		}},
 		{"first segment flipped byte", func(n int) int { return 0 }, func(b []byte) []byte { b[len(b)/2] ^= 0x5a; return b }},
+		{"first record's length flipped", func(n int) int { return 0 }, func(b []byte) []byte { b[5] ^= 0x01; return b }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, segs := copySpool(t, tmpl)
 			before := segSeqs(t, segs)
 			k := tc.seg(len(segs))
-			b, err := os.ReadFile(segs[k].path)
+			b, err := os.ReadFile(segs[k])
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(segs[k].path, tc.edit(b), 0o640); err != nil {
+			if err := os.WriteFile(segs[k], tc.edit(b), 0o640); err != nil {
 				t.Fatal(err)
 			}
 			checkReplay(t, dir, k, before)
@@ -341,10 +373,18 @@ func TestSpoolCorruption(t *testing.T) {
 		dir, segs := copySpool(t, tmpl)
 		before := segSeqs(t, segs)
 		k := len(segs) / 2
-		if err := os.Remove(segs[k].path); err != nil {
+		if err := os.Remove(segs[k]); err != nil {
 			t.Fatal(err)
 		}
 		checkReplay(t, dir, k, before)
+	})
+	t.Run("head file damaged", func(t *testing.T) {
+		dir, segs := copySpool(t, tmpl)
+		before := segSeqs(t, segs)
+		if err := os.WriteFile(filepath.Join(dir, spoolHeadName), []byte("garbage"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		checkReplay(t, dir, -1, before)
 	})
 }
 
@@ -354,10 +394,10 @@ func TestSpoolCorruption(t *testing.T) {
 func FuzzSpoolReplay(f *testing.F) {
 	f.Add([]byte{0, 0})
 	f.Add([]byte{1, 1, 0xff, 0xff, 0xff, 0xff})
-	f.Add(append([]byte{2, 0}, uvarintEntry([]byte("m f=1 1"))...))
-	f.Add(append([]byte{0, 1}, uvarintEntry([]byte("m f=1"))...))
+	f.Add(append([]byte{2, 0}, magicBytes...))
+	f.Add(append([]byte{0, 1}, payloadOf(testLines(0, 2))...))
 	f.Add([]byte{3, 2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01})
-	f.Add(append([]byte{1, 0}, bytes.Repeat([]byte{5, 'm', ' ', 'f', '=', '1'}, 20)...))
+	f.Add(append([]byte{1, 0}, bytes.Repeat(append(magicBytes, 5, 0, 0, 0), 20)...))
 	tmpl := makeTemplate(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) < 2 {
@@ -367,7 +407,7 @@ func FuzzSpoolReplay(f *testing.F) {
 		before := segSeqs(t, segs)
 		k := int(data[0]) % len(segs)
 		mode, payload := data[1]%3, data[2:]
-		b, err := os.ReadFile(segs[k].path)
+		b, err := os.ReadFile(segs[k])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -379,7 +419,7 @@ func FuzzSpoolReplay(f *testing.F) {
 		case 2:
 			b = append(slices.Clone(payload), b[min(len(payload), len(b)):]...)
 		}
-		if err := os.WriteFile(segs[k].path, b, 0o640); err != nil {
+		if err := os.WriteFile(segs[k], b, 0o640); err != nil {
 			t.Fatal(err)
 		}
 		checkReplay(t, dir, k, before)
@@ -387,7 +427,7 @@ func FuzzSpoolReplay(f *testing.F) {
 }
 
 // TestSpoolLocked: two writers on one spool directory would interleave
-// entries and truncate each other's; the second is refused until the
+// records and remove each other's segments; the second is refused until the
 // first closes.
 func TestSpoolLocked(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "spool")
