@@ -2,7 +2,11 @@ package cmis
 
 import "testing"
 
-// Decode cost per module. Run: go test -run '^$' -bench Decode -benchmem ./cmis/
+// Decode cost per module, the full decode and the fast path (a Layout made
+// once, then one DecodeInto per read) side by side. Run:
+//
+//	go test -run '^$' -bench 'Decode|Layout' -benchmem ./cmis/
+//
 // Results are in docs/BENCHMARKS.md.
 
 // withVDM adds a realistic 800G VDM layout to a module image: page 2Fh
@@ -31,39 +35,105 @@ func withVDM(s *Snapshot, banks int) {
 	}
 }
 
-func benchDecode(b *testing.B, s *Snapshot) {
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Decode(s); err != nil {
-			b.Fatal(err)
+// benchModule is one module of the decode benchmarks: its whole memory,
+// and the lanes and VDM values a read of it decodes to.
+type benchModule struct {
+	name       string
+	mem        *Snapshot
+	lanes, vdm int
+}
+
+func benchModules(b testing.TB) []benchModule {
+	dr8 := loadVector(b, "cmis_800g_osfp_dr8_juniper_740-174932_xai_link_flap_port40")
+	withVDM(dr8, 1)
+	im := newCMISImage(IDCPO, 4, 0)
+	for bank := 0; bank < 4; bank++ {
+		p := im.page(uint8(bank), 0x11)
+		for i := 0; i < 8; i++ {
+			put16(p[154-128+2*i:], 15000)
+			put16(p[170-128+2*i:], 30000)
+			put16(p[186-128+2*i:], 12000)
 		}
+	}
+	engine := im.snapshot(b)
+	withVDM(engine, 4)
+	return []benchModule{
+		{"cmis-800g-osfp-dr8-vdm", dr8, 8, 40},
+		{"cmis-3.2t-engine-32-lanes-vdm", engine, 32, 160},
+		{"sff8636-qsfp28-ir4", loadVector(b, "sff8636_100g_qsfp28_ir4_fs_QSFP28-IR4-100G_wobcom"), 4, 0},
+		{"sff8472-sfp-lr", loadVector(b, "sff8472_10g_sfpp_lr_oem_SFP-10GB-LR_wobcom"), 1, 0},
 	}
 }
 
+// BenchmarkDecode is the full decode of the module's static pages and one
+// fast and VDM read, as one snapshot.
 func BenchmarkDecode(b *testing.B) {
-	b.Run("cmis-800g-osfp-dr8-vdm", func(b *testing.B) {
-		s := loadVector(b, "cmis_800g_osfp_dr8_juniper_740-174932_xai_link_flap_port40")
-		withVDM(s, 1)
-		benchDecode(b, s)
-	})
-	b.Run("cmis-3.2t-engine-32-lanes-vdm", func(b *testing.B) {
-		im := newCMISImage(IDCPO, 4, 0)
-		for bank := 0; bank < 4; bank++ {
-			p := im.page(uint8(bank), 0x11)
-			for i := 0; i < 8; i++ {
-				put16(p[154-128+2*i:], 15000)
-				put16(p[170-128+2*i:], 30000)
-				put16(p[186-128+2*i:], 12000)
+	for _, bm := range benchModules(b) {
+		_, static, read := ReadByPlan(b, bm.mem, Fast, VDM)
+		s := static.Clone()
+		s.Merge(read)
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Decode(s); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-		s := im.snapshot(b)
-		withVDM(s, 4)
-		benchDecode(b, s)
-	})
-	b.Run("sff8636-qsfp28-ir4", func(b *testing.B) {
-		benchDecode(b, loadVector(b, "sff8636_100g_qsfp28_ir4_fs_QSFP28-IR4-100G_wobcom"))
-	})
-	b.Run("sff8472-sfp-lr", func(b *testing.B) {
-		benchDecode(b, loadVector(b, "sff8472_10g_sfpp_lr_oem_SFP-10GB-LR_wobcom"))
-	})
+		})
+	}
+}
+
+// BenchmarkFastDecode is one cycle of the fast path: the same read as
+// BenchmarkDecode decoded with DecodeInto into a reused Module.
+func BenchmarkFastDecode(b *testing.B) {
+	for _, bm := range benchModules(b) {
+		l, _, read := ReadByPlan(b, bm.mem, Fast, VDM)
+		var m Module
+		l.DecodeInto(&m, read)
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				l.DecodeInto(&m, read)
+			}
+		})
+	}
+}
+
+// BenchmarkNewLayout is the static decode, once per insertion or state or
+// firmware change.
+func BenchmarkNewLayout(b *testing.B) {
+	for _, bm := range benchModules(b) {
+		_, static, _ := ReadByPlan(b, bm.mem)
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := NewLayout(static); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestFastDecodeAllocatesNothing: once the destination has been filled, a
+// fast-path decode of the benchmark modules allocates nothing, and decodes
+// every lane and VDM value (so the zero is not that of an empty read).
+func TestFastDecodeAllocatesNothing(t *testing.T) {
+	for _, bm := range benchModules(t) {
+		t.Run(bm.name, func(t *testing.T) {
+			l, _, read := ReadByPlan(t, bm.mem, Fast, VDM)
+			var m Module
+			l.DecodeInto(&m, read)
+			if len(m.Lanes) != bm.lanes || len(m.VDM) != bm.vdm || m.TemperatureC == nil {
+				t.Fatalf("decoded %d lanes, %d VDM values, temperature %v; want %d, %d and a temperature",
+					len(m.Lanes), len(m.VDM), m.TemperatureC, bm.lanes, bm.vdm)
+			}
+			if !l.decodeFast(&m, read) {
+				t.Fatal("the read took the slow path")
+			}
+			if n := testing.AllocsPerRun(100, func() { l.DecodeInto(&m, read) }); n != 0 {
+				t.Errorf("%v allocations per decode, want 0", n)
+			}
+		})
+	}
 }

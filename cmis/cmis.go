@@ -2,6 +2,7 @@ package cmis
 
 import (
 	"fmt"
+	"math/bits"
 )
 
 // CMIS byte offsets (OIF-CMIS 5.3; see docs/DECODING.md for sources).
@@ -69,76 +70,151 @@ var moduleStateNames = [8]string{
 // ModuleStateReady is the CMIS ModuleReady state code.
 const ModuleStateReady = 3
 
-var dataPathStateNames = [16]string{
-	1: "DPDeactivated", 2: "DPInit", 3: "DPDeinit", 4: "DPActivated",
-	5: "DPTxTurnOn", 6: "DPTxTurnOff", 7: "DPInitialized",
+// dataPathStateName names a data-path state code (page 11h, a nibble a
+// lane); reserved codes are named with their number.
+var dataPathStateName = [16]string{
+	"Reserved(0)", "DPDeactivated", "DPInit", "DPDeinit", "DPActivated", "DPTxTurnOn", "DPTxTurnOff", "DPInitialized",
+	"Reserved(8)", "Reserved(9)", "Reserved(10)", "Reserved(11)", "Reserved(12)", "Reserved(13)", "Reserved(14)", "Reserved(15)",
 }
 
-// cmisView is what the CMIS decoder knows of a module while it decodes: the
-// snapshot less any page found to be a copy of page 00h, and the parsed
-// advertisement.
-type cmisView struct {
-	s    *Snapshot
-	m    *Module
-	adv  Advertisement
+// cmisLayout is what the static pages of a CMIS module tell the per-read
+// decode.
+type cmisLayout struct {
+	adv  *Advertisement
 	p01  bool  // page 01h read and trusted
 	flat bool  // lower byte 2 b7: only lower memory and page 00h exist
 	rev  uint8 // lower byte 1: CMIS revision, major in the high nibble
+	// perBank is the number of lanes of each bank's page 11h decoded.
+	perBank int
+	// fw is the active firmware version as the static read found it
+	// (lower 39-40), so a read that finds the same bytes needs no
+	// formatting.
+	fw       [2]byte
+	fwName   string
+	vdm      []vdmGroup
+	vdmCount int // entries over every group
+	noDesc   []noDescGroup
+	// elsfp: an external laser source, whose lasers are decoded.
+	elsfp bool
 }
 
-func decodeCMIS(s *Snapshot, m *Module) {
+// staticCMIS decodes the static pages of a CMIS module into l.base.
+func (l *Layout) staticCMIS() {
+	s, m, c := l.src, &l.base, &l.cmis
 	m.Spec = "CMIS"
-	v := &cmisView{s: s, m: m}
 	if b, ok := s.byteAt(Lower, cmisRevision); ok {
-		v.rev = b
+		c.rev = b
 		m.SpecRevision = fmt.Sprintf("%d.%d", b>>4, b&0x0f)
 	}
 	if b, ok := s.byteAt(Lower, cmisMgmtChar); ok {
-		v.flat = b&0x80 != 0
-		m.FlatMemory = v.flat
+		c.flat = b&0x80 != 0
+		m.FlatMemory = c.flat
 	}
-	v.s = hideCopies(s, m)
-	v.decodeAdvertisement()
-	v.decodeLower()
-	v.decodeIdentity()
-	v.decodeThresholds()
-	v.decodeLanes()
-	decodeVDM(v)
-	decodeCoherentPM(v)
-	decodeELSFP(v)
+	l.view, l.hidden, l.p00 = hideCopies(s, m)
+	v := l.view
+	c.adv, c.p01 = cmisAdvertisement(v, m, c.flat)
+	c.staticLower(v, m)
+	c.identity(v, m)
+	c.thresholds(v, m)
+	c.perBank = 8
+	if c.adv.Banks == 1 {
+		c.perBank = laneCount(m.Applications)
+	}
+	l.staticVDM()
+	c.elsfp = m.IdentifierCode == IDELSFP || m.FunctionType == "laser source"
+	if b := v.Bytes(Lower, cmisActiveFW, 2); b != nil {
+		c.fw, c.fwName = [2]byte{b[0], b[1]}, fmt.Sprintf("%d.%d", b[0], b[1])
+	}
+}
+
+// dynamicCMIS decodes what changes from read to read: module state,
+// flags and monitors, lanes, VDM samples, coherent PM, lasers.
+func (l *Layout) dynamicCMIS(m *Module, mem *layered, st *storage) {
+	c := &l.cmis
+	adv := c.adv
+	if b, ok := mem.byteAt(Lower, cmisGlobalStatus); ok {
+		m.ModuleStateCode = (b >> 1) & 0x07
+		m.Interrupt = b&0x01 == 0
+		if c.flat {
+			// Flat-memory modules have no state machine and always read ready.
+			m.ModuleStateCode = ModuleStateReady
+		}
+		m.ModuleState = moduleStateNames[m.ModuleStateCode]
+	}
+	if b := mem.bytes(Lower, cmisModuleFlags, 4); b != nil {
+		m.Flags = decodeCMISModuleFlags(b)
+	}
+	if b := mem.bytes(Lower, cmisTemp, 4); b != nil {
+		if adv.TempMonitor {
+			m.TemperatureC = put(st.temp, Temperature(s16(b[0:2])))
+		}
+		if adv.VccMonitor {
+			m.VccV = put(st.vcc, Voltage(u16(b[2:4])))
+		}
+	}
+	if b := mem.bytes(Lower, cmisAux1, 6); b != nil {
+		for i, role := range [3]string{adv.Aux1, adv.Aux2, adv.Aux3} {
+			raw := b[2*i : 2*i+2]
+			switch role {
+			case QLaserTemperature:
+				m.LaserTemperatureC = put(st.laserTemp, Temperature(s16(raw)))
+			case QTECCurrent:
+				m.TECCurrentPct = put(st.tec, float64(s16(raw))*100/32767)
+			case QVcc2:
+				m.Vcc2V = put(st.vcc2, Voltage(u16(raw)))
+			}
+		}
+	}
+	if b := mem.bytes(Lower, cmisActiveFW, 2); b != nil {
+		if c.fwName != "" && b[0] == c.fw[0] && b[1] == c.fw[1] {
+			m.FirmwareVer = c.fwName
+		} else {
+			m.FirmwareVer = fmt.Sprintf("%d.%d", b[0], b[1])
+		}
+	}
+	if m.ModuleStateCode == 5 {
+		if b, ok := mem.byteAt(Lower, cmisFaultCause); ok {
+			m.ModuleFaultCause = faultCauseName[b]
+		}
+	}
+	if !c.flat {
+		m.Lanes = l.cmisLanes(mem, st.lanes)
+	}
+	m.VDM = l.vdmSamples(m, mem, st.vdm)
+	m.PM = coherentPM(mem, st.pm)
+	if c.elsfp {
+		m.LaserSource = l.elsfpLasers(mem, st.lasers)
+	}
 }
 
 // hideCopies returns s without the upper pages that read back identical to
-// page 00h, warning for each. A module (or a capture tool) that does not
-// act on a page select returns page 00h again; such a page must never be
+// page 00h, warning for each, the pages it hid, and page 00h when it
+// looked for copies at all. A module (or a capture tool) that does not act
+// on a page select returns page 00h again; such a page must never be
 // decoded as what it claims to be. One real dump (the Acacia ZR+) shows it
 // for VDM pages 22h, 23h, 2Ah and 2Bh.
-func hideCopies(s *Snapshot, m *Module) *Snapshot {
-	p00, full := s.Page(Upper(0, 0))
-	if !full || allSame(p00) {
-		return s
+func hideCopies(s *Snapshot, m *Module) (view *Snapshot, hidden []PageID, p00 *window) {
+	if b, full := s.Page(Upper(0, 0)); !full || allSame(b) {
+		return s, nil, nil
 	}
-	var copies []PageID
+	p00 = s.window(Upper(0, 0))
 	for _, id := range s.Pages() {
-		if id.Lower || id.addr() != AddrA0 || (id.Page == 0 && id.Bank == 0) {
-			continue
-		}
-		if sameAsPage00(s.pages[id.norm()], p00) {
-			copies = append(copies, id)
+		if mayBeCopy(id) && sameAsPage00(s.pages[id.norm()], p00.data[:]) {
+			hidden = append(hidden, id)
 		}
 	}
-	if len(copies) == 0 {
-		return s
+	if len(hidden) == 0 {
+		return s, nil, p00
 	}
-	view := &Snapshot{Time: s.Time, pages: make(map[PageID]*window, len(s.pages))}
+	view = &Snapshot{Time: s.Time, pages: make(map[PageID]*window, len(s.pages))}
 	for id, w := range s.pages {
 		view.pages[id] = w
 	}
-	for _, id := range copies {
-		delete(view.pages, id)
+	for _, id := range hidden {
+		delete(view.pages, id.norm())
 		m.warnf("%s reads back identical to page 00h: the page select did not take effect; page not decoded", id)
 	}
-	return view
+	return view, hidden, p00
 }
 
 // sameAsPage00 reports whether every byte read of window w equals page
@@ -168,23 +244,24 @@ func allSame(b []byte) bool {
 	return true
 }
 
-// decodeAdvertisement reads page 01h. Without it (flat memory, not read, or
+// cmisAdvertisement reads page 01h. Without it (flat memory, not read, or
 // a bad checksum) the decoder assumes one bank, multiplier 1 and every
-// monitor present, which is what a flat-memory module implies.
-func (v *cmisView) decodeAdvertisement() {
-	v.adv = Advertisement{Banks: 1, TxBiasMultiplier: 1, TempMonitor: true, VccMonitor: true,
+// monitor present, which is what a flat-memory module implies. p01 reports
+// whether page 01h was read and trusted; then m.Advertisement is set, with
+// the inactive firmware and hardware versions.
+func cmisAdvertisement(s *Snapshot, m *Module, flat bool) (a *Advertisement, p01 bool) {
+	a = &Advertisement{Banks: 1, TxBiasMultiplier: 1, TempMonitor: true, VccMonitor: true,
 		TxBiasMonitor: true, TxPowerMonitor: true, RxPowerMonitor: true}
 	id := Upper(0, 1)
-	if v.flat || !v.s.Has(id, 128, PageSize) {
-		return
+	if flat || !s.Has(id, 128, PageSize) {
+		return a, false
 	}
-	if ok, _ := v.m.verifyChecksum(v.s, id, 130, p01Checksum); !ok {
-		v.m.warnf("page 01h fails its checksum: advertisement not trusted; assuming 1 bank, bias multiplier 1")
-		return
+	if ok, _ := m.verifyChecksum(s, id, 130, p01Checksum); !ok {
+		m.warnf("page 01h fails its checksum: advertisement not trusted; assuming 1 bank, bias multiplier 1")
+		return a, false
 	}
-	p := v.s.Bytes(id, 128, PageSize)
+	p := s.Bytes(id, 128, PageSize)
 	at := func(off int) byte { return p[off-128] }
-	a := &v.adv
 	a.Page03 = at(p01Pages)&0x04 != 0
 	a.DiagPages = at(p01Pages)&0x20 != 0
 	a.VDM = at(p01Pages)&0x40 != 0
@@ -197,14 +274,14 @@ func (v *cmisView) decodeAdvertisement() {
 	case 2:
 		a.Banks = 4
 	default:
-		v.m.warnf("page 01h byte 142: BanksSupported 11b is reserved; reading bank 0 only")
+		m.warnf("page 01h byte 142: BanksSupported 11b is reserved; reading bank 0 only")
 	}
-	if v.m.IdentifierCode == IDCPO && a.Banks == 1 {
+	if m.IdentifierCode == IDCPO && a.Banks == 1 {
 		// FBOSS reads the bank count of a CPO engine (ID 80h) from vendor
 		// byte 70 of lower memory; accept it only when it is a valid count.
-		if b, ok := v.s.byteAt(Lower, cmisVendorBanks); ok && (b == 2 || b == 4) {
+		if b, ok := s.byteAt(Lower, cmisVendorBanks); ok && (b == 2 || b == 4) {
 			a.Banks = int(b)
-			v.m.warnf("bank count %d taken from vendor byte 70 (CPO engine with page 01h byte 142 = 0)", b)
+			m.warnf("bank count %d taken from vendor byte 70 (CPO engine with page 01h byte 142 = 0)", b)
 		}
 	}
 	switch (at(p01LaneMon) >> 3) & 0x03 {
@@ -216,7 +293,7 @@ func (v *cmisView) decodeAdvertisement() {
 		a.TxBiasMultiplier = 4
 	default:
 		a.TxBiasMultiplier = 1
-		v.m.warnf("page 01h byte 160: Tx bias multiplier 11b is reserved; using 1")
+		m.warnf("page 01h byte 160: Tx bias multiplier 11b is reserved; using 1")
 	}
 	a.RxPowerIsOMA = at(p01RxPwrType)&0x10 == 0
 	mm := at(p01ModMon)
@@ -234,10 +311,10 @@ func (v *cmisView) decodeAdvertisement() {
 		a.Aux3 = pick(aux&0x04 != 0, QVcc2, QLaserTemperature)
 	}
 	a.TxFlags, a.RxFlags = at(p01TxFlags), at(p01RxFlags)
-	v.p01 = true
-	v.m.Advertisement = a
-	v.m.FirmwareInact = fmt.Sprintf("%d.%d", at(p01InactiveFW), at(p01InactiveFW+1))
-	v.m.HardwareVer = fmt.Sprintf("%d.%d", at(p01HWRev), at(p01HWRev+1))
+	m.Advertisement = a
+	m.FirmwareInact = fmt.Sprintf("%d.%d", at(p01InactiveFW), at(p01InactiveFW+1))
+	m.HardwareVer = fmt.Sprintf("%d.%d", at(p01HWRev), at(p01HWRev+1))
+	return a, true
 }
 
 func pick(c bool, a, b string) string {
@@ -247,50 +324,10 @@ func pick(c bool, a, b string) string {
 	return b
 }
 
-func (v *cmisView) decodeLower() {
-	s, m := v.s, v.m
-	if b, ok := s.byteAt(Lower, cmisGlobalStatus); ok {
-		m.ModuleStateCode = (b >> 1) & 0x07
-		m.ModuleState = moduleStateNames[m.ModuleStateCode]
-		m.Interrupt = b&0x01 == 0
-		if v.flat {
-			// Flat-memory modules have no state machine and always read ready.
-			m.ModuleStateCode, m.ModuleState = ModuleStateReady, moduleStateNames[ModuleStateReady]
-		}
-	}
-	if b := s.Bytes(Lower, cmisModuleFlags, 4); b != nil {
-		m.Flags = decodeCMISModuleFlags(b)
-	}
-	if b := s.Bytes(Lower, cmisTemp, 4); b != nil {
-		if v.adv.TempMonitor {
-			m.TemperatureC = ptr(Temperature(s16(b[0:2])))
-		}
-		if v.adv.VccMonitor {
-			m.VccV = ptr(Voltage(u16(b[2:4])))
-		}
-	}
-	if b := s.Bytes(Lower, cmisAux1, 6); b != nil {
-		for i, role := range []string{v.adv.Aux1, v.adv.Aux2, v.adv.Aux3} {
-			raw := b[2*i : 2*i+2]
-			switch role {
-			case QLaserTemperature:
-				m.LaserTemperatureC = ptr(Temperature(s16(raw)))
-			case QTECCurrent:
-				m.TECCurrentPct = ptr(float64(s16(raw)) * 100 / 32767)
-			case QVcc2:
-				m.Vcc2V = ptr(Voltage(u16(raw)))
-			}
-		}
-	}
-	if b := s.Bytes(Lower, cmisActiveFW, 2); b != nil {
-		m.FirmwareVer = fmt.Sprintf("%d.%d", b[0], b[1])
-	}
-	if m.ModuleStateCode == 5 {
-		if b, ok := s.byteAt(Lower, cmisFaultCause); ok {
-			m.ModuleFaultCause = faultCauseName(b)
-		}
-	}
-	if b, ok := s.byteAt(Lower, cmisFunctionType); ok && (m.IdentifierCode == IDELSFP || v.rev >= 0x53) {
+// staticLower decodes the static part of lower memory: function type and
+// applications.
+func (c *cmisLayout) staticLower(s *Snapshot, m *Module) {
+	if b, ok := s.byteAt(Lower, cmisFunctionType); ok && (m.IdentifierCode == IDELSFP || c.rev >= 0x53) {
 		switch b {
 		case 0:
 			m.FunctionType = "transmission"
@@ -298,7 +335,7 @@ func (v *cmisView) decodeLower() {
 			m.FunctionType = "laser source"
 		}
 	}
-	v.decodeApplications()
+	c.applications(s, m)
 }
 
 // decodeCMISModuleFlags maps lower bytes 8-11. Byte 8: b0 ModuleStateChanged, b1
@@ -318,7 +355,7 @@ func decodeCMISModuleFlags(b []byte) ModuleFlags {
 	}
 	// Temperature, Vcc, Aux1, Aux2, Aux3 nibbles map onto consecutive
 	// ModuleFlags groups of four starting at TempHighAlarm.
-	nibbles := []uint8{b[1] & 0x0f, b[1] >> 4, b[2] & 0x0f, b[2] >> 4, b[3] & 0x0f}
+	nibbles := [5]uint8{b[1] & 0x0f, b[1] >> 4, b[2] & 0x0f, b[2] >> 4, b[3] & 0x0f}
 	for i, n := range nibbles {
 		f |= ModuleFlags(n) << (4 * i)
 	}
@@ -326,25 +363,22 @@ func decodeCMISModuleFlags(b []byte) ModuleFlags {
 	return f
 }
 
-func faultCauseName(b byte) string {
-	switch b {
-	case 0:
-		return "none"
-	case 1:
-		return "TEC runaway"
-	case 2:
-		return "data memory corrupted"
-	case 3:
-		return "program memory corrupted"
+// faultCauseName names lower byte 41, the cause of ModuleFault.
+var faultCauseName = func() (t [256]string) {
+	for b := range t {
+		switch {
+		case b < 4:
+			t[b] = [4]string{"none", "TEC runaway", "data memory corrupted", "program memory corrupted"}[b]
+		case b >= 32 && b <= 63:
+			t[b] = fmt.Sprintf("custom (%d)", b)
+		default:
+			t[b] = fmt.Sprintf("reserved (%d)", b)
+		}
 	}
-	if b >= 32 && b <= 63 {
-		return fmt.Sprintf("custom (%d)", b)
-	}
-	return fmt.Sprintf("reserved (%d)", b)
-}
+	return t
+}()
 
-func (v *cmisView) decodeApplications() {
-	s, m := v.s, v.m
+func (c *cmisLayout) applications(s *Snapshot, m *Module) {
 	mt, ok := s.byteAt(Lower, cmisMediaType)
 	if !ok {
 		return
@@ -356,7 +390,7 @@ func (v *cmisView) decodeApplications() {
 			descs = append(descs, b[4*i:4*i+4])
 		}
 	}
-	if v.p01 && len(descs) == 8 {
+	if c.p01 && len(descs) == 8 {
 		b := s.Bytes(Upper(0, 1), p01AppDesc, 28)
 		for i := 0; i < 7; i++ {
 			descs = append(descs, b[4*i:4*i+4])
@@ -376,15 +410,14 @@ func (v *cmisView) decodeApplications() {
 			MediaLanes:      int(d[2] & 0x0f),
 			HostLaneMask:    d[3],
 		}
-		if v.p01 {
+		if c.p01 {
 			app.MediaLaneMask = s.Bytes(Upper(0, 1), p01MediaLanes+i, 1)[0]
 		}
 		m.Applications = append(m.Applications, app)
 	}
 }
 
-func (v *cmisView) decodeIdentity() {
-	s, m := v.s, v.m
+func (c *cmisLayout) identity(s *Snapshot, m *Module) {
 	id := Upper(0, 0)
 	if !s.Has(id, 128, 95) {
 		return
@@ -414,7 +447,7 @@ func (v *cmisView) decodeIdentity() {
 	m.MediaTech = mediaTechName(b(p00MediaTech, 1)[0])
 	// Optical technologies carry a nominal wavelength in 01h:138; copper
 	// codes (0Ah-0Fh, 12h-14h) carry attenuation instead.
-	if tech := b(p00MediaTech, 1)[0]; v.p01 && (tech < 0x0A || tech == 0x10 || tech == 0x11) {
+	if tech := b(p00MediaTech, 1)[0]; c.p01 && (tech < 0x0A || tech == 0x10 || tech == 0x11) {
 		if w := u16(s.Bytes(Upper(0, 1), p01Wavelength, 2)); w != 0 {
 			m.WavelengthNM = ptr(float64(w) * 0.05)
 			m.WavelengthTolNM = ptr(float64(u16(s.Bytes(Upper(0, 1), p01Wavelength+2, 2))) * 0.005)
@@ -425,13 +458,12 @@ func (v *cmisView) decodeIdentity() {
 	}
 }
 
-// decodeThresholds reads page 02h. Lane thresholds are shared by every lane
-// of every bank (page 02h is not banked); the bias thresholds carry the same
+// thresholds reads page 02h. Lane thresholds are shared by every lane of
+// every bank (page 02h is not banked); the bias thresholds carry the same
 // multiplier as the bias monitor.
-func (v *cmisView) decodeThresholds() {
-	s, m := v.s, v.m
+func (c *cmisLayout) thresholds(s *Snapshot, m *Module) {
 	id := Upper(0, 2)
-	if v.flat || !s.Has(id, 128, PageSize) {
+	if c.flat || !s.Has(id, 128, PageSize) {
 		return
 	}
 	ok, _ := m.verifyChecksum(s, id, 128, p02Checksum)
@@ -449,9 +481,9 @@ func (v *cmisView) decodeThresholds() {
 	temp := func(r []byte) float64 { return Temperature(s16(r)) }
 	volt := func(r []byte) float64 { return Voltage(u16(r)) }
 	pow := func(r []byte) float64 { return PowerMW(u16(r)) }
-	mult := v.adv.TxBiasMultiplier
+	mult := c.adv.TxBiasMultiplier
 	bias := func(r []byte) float64 { return BiasMA(u16(r), mult) }
-	a := v.adv
+	a := c.adv
 	if a.TempMonitor {
 		m.setThreshold(QTemperature, thresholdSet(b(128), temp))
 	}
@@ -483,9 +515,9 @@ func (v *cmisView) decodeThresholds() {
 // laneCount is the number of lanes of bank 0 that carry traffic: the widest
 // reach of any advertised application (first lane it may start on plus its
 // lane count), at most 8. Without applications every lane counts.
-func (v *cmisView) laneCount() int {
+func laneCount(apps []Application) int {
 	n := 0
-	for _, a := range v.m.Applications {
+	for _, a := range apps {
 		lanes, mask := a.HostLanes, a.HostLaneMask
 		if a.MediaLaneMask != 0 && a.MediaLanes > 0 {
 			lanes, mask = a.MediaLanes, a.MediaLaneMask
@@ -503,52 +535,47 @@ func (v *cmisView) laneCount() int {
 	return n
 }
 
-// decodeLanes reads page 11h of every advertised bank.
-func (v *cmisView) decodeLanes() {
-	s, m, a := v.s, v.m, v.adv
-	if v.flat {
-		return
-	}
-	perBank := 8
-	if a.Banks == 1 {
-		perBank = v.laneCount()
-	}
+// cmisLanes decodes page 11h of every advertised bank, appending to lanes.
+func (l *Layout) cmisLanes(mem *layered, lanes []Lane) []Lane {
+	c := &l.cmis
+	a := c.adv
 	for bank := 0; bank < a.Banks; bank++ {
-		id := Upper(uint8(bank), 0x11)
-		if !s.HasPage(id) {
+		p := mem.page(Upper(uint8(bank), 0x11))
+		if !p.present() {
 			continue
 		}
-		dp := s.Bytes(id, p11DPState, 4)
-		flags := s.Bytes(id, p11Flags, 20)
-		mon := s.Bytes(id, p11TxPower, p11LastByte-p11TxPower+1)
-		for i := 0; i < perBank; i++ {
-			l := Lane{Lane: 8*bank + i + 1}
+		dp := p.bytes(p11DPState-PageSize, 4)
+		var flags [8]LaneFlags
+		if b := p.bytes(p11Flags-PageSize, 20); b != nil {
+			flags = cmisLaneFlags(b)
+		}
+		mon := p.bytes(p11TxPower-PageSize, p11LastByte-p11TxPower+1)
+		for i := 0; i < c.perBank; i++ {
+			var ln *Lane
+			var old Lane
+			lanes, ln, old = grow(lanes)
+			ln.Lane = 8*bank + i + 1
 			if dp != nil {
-				code := (dp[i/2] >> (4 * (i % 2))) & 0x0f
-				l.DataPathState = dataPathStateNames[code]
-				if l.DataPathState == "" {
-					l.DataPathState = fmt.Sprintf("Reserved(%d)", code)
-				}
+				ln.DataPathState = dataPathStateName[(dp[i/2]>>(4*(i%2)))&0x0f]
 			}
-			if flags != nil {
-				l.Flags = cmisLaneFlags(flags, i)
+			ln.Flags = flags[i]
+			if mon == nil {
+				continue
 			}
-			if mon != nil {
-				if a.TxPowerMonitor {
-					l.TxPowerMW = ptr(PowerMW(u16(mon[2*i:])))
-					l.TxPowerDBM = DBm(*l.TxPowerMW)
-				}
-				if a.TxBiasMonitor {
-					l.TxBiasMA = ptr(BiasMA(u16(mon[p11TxBias-p11TxPower+2*i:]), a.TxBiasMultiplier))
-				}
-				if a.RxPowerMonitor {
-					l.RxPowerMW = ptr(PowerMW(u16(mon[p11RxPower-p11TxPower+2*i:])))
-					l.RxPowerDBM = DBm(*l.RxPowerMW)
-				}
+			if a.TxPowerMonitor {
+				mw := PowerMW(u16(mon[2*i:]))
+				ln.TxPowerMW, ln.TxPowerDBM = put(old.TxPowerMW, mw), putDBm(old.TxPowerDBM, mw)
 			}
-			m.Lanes = append(m.Lanes, l)
+			if a.TxBiasMonitor {
+				ln.TxBiasMA = put(old.TxBiasMA, BiasMA(u16(mon[p11TxBias-p11TxPower+2*i:]), a.TxBiasMultiplier))
+			}
+			if a.RxPowerMonitor {
+				mw := PowerMW(u16(mon[p11RxPower-p11TxPower+2*i:]))
+				ln.RxPowerMW, ln.RxPowerDBM = put(old.RxPowerMW, mw), putDBm(old.RxPowerDBM, mw)
+			}
 		}
 	}
+	return lanes
 }
 
 // cmisLaneFlagBytes lists, for page 11h bytes 134-153 in order, the lane
@@ -562,14 +589,13 @@ var cmisLaneFlagBytes = [20]LaneFlags{
 	RxOutputStatusChanged,
 }
 
-// cmisLaneFlags collects lane i's (0-based, within the bank) flags from
-// page 11h bytes 134-153. The mask is 1<<i: ethtool 7.0 uses i itself as
-// the mask, a known bug (lane 1 never shows a flag).
-func cmisLaneFlags(b []byte, i int) LaneFlags {
-	var f LaneFlags
+// cmisLaneFlags collects the flags of a bank's lanes (f[i] is lane i+1 of
+// the bank) from page 11h bytes 134-153. Bit i is lane i+1: ethtool 7.0
+// uses i itself as the mask, a known bug (lane 1 never shows a flag).
+func cmisLaneFlags(b []byte) (f [8]LaneFlags) {
 	for j, flag := range cmisLaneFlagBytes {
-		if b[j]&(1<<i) != 0 {
-			f |= flag
+		for v := b[j]; v != 0; v &= v - 1 {
+			f[bits.TrailingZeros8(v)] |= flag
 		}
 	}
 	return f

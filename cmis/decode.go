@@ -3,7 +3,6 @@ package cmis
 import (
 	"errors"
 	"fmt"
-	"sort"
 )
 
 // ErrNoLowerMemory is returned by Decode when the snapshot lacks the
@@ -14,24 +13,20 @@ var ErrNoLowerMemory = errors.New("cmis: snapshot has no lower memory (byte 0, t
 // content: what it cannot trust (bad checksums, pages that are copies of
 // another page, values out of range) is reported in Module.Warnings and left
 // out. It returns an error only when the identifier byte is missing.
+//
+// Decode is the static decode (NewLayout) followed by the per-read decode
+// (Layout.DecodeInto) of the same snapshot. A poller that reads the same
+// module every second makes the Layout once and decodes only each read.
 func Decode(s *Snapshot) (*Module, error) {
-	id, ok := s.byteAt(Lower, 0)
-	if !ok {
-		return nil, ErrNoLowerMemory
+	l, err := newLayout(s)
+	if err != nil {
+		return nil, err
 	}
-	m := &Module{IdentifierCode: id, Identifier: IdentifierName(id)}
-	switch FamilyOf(id) {
-	case FamilyCMIS:
-		decodeCMIS(s, m)
-	case FamilySFF8636:
-		decodeSFF8636(s, m)
-	case FamilySFF8472:
-		decodeSFF8472(s, m)
-	default:
-		m.Spec = "unknown"
-		m.warnf("identifier %02Xh (%s) has no known management interface; nothing decoded", id, m.Identifier)
-	}
-	sort.SliceStable(m.Checksums, func(i, j int) bool { return m.Checksums[i].Page < m.Checksums[j].Page })
+	m := new(Module)
+	*m = l.base
+	// Sized once: a 32-lane engine has 160 VDM values.
+	st := storage{lanes: make([]Lane, 0, l.Lanes()), vdm: make([]VDMValue, 0, l.cmis.vdmCount)}
+	l.dynamic(m, &layered{base: l.view}, &st)
 	return m, nil
 }
 

@@ -5,6 +5,16 @@
 // polling, saved dumps, the emulator's self-checks and the tests on real
 // modules.
 //
+// # Decode once, then per read
+//
+// Decode decodes one snapshot. A poller that reads a module every second
+// makes a Layout from the module's static pages once (NewLayout: identity,
+// applications, advertisement, thresholds, VDM descriptors, the cached
+// Fast and VDM plans) and decodes each cycle's read with
+// Layout.DecodeInto into a Module it reuses, without allocating. The
+// result is the Module Decode makes of the static pages merged with the
+// read.
+//
 // # Specs
 //
 //   - SFF-8024 Rev 4.13: identifiers (byte 0), connector types, host and

@@ -1,5 +1,7 @@
 package cmis
 
+import "slices"
+
 // Module is the decoded state of one module: what Decode makes of a Snapshot.
 // Values are in the units their JSON names carry. A field the module does not
 // support, or whose bytes were not read, is nil or empty and omitted from JSON.
@@ -206,3 +208,55 @@ const (
 
 // ptr returns a pointer to v, for optional values.
 func ptr[T any](v T) *T { return &v }
+
+// Clone returns a copy of m that no later decode into m changes: its
+// monitors, lanes, VDM values, lasers and coherent PM are its own, with
+// all their floats in one allocation. The parts that come from the static
+// pages (identity, applications, thresholds, advertisement, checksums,
+// warnings, VDM thresholds) are shared: no decode writes into them, and
+// neither may the holder of either copy.
+func (m *Module) Clone() *Module {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	// Room for every float the copy points to, so that append never moves
+	// the block while pointers into it are handed out.
+	floats := make([]float64, 0, 5+5*len(m.Lanes)+4*len(m.LaserSource)+11)
+	own := func(p *float64) *float64 {
+		if p == nil {
+			return nil
+		}
+		floats = append(floats, *p)
+		return &floats[len(floats)-1]
+	}
+	c.TemperatureC, c.VccV, c.LaserTemperatureC, c.TECCurrentPct, c.Vcc2V =
+		own(m.TemperatureC), own(m.VccV), own(m.LaserTemperatureC), own(m.TECCurrentPct), own(m.Vcc2V)
+	c.Lanes = slices.Clone(m.Lanes)
+	for i := range c.Lanes {
+		l := &c.Lanes[i]
+		l.TxBiasMA, l.TxPowerMW, l.TxPowerDBM, l.RxPowerMW, l.RxPowerDBM =
+			own(l.TxBiasMA), own(l.TxPowerMW), own(l.TxPowerDBM), own(l.RxPowerMW), own(l.RxPowerDBM)
+	}
+	c.LaserSource = slices.Clone(m.LaserSource)
+	for i := range c.LaserSource {
+		l := &c.LaserSource[i]
+		l.BiasMA, l.PowerMW, l.PowerDBM, l.VoltageV = own(l.BiasMA), own(l.PowerMW), own(l.PowerDBM), own(l.VoltageV)
+	}
+	c.VDM = slices.Clone(m.VDM)
+	if m.PM != nil {
+		pm := *m.PM
+		pm.PreFECBERAvg, pm.PreFECBERMin, pm.PreFECBERMax = own(pm.PreFECBERAvg), own(pm.PreFECBERMin), own(pm.PreFECBERMax)
+		pm.CDAvgPsNm, pm.DGDAvgPs, pm.OSNRAvgDB, pm.ESNRAvgDB, pm.CFOAvgMHz = own(pm.CDAvgPsNm), own(pm.DGDAvgPs), own(pm.OSNRAvgDB), own(pm.ESNRAvgDB), own(pm.CFOAvgMHz)
+		pm.TxPowerAvgDBM, pm.RxTotalPowerDBM, pm.RxSignalPowerDBM = own(pm.TxPowerAvgDBM), own(pm.RxTotalPowerDBM), own(pm.RxSignalPowerDBM)
+		if pm.Frames != nil {
+			pm.Frames = ptr(*pm.Frames)
+		}
+		if pm.UncorrectedFrames != nil {
+			pm.UncorrectedFrames = ptr(*pm.UncorrectedFrames)
+		}
+		c.PM = &pm
+	}
+	c.Warnings = slices.Clip(m.Warnings)
+	return &c
+}

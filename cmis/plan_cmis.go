@@ -19,17 +19,16 @@ func planCMIS(s *Snapshot, c Cadence) []Range {
 }
 
 // cmisAdvert decodes just enough of a snapshot to plan reads.
-func cmisAdvert(s *Snapshot) (adv Advertisement, flat, p01 bool) {
+func cmisAdvert(s *Snapshot) (adv *Advertisement, flat, p01 bool) {
 	m := &Module{}
 	if id, ok := s.byteAt(Lower, 0); ok {
 		m.IdentifierCode = id
 	}
-	v := &cmisView{s: s, m: m}
 	if b, ok := s.byteAt(Lower, cmisMgmtChar); ok {
-		v.flat = b&0x80 != 0
+		flat = b&0x80 != 0
 	}
-	v.decodeAdvertisement()
-	return v.adv, v.flat, v.p01
+	adv, p01 = cmisAdvertisement(s, m, flat)
+	return adv, flat, p01
 }
 
 func cmisStaticRanges(s *Snapshot) []Range {

@@ -60,11 +60,12 @@ const (
 	sfpFastEnd    = 118
 )
 
-// decodeSFF8472 decodes an SFP: identity from A0h (only fields whose
-// checksum matches) and, if A0h byte 92 says diagnostics are implemented,
-// lane 1's monitors, flags and thresholds from A2h, calibrated as byte 92
-// says. A module without diagnostics simply has none: not a warning.
-func decodeSFF8472(s *Snapshot, m *Module) {
+// staticSFF8472 decodes the static part of an SFP: identity from A0h
+// (only fields whose checksum matches) and, if A0h byte 92 says
+// diagnostics are implemented, the calibration and thresholds of A2h. A
+// module without diagnostics simply has none: not a warning.
+func (l *Layout) staticSFF8472() {
+	s, m := l.src, &l.base
 	m.Spec = "SFF-8472"
 	if v, ok := s.byteAt(Lower, sfpCompliance); ok {
 		m.SpecRevision = sff8472Revision(v)
@@ -74,6 +75,7 @@ func decodeSFF8472(s *Snapshot, m *Module) {
 	if !ok || diag&sfpDDM == 0 {
 		return // no digital diagnostics: nothing at A2h to decode
 	}
+	l.sfpDiag = true
 	if diag&sfpAddrChange != 0 {
 		m.warnf("A0h byte 92 bit 2: the module needs an address change sequence before A2h can be read; ddm never writes it, so A2h may be missing or not the diagnostics")
 	}
@@ -81,9 +83,15 @@ func decodeSFF8472(s *Snapshot, m *Module) {
 		Banks: 1, TxBiasMultiplier: 1, RxPowerIsOMA: diag&sfpRxAverage == 0,
 		TempMonitor: true, VccMonitor: true, TxBiasMonitor: true, TxPowerMonitor: true, RxPowerMonitor: true,
 	}
-	cal := m.sfpCalibration(s, diag)
-	m.sfpMonitors(s, cal)
-	m.sfpThresholds(s, cal)
+	l.sfp = m.sfpCalibration(s, diag)
+	m.sfpThresholds(s, l.sfp)
+}
+
+// dynamicSFF8472 decodes lane 1's monitors, status and flags from A2h.
+func (l *Layout) dynamicSFF8472(m *Module, mem *layered, st *storage) {
+	if l.sfpDiag {
+		m.sfpMonitors(mem, l.sfp, st)
+	}
 }
 
 // sff8472Revision names A0h byte 94 (Table 8-8).
@@ -265,44 +273,46 @@ func (m *Module) nonNegative(what string, v float64) float64 {
 }
 
 // sfpMonitors decodes A2h 96-117: monitors, status and flags of lane 1.
-func (m *Module) sfpMonitors(s *Snapshot, cal *sfpCal) {
-	st, stOK := s.byteAt(A2Lower, sfpStatus)
-	notReady := stOK && st&0x01 != 0 // Data_Ready_Bar: monitors not valid yet
+func (m *Module) sfpMonitors(s *layered, cal *sfpCal, st *storage) {
+	status, stOK := s.byteAt(A2Lower, sfpStatus)
+	notReady := stOK && status&0x01 != 0 // Data_Ready_Bar: monitors not valid yet
 	if stOK {
 		m.ModuleState = "ready"
 		if notReady {
 			m.ModuleState = "data not ready"
 		}
 	}
-	mon := s.Bytes(A2Lower, sfpTemp, sfpRxPower+2-sfpTemp)
-	flags := s.Bytes(A2Lower, sfpAlarms, sfpFastEnd-sfpAlarms)
+	mon := s.bytes(A2Lower, sfpTemp, sfpRxPower+2-sfpTemp)
+	flags := s.bytes(A2Lower, sfpAlarms, sfpFastEnd-sfpAlarms)
 	if mon == nil && flags == nil && !stOK {
 		return
 	}
-	l := Lane{Lane: 1}
+	lanes, l, old := grow(st.lanes)
+	l.Lane = 1
 	if mon != nil && cal != nil && !notReady {
-		m.setSFPMonitors(&l, mon, cal)
+		m.setSFPMonitors(l, &old, mon, cal, st)
 	}
 	if stOK {
-		l.Flags |= sfpBits(st, [8]LaneFlags{1: RxLOS, 2: TxFault})
+		l.Flags |= sfpBits(status, [8]LaneFlags{1: RxLOS, 2: TxFault})
 	}
 	if flags != nil {
-		m.setSFPFlags(&l, flags)
+		m.setSFPFlags(l, flags)
 	}
-	m.Lanes = []Lane{l}
+	m.Lanes = lanes
 }
 
-// setSFPMonitors converts A2h 96-105 (mon[0] is byte 96).
-func (m *Module) setSFPMonitors(l *Lane, mon []byte, cal *sfpCal) {
+// setSFPMonitors converts A2h 96-105 (mon[0] is byte 96), reusing the
+// floats of old and st.
+func (m *Module) setSFPMonitors(l, old *Lane, mon []byte, cal *sfpCal, st *storage) {
 	at := func(off int) []byte { return mon[off-sfpTemp:][:2] }
-	m.TemperatureC = ptr(cal.temperature(at(sfpTemp)))
-	m.VccV = ptr(cal.vcc(at(sfpVcc)))
-	l.TxBiasMA = ptr(m.nonNegative("Tx bias", cal.biasMA(at(sfpTxBias))))
+	m.TemperatureC = put(st.temp, cal.temperature(at(sfpTemp)))
+	m.VccV = put(st.vcc, cal.vcc(at(sfpVcc)))
+	l.TxBiasMA = put(old.TxBiasMA, m.nonNegative("Tx bias", cal.biasMA(at(sfpTxBias))))
 	tx := m.nonNegative("Tx power", cal.txPowerMW(at(sfpTxPower)))
-	l.TxPowerMW, l.TxPowerDBM = ptr(tx), DBm(tx)
+	l.TxPowerMW, l.TxPowerDBM = put(old.TxPowerMW, tx), putDBm(old.TxPowerDBM, tx)
 	if rx, ok := cal.rxPowerMW(at(sfpRxPower)); ok {
 		rx = m.nonNegative("Rx power", rx)
-		l.RxPowerMW, l.RxPowerDBM = ptr(rx), DBm(rx)
+		l.RxPowerMW, l.RxPowerDBM = put(old.RxPowerMW, rx), putDBm(old.RxPowerDBM, rx)
 	}
 }
 

@@ -70,10 +70,11 @@ type qsfpCaps struct {
 	dataNotReady       bool
 }
 
-// decodeSFF8636 decodes a QSFP/QSFP+/QSFP28: status, identity (only from
-// page 00h fields whose checksum matches), module and lane monitors and
-// flags from lower memory, thresholds from page 03h.
-func decodeSFF8636(s *Snapshot, m *Module) {
+// staticSFF8636 decodes the static part of a QSFP/QSFP+/QSFP28: identity
+// (only from page 00h fields whose checksum matches), what it monitors,
+// and the thresholds of page 03h.
+func (l *Layout) staticSFF8636() {
+	s, m := l.src, &l.base
 	rev, revOK := s.byteAt(Lower, qsfpRevision)
 	m.Spec = "SFF-8636"
 	if revOK {
@@ -84,20 +85,34 @@ func decodeSFF8636(s *Snapshot, m *Module) {
 			m.Spec = "SFF-8436"
 		}
 	}
-	m.qsfpStatus(s)
 	base, ext := m.qsfpChecksums(s)
 	m.qsfpIdentity(s, base, ext)
 	caps := qsfpCapabilities(s, ext, rev, revOK)
+	l.qsfp = caps
 	m.Advertisement = &Advertisement{
 		Banks: 1, TxBiasMultiplier: 1, Page03: !caps.flat, RxPowerIsOMA: caps.rxOMA,
 		TempMonitor: caps.temp, VccMonitor: caps.vcc,
 		TxBiasMonitor: true, TxPowerMonitor: caps.txPower, RxPowerMonitor: true,
 	}
-	m.qsfpModuleMonitors(s, caps)
-	m.qsfpLanes(s, caps)
 	if !caps.flat {
 		m.qsfpThresholds(s, caps)
 	}
+	// Flat_mem is in lower byte 2, which every fast read reads again: the
+	// advertisement and thresholds above hold only while it does not change.
+	st, _ := s.byteAt(Lower, qsfpStatus)
+	l.guards = append(l.guards, byteGuard{page: Lower, off: qsfpStatus, mask: 0x04, want: st & 0x04})
+}
+
+// dynamicSFF8636 decodes status, module and lane monitors and flags from
+// lower memory.
+func (l *Layout) dynamicSFF8636(m *Module, mem *layered, st *storage) {
+	caps := l.qsfp
+	if b, ok := mem.byteAt(Lower, qsfpStatus); ok {
+		m.qsfpStatus(b)
+		caps.dataNotReady = b&0x01 != 0
+	}
+	m.qsfpModuleMonitors(mem, caps, st)
+	m.Lanes = qsfpLaneValues(mem, caps, st.lanes)
 }
 
 // sff8636Revision names the revision compliance byte (Table 6-3).
@@ -127,11 +142,7 @@ func sff8636Revision(b uint8) string {
 }
 
 // qsfpStatus decodes lower byte 2 (Table 6-2).
-func (m *Module) qsfpStatus(s *Snapshot) {
-	st, ok := s.byteAt(Lower, qsfpStatus)
-	if !ok {
-		return
-	}
+func (m *Module) qsfpStatus(st byte) {
 	m.FlatMemory = st&0x04 != 0
 	// b1 is the level of the IntL pin, which is active low.
 	m.Interrupt = st&0x02 == 0
@@ -272,19 +283,19 @@ func qsfpCapabilities(s *Snapshot, extOK bool, rev uint8, revOK bool) qsfpCaps {
 
 // qsfpModuleMonitors decodes temperature, Vcc (Table 6-7) and the module
 // flags (Table 6-5).
-func (m *Module) qsfpModuleMonitors(s *Snapshot, c qsfpCaps) {
+func (m *Module) qsfpModuleMonitors(s *layered, c qsfpCaps, st *storage) {
 	// Some modules (the QSFPTEK ER4 vector, Rev 2.8) clear byte 220 b5/b4
 	// yet report a live temperature and Vcc. An operator wants those
 	// numbers, so a value that is not 0000h/FFFFh (the "nothing here"
 	// patterns) is decoded anyway, with a warning naming the byte.
-	if b := s.Bytes(Lower, qsfpTemp, 2); b != nil && !c.dataNotReady && (c.temp || plausibleWord(b)) {
-		m.TemperatureC = ptr(Temperature(s16(b)))
+	if b := s.bytes(Lower, qsfpTemp, 2); b != nil && !c.dataNotReady && (c.temp || plausibleWord(b)) {
+		m.TemperatureC = put(st.temp, Temperature(s16(b)))
 		if !c.temp {
 			m.warnf("temperature is not advertised (page 00h byte 220 b5 = 0) but reads %04Xh; decoded", u16(b))
 		}
 	}
-	if b := s.Bytes(Lower, qsfpVcc, 2); b != nil && !c.dataNotReady && (c.vcc || plausibleWord(b)) {
-		m.VccV = ptr(Voltage(u16(b)))
+	if b := s.bytes(Lower, qsfpVcc, 2); b != nil && !c.dataNotReady && (c.vcc || plausibleWord(b)) {
+		m.VccV = put(st.vcc, Voltage(u16(b)))
 		if !c.vcc {
 			m.warnf("supply voltage is not advertised (page 00h byte 220 b4 = 0) but reads %04Xh; decoded", u16(b))
 		}
@@ -318,37 +329,42 @@ func qsfpNibble[F ~uint32](n uint8, ha, la, hw, lw F) F {
 	return f
 }
 
-// qsfpLanes decodes the four lanes' monitors (Table 6-8) and flags.
-func (m *Module) qsfpLanes(s *Snapshot, c qsfpCaps) {
-	mon := s.Bytes(Lower, qsfpRxPower, 3*2*qsfpLanes) // 34-57
-	flags := s.Bytes(Lower, qsfpLOS, qsfpTxPowerFlag+2-qsfpLOS)
+// qsfpLaneValues decodes the four lanes' monitors (Table 6-8) and flags,
+// appending to lanes.
+func qsfpLaneValues(s *layered, c qsfpCaps, lanes []Lane) []Lane {
+	mon := s.bytes(Lower, qsfpRxPower, 3*2*qsfpLanes) // 34-57
+	flags := s.bytes(Lower, qsfpLOS, qsfpTxPowerFlag+2-qsfpLOS)
 	if mon == nil && flags == nil {
-		return
+		return lanes
 	}
 	if c.dataNotReady {
 		mon = nil // Data_Not_Ready: the monitors are not valid yet
 	}
 	for i := 0; i < qsfpLanes; i++ {
-		l := Lane{Lane: i + 1}
+		var l *Lane
+		var old Lane
+		lanes, l, old = grow(lanes)
+		l.Lane = i + 1
 		if mon != nil {
-			l.setQSFPMonitors(mon, i, c)
+			l.setQSFPMonitors(mon, i, c, &old)
 		}
 		if flags != nil {
 			l.Flags = qsfpLaneFlags(flags, i)
 		}
-		m.Lanes = append(m.Lanes, l)
 	}
+	return lanes
 }
 
-// setQSFPMonitors sets lane i's values from lower bytes 34-57 (mon[0] is 34).
-func (l *Lane) setQSFPMonitors(mon []byte, i int, c qsfpCaps) {
+// setQSFPMonitors sets lane i's values from lower bytes 34-57 (mon[0] is
+// 34), reusing old's floats.
+func (l *Lane) setQSFPMonitors(mon []byte, i int, c qsfpCaps, old *Lane) {
 	word := func(off int) []byte { return mon[off-qsfpRxPower+2*i:][:2] }
-	l.TxBiasMA = ptr(BiasMA(u16(word(qsfpTxBias)), 1))
+	l.TxBiasMA = put(old.TxBiasMA, BiasMA(u16(word(qsfpTxBias)), 1))
 	rx := PowerMW(u16(word(qsfpRxPower)))
-	l.RxPowerMW, l.RxPowerDBM = ptr(rx), DBm(rx)
+	l.RxPowerMW, l.RxPowerDBM = put(old.RxPowerMW, rx), putDBm(old.RxPowerDBM, rx)
 	if c.txPower {
 		tx := PowerMW(u16(word(qsfpTxPower)))
-		l.TxPowerMW, l.TxPowerDBM = ptr(tx), DBm(tx)
+		l.TxPowerMW, l.TxPowerDBM = put(old.TxPowerMW, tx), putDBm(old.TxPowerDBM, tx)
 	}
 }
 

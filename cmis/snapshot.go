@@ -175,8 +175,33 @@ func (w *window) has(j, n int) bool {
 	return true
 }
 
+// hasAny reports whether any byte of [j, j+n) of the window was read.
+func (w *window) hasAny(j, n int) bool {
+	for i := max(j, 0); i < min(j+n, PageSize); i++ {
+		if w.valid[i/64]&(1<<(i%64)) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// empty reports whether no byte of the window was read (a window kept by
+// Reset for reuse).
+func (w *window) empty() bool { return w.valid == [2]uint64{} }
+
+// window returns the window of id, or nil; s may be nil.
+func (s *Snapshot) window(id PageID) *window {
+	if s == nil {
+		return nil
+	}
+	return s.pages[id.norm()]
+}
+
 // HasPage reports whether any byte of page id was read.
-func (s *Snapshot) HasPage(id PageID) bool { return s.pages[id.norm()] != nil }
+func (s *Snapshot) HasPage(id PageID) bool {
+	w := s.pages[id.norm()]
+	return w != nil && !w.empty()
+}
 
 // Bytes returns the n bytes at offset off of page id, or nil if any of them
 // was not read. The slice aliases the snapshot; do not modify it.
@@ -192,7 +217,7 @@ func (s *Snapshot) Bytes(id PageID, off, n int) []byte {
 // Page returns the whole 128-byte window of id and whether every byte was read.
 func (s *Snapshot) Page(id PageID) ([]byte, bool) {
 	w := s.pages[id.norm()]
-	if w == nil {
+	if w == nil || w.empty() {
 		return nil, false
 	}
 	return w.data[:], w.valid == [2]uint64{^uint64(0), ^uint64(0)}
@@ -202,8 +227,10 @@ func (s *Snapshot) Page(id PageID) ([]byte, bool) {
 // pages by bank and page, then A2h.
 func (s *Snapshot) Pages() []PageID {
 	ids := make([]PageID, 0, len(s.pages))
-	for id := range s.pages {
-		ids = append(ids, id)
+	for id, w := range s.pages {
+		if !w.empty() {
+			ids = append(ids, id)
+		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i].less(ids[j]) })
 	return ids
@@ -213,14 +240,58 @@ func (s *Snapshot) Pages() []PageID {
 // to lay a fast-cadence read over the cached static pages.
 func (s *Snapshot) Merge(o *Snapshot) {
 	for id, w := range o.pages {
+		if w.empty() {
+			continue
+		}
+		if s.pages == nil {
+			s.pages = map[PageID]*window{}
+		}
+		d := s.pages[id]
+		if d == nil {
+			d = &window{}
+			s.pages[id] = d
+		}
 		for j := 0; j < PageSize; j++ {
 			if w.valid[j/64]&(1<<(j%64)) != 0 {
-				_ = s.Set(id, id.Base()+j, w.data[j:j+1])
+				d.data[j] = w.data[j]
 			}
 		}
+		d.valid[0] |= w.valid[0]
+		d.valid[1] |= w.valid[1]
 	}
 	if !o.Time.IsZero() {
 		s.Time = o.Time
+	}
+}
+
+// Reset forgets every byte s holds but keeps its memory, so that a read
+// repeated every cycle (the fast and VDM cadences) fills the same windows
+// again without allocating.
+func (s *Snapshot) Reset() {
+	s.Time = time.Time{}
+	for _, w := range s.pages {
+		w.valid = [2]uint64{}
+	}
+}
+
+// CopyFrom makes s hold exactly what o holds, reusing s's windows; after the
+// first copy of a given shape it does not allocate.
+func (s *Snapshot) CopyFrom(o *Snapshot) {
+	s.Reset()
+	if s.pages == nil {
+		s.pages = make(map[PageID]*window, len(o.pages))
+	}
+	s.Time = o.Time
+	for id, w := range o.pages {
+		if w.empty() {
+			continue
+		}
+		cw := s.pages[id]
+		if cw == nil {
+			cw = &window{}
+			s.pages[id] = cw
+		}
+		*cw = *w
 	}
 }
 

@@ -20,11 +20,19 @@ func PowerMW(raw uint16) float64 { return float64(raw) / 10000 }
 // DBm converts milliwatts to dBm. It returns nil for 0 mW (or less): 0 mW has
 // no dBm, and ddm never writes -Inf or a made-up floor in its place.
 func DBm(mw float64) *float64 {
-	if !(mw > 0) || math.IsInf(mw, 0) {
+	v, ok := dbm(mw)
+	if !ok {
 		return nil
 	}
-	v := 10 * math.Log10(mw)
 	return &v
+}
+
+// dbm is DBm without the pointer.
+func dbm(mw float64) (float64, bool) {
+	if !(mw > 0) || math.IsInf(mw, 0) {
+		return 0, false
+	}
+	return 10 * math.Log10(mw), true
 }
 
 // BiasMA converts a U16 in 2 µA units, scaled by the CMIS multiplier

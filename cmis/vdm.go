@@ -1,6 +1,9 @@
 package cmis
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // VDM pages (CMIS 5.3 §8.20; banked, one set per bank of 8 lanes).
 const (
@@ -168,58 +171,131 @@ func vdmDescriptors(s *Snapshot, bank, g int) []vdmDescriptor {
 	return out
 }
 
-// decodeVDM decodes the VDM samples present in the snapshot, with their
-// thresholds and flags, for every bank and group.
-func decodeVDM(v *cmisView) {
-	s, m := v.s, v.m
-	if v.p01 && !v.adv.VDM {
+// vdmGroup is one bank's VDM group as its descriptors lay it out.
+type vdmGroup struct {
+	samples, flags PageID
+	// sampleSpan and flagSpan are the bytes of the sample and flag pages
+	// (window offsets, from and to) that hold the group's used slots.
+	sampleSpan, flagSpan [2]int
+	entries              []vdmEntry
+}
+
+// vdmEntry is one used descriptor slot, with what its samples need.
+type vdmEntry struct {
+	// value is the slot's VDMValue less the sample (Raw, Value, Flags).
+	value VDMValue
+	// conv converts the sample (its format and scale; no names).
+	conv      Observable
+	flagByte  uint8
+	flagShift uint8
+}
+
+// staticVDM decodes the VDM descriptors and threshold sets of every bank
+// and group.
+func (l *Layout) staticVDM() {
+	c, s := &l.cmis, l.view
+	if c.p01 && !c.adv.VDM {
 		return
 	}
 	groups := vdmGroups(s)
-	if v.p01 {
-		v.adv.VDMGroups = groups
-		m.Advertisement.VDMGroups = groups
+	if c.p01 {
+		c.adv.VDMGroups = groups
 	}
-	for bank := 0; bank < v.adv.Banks; bank++ {
+	for bank := 0; bank < c.adv.Banks; bank++ {
 		for g := 0; g < 4; g++ {
 			sampleID := Upper(uint8(bank), pageVDMSample+uint8(g))
 			descs := vdmDescriptors(s, bank, g)
 			if descs == nil {
-				if s.HasPage(sampleID) {
-					m.warnf("%s holds VDM samples but descriptor page %s was not read (or was not trusted); samples not decoded",
-						sampleID, Upper(uint8(bank), pageVDMDesc+uint8(g)))
-				}
+				// Samples without descriptors cannot be decoded; whether
+				// there are any depends on the read (the VDM plan may ask
+				// for them when the descriptor page read back as a copy of
+				// page 00h), so the warning is the per-read decode's.
+				c.noDesc = append(c.noDesc, noDescGroup{samples: sampleID, warning: fmt.Sprintf(
+					"%s holds VDM samples but descriptor page %s was not read (or was not trusted); samples not decoded",
+					sampleID, Upper(uint8(bank), pageVDMDesc+uint8(g)))})
 				continue
 			}
 			if g >= groups {
 				continue
 			}
-			// One map lookup per page, not per slot: a group holds up to 64.
-			samples := s.pages[sampleID]
-			thresholds := s.pages[Upper(uint8(bank), pageVDMThresh+uint8(g))]
-			flags := s.pages[Upper(uint8(bank), pageVDMFlags)]
+			grp := vdmGroup{samples: sampleID, flags: Upper(uint8(bank), pageVDMFlags)}
+			if n := len(descs); n > 0 {
+				first, last := descs[0].slot, descs[n-1].slot
+				grp.sampleSpan = [2]int{2 * first, 2*last + 2}
+				grp.flagSpan = [2]int{32*g + first/2, 32*g + last/2 + 1}
+			}
+			thresholds := s.window(Upper(uint8(bank), pageVDMThresh+uint8(g)))
+			grp.entries = make([]vdmEntry, 0, len(descs))
 			for _, d := range descs {
-				if samples == nil || !samples.has(2*d.slot, 2) {
-					continue
-				}
-				raw := u16(samples.data[2*d.slot:])
 				obs, _ := LookupObservable(d.typeID)
-				val := VDMValue{
-					TypeID: d.typeID, Observable: obs.Name, Unit: obs.Unit,
-					Lane: 8*bank + d.lane + 1, Raw: raw, Value: obs.Value(raw),
-					Group: g + 1, Slot: d.slot, Bank: bank,
-				}
+				e := vdmEntry{conv: Observable{format: obs.format, scale: obs.scale},
+					flagByte: uint8(32*g + d.slot/2), flagShift: uint8(4 * (d.slot % 2)), value: VDMValue{
+						TypeID: d.typeID, Observable: obs.Name, Unit: obs.Unit, Lane: 8*bank + d.lane + 1,
+						Group: g + 1, Slot: d.slot, Bank: bank,
+					}}
 				if t := 8 * d.threshSet; thresholds != nil && thresholds.has(t, 8) {
 					th := thresholdSet(thresholds.data[t:t+8], func(r []byte) float64 { return obs.Value(u16(r)) })
-					val.Thresholds = &th
+					e.value.Thresholds = &th
 				}
-				if f := 32*g + d.slot/2; flags != nil && flags.has(f, 1) {
-					val.Flags = LimitFlags((flags.data[f] >> (4 * (d.slot % 2))) & 0x0f)
-				}
-				m.VDM = append(m.VDM, val)
+				grp.entries = append(grp.entries, e)
+			}
+			c.vdm = append(c.vdm, grp)
+			c.vdmCount += len(grp.entries)
+		}
+	}
+}
+
+// noDescGroup is a VDM group whose descriptors were not read or not
+// trusted, with the warning a read of its samples draws.
+type noDescGroup struct {
+	samples PageID
+	warning string
+}
+
+// vdmSamples decodes the VDM samples present in mem, with their thresholds
+// and flags, for every bank and group, appending to out. Samples of a
+// group without descriptors draw a warning.
+func (l *Layout) vdmSamples(m *Module, mem *layered, out []VDMValue) []VDMValue {
+	for _, g := range l.cmis.noDesc {
+		if mem.hasPage(g.samples) {
+			m.Warnings = append(m.Warnings, g.warning)
+		}
+	}
+	for gi := range l.cmis.vdm {
+		g := &l.cmis.vdm[gi]
+		samples := mem.page(g.samples)
+		if !samples.present() {
+			continue
+		}
+		flags := mem.page(g.flags)
+		// A VDM read reads each group's slots in one range: when one layer
+		// holds all of them, the slots need no check of their own.
+		sw, fw := samples.all(g.sampleSpan), flags.all(g.flagSpan)
+		for ei := range g.entries {
+			e := &g.entries[ei]
+			j := 2 * e.value.Slot
+			var w []byte
+			if sw != nil {
+				w = sw.data[j : j+2]
+			} else if w = samples.bytes(j, 2); w == nil {
+				continue
+			}
+			raw := u16(w)
+			out = append(out, e.value)
+			v := &out[len(out)-1]
+			v.Raw, v.Value = raw, e.conv.Value(raw)
+			var f []byte
+			if fw != nil {
+				f = fw.data[e.flagByte : e.flagByte+1]
+			} else {
+				f = flags.bytes(int(e.flagByte), 1)
+			}
+			if f != nil {
+				v.Flags = LimitFlags((f[0] >> e.flagShift) & 0x0f)
 			}
 		}
 	}
+	return out
 }
 
 // coherent media interface IDs (SMF table): 400ZR, OpenZR+, 800ZR and
@@ -233,51 +309,45 @@ func isCoherentMedia(id uint8) bool {
 	return false
 }
 
-// decodeCoherentPM decodes C-CMIS pages 34h (FEC PM) and 35h (link PM) of
-// media lane 1, in brief: the averages an operator graphs.
-func decodeCoherentPM(v *cmisView) {
-	s := v.s
-	p34 := s.Bytes(Upper(0, 0x34), 128, 60)
-	p35 := s.Bytes(Upper(0, 0x35), 128, 72)
+// coherentPM decodes C-CMIS pages 34h (FEC PM) and 35h (link PM) of
+// media lane 1, in brief: the averages an operator graphs. It reuses pm's
+// storage when pm is not nil.
+func coherentPM(mem *layered, pm *CoherentPM) *CoherentPM {
+	p34 := mem.bytes(Upper(0, 0x34), 128, 60)
+	p35 := mem.bytes(Upper(0, 0x35), 128, 72)
 	if p34 == nil && p35 == nil {
-		return
+		return nil
 	}
-	pm := &CoherentPM{}
+	if pm == nil {
+		pm = &CoherentPM{}
+	}
+	old := *pm
+	*pm = CoherentPM{}
 	if p34 != nil {
-		u64 := func(off int) uint64 {
-			var x uint64
-			for _, c := range p34[off-128 : off-120] {
-				x = x<<8 | uint64(c)
-			}
-			return x
-		}
-		u32 := func(off int) uint32 {
-			b := p34[off-128 : off-124]
-			return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-		}
+		u64 := func(off int) uint64 { return binary.BigEndian.Uint64(p34[off-128:]) }
+		u32 := func(off int) uint32 { return binary.BigEndian.Uint32(p34[off-128:]) }
 		if bitsPM := u64(128); bitsPM != 0 {
-			pm.PreFECBERAvg = ptr(float64(u64(144)) / float64(bitsPM))
+			pm.PreFECBERAvg = put(old.PreFECBERAvg, float64(u64(144))/float64(bitsPM))
 		}
 		if sub := u64(136); sub != 0 {
-			pm.PreFECBERMin = ptr(float64(u64(152)) / float64(sub))
-			pm.PreFECBERMax = ptr(float64(u64(160)) / float64(sub))
+			pm.PreFECBERMin = put(old.PreFECBERMin, float64(u64(152))/float64(sub))
+			pm.PreFECBERMax = put(old.PreFECBERMax, float64(u64(160))/float64(sub))
 		}
-		pm.Frames = ptr(u32(168))
-		pm.UncorrectedFrames = ptr(u32(176))
+		pm.Frames = put(old.Frames, u32(168))
+		pm.UncorrectedFrames = put(old.UncorrectedFrames, u32(176))
 	}
 	if p35 != nil {
 		at := func(off int) []byte { return p35[off-128 : off-126] }
-		cd := p35[0:4]
-		pm.CDAvgPsNm = ptr(float64(int32(uint32(cd[0])<<24 | uint32(cd[1])<<16 | uint32(cd[2])<<8 | uint32(cd[3]))))
-		pm.DGDAvgPs = ptr(float64(u16(at(140))) * 0.01)
-		pm.OSNRAvgDB = ptr(float64(u16(at(158))) * 0.1)
-		pm.ESNRAvgDB = ptr(float64(u16(at(164))) * 0.1)
-		pm.CFOAvgMHz = ptr(float64(s16(at(170))))
-		pm.TxPowerAvgDBM = ptr(float64(s16(at(182))) * 0.01)
-		pm.RxTotalPowerDBM = ptr(float64(s16(at(188))) * 0.01)
-		pm.RxSignalPowerDBM = ptr(float64(s16(at(194))) * 0.01)
+		pm.CDAvgPsNm = put(old.CDAvgPsNm, float64(int32(binary.BigEndian.Uint32(p35[0:4]))))
+		pm.DGDAvgPs = put(old.DGDAvgPs, float64(u16(at(140)))*0.01)
+		pm.OSNRAvgDB = put(old.OSNRAvgDB, float64(u16(at(158)))*0.1)
+		pm.ESNRAvgDB = put(old.ESNRAvgDB, float64(u16(at(164)))*0.1)
+		pm.CFOAvgMHz = put(old.CFOAvgMHz, float64(s16(at(170))))
+		pm.TxPowerAvgDBM = put(old.TxPowerAvgDBM, float64(s16(at(182)))*0.01)
+		pm.RxTotalPowerDBM = put(old.RxTotalPowerDBM, float64(s16(at(188)))*0.01)
+		pm.RxSignalPowerDBM = put(old.RxSignalPowerDBM, float64(s16(at(194)))*0.01)
 	}
-	v.m.PM = pm
+	return pm
 }
 
 // ELSFP pages (OIF-ELSFP-CMIS-01.0), banked, 8 lasers a bank.
@@ -288,30 +358,30 @@ const (
 
 var laserStateNames = [4]string{"off", "ramping", "on", "reserved"}
 
-// decodeELSFP decodes the per-laser monitors of an external laser source.
-func decodeELSFP(v *cmisView) {
-	s, m := v.s, v.m
-	if m.IdentifierCode != IDELSFP && m.FunctionType != "laser source" {
-		return
-	}
-	for bank := 0; bank < v.adv.Banks; bank++ {
-		mon := s.Bytes(Upper(uint8(bank), pageELSFPMon), 184, 56)
-		state := s.Bytes(Upper(uint8(bank), pageELSFPCtrl), 221, 2)
+// elsfpLasers decodes the per-laser monitors of an external laser source,
+// appending to out.
+func (l *Layout) elsfpLasers(mem *layered, out []Laser) []Laser {
+	for bank := 0; bank < l.cmis.adv.Banks; bank++ {
+		mon := mem.bytes(Upper(uint8(bank), pageELSFPMon), 184, 56)
+		state := mem.bytes(Upper(uint8(bank), pageELSFPCtrl), 221, 2)
 		if mon == nil && state == nil {
 			continue
 		}
 		for i := 0; i < 8; i++ {
-			l := Laser{Lane: 8*bank + i + 1}
+			var ls *Laser
+			var old Laser
+			out, ls, old = grow(out)
+			ls.Lane = 8*bank + i + 1
 			if mon != nil {
-				l.BiasMA = ptr(float64(u16(mon[2*i:])) * 0.1)
-				l.PowerMW = ptr(float64(u16(mon[16+2*i:])) * 0.01)
-				l.PowerDBM = DBm(*l.PowerMW)
-				l.VoltageV = ptr(float64(mon[48+i]) * 0.015)
+				ls.BiasMA = put(old.BiasMA, float64(u16(mon[2*i:]))*0.1)
+				mw := float64(u16(mon[16+2*i:])) * 0.01
+				ls.PowerMW, ls.PowerDBM = put(old.PowerMW, mw), putDBm(old.PowerDBM, mw)
+				ls.VoltageV = put(old.VoltageV, float64(mon[48+i])*0.015)
 			}
 			if state != nil {
-				l.State = laserStateNames[(state[i/4]>>(2*(i%4)))&0x03]
+				ls.State = laserStateNames[(state[i/4]>>(2*(i%4)))&0x03]
 			}
-			m.LaserSource = append(m.LaserSource, l)
 		}
 	}
+	return out
 }
