@@ -40,6 +40,7 @@ const (
 
 	p01InactiveFW = 128
 	p01HWRev      = 130
+	p01Lengths    = 132 // SMF (b7-6 0.1/1/10 km, b5-0 base), OM5, OM4, OM3 (2 m), OM2 (1 m)
 	p01Wavelength = 138
 	p01Pages      = 142
 	p01AuxSelect  = 145
@@ -445,6 +446,9 @@ func (c *cmisLayout) identity(s *Snapshot, m *Module) {
 	}
 	m.Connector = connectorName(b(p00Connector, 1)[0])
 	m.MediaTech = mediaTechName(b(p00MediaTech, 1)[0])
+	if l := s.Bytes(Upper(0, 1), p01Lengths, 5); c.p01 && l != nil {
+		m.cmisLinkLengths(l)
+	}
 	// Optical technologies carry a nominal wavelength in 01h:138; copper
 	// codes (0Ah-0Fh, 12h-14h) carry attenuation instead.
 	if tech := b(p00MediaTech, 1)[0]; c.p01 && (tech < 0x0A || tech == 0x10 || tech == 0x11) {
@@ -599,4 +603,17 @@ func cmisLaneFlags(b []byte) (f [8]LaneFlags) {
 		}
 	}
 	return f
+}
+
+// cmisLinkLengths decodes page 01h bytes 132-136: the SMF length is a
+// 6-bit base times 100 m, 1 km or 10 km (multiplier 11b is reserved), the
+// OM5, OM4 and OM3 lengths are in 2 m units, OM2 in 1 m.
+func (m *Module) cmisLinkLengths(l []byte) {
+	if mult := l[0] >> 6; mult < 3 {
+		m.setLinkLength("smf", float64(l[0]&0x3f)*[3]float64{100, 1000, 10000}[mult])
+	}
+	m.setLinkLength("om5", 2*float64(l[1]))
+	m.setLinkLength("om4", 2*float64(l[2]))
+	m.setLinkLength("om3", 2*float64(l[3]))
+	m.setLinkLength("om2", float64(l[4]))
 }

@@ -35,10 +35,16 @@ type Module struct {
 	PowerClass         int                `json:"power_class,omitempty"`
 	MaxPowerW          *float64           `json:"max_power_w,omitempty"`
 	CableLengthM       *float64           `json:"cable_length_m,omitempty"`
-	FlatMemory         bool               `json:"flat_memory,omitempty"`
-	FirmwareVer        string             `json:"firmware_version,omitempty"`
-	FirmwareInact      string             `json:"firmware_inactive_version,omitempty"`
-	HardwareVer        string             `json:"hardware_version,omitempty"`
+	// LinkLengthM is the link length the module supports on each medium it
+	// names, in metres: fibre types "smf", "om5", "om4", "om3", "om2",
+	// "om1", and "copper" for a BASE-T module's twisted pair (ethtool's
+	// "Length (SMF)", "Length (OM3)", "Length (Copper or Active cable)").
+	// A medium the module gives 0 for is absent.
+	LinkLengthM   map[string]float64 `json:"link_length_m,omitempty"`
+	FlatMemory    bool               `json:"flat_memory,omitempty"`
+	FirmwareVer   string             `json:"firmware_version,omitempty"`
+	FirmwareInact string             `json:"firmware_inactive_version,omitempty"`
+	HardwareVer   string             `json:"hardware_version,omitempty"`
 	// FunctionType is "transmission" or "laser source" (CMIS 5.3 byte 57, ELSFP).
 	FunctionType string `json:"function_type,omitempty"`
 
@@ -259,4 +265,16 @@ func (m *Module) Clone() *Module {
 	}
 	c.Warnings = slices.Clip(m.Warnings)
 	return &c
+}
+
+// setLinkLength records a supported link length; 0 (not supported on
+// that medium) is left out.
+func (m *Module) setLinkLength(medium string, metres float64) {
+	if metres <= 0 {
+		return
+	}
+	if m.LinkLengthM == nil {
+		m.LinkLengthM = map[string]float64{}
+	}
+	m.LinkLengthM[medium] = metres
 }

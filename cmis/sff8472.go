@@ -15,7 +15,9 @@ const (
 	sfpConnector   = 2
 	sfpCableTech   = 8  // b3 active cable, b2 passive cable (Table 5-3)
 	sfpBitRate     = 12 // 100 MBd; FFh: see byte 66
-	sfpLenCopper   = 18 // cable length, 1 m
+	sfpLenSMFkm    = 14 // SMF km; 15 SMF 100 m; 16 OM2, 17 OM1 (10 m)
+	sfpLenCopper   = 18 // cable length, 1 m; OM4 (10 m) for a module that is not a cable
+	sfpLenOM3      = 19 // 10 m
 	sfpVendor      = 20 // 20-35
 	sfpOUI         = 37 // 37-39
 	sfpPN          = 40 // 40-55
@@ -142,8 +144,23 @@ func (m *Module) sfpMedia(b []byte) {
 		}
 		return
 	}
+	// SMF: byte 14 in km, byte 15 in 100 m (the finer one, for links up to
+	// 25.4 km); multimode in 10 m units.
+	if km := b[sfpLenSMFkm]; km != 0 {
+		m.setLinkLength("smf", 1000*float64(km))
+	} else {
+		m.setLinkLength("smf", 100*float64(b[sfpLenSMFkm+1]))
+	}
+	m.setLinkLength("om2", 10*float64(b[sfpLenSMFkm+2]))
+	m.setLinkLength("om1", 10*float64(b[sfpLenSMFkm+3]))
+	m.setLinkLength("om3", 10*float64(b[sfpLenOM3]))
+	// Byte 18 is OM4 in 10 m for an optical module (one with a
+	// wavelength); for a BASE-T module it is the copper reach in metres.
 	if wl := u16(b[sfpWavelength:]); wl != 0 {
 		m.WavelengthNM = ptr(float64(wl))
+		m.setLinkLength("om4", 10*float64(b[sfpLenCopper]))
+	} else {
+		m.setLinkLength("copper", float64(b[sfpLenCopper]))
 	}
 }
 

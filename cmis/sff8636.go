@@ -34,6 +34,7 @@ const (
 	qsfpExtID      = 129 // Table 6-16: power class, CLEI, CDR
 	qsfpConnector  = 130
 	qsfpBitRate    = 140 // 100 Mb/s units; FFh: see byte 222
+	qsfpLenSMF     = 142 // SMF km, then OM3 (2 m), OM2 (1 m), OM1 (1 m)
 	qsfpLenCopper  = 146 // cable assembly length, 1 m (copper device technology)
 	qsfpDeviceTech = 147 // Table 6-19: b7-4 transmitter technology
 	qsfpVendor     = 148 // 148-163
@@ -179,6 +180,7 @@ func (m *Module) qsfpIdentity(s *Snapshot, base, ext bool) {
 		m.PartNumber = text(at(qsfpPN, 16))
 		m.Revision = text(at(qsfpRev, 2))
 		m.qsfpMedia(at(qsfpDeviceTech, 1)[0], at(qsfpWavelength, 2), at(qsfpLenCopper, 1)[0])
+		m.qsfpLinkLengths(at(qsfpLenSMF, 4))
 		m.qsfpPowerClass(s, at(qsfpExtID, 1)[0])
 		if r, ok := sff8636NominalMbps(s); ok {
 			m.NominalBitRateMbps = ptr(r)
@@ -477,4 +479,15 @@ func planSFF8636(s *Snapshot, c Cadence) []Range {
 		return []Range{{Page: Lower, Offset: qsfpStatus, Length: qsfpTxPower + 2*qsfpLanes - qsfpStatus}}
 	}
 	return nil
+}
+
+// qsfpLinkLengths decodes page 00h bytes 142-145: SMF in km, OM3 in 2 m,
+// OM2 and OM1 in 1 m units. Byte 146 is OM4 (2 m) or a cable's length
+// (1 m) depending on the cable, which the module does not say for an
+// active optical cable: it is read as a length only for copper.
+func (m *Module) qsfpLinkLengths(l []byte) {
+	m.setLinkLength("smf", 1000*float64(l[0]))
+	m.setLinkLength("om3", 2*float64(l[1]))
+	m.setLinkLength("om2", float64(l[2]))
+	m.setLinkLength("om1", float64(l[3]))
 }

@@ -123,6 +123,16 @@ func LookupObservable(id uint8) (Observable, bool) {
 	return o, true
 }
 
+// Step is the value of one count of a fixed-point observable (U16, S16),
+// the precision its samples carry; 0 for the F16 format, whose precision
+// is its 11-bit mantissa (4 significant digits) at any magnitude.
+func (o Observable) Step() float64 {
+	if o.format == fmtF16 {
+		return 0
+	}
+	return o.scale
+}
+
 // Value converts a raw VDM sample or threshold word.
 func (o Observable) Value(raw uint16) float64 {
 	switch o.format {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/ddm-agent/ddm/cmis"
@@ -44,16 +45,31 @@ type Entry struct {
 
 // JSON writes one JSON object for the entry: the module's fields at the top
 // level (spec, identifier, temperature_c, lanes, vdm, ...), plus "source"
-// and, for live reads, "io". Several entries make a stream of objects, one
-// per line, which jq reads as it is.
+// and, for live reads, "io". Values are rounded to the precision their
+// bytes carry (precision.go); the power thresholds are given in dBm too
+// (thresholds.tx_power_dbm, thresholds.rx_power_dbm). Several entries make
+// a stream of objects, one per line, which jq reads as it is.
 func JSON(w io.Writer, e Entry) error {
-	mod, err := json.Marshal(e.Module)
+	m := rounded(e.Module)
+	mod, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("report: encode module: %w", err)
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(mod, &obj); err != nil {
 		return fmt.Errorf("report: encode module: %w", err)
+	}
+	if len(m.Thresholds) > 0 {
+		all := map[string]any{}
+		for q, t := range m.Thresholds {
+			all[q] = t
+		}
+		for q, t := range thresholdsDBm(e.Module.Thresholds) {
+			all[q] = t
+		}
+		if obj["thresholds"], err = json.Marshal(all); err != nil {
+			return fmt.Errorf("report: encode thresholds: %w", err)
+		}
 	}
 	if src, _ := json.Marshal(e.Source); string(src) != "{}" {
 		obj["source"] = src
@@ -79,9 +95,15 @@ func Text(w io.Writer, e Entry) error {
 		p.line("Vendor", "%s", joinNonEmpty("  ", m.Vendor, label("PN", m.PartNumber), label("rev", m.Revision),
 			label("SN", m.SerialNumber), label("date", m.DateCode), label("OUI", m.VendorOUI), label("CLEI", m.CLEI)))
 	}
-	media := joinNonEmpty(", ", m.MediaType, m.MediaTech, fmtOpt("%.2f nm", m.WavelengthNM)+fmtOpt(" ±%.3f nm", m.WavelengthTolNM), m.Connector, fmtOpt("%g m cable", m.CableLengthM))
-	if media != "" {
+	if media := joinNonEmpty(", ", m.MediaType, m.MediaTech, m.Connector); media != "" {
 		p.line("Media", "%s", media)
+	}
+	r := rounded(m)
+	if r.WavelengthNM != nil {
+		p.line("Wavelength", "%s%s", lengthText(*r.WavelengthNM, "nm"), fmtOptFunc(" ±%s", r.WavelengthTolNM, func(v float64) string { return lengthText(v, "nm") }))
+	}
+	if l := linkLengths(r); l != "" {
+		p.line("Length", "%s", l)
 	}
 	if len(m.CableAttenuationDB) > 0 {
 		p.line("Attenuation", "%s", attenuation(m.CableAttenuationDB))
@@ -255,6 +277,7 @@ func (p *printer) thresholds(th map[string]cmis.Thresholds) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	dbm := thresholdsDBm(th)
 	p.printf("Thresholds\n  %-22s %11s %11s %11s %11s\n", "", "low alarm", "low warn", "high warn", "high alarm")
 	for _, k := range keys {
 		t := th[k]
@@ -264,7 +287,40 @@ func (p *printer) thresholds(th map[string]cmis.Thresholds) {
 		}
 		f := func(v float64) string { return fmt.Sprintf(u[2], v) }
 		p.printf("  %-22s %11s %11s %11s %11s\n", u[0]+" "+u[1], f(t.LowAlarm), f(t.LowWarning), f(t.HighWarning), f(t.HighAlarm))
+		// Power thresholds in dBm too, as ethtool shows them (none for 0 mW).
+		for _, q := range powerQuantities {
+			if d, ok := dbm[q[1]]; ok && q[0] == k {
+				p.printf("  %-22s %11s %11s %11s %11s\n", u[0]+" dBm", num("%.2f", d.LowAlarm), num("%.2f", d.LowWarning),
+					num("%.2f", d.HighWarning), num("%.2f", d.HighAlarm))
+			}
+		}
 	}
+}
+
+// lengthText writes a length or a wavelength without trailing zeros, the
+// way ethtool users read them: 1310 nm, 1302.35 nm, 0.5 km.
+func lengthText(v float64, unit string) string {
+	return strconv.FormatFloat(v, 'f', -1, 64) + " " + unit
+}
+
+// linkLengths lists the link lengths per medium: "SMF 10 km, OM3 510 m",
+// and a cable assembly's length: "cable 3 m".
+func linkLengths(m *cmis.Module) string {
+	var parts []string
+	for _, medium := range [...][2]string{{"smf", "SMF"}, {"om5", "OM5"}, {"om4", "OM4"}, {"om3", "OM3"}, {"om2", "OM2"}, {"om1", "OM1"}, {"copper", "copper"}} {
+		v, ok := m.LinkLengthM[medium[0]]
+		switch {
+		case !ok:
+		case medium[0] == "smf":
+			parts = append(parts, "SMF "+lengthText(roundTo(v/1000, 1), "km"))
+		default:
+			parts = append(parts, medium[1]+" "+lengthText(v, "m"))
+		}
+	}
+	if m.CableLengthM != nil {
+		parts = append(parts, "cable "+lengthText(*m.CableLengthM, "m"))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (p *printer) vdm(vs []cmis.VDMValue) {
@@ -343,6 +399,13 @@ func fmtOpt(format string, v *float64) string {
 		return ""
 	}
 	return fmt.Sprintf(format, *v)
+}
+
+func fmtOptFunc(format string, v *float64, f func(float64) string) string {
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprintf(format, f(*v))
 }
 
 func fmtOptU(format string, v *uint32) string {

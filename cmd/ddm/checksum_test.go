@@ -37,8 +37,8 @@ func TestDecodeUnsetCCDMI(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	if len(m.Thresholds) != 5 {
-		t.Fatalf("thresholds %+v, want 5 sets", m.Thresholds)
+	if len(m.Thresholds) != 7 {
+		t.Fatalf("thresholds %+v, want 5 sets and the power ones in dBm", m.Thresholds)
 	}
 	for q, th := range m.Thresholds {
 		if !th.ChecksumFailed {

@@ -142,7 +142,13 @@ func TestDecodeZeroPowerHasNoDBmInJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	if !strings.Contains(out, `"rx_power_mw":0`) || strings.Contains(out, "rx_power_dbm") || strings.Contains(out, "Inf") {
+	var m struct {
+		Lanes []map[string]any `json:"lanes"`
+	}
+	if err := json.Unmarshal([]byte(out), &m); err != nil || len(m.Lanes) != 1 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if _, dbm := m.Lanes[0]["rx_power_dbm"]; m.Lanes[0]["rx_power_mw"] != 0.0 || dbm || strings.Contains(out, "Inf") {
 		t.Errorf("0 mW must be 0 mW with no dBm: %s", out)
 	}
 }
