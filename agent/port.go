@@ -9,6 +9,7 @@ import (
 
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/i2c"
+	"github.com/ddm-agent/ddm/internal/plural"
 )
 
 // portState is what the agent keeps per port between reads.
@@ -94,7 +95,7 @@ func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample 
 	s.Flags = ps.flags.clone()
 	if ps.health.ConsecutiveFailures > 0 {
 		s.Events = append(s.Events, Event{Time: snap.Time, Type: "recovered",
-			Text: fmt.Sprintf("read again after %d failures", ps.health.ConsecutiveFailures)})
+			Text: "read again after " + plural.Count(ps.health.ConsecutiveFailures, "failure", "failures")})
 	}
 	ps.health.LastGood, ps.health.ConsecutiveFailures = snap.Time, 0
 	return s

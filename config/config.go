@@ -216,6 +216,10 @@ func (c *Config) errAt(key, format string, args ...any) error {
 	return &Error{File: c.file, Line: c.lines[key], Msg: msg}
 }
 
+// Line is the line of key (a dotted path such as "influx.url") in the
+// file, or 0 when the file does not set it.
+func (c *Config) Line(key string) int { return c.lines[key] }
+
 func (c *Config) inFile(key string) bool {
 	_, ok := c.lines[key]
 	return ok

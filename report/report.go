@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/ddm-agent/ddm/cmis"
+	"github.com/ddm-agent/ddm/internal/plural"
 )
 
 // Source says where a decoded module came from.
@@ -202,14 +203,14 @@ func stateSuffix(m *cmis.Module) string {
 }
 
 func advertisement(a *cmis.Advertisement) string {
-	parts := []string{fmt.Sprintf("%d bank(s)", a.Banks), fmt.Sprintf("Tx bias ×%d", a.TxBiasMultiplier)}
+	parts := []string{plural.Count(a.Banks, "bank", "banks"), fmt.Sprintf("Tx bias ×%d", a.TxBiasMultiplier)}
 	if a.RxPowerIsOMA {
 		parts = append(parts, "Rx power OMA")
 	} else {
 		parts = append(parts, "Rx power average")
 	}
 	if a.VDM && a.VDMGroups > 0 {
-		parts = append(parts, fmt.Sprintf("VDM (%d groups)", a.VDMGroups))
+		parts = append(parts, "VDM ("+plural.Count(a.VDMGroups, "group", "groups")+")")
 	} else if a.VDM {
 		parts = append(parts, "VDM")
 	}

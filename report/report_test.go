@@ -40,7 +40,7 @@ func TestText(t *testing.T) {
 	for _, want := range []string{
 		"== port Ethernet1, x.txt, read 2",
 		"OSFP (19h), CMIS 5.2, ModuleReady",
-		"1 bank(s), Tx bias ×2, Rx power average, VDM (1 groups)",
+		"1 bank, Tx bias ×2, Rx power average, VDM (1 group)",
 		"temperature_high_warning",
 		"     1  DPActivated       80.000     0.0000       -     1.2000    0.79  tx_fault,rx_los",
 		"  Tx power mW                 0.1000      0.2000      2.5000      3.0000",

@@ -18,6 +18,7 @@ import (
 	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/exporter"
 	"github.com/ddm-agent/ddm/i2c"
+	"github.com/ddm-agent/ddm/internal/plural"
 )
 
 // ddmDaemon wires the agent to the alarm engine and the sinks, keeps the
@@ -216,7 +217,8 @@ func (d *ddmDaemon) writeSelf(now time.Time, cycles, prev map[string]time.Time) 
 		pts = append(pts, exporter.SinkPoint(d.cfg.Host, now, s.Stats()))
 	}
 	d.sink.Write(pts...)
-	daemon.SdNotify(false, fmt.Sprintf("STATUS=%d ports, %d modules present, %d alarms firing", len(d.ts.ports), present, len(d.engine.Active())))
+	daemon.SdNotify(false, fmt.Sprintf("STATUS=%s, %s present, %s firing", plural.Count(len(d.ts.ports), "port", "ports"),
+		plural.Count(present, "module", "modules"), plural.Count(len(d.engine.Active()), "alarm", "alarms")))
 }
 
 func (d *ddmDaemon) loadAlarmState() {

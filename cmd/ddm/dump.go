@@ -36,7 +36,7 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 		errorf(e, "dump: --json and --raw are exclusive")
 		return exitUsage
 	}
-	args = pf.positional(fs)
+	names := pf.positional(fs, args)
 	var cfg *config.Config
 	if pf.config != "" {
 		c, err := config.Load(pf.config)
@@ -52,8 +52,16 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 		return exitUsage
 	}
 	defer ts.Close()
-	selected, err := selectPorts(ts.ports, args, *all)
+	selected, err := selectPorts(ts.ports, names, *all)
 	if err != nil {
+		var np noPortError
+		if errors.As(err, &np) {
+			// Right after --emulate, the name was more likely meant as a
+			// profile: say why it is not one, and not a port either.
+			if eerr := pf.emulateValueError(np.name); eerr != nil {
+				err = fmt.Errorf("%w; nor a port of the emulated switch (ports: %v)", eerr, np.known)
+			}
+		}
 		errorf(e, "dump: %v", err)
 		return exitUsage
 	}
@@ -72,7 +80,7 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 		}
 		if *raw {
 			d := &dumpfile.Dump{Comments: []string{
-				fmt.Sprintf("Port %s (%s, address 0x%02x), read by ddm %s at %s", t.Name, t.Bus, t.Addr, version, snap.Time.UTC().Format(time.RFC3339)),
+				fmt.Sprintf("Port %s (%s, address 0x%02x), read by ddm %s at %s", t.Name, t.Bus, t.Addr, readBuildVersion().short(), snap.Time.UTC().Format(time.RFC3339)),
 				fmt.Sprintf("I/O: %d transactions, %d bytes read, %d page selects", io.Transactions, io.BytesRead, io.PageSelects),
 			}, Snapshots: []*cmis.Snapshot{snap}}
 			if err := dumpfile.Write(e.stdout, d); err != nil {
@@ -122,11 +130,19 @@ func selectPorts(all []target, names []string, wantAll bool) ([]target, error) {
 			if len(known) > 8 {
 				known = append(known[:8], "...")
 			}
-			return nil, fmt.Errorf("no port %q (ports: %v)", n, known)
+			return nil, noPortError{name: n, known: known}
 		}
 	}
 	return out, nil
 }
+
+// noPortError: no port has the name asked for.
+type noPortError struct {
+	name  string
+	known []string // the first few names there are
+}
+
+func (e noPortError) Error() string { return fmt.Sprintf("no port %q (ports: %v)", e.name, e.known) }
 
 // readModule reads everything a dump shows: the static pages, the fast
 // monitors and, inside a freeze, the VDM samples. It returns what was read

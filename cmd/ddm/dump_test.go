@@ -76,7 +76,13 @@ func TestDumpDefaultPlatform(t *testing.T) {
 	if code, out, _ := runDDM(t, "", "dump", "--emulate", "npo1", "--json"); code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, `"lane":32`) {
 		t.Errorf("dump npo1: exit %d\n%.300s", code, out)
 	}
-	if code, _, errs := runDDM(t, "", "dump", "--emulate", "nosuchport"); code != exitUsage || !strings.Contains(errs, `no port "nosuchport"`) {
+	if code, _, errs := runDDM(t, "", "dump", "--emulate=default", "nosuchport"); code != exitUsage || !strings.Contains(errs, `no port "nosuchport"`) {
+		t.Errorf("unknown port: exit %d %s", code, errs)
+	}
+	// Right after --emulate the name may have been meant as a profile: the
+	// message says it is neither.
+	if code, _, errs := runDDM(t, "", "dump", "--emulate", "nosuchport"); code != exitUsage ||
+		!strings.Contains(errs, `--emulate "nosuchport": not a profile`) || !strings.Contains(errs, "nor a port of the emulated switch (ports: [Ethernet1/1") {
 		t.Errorf("unknown port: exit %d %s", code, errs)
 	}
 }

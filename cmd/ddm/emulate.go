@@ -14,6 +14,7 @@ import (
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/cmis/dumpfile"
 	"github.com/ddm-agent/ddm/emulator"
+	"github.com/ddm-agent/ddm/internal/plural"
 )
 
 // cmdEmulate shows the emulator's profiles and platforms and writes the
@@ -110,7 +111,7 @@ func cmdEmulate(_ context.Context, e env, args []string) int {
 		}
 		n++
 	}
-	fmt.Fprintf(e.stdout, "wrote %d module dumps to %s (scenario time %v)\n", n, *out, *at)
+	fmt.Fprintf(e.stdout, "wrote %s to %s (scenario time %v)\n", plural.Count(n, "module dump", "module dumps"), *out, *at)
 	return exitOK
 }
 
@@ -133,7 +134,7 @@ func emulatedPlatform(what string, speed physic.Frequency, opts []emulator.Optio
 }
 
 func printPlatform(e env, pl *emulator.Platform) {
-	fmt.Fprintf(e.stdout, "platform %s: %d ports on %d buses\n\n", pl.Name(), len(pl.Ports()), len(pl.Buses()))
+	fmt.Fprintf(e.stdout, "platform %s: %s on %s\n\n", pl.Name(), plural.Count(len(pl.Ports()), "port", "ports"), plural.Count(len(pl.Buses()), "bus", "buses"))
 	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "port\tbus\troot\taddress\tprofile")
 	for _, p := range pl.Ports() {

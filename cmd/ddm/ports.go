@@ -27,6 +27,9 @@ type portFlags struct {
 	optoe   string
 	netlink string
 	busKHz  int
+	// afterEmulate is the argument that followed a space-form --emulate
+	// and was not taken as its value (see positional).
+	afterEmulate string
 }
 
 func (f *portFlags) register(fs *pflag.FlagSet) {
@@ -35,16 +38,20 @@ func (f *portFlags) register(fs *pflag.FlagSet) {
 	fs.Lookup("emulate").NoOptDefVal = "default"
 	fs.IntVar(&f.i2cBus, "i2c-bus", -1, "read one module on /dev/i2c-N")
 	fs.IntVar(&f.address, "address", 0x50, "device address with --i2c-bus")
+	fs.Lookup("address").DefValue = "0x50" // as I²C addresses are written, not 80
 	fs.StringVar(&f.optoe, "optoe", "", "read one module through an optoe sysfs eeprom file")
 	fs.StringVar(&f.netlink, "netlink", "", "read one NIC module through ethtool netlink (interface name)")
 	fs.IntVar(&f.busKHz, "bus-khz", 400, "emulated bus speed in kHz (100, 400 or 1000)")
 }
 
-// positional returns the command's positional arguments. `--emulate X`
-// with a space parses as --emulate (the default platform) and X as an
-// argument, since --emulate's value is optional: when X names a profile or
-// a platform file, it is taken as --emulate's value.
-func (f *portFlags) positional(fs *pflag.FlagSet) []string {
+// positional returns the command's positional arguments, given the
+// command line the flags were parsed from. `--emulate X` with a space
+// parses as --emulate (the default platform) and X as an argument, since
+// --emulate's value is optional: when X names a profile or a platform
+// file, it is taken as --emulate's value; otherwise X is remembered, so
+// that if it names no port either, the error says why it is not a profile
+// (emulateValueError).
+func (f *portFlags) positional(fs *pflag.FlagSet, cmdline []string) []string {
 	args := fs.Args()
 	if f.emulate != "default" || len(args) == 0 {
 		return args
@@ -57,7 +64,26 @@ func (f *portFlags) positional(fs *pflag.FlagSet) []string {
 		f.emulate = a
 		return args[1:]
 	}
+	for i, w := range cmdline {
+		if w == "--" {
+			break
+		}
+		if w == "--emulate" && i+1 < len(cmdline) && cmdline[i+1] == a {
+			f.afterEmulate = a
+		}
+	}
 	return args
+}
+
+// emulateValueError is, for the argument that followed a space-form
+// --emulate and named no port, why it is not an --emulate value either:
+// the same error as --emulate=NAME. It is nil for any other name.
+func (f *portFlags) emulateValueError(name string) error {
+	if name == "" || name != f.afterEmulate {
+		return nil
+	}
+	_, err := emulatedPlatform(name, physic.Frequency(f.busKHz)*physic.KiloHertz, nil)
+	return err
 }
 
 // target is an opened port.
@@ -81,18 +107,34 @@ func (t *targets) Close() error {
 	return nil
 }
 
+// single is the one port --i2c-bus, --optoe or --netlink names.
+func (f *portFlags) single() (config.Port, bool) {
+	switch {
+	case f.i2cBus >= 0:
+		return config.Port{Name: fmt.Sprintf("i2c-%d", f.i2cBus), Transport: "i2c", Bus: f.i2cBus, Address: config.Hex(f.address)}, true
+	case f.optoe != "":
+		return config.Port{Name: f.optoe, Transport: "optoe", Path: f.optoe, Address: 0x50}, true
+	case f.netlink != "":
+		return config.Port{Name: f.netlink, Transport: "netlink", Interface: f.netlink, Address: 0x50}, true
+	}
+	return config.Port{}, false
+}
+
+// named reports whether the flags name any modules to read.
+func (f *portFlags) named() bool {
+	_, one := f.single()
+	return one || f.config != "" || f.emulate != ""
+}
+
 // open resolves the flags (and configuration) to ports.
 func (f *portFlags) open(cfg *config.Config) (*targets, error) {
 	t := &targets{}
+	p, one := f.single()
 	switch {
 	case f.emulate != "":
 		return t, t.openEmulated(f.emulate, physic.Frequency(f.busKHz)*physic.KiloHertz)
-	case f.i2cBus >= 0:
-		return t, t.openI2C(config.Port{Name: fmt.Sprintf("i2c-%d", f.i2cBus), Transport: "i2c", Bus: f.i2cBus, Address: config.Hex(f.address)})
-	case f.optoe != "":
-		return t, t.openPort(config.Port{Name: f.optoe, Transport: "optoe", Path: f.optoe, Address: 0x50})
-	case f.netlink != "":
-		return t, t.openPort(config.Port{Name: f.netlink, Transport: "netlink", Interface: f.netlink, Address: 0x50})
+	case one:
+		return t, t.openPort(p)
 	case cfg != nil:
 		if cfg.Emulate != "" {
 			return t, t.openEmulated(cfg.Emulate, physic.Frequency(f.busKHz)*physic.KiloHertz)

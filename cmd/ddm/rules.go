@@ -17,6 +17,7 @@ import (
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/emulator"
 	"github.com/ddm-agent/ddm/i2c"
+	"github.com/ddm-agent/ddm/internal/plural"
 )
 
 const rulesUsage = `usage: ddm rules check FILE
@@ -137,7 +138,7 @@ func rulesCheck(e env, args []string) int {
 		for _, err := range errs {
 			fmt.Fprintln(e.stderr, err)
 		}
-		errorf(e, "rules check: %s: %d problem(s)", name, len(errs))
+		errorf(e, "rules check: %s: %s", name, plural.Count(len(errs), "problem", "problems"))
 		return exitUsage
 	}
 	rs, err := alarm.Parse(name, b)
@@ -145,7 +146,7 @@ func rulesCheck(e env, args []string) int {
 		errorf(e, "rules check: %v", err)
 		return exitUsage
 	}
-	fmt.Fprintf(e.stdout, "%s: %d rules, OK\n", name, len(rs.Rules))
+	fmt.Fprintf(e.stdout, "%s: %s, OK\n", name, plural.Count(len(rs.Rules), "rule", "rules"))
 	return exitOK
 }
 
@@ -301,7 +302,7 @@ func rulesTest(ctx context.Context, e env, args []string) int {
 		return exitUsage
 	}
 	eng := alarm.NewEngine(rs, alarm.Options{})
-	fmt.Fprintf(e.stdout, "# %d rules, scenario %s (%d ports), %v in steps of %v\n", rulesEnabled(rs), *scenario, len(ports), *duration, *step)
+	fmt.Fprintf(e.stdout, "# %s, scenario %s (%s), %v in steps of %v\n", plural.Count(rulesEnabled(rs), "rule", "rules"), *scenario, plural.Count(len(ports), "port", "ports"), *duration, *step)
 	firing := 0
 	for k := time.Duration(0); k <= *duration; k += *step {
 		if err := ctx.Err(); err != nil {
@@ -329,7 +330,7 @@ func rulesTest(ctx context.Context, e env, args []string) int {
 			}
 		}
 	}
-	fmt.Fprintf(e.stdout, "# %s: %d alarm(s) firing\n", rulesElapsed(start.Add(*duration), start), firing)
+	fmt.Fprintf(e.stdout, "# %s: %s firing\n", rulesElapsed(start.Add(*duration), start), plural.Count(firing, "alarm", "alarms"))
 	return exitOK
 }
 

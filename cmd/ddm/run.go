@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/pflag"
 )
@@ -24,28 +25,20 @@ type env struct {
 }
 
 type command struct {
-	name, usage, summary string
-	run                  func(ctx context.Context, e env, args []string) int
+	name, summary string
+	run           func(ctx context.Context, e env, args []string) int
 }
 
 func commands() []command {
 	return []command{
-		{"run", "run [--config FILE] [--emulate] [flags]", "the agent: poll modules, evaluate alarms, stream to InfluxDB", cmdRun},
-		{"dump", "dump [PORT...] [--json|--raw] [--emulate]", "read modules once: identity, lanes, thresholds, flags, VDM, bus I/O", cmdDump},
-		{"decode", "decode [--json] FILE...", "decode saved module dumps (ddm, ethtool -m hex, optoe, raw binaries)", cmdDecode},
-		{"rules", "rules check|print-default|test|export", "check, print, test (emulated) and export (Grafana) alarm rules", cmdRules},
-		{"emulate", "emulate [--list] [PROFILE|PLATFORM.yaml] [--out DIR --at T]", "show emulated switches; write emulated modules' memory as dumps", cmdEmulate},
-		{"summary", "summary [--influx-url URL] [--influx-bucket DB]", "what arrived in InfluxDB: per-port summary and alarms", cmdSummary},
-		{"version", "version", "print the version", cmdVersion},
+		{"run", "the agent: poll modules, evaluate alarms, stream to InfluxDB", cmdRun},
+		{"dump", "read modules once: identity, lanes, thresholds, flags, VDM, bus I/O", cmdDump},
+		{"decode", "decode saved module dumps (ddm, ethtool -m hex, optoe, raw binaries)", cmdDecode},
+		{"rules", "check, print, test (emulated) and export (Grafana) alarm rules", cmdRules},
+		{"emulate", "show emulated switches; write emulated modules' memory as dumps", cmdEmulate},
+		{"summary", "what arrived in InfluxDB: per-port summary and alarms", cmdSummary},
+		{"version", "print the module version, commit and Go version", cmdVersion},
 	}
-}
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
-func cmdVersion(_ context.Context, e env, _ []string) int {
-	fmt.Fprintf(e.stdout, "ddm %s\n", version)
-	return exitOK
 }
 
 // run is main without the process: it parses args, runs one command and
@@ -71,10 +64,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "usage: ddm COMMAND [flags]\n\ncommands:\n")
+	// Names and what they do in two aligned columns; each command's
+	// synopsis is in its --help.
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-40s %s\n", c.usage, c.summary)
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nRun 'ddm COMMAND --help' for a command's flags.\n")
+	tw.Flush()
+	fmt.Fprintf(w, "\nRun 'ddm COMMAND --help' for a command's synopsis and flags.\n")
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.

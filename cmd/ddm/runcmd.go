@@ -17,6 +17,7 @@ import (
 	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/exporter"
 	"github.com/ddm-agent/ddm/internal/execdlog"
+	"github.com/ddm-agent/ddm/internal/plural"
 	"github.com/ddm-agent/ddm/internal/smallfile"
 	"github.com/ddm-agent/ddm/internal/tagvalue"
 )
@@ -66,8 +67,16 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
-	if extra := f.ports.positional(fs); len(extra) > 0 {
-		errorf(e, "run: unexpected arguments %v", extra)
+	if extra := f.ports.positional(fs, args); len(extra) > 0 {
+		if err := f.ports.emulateValueError(extra[0]); err != nil {
+			errorf(e, "run: %v", err)
+		} else {
+			errorf(e, "run: unexpected arguments %v", extra)
+		}
+		return exitUsage
+	}
+	if !f.ports.named() {
+		errorf(e, "run: no modules to read: use --config FILE (the switch's ports; see systemd/ddm.yaml) or --emulate (the emulated 64-port switch)")
 		return exitUsage
 	}
 	// Under Telegraf's execd (--output lp) every line on standard error
@@ -95,7 +104,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	defer su.ts.Close()
 	rules, ts := su.rules, su.ts
 	if f.check {
-		fmt.Fprintf(e.stdout, "configuration OK: %d ports, rules %s, output %s\n", len(ts.ports), orDefault(cfg.Rules, "built-in"), orDefault(cfg.Output, "none"))
+		fmt.Fprintf(e.stdout, "configuration OK: %s, rules %s, output %s\n", plural.Count(len(ts.ports), "port", "ports"), orDefault(cfg.Rules, "built-in"), orDefault(cfg.Output, "none"))
 		if cfg.Output == "influx" {
 			fmt.Fprintln(e.stdout, pingInflux(ctx, su.influxConfig(nil)))
 		}
@@ -168,7 +177,7 @@ func (f *runFlags) prepare(cfg *config.Config, log *slog.Logger) (*setup, error)
 	su := &setup{cfg: cfg}
 	var err error
 	if su.rules, err = loadRules(cfg.Rules); err != nil {
-		return nil, err
+		return nil, f.rulesHint(cfg, err)
 	}
 	if cfg.Output == "influx" {
 		if su.token, err = cfg.Token(func(w string) { log.Warn(w) }); err != nil {
@@ -252,6 +261,9 @@ func (f *runFlags) config() (*config.Config, error) {
 	} else {
 		// No file: the flags are the configuration.
 		c = config.Default("command line")
+		if p, ok := f.ports.single(); ok {
+			c.Ports = []config.Port{p}
+		}
 	}
 	if f.host != "" {
 		c.Host = f.host

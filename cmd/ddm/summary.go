@@ -28,6 +28,12 @@ func cmdSummary(ctx context.Context, e env, args []string) int {
 	db := fs.String("influx-bucket", "telemetry", "database (or database/retention-policy)")
 	tokenFile := fs.String("influx-token-file", "", "file holding the token (or set DDM_INFLUX_TOKEN); never on the command line")
 	since := fs.Duration("since", time.Hour, "look back this far")
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: ddm summary [--influx-url URL] [--influx-bucket DB] [--influx-token-file FILE] [--since 1h]\n\n"+
+			"Prints what ddm wrote to InfluxDB: per port the samples, absences, temperature, lowest powers and\n"+
+			"highest pre-FEC BER, then the alarm state changes. The token is read as ddm run reads it.\n\n")
+		fs.PrintDefaults()
+	}
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
