@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -92,14 +93,14 @@ func CheckSpoolDir(dir string) error {
 		return fmt.Errorf("spool_dir %s: %w", dir, err)
 	}
 	st, err := os.Stat(abs)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return checkCreatable(abs)
 	}
 	if err != nil {
 		return fmt.Errorf("spool_dir %s: %w", abs, err)
 	}
 	if !st.IsDir() {
-		return fmt.Errorf("spool_dir %s is a %s, not a folder: %w", abs, fileKind(st.Mode()), ErrNotSpoolDir)
+		return fmt.Errorf("spool_dir %s is not a directory (a %s): %w", abs, fileKind(st.Mode()), ErrNotSpoolDir)
 	}
 	if err := checkFS(abs); err != nil {
 		return err
@@ -131,14 +132,14 @@ func checkCreatable(abs string) error {
 		}
 		p = parent
 		st, err := os.Stat(p)
-		if errors.Is(err, fs.ErrNotExist) {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("spool_dir %s: %w", abs, err)
 		}
 		if !st.IsDir() {
-			return fmt.Errorf("spool_dir %s: %s is a %s, not a folder: %w", abs, p, fileKind(st.Mode()), ErrNotSpoolDir)
+			return fmt.Errorf("spool_dir %s cannot be created: %s is not a directory (a %s): %w", abs, p, fileKind(st.Mode()), ErrNotSpoolDir)
 		}
 		if err := checkFS(p); err != nil {
 			return err

@@ -63,6 +63,11 @@ func TestCheckRefusesWhatRunRefuses(t *testing.T) {
 	influx := func(extra string) string {
 		return "emulate: default\ninflux:\n  url: http://127.0.0.1:1\n  bucket: telemetry\n  spool_dir: " + spool + "\n" + extra
 	}
+	foreign := filepath.Join(dir, "foreign")
+	if err := os.MkdirAll(foreign, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	write("foreign/notes.txt", "not ddm's")
 	bigRules := write("big-rules.yaml", "version: 1\nrules: []\n# "+strings.Repeat("x", 2<<20)+"\n")
 	for _, tc := range []struct {
 		name, config string
@@ -78,6 +83,8 @@ func TestCheckRefusesWhatRunRefuses(t *testing.T) {
 		{"token file fifo", influx("  token_file: " + fifo + "\n"), nil, "not a regular file (it is a named pipe)"},
 		{"prometheus address", "emulate: default\noutput: lp\nprometheus:\n  listen: '9464'\n", nil, "c.yaml:4: prometheus.listen \"9464\": want host:port"},
 		{"spool_dir /dev/null", strings.Replace(influx(""), spool, "/dev/null", 1), nil, "spool_dir /dev/null is not a directory"},
+		{"spool_dir /proc/self", strings.Replace(influx(""), spool, "/proc/self", 1), nil, "spool_dir /proc/self is on a kernel pseudo-filesystem"},
+		{"spool_dir not ddm's", strings.Replace(influx(""), spool, foreign, 1), nil, `holds "notes.txt", which ddm did not create`},
 		{"spool size NaN", influx("  spool_max_bytes: NaNGiB\n"), nil, `c.yaml:6: influx.spool_max_bytes: "NaNGiB" is not a size`},
 		{"revalidate 1ns", "emulate: default\noutput: lp\nrevalidate: 1ns\n", nil, "c.yaml:3: revalidate 1ns is out of range"},
 		{"rules file too large", "emulate: default\noutput: lp\nrules: " + bigRules + "\n", nil, "more than the 1 MiB allowed"},

@@ -200,33 +200,11 @@ func (f *runFlags) prepare(cfg *config.Config, log *slog.Logger) (*setup, error)
 	return su, nil
 }
 
-// checkSpoolDir refuses a spool folder that cannot be one: an existing
-// path that is not a directory (/dev/null), or one whose nearest existing
-// parent is not a directory.
-//
-// Hook: exporter's spool-folder ownership check (a folder holding files
-// that are not ddm's) belongs here too, so that --check and run refuse the
+// checkSpoolDir refuses a spool folder that cannot be ddm's own (see
+// exporter.CheckSpoolDir: not a directory, a pseudo-filesystem, a folder
+// holding files ddm did not create), so that --check and run refuse the
 // same folders.
-func checkSpoolDir(dir string) error {
-	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
-		st, err := os.Stat(p)
-		if err == nil {
-			if !st.IsDir() {
-				if p == filepath.Clean(dir) {
-					return fmt.Errorf("spool_dir %s is not a directory", dir)
-				}
-				return fmt.Errorf("spool_dir %s cannot be created: %s is not a directory", dir, p)
-			}
-			return nil
-		}
-		if !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("spool_dir %s: %w", dir, err)
-		}
-		if p == filepath.Dir(p) {
-			return nil
-		}
-	}
-}
+func checkSpoolDir(dir string) error { return exporter.CheckSpoolDir(dir) }
 
 // influxConfig is the InfluxDB writer's configuration.
 func (su *setup) influxConfig(log *slog.Logger) exporter.InfluxConfig {
