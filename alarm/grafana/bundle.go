@@ -241,32 +241,19 @@ func sortedPaths(m map[string][]byte) []string {
 // errors), into a Bundle whose Check can then run. Exported and Options
 // are not restored.
 func ReadDir(dir string) (*Bundle, error) {
-	y, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(RulesPath)))
+	rf, err := readProvisioning(dir, RulesPath, ParseRuleFile)
 	if err != nil {
 		return nil, err
 	}
-	rf, err := ParseRuleFile(y)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", RulesPath, err)
-	}
-	b := &Bundle{Rules: *rf}
-	y, err = os.ReadFile(filepath.Join(dir, filepath.FromSlash(DatasourcesPath)))
+	dsf, err := readProvisioning(dir, DatasourcesPath, ParseDatasourceFile)
 	if err != nil {
 		return nil, err
 	}
-	dsf, err := ParseDatasourceFile(y)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", DatasourcesPath, err)
-	}
-	y, err = os.ReadFile(filepath.Join(dir, filepath.FromSlash(DashboardProviderPath)))
+	pf, err := readProvisioning(dir, DashboardProviderPath, ParseDashboardProviderFile)
 	if err != nil {
 		return nil, err
 	}
-	pf, err := ParseDashboardProviderFile(y)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", DashboardProviderPath, err)
-	}
-	b.Datasources, b.Providers = *dsf, *pf
+	b := &Bundle{Rules: *rf, Datasources: *dsf, Providers: *pf}
 	paths, err := filepath.Glob(filepath.Join(dir, DashboardsDir, "*.json"))
 	if err != nil {
 		return nil, err
@@ -296,6 +283,20 @@ func ReadDir(dir string) (*Bundle, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// readProvisioning reads one provisioning file of dir with its strict
+// parser; errors name the file.
+func readProvisioning[T any](dir, path string, parse func([]byte) (*T, error)) (*T, error) {
+	y, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(path)))
+	if err != nil {
+		return nil, err
+	}
+	v, err := parse(y)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return v, nil
 }
 
 // readme names every file and how to install it.

@@ -104,11 +104,7 @@ func TestProvisioningFiles(t *testing.T) {
 			if err := b.WriteDir(dir); err != nil {
 				t.Fatal(err)
 			}
-			raw, err := os.ReadFile(filepath.Join(dir, DatasourcesPath))
-			if err != nil {
-				t.Fatal(err)
-			}
-			dsf, err := ParseDatasourceFile(raw)
+			dsf, err := readProvisioning(dir, DatasourcesPath, ParseDatasourceFile)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,11 +123,7 @@ func TestProvisioningFiles(t *testing.T) {
 				t.Errorf("Flux data source without its bucket: %+v", ds.JSONData)
 			}
 
-			raw, err = os.ReadFile(filepath.Join(dir, DashboardProviderPath))
-			if err != nil {
-				t.Fatal(err)
-			}
-			pf, err := ParseDashboardProviderFile(raw)
+			pf, err := readProvisioning(dir, DashboardProviderPath, ParseDashboardProviderFile)
 			if err != nil {
 				t.Fatal(err)
 			}
