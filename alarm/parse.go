@@ -236,7 +236,7 @@ var labelName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // labels: a rule label may not shadow them.
 var reservedLabels = map[string]bool{
 	"host": true, "port": true, "lane": true, "rule": true, "severity": true,
-	"observable": true, "limit": true, "state": true, "alertname": true, "metric": true,
+	"observable": true, "side": true, "limit": true, "state": true, "alertname": true, "metric": true,
 }
 
 func (p *parser) labels(n *yaml.Node, into map[string]string) {
@@ -245,7 +245,7 @@ func (p *parser) labels(n *yaml.Node, into map[string]string) {
 		case !labelName.MatchString(key):
 			p.errf(k.Line, "label %q: a label name is letters, digits and _, not starting with a digit", key)
 		case reservedLabels[key]:
-			p.errf(k.Line, "label %q is set by ddm itself (host, port, lane, rule, severity, observable, limit, state, metric)", key)
+			p.errf(k.Line, "label %q is set by ddm itself (host, port, lane, rule, severity, observable, side, limit, state, metric)", key)
 		case len(into) >= MaxLabels:
 			p.errf(k.Line, "more than %d labels", MaxLabels)
 		default:

@@ -13,6 +13,7 @@
 //
 // Schema: ModulePoints, VDMPoints, InfoPoints, AbsentPoints, AlarmPoint,
 // BusPoint and SinkPoint build the measurements docs/SCHEMA.md documents;
+// SamplePoints and EventPoints map agent samples and alarm events to them;
 // Schema() is that documentation as data, and the tests hold the
 // constructors, the file and a real InfluxDB to it.
 //

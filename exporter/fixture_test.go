@@ -71,6 +71,21 @@ func exampleAlarm() Alarm {
 		State: AlarmFiring, Value: fp(0), Threshold: fp(0.0398), Summary: "Ethernet8 lane 3: rx LOS", Time: exampleTime}
 }
 
+// exampleVDMAlarms are two alarms of one rule on one lane that fired in
+// the same read, told apart by their observable (docs/SCHEMA.md).
+func exampleVDMAlarms() []Point {
+	var pts []Point
+	for _, a := range []struct {
+		obs      string
+		v, limit float64
+	}{{"pre_fec_ber_media", 3e-4, 2.4e-4}, {"pre_fec_ber_max_media", 3.1e-4, 2.4e-4}} {
+		pts = append(pts, AlarmPoint(Alarm{Host: "leaf01", Port: "Ethernet8", Lane: 3, Rule: "vdm_thresholds",
+			Observable: a.obs, Limit: "high_alarm", Severity: "major", State: AlarmFiring, Value: fp(a.v), Threshold: fp(a.limit),
+			Summary: "Ethernet8 lane 3: " + a.obs + " above the module's high_alarm", Time: exampleTime, Transition: true}))
+	}
+	return pts
+}
+
 func exampleBusStats() BusStats {
 	return BusStats{
 		CycleTime: 412 * time.Millisecond, Ports: 32, ModulesPresent: 30, ReadErrors: 1,
@@ -90,6 +105,7 @@ func examplePoints() []Point {
 	pts := AllPoints(exampleSource, m)
 	pts = append(pts, AbsentPoints(Source{Host: "leaf01", Port: "Ethernet12", Time: exampleTime})...)
 	pts = append(pts, AlarmPoint(exampleAlarm()))
+	pts = append(pts, exampleVDMAlarms()...)
 	pts = append(pts, BusPoint("leaf01", "i2c-2", exampleTime, exampleBusStats()))
 	pts = append(pts, SinkPoint("leaf01", exampleTime, exampleSinkStats()))
 	return pts

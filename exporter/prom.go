@@ -161,7 +161,7 @@ func (s *PromSink) Collect(ch chan<- prometheus.Metric) {
 		}
 		labels := make(map[string]string, len(ps.tags))
 		for _, t := range ps.tags {
-			if !promDroppedLabels[t.Key] {
+			if !promDropsLabel(ps.measurement, t.Key) {
 				labels[t.Key] = t.Value
 			}
 		}

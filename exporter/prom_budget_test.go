@@ -179,10 +179,10 @@ func generatePromDoc() string {
 		}
 		w("| `%s` | %s | %s | %s |\n", m.name, kind, strings.Join(labels, ", "), from)
 	}
-	labelsOf := func(tags []TagDoc) []string {
+	labelsOf := func(measurement string, tags []TagDoc) []string {
 		var out []string
 		for _, tg := range tags {
-			if !promDroppedLabels[tg.Name] {
+			if !promDropsLabel(measurement, tg.Name) {
 				out = append(out, "`"+tg.Name+"`")
 			}
 		}
@@ -221,7 +221,7 @@ func generatePromDoc() string {
 		}
 		for _, f := range md.Fields {
 			if m, ok := promIndex[md.Name][f.Name]; ok {
-				row(m, labelsOf(md.Tags), fmt.Sprintf("`%s.%s`", md.Name, f.Name))
+				row(m, labelsOf(md.Name, md.Tags), fmt.Sprintf("`%s.%s`", md.Name, f.Name))
 			}
 		}
 	}

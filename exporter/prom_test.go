@@ -68,7 +68,10 @@ func TestPrometheusEndpoint(t *testing.T) {
 		`# TYPE xcvr_agent_spool_bytes gauge`,
 		`xcvr_agent_spool_bytes 1.048576e+06`,
 		`# HELP xcvr_lane_tx_power_watts transmit optical power`,
-		`xcvr_alarm_firing{lane="3",port="Ethernet8",rule="rx_los",severity="critical"} 1`,
+		`xcvr_alarm_firing{lane="3",limit="",observable="",port="Ethernet8",rule="rx_los",severity="critical",side=""} 1`,
+		// Two alarms of one rule on one lane are two series.
+		`xcvr_alarm_firing{lane="3",limit="high_alarm",observable="pre_fec_ber",port="Ethernet8",rule="vdm_thresholds",severity="major",side="media"} 1`,
+		`xcvr_alarm_firing{lane="3",limit="high_alarm",observable="pre_fec_ber_max",port="Ethernet8",rule="vdm_thresholds",severity="major",side="media"} 1`,
 		`vendor="ACME OPTICS"`,
 		`serial_number="AC2601020001"`,
 	} {

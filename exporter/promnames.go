@@ -262,6 +262,10 @@ func promMetricOf(ps *promSeries, f Field) (promMetric, bool) {
 	return m, ok
 }
 
-// promDroppedLabels are tags that are not labels: host duplicates
-// Prometheus's instance; observable and quantity are in the metric name.
-var promDroppedLabels = map[string]bool{"host": true, "observable": true, "quantity": true}
+// promDropsLabel reports the tags that are not labels: host duplicates
+// Prometheus's instance; a VDM observable and a threshold's quantity are in
+// the metric name. xcvr_alarm keeps its observable: it tells apart alarms
+// of one rule on one lane.
+func promDropsLabel(measurement, tag string) bool {
+	return tag == "host" || tag == "observable" && measurement == MVDM || tag == "quantity" && measurement == MThreshold
+}

@@ -296,6 +296,15 @@ type Alarm struct {
 	Port string
 	Lane int
 	Rule string
+	// Observable is what the alarm watches within its rule and lane (the
+	// engine's Event.Observable): a VDM observable (pre_fec_ber_media,
+	// written as observable=pre_fec_ber, side=media as in xcvr_vdm), the
+	// quantity of module_thresholds (rx_power_mw), the flag of
+	// latched_flags (rx_los); empty for a rule on one plain metric.
+	Observable string
+	// Limit is the module threshold a threshold built-in crossed
+	// (high_alarm, low_alarm, high_warning, low_warning); empty otherwise.
+	Limit string
 	// Severity is critical, major, minor or warning (OpenConfig alarm
 	// severities).
 	Severity string
@@ -326,6 +335,15 @@ func AlarmPoint(a Alarm) Point {
 	p.AddTag("lane", laneTag(a.Lane))
 	p.AddTag("rule", a.Rule)
 	p.AddTag("severity", a.Severity)
+	// The tags are the alarm's identity in the engine (rule, port, lane,
+	// observable, limit): several alarms of one rule on one lane change
+	// state in the same read (five VDM observables crossing their
+	// thresholds), and points that share measurement, tags and time are
+	// one point in InfluxDB.
+	obs, side := splitSide(a.Observable)
+	p.AddTag("observable", obs)
+	p.AddTag("side", side)
+	p.AddTag("limit", a.Limit)
 	p.AddString("state", a.State)
 	p.AddBool("firing", a.State == AlarmFiring)
 	p.AddBool("transition", a.Transition)
@@ -590,11 +608,16 @@ func Schema() []MeasurementDoc {
 
 	alarm := MeasurementDoc{
 		Name: MAlarm,
-		Doc:  "Alarm state changes from the alarm engine (transition=true), and every firing alarm restated each minute (transition=false).",
+		Doc: "Alarm state changes from the alarm engine (transition=true), and every firing alarm restated each minute (transition=false). " +
+			"The tags are the alarm's identity (rule, port, lane, observable, limit), so every state change is a point of its own; " +
+			"a series exists only for an alarm that changed state.",
 		Tags: []TagDoc{tagHost, tagPort,
 			{"lane", "1-based lane; absent for a module-level alarm"},
 			{"rule", "rule name from the rules file"},
-			{"severity", "critical, major, minor or warning (OpenConfig alarm severities)"}},
+			{"severity", "critical, major, minor or warning (OpenConfig alarm severities)"},
+			{"observable", "what the alarm watches within its rule and lane: the VDM observable (as in xcvr_vdm, without its side), the quantity of module_thresholds (rx_power_mw), the flag of latched_flags (rx_los); absent for a rule on one plain metric"},
+			{"side", "media or host, for a VDM observable that has a side (as in xcvr_vdm); absent otherwise"},
+			{"limit", "the module threshold crossed, for the threshold built-ins (high_alarm, low_alarm, high_warning, low_warning); absent otherwise"}},
 		Fields: []FieldDoc{
 			{"state", String, "", "pending, firing or resolved", "", false},
 			{"firing", Bool, "", "state is firing", "", false},

@@ -7,6 +7,7 @@ package grafana
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -310,6 +311,11 @@ var (
 	alarmFire = source{measurement: "xcvr_alarm", field: "firing"}
 )
 
+// alarmSeries are the tags of xcvr_alarm, the identity of one alarm in the
+// agent's engine: a query that wants each alarm's last state groups by all
+// of them (several observables of one rule fire on one lane).
+var alarmSeries = []string{"host", "port", "lane", "rule", "severity", "observable", "side", "limit"}
+
 func (o Options) fleet(rules *alarm.Rules) *dashboard.DashboardBuilder {
 	p := &panels{}
 	d := newDashboard(FleetUID, "ddm fleet overview",
@@ -321,9 +327,9 @@ func (o Options) fleet(rules *alarm.Rules) *dashboard.DashboardBuilder {
 		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})).
 		GraphMode(common.BigValueGraphModeNone))
 	d = d.WithPanel(stat.NewPanelBuilder().Id(p.next()).Title("Alarms firing by severity").
-		Description("Alarm series (host, port, lane, rule, severity) whose last xcvr_alarm point says firing=true.").
+		Description("Alarm series (host, port, lane, rule, severity, observable, side, limit) whose last xcvr_alarm point says firing=true.").
 		Datasource(*o.dsRef()).GridPos(gridPos(6, 0, 18, 6)).
-		WithTarget(o.target("A", o.countLastTrue(alarmFire, nil, []string{"host", "port", "lane", "rule", "severity"}, []string{"severity"}), "$tag_severity", "")).
+		WithTarget(o.target("A", o.countLastTrue(alarmFire, nil, alarmSeries, []string{"severity"}), "$tag_severity", "")).
 		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})).
 		GraphMode(common.BigValueGraphModeNone).
 		DisplayName("${__field.labels.severity}").
@@ -519,9 +525,9 @@ func (o Options) alarmsDash() *dashboard.DashboardBuilder {
 	d = d.WithPanel(statetimeline.NewPanelBuilder().Id(p.next()).Title("Alarm timeline").
 		Description("firing per alarm series over time.").
 		Datasource(*o.dsRef()).GridPos(gridPos(0, 22, 24, 12)).
-		WithTarget(o.dqTarget("A", dq{src: alarmFire, vars: []string{"host"}, agg: "last", groupBy: []string{"port", "lane", "rule", "severity"}, window: true,
-			alias: "$tag_port $tag_lane $tag_rule"})).
-		DisplayName("${__field.labels.port} ${__field.labels.lane} ${__field.labels.rule} (${__field.labels.severity})").
+		WithTarget(o.dqTarget("A", dq{src: alarmFire, vars: []string{"host"}, agg: "last", groupBy: alarmSeries[1:], window: true,
+			alias: "$tag_port $tag_lane $tag_rule $tag_observable $tag_side $tag_limit"})).
+		DisplayName("${__field.labels.port} ${__field.labels.lane} ${__field.labels.rule} ${__field.labels.observable} ${__field.labels.side} ${__field.labels.limit} (${__field.labels.severity})").
 		MergeValues(true).
 		ShowValue(common.VisibilityModeNever))
 	return d
@@ -529,7 +535,7 @@ func (o Options) alarmsDash() *dashboard.DashboardBuilder {
 
 // activeAlarms lists the alarm series whose last point is firing.
 func (o Options) activeAlarms() string {
-	per := []string{"host", "port", "lane", "rule", "severity"}
+	per := alarmSeries
 	if o.Language == Flux {
 		cols := []string{"_time"}
 		cols = append(cols, per...)
@@ -551,7 +557,7 @@ func (o Options) activeAlarms() string {
 
 // alarmChanges lists the alarm transitions, newest first.
 func (o Options) alarmChanges() string {
-	tags := []string{"host", "port", "lane", "rule", "severity"}
+	tags := alarmSeries
 	if o.Language == Flux {
 		cols := []string{"_time"}
 		cols = append(cols, tags...)
@@ -567,7 +573,7 @@ func (o Options) alarmChanges() string {
 			fluxString(o.Bucket), fluxVars([]string{"host"}), strings.Join(q, ", "))
 	}
 	sel := make([]string, 0, len(tags)+4)
-	for _, t := range append(tags, "state", "value", "threshold", "summary") {
+	for _, t := range append(slices.Clone(tags), "state", "value", "threshold", "summary") {
 		sel = append(sel, iqlIdent(t))
 	}
 	return fmt.Sprintf(`SELECT %s FROM %s WHERE "transition" = true AND %s ORDER BY time DESC LIMIT 500`,

@@ -31,6 +31,7 @@
 //     on modules whose last present is true.
 //   - Rule.Local rules (built-in sets, the module's own thresholds,
 //     identity selectors, module_absent): the agent's own state, the last
-//     xcvr_alarm point of the rule per port, lane and severity; for and
+//     xcvr_alarm point of the rule per alarm series (port, lane, severity,
+//     observable, side, limit: the tags of xcvr_alarm); for and
 //     clear_for are then the agent's, not repeated in Grafana.
 package grafana

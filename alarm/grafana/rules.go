@@ -504,11 +504,11 @@ func (b *ruleBuilder) absent(src source, t []string, what string, refs *tmplRefs
 
 // local builds the pipeline of a rule only the agent can evaluate: the
 // last state of the agent's own alarm points for the rule (xcvr_alarm,
-// firing, rewritten every minute while an alarm fires), per port, lane
-// and severity.
+// firing, rewritten every minute while an alarm fires), per alarm series
+// of the rule (port, lane, severity, observable, side, limit).
 func (b *ruleBuilder) local(refs *tmplRefs) (string, string) {
 	r, o := b.r, b.o
-	t := []string{"host", "port", "lane", "severity"}
+	t := []string{"host", "port", "lane", "severity", "observable", "side", "limit"}
 	src := source{measurement: "xcvr_alarm", field: "firing"}.with("rule", r.Name)
 	var q string
 	if o.Language == Flux {

@@ -260,14 +260,6 @@ func scSample(host, port string, t time.Time) sample {
 	return sample{present: true, vdm: vdm, m: m}
 }
 
-// alarmPoint is the daemon's xcvr_alarm point of an event (transition)
-// or of the periodic restatement of a firing alarm.
-func alarmPoint(host string, ev alarm.Event, transition bool) exporter.Point {
-	v, th := ev.Value, ev.Threshold
-	return exporter.AlarmPoint(exporter.Alarm{Host: host, Port: ev.Port, Lane: ev.Lane, Rule: ev.Rule, Severity: ev.Severity.String(),
-		State: ev.State.String(), Value: &v, Threshold: &th, Summary: ev.Summary, Time: ev.Time, Transition: transition})
-}
-
 // scenario runs the agent side: points for InfluxDB and the engine's
 // alarms firing at the end.
 func scenario(rules *alarm.Rules) (pts []exporter.Point, active []alertKey) {
@@ -288,15 +280,14 @@ func scenario(rules *alarm.Rules) (pts []exporter.Point, active []alertKey) {
 						pts = append(pts, exporter.InfoPoints(src, s.m)...)
 					}
 				}
-				for _, ev := range eng.Evaluate(port, t, s.m, s.present) {
-					pts = append(pts, alarmPoint(hp.host, ev, true))
-				}
+				pts = append(pts, exporter.EventPoints(hp.host, eng.Evaluate(port, t, s.m, s.present), true)...)
 			}
 			// The daemon rewrites firing alarms every minute.
-			for _, ev := range eng.Active() {
-				ev.Time = t
-				pts = append(pts, alarmPoint(hp.host, ev, false))
+			active := eng.Active()
+			for i := range active {
+				active[i].Time = t
 			}
+			pts = append(pts, exporter.EventPoints(hp.host, active, false)...)
 		}
 		for _, ev := range eng.Active() {
 			lane := ""

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -100,5 +104,85 @@ func TestRunAlarmsFireOnceAcrossRestart(t *testing.T) {
 	}
 	if th, ok := rows[0].Float("threshold"); !ok || th != 60 {
 		t.Errorf("firing threshold %v", rows[0].Values)
+	}
+}
+
+// A lane whose pre-FEC BER jumps past the module's VDM alarm thresholds:
+// pre-FEC BER current, min, max and average and eSNR cross their limits in
+// the same VDM read; a module heating past its warning and alarm
+// thresholds in one read; and rules that fire at once, with one severity
+// for both threshold classes, so that nothing but the observable and the
+// limit tells those alarms apart.
+const eventPlatform = `name: event-test
+buses:
+  - {name: b, speed: 1MHz, muxes: [{address: 0x70, channels: [c0, c1]}]}
+ports:
+  - {name: ber, bus: c0, profile: osfp-800g-dr8}
+  - {name: hot, bus: c1, profile: osfp-800g-dr8}
+scenarios:
+  - {port: ber, kind: ber_ramp, lane: 3, start: 0s, duration: 500ms, target: 3e-4}
+  - {port: hot, kind: temp_runaway, start: 0s, rate: 6000, target: 95}
+`
+
+const eventRules = `version: 1
+defaults: {for: 0s, clear_for: 0s}
+rules:
+  - name: module_thresholds
+    builtin: module_thresholds
+    severity: {alarm: major, warning: major}
+  - name: vdm_thresholds
+    builtin: vdm_thresholds
+    severity: {alarm: major, warning: major}
+`
+
+// TestRunEveryAlarmEventReachesInfluxDB runs the agent on alarms that
+// change state together and counts them three ways: the engine's (the
+// journal has a line per event), InfluxDB's (the xcvr_alarm points with
+// transition=true) and ddm summary's. Points that shared measurement, tags
+// and timestamp were one point in InfluxDB, and summary showed fewer
+// alarms than the journal.
+func TestRunEveryAlarmEventReachesInfluxDB(t *testing.T) {
+	srv := influxtest.Start(t)
+	dir := t.TempDir()
+	platform, rules := filepath.Join(dir, "p.yaml"), filepath.Join(dir, "rules.yaml")
+	os.WriteFile(platform, []byte(eventPlatform), 0o644)
+	os.WriteFile(rules, []byte(eventRules), 0o644)
+	p := startDDM(t, "run", "--emulate="+platform, "--rules", rules, "--influx-url", srv.URL(), "--influx-bucket", srv.Bucket(),
+		"--interval", "250ms", "--vdm-interval", "500ms", "--state-dir", filepath.Join(dir, "state"), "--duration", "3s")
+	if err := p.wait(t, 30*time.Second); err != nil {
+		t.Fatalf("ddm run: %v\n%s", err, p.stderr)
+	}
+	journal := regexp.MustCompile(`msg="alarm (firing|resolved)"`).FindAllString(p.stderr.String(), -1)
+	vdmEvents := strings.Count(p.stderr.String(), "rule=vdm_thresholds")
+	if len(journal) < 6 || vdmEvents < 4 {
+		t.Fatalf("the scenario should change at least 6 alarms, 4 of them VDM on one lane: %d events, %d VDM\n%s", len(journal), vdmEvents, p.stderr)
+	}
+	t.Logf("%d alarm events in the journal, %d of vdm_thresholds", len(journal), vdmEvents)
+	rows := srv.Query(t, `SELECT "state","rule" FROM "xcvr_alarm" WHERE "transition"=true`)
+	if len(rows) != len(journal) {
+		t.Errorf("the engine reported %d alarm events, InfluxDB holds %d", len(journal), len(rows))
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"summary", "--influx-url", srv.URL(), "--influx-bucket", srv.Bucket()}, nil, &out, &errb); code != 0 {
+		t.Fatalf("summary: exit %d: %s", code, errb.String())
+	}
+	shown := regexp.MustCompile(`(?m)^\s+\S+\s+(FIRING|RESOLVED) `).FindAllString(out.String(), -1)
+	if len(shown) != len(journal) {
+		t.Errorf("ddm summary shows %d alarm state changes, the engine reported %d:\n%s", len(shown), len(journal), out.String())
+	}
+}
+
+// wait waits for a process that stops by itself (--duration).
+func (p *ddmProc) wait(t *testing.T, timeout time.Duration) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(timeout):
+		p.cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("did not exit within %v", timeout)
 	}
 }

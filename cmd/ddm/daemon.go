@@ -91,8 +91,9 @@ func (d *ddmDaemon) observe(s agent.Sample) {
 		d.log.Debug("read failed", "port", s.Port, "err", s.Err, "failures", s.Health.ConsecutiveFailures)
 	}
 	if s.Kind != agent.KindError {
-		for _, ev := range d.engine.Evaluate(s.Port, s.Time, s.Module, s.Kind != agent.KindAbsent) {
-			pts = append(pts, alarmPoint(d.cfg.Host, ev, true))
+		events := d.engine.Evaluate(s.Port, s.Time, s.Module, s.Kind != agent.KindAbsent)
+		pts = append(pts, exporter.EventPoints(d.cfg.Host, events, true)...)
+		for _, ev := range events {
 			d.log.Warn("alarm "+ev.State.String(), "port", ev.Port, "lane", ev.Lane, "rule", ev.Rule, "severity", ev.Severity.String(),
 				"value", ev.Value, "threshold", ev.Threshold, "summary", ev.Summary)
 		}
@@ -101,12 +102,6 @@ func (d *ddmDaemon) observe(s agent.Sample) {
 		d.sink.Write(pts...)
 	}
 	d.account(s)
-}
-
-func alarmPoint(host string, ev alarm.Event, transition bool) exporter.Point {
-	v, th := ev.Value, ev.Threshold
-	return exporter.AlarmPoint(exporter.Alarm{Host: host, Port: ev.Port, Lane: ev.Lane, Rule: ev.Rule, Severity: ev.Severity.String(),
-		State: ev.State.String(), Value: &v, Threshold: &th, Summary: ev.Summary, Time: ev.Time, Transition: transition})
 }
 
 // account adds a sample to its bus's self-telemetry.
@@ -162,9 +157,12 @@ func (d *ddmDaemon) housekeeping(ctx context.Context, ag *agent.Agent) {
 				lastSelf = now
 			}
 			if now.Sub(lastActive) >= time.Minute {
-				for _, ev := range d.engine.Active() {
-					ev.Time = now
-					d.sink.Write(alarmPoint(d.cfg.Host, ev, false))
+				active := d.engine.Active()
+				for i := range active {
+					active[i].Time = now
+				}
+				if len(active) > 0 {
+					d.sink.Write(exporter.EventPoints(d.cfg.Host, active, false)...)
 				}
 				lastActive = now
 			}
