@@ -231,3 +231,103 @@ scenarios:
 		t.Errorf("lane 1 has lane 2's flag")
 	}
 }
+
+// TestAgentFirstReadIsNotAChange: a module that powered up before the agent
+// started has latched DPStateChanged on every lane; the first read is no
+// change and must not report one. A module that powers up while the agent
+// watches reports its data path changes.
+func TestAgentFirstReadIsNotAChange(t *testing.T) {
+	const yaml = `
+buses:
+  - {name: b, speed: 1MHz}
+ports:
+  - {name: p, bus: b, profile: osfp-800g-dr8}
+`
+	changed := func(s agent.Sample) bool {
+		if s.Module == nil {
+			return false
+		}
+		for _, l := range s.Module.Lanes {
+			if l.Flags&(cmis.DataPathStateChanged|cmis.RxOutputStatusChanged) != 0 {
+				return true
+			}
+		}
+		return s.Module.Flags&cmis.ModuleStateChanged != 0
+	}
+	cases := []struct {
+		name string
+		// poweredFor is how long the module has been in its cage when the
+		// agent starts; powerUp is how far the clock moves once the agent
+		// has read it.
+		poweredFor, powerUp time.Duration
+		wantChange          bool
+	}{
+		{"started after the module powered up", time.Minute, 0, false},
+		{"module powers up while watched", 0, time.Minute, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			origin := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			clk := emulator.NewManualClock(origin)
+			pl, err := emulator.ParsePlatform("test.yaml", []byte(yaml), emulator.WithClock(clk), emulator.WithFreezeDelay(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			clk.Advance(c.poweredFor)
+			p := pl.Ports()[0]
+			pg := i2c.NewPager(pl.Buses()[p.Bus], i2c.PagerOptions{})
+			rec := &recorder{samples: map[string][]agent.Sample{}}
+			a, err := agent.New([]agent.Port{{Name: p.Name, Bus: p.Bus, Addr: uint8(p.Address), Mem: pg.Module(uint8(p.Address))}}, rec,
+				agent.Options{Interval: 50 * time.Millisecond, VDMInterval: 50 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { a.Run(ctx); close(done) }()
+			reads := func() int { rec.mu.Lock(); defer rec.mu.Unlock(); return len(rec.samples[p.Name]) }
+			waitFor := func(n int) {
+				for deadline := time.Now().Add(5 * time.Second); reads() < n && time.Now().Before(deadline); {
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+			waitFor(3)
+			clk.Advance(c.powerUp)
+			waitFor(reads() + 3)
+			cancel()
+			<-done
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			ss := rec.samples[p.Name]
+			if len(ss) < 6 || ss[0].Module == nil {
+				t.Fatalf("%d samples, first %+v", len(ss), ss[0])
+			}
+			sawChange := false
+			for i, s := range ss {
+				if i == 0 && changed(s) {
+					t.Errorf("first read reports a change: module %v, lanes %v", s.Module.Flags, s.Module.Lanes[0].Flags)
+				}
+				sawChange = sawChange || changed(s)
+			}
+			if sawChange != c.wantChange {
+				t.Errorf("a change reported: %v, want %v", sawChange, c.wantChange)
+			}
+			var h *agent.FlagHistory // the latest (VDM samples carry none)
+			for _, s := range ss {
+				if s.Flags != nil {
+					h = s.Flags
+				}
+			}
+			if h == nil {
+				t.Fatal("no flag history")
+			}
+			if !c.wantChange {
+				for lane, fl := range h.Lanes {
+					if fl["data_path_state_changed"] != nil {
+						t.Errorf("lane %d: the flag history counts the first read's data_path_state_changed", lane)
+					}
+				}
+			}
+		})
+	}
+}

@@ -27,9 +27,12 @@ type portState struct {
 	lastFW     string
 	pendingFW  string // a new firmware version seen once, to confirm
 	lastSerial string
-	nextFast   time.Time // next read of any kind
-	flags      *FlagHistory
-	health     Health
+	// firstRead: the module was just found (at start or insertion) and has
+	// not been read whole yet; see maskFirstRead.
+	firstRead bool
+	nextFast  time.Time // next read of any kind
+	flags     *FlagHistory
+	health    Health
 	// vdm is shared with the port's VDM goroutine.
 	vdm struct {
 		mu     sync.Mutex
@@ -48,7 +51,7 @@ func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample 
 		if err := ps.probe(ctx); err != nil {
 			return ps.failed(ctx, err, o)
 		}
-		ps.present = true
+		ps.present, ps.firstRead = true, true
 		ps.static = nil
 		ps.flags = newFlagHistory()
 		ps.forget()
@@ -79,15 +82,20 @@ func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample 
 		return r
 	}
 	s.Err = err // a refused page: the rest decoded
+	first := ps.firstRead
 	if ps.vdmDue(now) {
 		if vdm := cmis.Plan(snap, cmis.VDM); len(vdm) > 0 {
-			ps.startVDM(o, vdm, snap.Clone(), now)
+			ps.startVDM(o, vdm, snap.Clone(), now, first)
 		}
 	}
 	snap.Time = o.Now()
 	m, derr := cmis.Decode(snap)
 	if derr != nil {
 		return ps.failed(ctx, derr, o)
+	}
+	if first {
+		maskFirstRead(m)
+		ps.firstRead = false
 	}
 	s.Kind, s.Time, s.Module, s.IOTotal = kind, snap.Time, m, ps.port.Mem.Stats()
 	s.Events = append(s.Events, ps.noticeChanges(m, snap.Time)...)
@@ -128,6 +136,9 @@ func (ps *portState) readStatic(ctx context.Context, o Options) ([]Event, error)
 	// Lower memory was read whole, latched flags included, and that read
 	// cleared them: account for them now or they are lost.
 	if m, err := cmis.Decode(s); err == nil {
+		if ps.firstRead {
+			maskFirstRead(m)
+		}
 		ps.flags.add(m, now)
 	}
 	ps.static, ps.staticAt = s, now
@@ -167,7 +178,7 @@ func (ps *portState) vdmDue(now time.Time) bool {
 // the freeze (most of a VDM read's time is waiting for FreezeDone and
 // UnfreezeDone, with the bus idle). The transactions still go through the
 // pager one at a time. The result is a KindVDM sample of its own.
-func (ps *portState) startVDM(o Options, ranges []cmis.Range, snap *cmis.Snapshot, start time.Time) {
+func (ps *portState) startVDM(o Options, ranges []cmis.Range, snap *cmis.Snapshot, start time.Time, first bool) {
 	ps.agent.wg.Add(1)
 	go func() {
 		defer ps.agent.wg.Done()
@@ -198,6 +209,10 @@ func (ps *portState) startVDM(o Options, ranges []cmis.Range, snap *cmis.Snapsho
 		if derr != nil {
 			return
 		}
+		if first {
+			// The lane flags in this snapshot are those of the first read.
+			maskFirstRead(m)
+		}
 		s.Time, s.Module, s.IOTotal = snap.Time, m, ps.port.Mem.Stats()
 		if ps.agent.obs != nil && ps.agent.runCtx.Err() == nil {
 			ps.agent.obs.Observe(s)
@@ -224,6 +239,26 @@ func (ps *portState) readVDM(ctx context.Context, o Options, ranges []cmis.Range
 		return rerr
 	}
 	return ferr
+}
+
+// Latched flags that report a change of state rather than a condition.
+const (
+	laneChangeFlags   = cmis.DataPathStateChanged | cmis.RxOutputStatusChanged
+	moduleChangeFlags = cmis.ModuleStateChanged
+)
+
+// maskFirstRead clears the change flags of the first read of a module (at
+// start or insertion). A latched change flag says the state changed since
+// the previous read; on the first read there was none, and what the module
+// latched is its own power-up (or whatever happened before ddm watched):
+// every lane of every module would report data_path_state_changed at each
+// start of ddm. The state itself is in the sample; the fault and threshold
+// flags are kept (a loss of signal latched before the read is news).
+func maskFirstRead(m *cmis.Module) {
+	m.Flags &^= moduleChangeFlags
+	for i := range m.Lanes {
+		m.Lanes[i].Flags &^= laneChangeFlags
+	}
 }
 
 // noticeChanges compares module identity, state and firmware with the last
