@@ -22,6 +22,9 @@ const (
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// onFlags, if set, is given each flag set a command makes (shell
+	// completion reads the commands' flags through it).
+	onFlags func(*pflag.FlagSet)
 }
 
 type command struct {
@@ -38,6 +41,7 @@ func commands() []command {
 		{"emulate", "show emulated switches; write emulated modules' memory as dumps", cmdEmulate},
 		{"summary", "what arrived in InfluxDB: per-port summary and alarms", cmdSummary},
 		{"version", "print the module version, commit and Go version", cmdVersion},
+		{"completion", "print the bash, zsh or fish completion script", cmdCompletion},
 	}
 }
 
@@ -51,6 +55,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return exitUsage
 		}
 		return exitOK
+	}
+	if args[0] == "__complete" { // the completion scripts' helper, not listed
+		return cmdComplete(ctx, e, args[1:])
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
@@ -79,6 +86,9 @@ func newFlags(e env, c string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("ddm "+c, pflag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.SortFlags = false
+	if e.onFlags != nil {
+		e.onFlags(fs)
+	}
 	return fs
 }
 
