@@ -19,9 +19,12 @@ test: test-unit
 # -p 1: one package at a time. The agent's cadence tests and the outage
 # tests measure behaviour against the wall clock; on 2 shared cores, test
 # binaries running side by side starve each other's timers.
+# internal/testprogress runs go test with the same arguments and prints its
+# lines unchanged, plus the package being tested, each test that took a
+# second or more, and every minute the tests still running.
 test-unit: $(BIN)/influxd
 	$(GO) vet ./...
-	$(GO) test -p 1 -count=1 ./...
+	$(GO) run ./internal/testprogress -p 1 -count=1 ./...
 
 ## fuzz: a longer run of every fuzz target (FUZZTIME=2m by default here).
 fuzz:
