@@ -331,3 +331,32 @@ func TestPagerBusTimeIsWireTime(t *testing.T) {
 		t.Errorf("bus time %v, want %v (%d bits at 400 kHz)", got, want, bits)
 	}
 }
+
+// writesFail lets the first n writes through, then fails every write.
+type writesFail struct {
+	i2c.Memory
+	n   int
+	err error
+}
+
+func (w *writesFail) Write(ctx context.Context, addr, bank, page uint8, off int, p []byte) error {
+	if w.n == 0 {
+		return w.err
+	}
+	w.n--
+	return w.Memory.Write(ctx, addr, bank, page, off, p)
+}
+
+// TestFreezeTimeoutUnfreezeFails: when the module does not confirm the
+// freeze and withdrawing the request fails as well, the error says both
+// (the module may stay frozen), and is still a freeze timeout.
+func TestFreezeTimeoutUnfreezeFails(t *testing.T) {
+	r := newRig(t, map[uint16]string{0x50: "osfp-800g-dr8"}, emulator.WithFaults(emulator.Fault{Kind: emulator.FaultSlowFreeze, Delay: 5 * time.Second}))
+	errBus := errors.New("bus stuck low")
+	mem := &writesFail{Memory: r.pager.Module(0x50), n: 1, err: errBus} // the freeze request goes through
+	_, err := i2c.Freeze(context.Background(), mem, 0x50, i2c.FreezeOptions{Timeout: 50 * time.Millisecond,
+		Wait: func(ctx context.Context, d time.Duration) error { r.clk.Advance(d); time.Sleep(d); return ctx.Err() }})
+	if !errors.Is(err, i2c.ErrFreezeTimeout) || !errors.Is(err, errBus) || !strings.Contains(err.Error(), "may stay frozen") {
+		t.Fatalf("freeze timeout, then a failed unfreeze: %v", err)
+	}
+}

@@ -56,7 +56,11 @@ func Freeze(ctx context.Context, mem Memory, addr uint8, opts FreezeOptions) (re
 		return nil, err
 	}
 	if err := pollStatus(ctx, mem, addr, vdmFreezeDone, opts, learned(opts, true)); err != nil {
-		_ = setFreeze(context.WithoutCancel(ctx), mem, addr, false)
+		// Withdraw the request; if that fails too the module may stay
+		// frozen (its statistics stop for every reader), so say so.
+		if uerr := setFreeze(context.WithoutCancel(ctx), mem, addr, false); uerr != nil {
+			return nil, fmt.Errorf("%s: freeze: %w; withdrawing the freeze request failed too (the module may stay frozen): %w", mem, err, uerr)
+		}
 		return nil, fmt.Errorf("%s: freeze: %w", mem, err)
 	}
 	return func(ctx context.Context) error {
