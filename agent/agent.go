@@ -57,8 +57,13 @@ type Options struct {
 	// AbsentAfter: a present module that NACKs every try for this many
 	// reads in a row is taken as removed; default 3.
 	AbsentAfter int
-	// Now is the clock; nil means time.Now.
+	// Now is the wall clock that stamps samples; nil means time.Now.
 	Now func() time.Time
+	// Elapsed is the steady clock: time since the agent was made, never
+	// stepped. nil means Now's own monotonic reading (Go's time.Now carries
+	// one), which is right for time.Now and for virtual clocks that do not
+	// step; a test that steps Now sets Elapsed too.
+	Elapsed func() time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -131,8 +136,14 @@ type Sample struct {
 	Port string
 	Bus  string
 	Kind Kind
-	// Time is when the bytes were read (the end of the read).
+	// Time is when the bytes were read (the end of the read), on the wall
+	// clock: it stamps the points.
 	Time time.Time
+	// Steady is the same instant on the agent's steady clock (the wall
+	// clock at start advanced by the monotonic clock): unlike Time it
+	// never steps back, so durations between samples (alarm rules) are
+	// measured on it.
+	Steady time.Time
 	// Module is the decoded module (fast data laid over the cached static
 	// pages); nil when absent.
 	Module *cmis.Module
@@ -172,8 +183,11 @@ type Agent struct {
 	obs   Observer
 	buses map[string][]*portState
 
+	clock *clock
+
 	mu       sync.Mutex
 	lastTick map[string]time.Time // per bus: last completed cycle
+	progress map[string]*BusProgress
 
 	runCtx context.Context // Run's context, for the VDM goroutines
 	wg     sync.WaitGroup  // the VDM goroutines
@@ -182,7 +196,9 @@ type Agent struct {
 // New returns an agent for ports. Ports with the same Bus are polled by
 // one worker, in the order given.
 func New(ports []Port, obs Observer, opts Options) (*Agent, error) {
-	a := &Agent{opts: opts.withDefaults(), obs: obs, buses: map[string][]*portState{}, lastTick: map[string]time.Time{}}
+	a := &Agent{opts: opts.withDefaults(), obs: obs, buses: map[string][]*portState{}, lastTick: map[string]time.Time{},
+		progress: map[string]*BusProgress{}}
+	a.clock = newClock(a.opts.Now, a.opts.Elapsed)
 	names := map[string]bool{}
 	for _, p := range ports {
 		if names[p.Name] {
@@ -194,8 +210,76 @@ func New(ports []Port, obs Observer, opts Options) (*Agent, error) {
 		names[p.Name] = true
 		a.buses[p.Bus] = append(a.buses[p.Bus], &portState{port: p, agent: a, vdmInterval: a.opts.VDMInterval})
 	}
+	for bus := range a.buses {
+		a.progress[bus] = &BusProgress{}
+	}
 	return a, nil
 }
+
+// BusProgress is what a bus worker has done and is doing.
+type BusProgress struct {
+	// LastPass is when the worker last finished a pass over the ports that
+	// were due (wall clock), and PassTime how long that pass took: the
+	// reads, not the wait until the next port falls due.
+	LastPass time.Time
+	PassTime time.Duration
+	// BusySince is when the pass in progress started (steady clock); zero
+	// while the worker waits for the next port to fall due.
+	BusySince time.Time
+}
+
+// Progress returns each bus worker's progress.
+func (a *Agent) Progress() map[string]BusProgress {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make(map[string]BusProgress, len(a.progress))
+	for k, v := range a.progress {
+		out[k] = *v
+	}
+	return out
+}
+
+// passBudget bounds a pass over n ports: each port's reads are cut at
+// ReadTimeout (VDM reads run beside the pass), so a pass that runs twice
+// that and 2 s more (a starved CPU) is stuck in the kernel or the driver,
+// beyond what a context can cancel. The systemd watchdog adds its own
+// WatchdogSec before it acts.
+func (a *Agent) passBudget(n int) time.Duration {
+	return 2*time.Duration(n)*a.opts.ReadTimeout + 2*time.Second
+}
+
+// Stalled lists the buses whose pass in progress has run past its budget
+// (a hung adapter): the systemd watchdog is fed only while there are none.
+// A worker waiting for its next port to fall due is never stalled, however
+// long the interval.
+func (a *Agent) Stalled() []string {
+	now := a.clock.steadyOf(a.opts.Now())
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	for bus, p := range a.progress {
+		if !p.BusySince.IsZero() && now.Sub(p.BusySince) > a.passBudget(len(a.buses[bus])) {
+			out = append(out, bus)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Started reports whether every bus worker has finished a pass.
+func (a *Agent) Started() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, p := range a.progress {
+		if p.LastPass.IsZero() {
+			return false
+		}
+	}
+	return true
+}
+
+// ClockSteps reports the backward steps of the wall clock seen so far.
+func (a *Agent) ClockSteps() ClockSteps { return a.clock.steps() }
 
 // Buses lists the bus names.
 func (a *Agent) Buses() []string {
@@ -243,19 +327,32 @@ func (a *Agent) runBus(ctx context.Context, bus string, ports []*portState) {
 	for _, ps := range ports {
 		ps.nextFast = now
 	}
+	prog := a.progress[bus]
 	for {
 		now = a.opts.Now()
+		var passStart time.Time // steady
 		for _, ps := range ports {
 			if ctx.Err() != nil {
 				return
 			}
 			if !now.Before(ps.nextFast) {
+				if passStart.IsZero() {
+					passStart = a.clock.steadyOf(a.opts.Now())
+					a.mu.Lock()
+					prog.BusySince = passStart
+					a.mu.Unlock()
+				}
 				a.poll(ctx, bus, ps)
 			}
 		}
+		end := a.opts.Now()
 		a.mu.Lock()
-		a.lastTick[bus] = a.opts.Now()
+		a.lastTick[bus] = end
+		if !passStart.IsZero() {
+			prog.LastPass, prog.PassTime, prog.BusySince = end, a.clock.steadyOf(end).Sub(passStart), time.Time{}
+		}
 		a.mu.Unlock()
+		a.clock.check()
 		next := ports[0].nextFast
 		for _, ps := range ports[1:] {
 			if ps.nextFast.Before(next) {
@@ -289,6 +386,7 @@ func (a *Agent) poll(ctx context.Context, bus string, ps *portState) {
 	if s.Time.IsZero() {
 		s.Time = o.Now()
 	}
+	s.Steady = a.clock.steadyOf(s.Time)
 	// Schedule from the planned time, not the finish time, so a port keeps
 	// its cadence instead of drifting by its read time each cycle.
 	planned := ps.nextFast

@@ -331,3 +331,99 @@ ports:
 		})
 	}
 }
+
+// TestAgentPassTime: a bus worker reports how long its last pass over the
+// due ports took (the reads, far below the interval on an emulated 1 MHz
+// bus), not the time between two looks at it.
+func TestAgentPassTime(t *testing.T) {
+	const yaml = `
+buses:
+  - name: b
+    speed: 1MHz
+    muxes:
+      - {address: 0x70, channels: [c1, c2, c3]}
+ports:
+  - {name: p1, bus: c1, profile: osfp-800g-dr8}
+  - {name: p2, bus: c2, profile: qsfp28-100g-lr4}
+  - {name: p3, bus: c3, profile: sfp28-25g}
+`
+	interval := 200 * time.Millisecond
+	a, _, _ := startPlatform(t, yaml, agent.Options{Interval: interval, VDMInterval: time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	var during []agent.BusProgress
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			time.Sleep(100 * time.Millisecond)
+			for _, p := range a.Progress() {
+				during = append(during, p)
+			}
+		}
+	}()
+	_ = a.Run(ctx)
+	<-done
+	prog := a.Progress()
+	if len(prog) != 1 {
+		t.Fatalf("progress of %d buses, want 1", len(prog))
+	}
+	for bus, p := range prog {
+		if p.PassTime <= 0 || p.PassTime >= interval || p.LastPass.IsZero() {
+			t.Errorf("bus %s: last pass %v took %v; want more than 0 and less than the %v interval", bus, p.LastPass, p.PassTime, interval)
+		}
+		t.Logf("bus %s: pass %v", bus, p.PassTime)
+	}
+	if len(a.Stalled()) != 0 {
+		t.Errorf("stalled buses %v after Run", a.Stalled())
+	}
+	if len(during) < 5 {
+		t.Errorf("%d progress readings", len(during))
+	}
+}
+
+// hungMemory is a module whose reads block and ignore their context, as a
+// wedged adapter driver does.
+type hungMemory struct{ release chan struct{} }
+
+func (h hungMemory) Read(ctx context.Context, addr, bank, page uint8, off int, p []byte) error {
+	<-h.release
+	return ctx.Err()
+}
+func (h hungMemory) Write(ctx context.Context, addr, bank, page uint8, off int, p []byte) error {
+	return i2c.ErrWriteRefused
+}
+func (hungMemory) Stats() i2c.Stats { return i2c.Stats{} }
+func (hungMemory) String() string   { return "hung" }
+
+// TestAgentStalledBus: a bus whose read never returns is reported stalled
+// once its pass runs past its budget (2 x ports x read timeout + 2 s); a
+// bus that only waits for its next read, however long the interval, is
+// not.
+func TestAgentStalledBus(t *testing.T) {
+	hung := hungMemory{release: make(chan struct{})}
+	waiting := hungMemory{release: make(chan struct{})}
+	close(waiting.release) // answers at once (with an error), then waits a minute
+	a, err := agent.New([]agent.Port{
+		{Name: "stuck", Bus: "i2c-1", Mem: hung},
+		{Name: "idle", Bus: "i2c-2", Mem: waiting},
+	}, nil, agent.Options{Interval: time.Minute, ReadTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	defer func() { cancel(); close(hung.release); <-done }()
+	time.Sleep(500 * time.Millisecond)
+	if s := a.Stalled(); len(s) != 0 {
+		t.Errorf("stalled %v after 0.5 s, within the budget", s)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(a.Stalled()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if s := a.Stalled(); len(s) != 1 || s[0] != "i2c-1" {
+		t.Errorf("stalled %v, want [i2c-1]", s)
+	}
+}

@@ -214,6 +214,7 @@ func (ps *portState) startVDM(o Options, ranges []cmis.Range, snap *cmis.Snapsho
 			maskFirstRead(m)
 		}
 		s.Time, s.Module, s.IOTotal = snap.Time, m, ps.port.Mem.Stats()
+		s.Steady = ps.agent.clock.steadyOf(s.Time)
 		if ps.agent.obs != nil && ps.agent.runCtx.Err() == nil {
 			ps.agent.obs.Observe(s)
 		}

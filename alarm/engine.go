@@ -263,9 +263,13 @@ func (e *Engine) recomputeApplies(ps *portState) {
 
 // evaluator is one Evaluate call.
 type evaluator struct {
-	e      *Engine
-	ps     *portState
+	e  *Engine
+	ps *portState
+	// t is the sample's time on a clock that never steps back: every
+	// duration (for, clear_for, absence) and every rate or baseline bucket
+	// is measured on it. wall stamps the events.
 	t      time.Time
+	wall   time.Time
 	m      *cmis.Module
 	events []Event
 }
@@ -284,10 +288,20 @@ type evaluator struct {
 // rules then take over); when a different module (serial or part number)
 // appears, the old one's alarms resolve and its history is dropped.
 func (e *Engine) Evaluate(port string, t time.Time, m *cmis.Module, present bool) []Event {
+	return e.EvaluateAt(port, t, t, m, present)
+}
+
+// EvaluateAt is Evaluate with the sample's time on two clocks: wall stamps
+// the events, steady (a clock that never steps back, such as the agent's
+// Sample.Steady) times the rules. When the wall clock steps back, rules
+// timed on it would stall until it caught up (a rate or baseline bucket
+// stays open, a for never elapses); on steady they go on.
+func (e *Engine) EvaluateAt(port string, wall, steady time.Time, m *cmis.Module, present bool) []Event {
 	ps := e.port(port)
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	ev := evaluator{e: e, ps: ps, t: t, m: m}
+	t := steady
+	ev := evaluator{e: e, ps: ps, t: t, wall: wall, m: m}
 	if ps.restored {
 		ps.restart(t)
 	}
@@ -844,7 +858,7 @@ func (ev *evaluator) step(r *crule, rs *ruleState, s *series, fire, clr bool, v,
 
 // emit records a state change.
 func (ev *evaluator) emit(r *crule, s *series, st State) {
-	ev.events = append(ev.events, ev.e.event(r, ev.ps, s, st, ev.t))
+	ev.events = append(ev.events, ev.e.event(r, ev.ps, s, st, ev.wall))
 }
 
 func (e *Engine) event(r *crule, ps *portState, s *series, st State, t time.Time) Event {

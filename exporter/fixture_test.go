@@ -107,6 +107,6 @@ func examplePoints() []Point {
 	pts = append(pts, AlarmPoint(exampleAlarm()))
 	pts = append(pts, exampleVDMAlarms()...)
 	pts = append(pts, BusPoint("leaf01", "i2c-2", exampleTime, exampleBusStats()))
-	pts = append(pts, SinkPoint("leaf01", exampleTime, exampleSinkStats()))
+	pts = append(pts, ProcessPoint("leaf01", exampleTime, exampleSinkStats(), ProcessStats{ClockStepsBack: 0}))
 	return pts
 }

@@ -356,7 +356,8 @@ func AlarmPoint(a Alarm) Point {
 // BusStats is one bus worker's view for xcvr_agent (tags host, bus).
 // Counters are cumulative since the process started.
 type BusStats struct {
-	// CycleTime is the duration of the last full pass over the bus's ports.
+	// CycleTime is the duration of the last pass over the bus's due ports:
+	// the reads, not the wait until the next one falls due.
 	CycleTime time.Duration
 	// IO is the sum of the bus's modules' I/O counters.
 	IO             i2c.Stats
@@ -405,6 +406,21 @@ func SinkPoint(host string, t time.Time, s Stats) Point {
 	p.AddInt("write_retries", s.Retries)
 	p.AddInt("auth_errors", s.AuthErrors)
 	p.AddFloat("write_latency_s", s.WriteLatency.Seconds())
+	return p
+}
+
+// ProcessStats are the process's own counters on the process point.
+type ProcessStats struct {
+	// ClockStepsBack counts the backward steps of the wall clock the agent
+	// saw since it started.
+	ClockStepsBack int64
+}
+
+// ProcessPoint is the process-level xcvr_agent point: the sink's counters
+// (SinkPoint) and the process's own.
+func ProcessPoint(host string, t time.Time, s Stats, ps ProcessStats) Point {
+	p := SinkPoint(host, t, s)
+	p.AddInt("clock_steps_back", ps.ClockStepsBack)
 	return p
 }
 
@@ -631,10 +647,10 @@ func Schema() []MeasurementDoc {
 	agent := MeasurementDoc{
 		Name: MAgent,
 		Doc: "ddm's own health. With a bus tag: one point per bus worker (I/O counters are cumulative). " +
-			"Without a bus tag: the process's sink (exporter) counters.",
+			"Without a bus tag: the process's sink (exporter) counters and its wall-clock steps.",
 		Tags: []TagDoc{tagHost, {"bus", "the bus name; absent on the process point"}},
 		Fields: []FieldDoc{
-			{"cycle_time_s", Float, "s", "duration of the last pass over the bus's ports", "", false},
+			{"cycle_time_s", Float, "s", "duration of the last pass over the bus's due ports (the reads, not the wait for the next)", "", false},
 			{"bus_time_s", Float, "s", "time spent in bus transactions", "", true},
 			{"transactions", Int, "", "bus transactions", "", true},
 			{"bytes_read", Int, "bytes", "", "", true},
@@ -660,6 +676,7 @@ func Schema() []MeasurementDoc {
 			{"write_retries", Int, "", "write requests that failed and were retried", "", true},
 			{"auth_errors", Int, "", "write requests answered 401 or 403", "", true},
 			{"write_latency_s", Float, "s", "duration of the last accepted write request", "", false},
+			{"clock_steps_back", Int, "", "backward steps of the wall clock since ddm started (points after one may overwrite older ones; rules run on a steady clock)", "", true},
 		},
 	}
 

@@ -1,6 +1,7 @@
 package systemd
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,9 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ddm-agent/ddm/alarm"
 	"github.com/ddm-agent/ddm/config"
+	"github.com/ddm-agent/ddm/internal/sdnotify"
 )
 
 // unitForTest writes ddm.service with ExecStart pointing at a real binary
@@ -149,5 +152,58 @@ func TestExampleRules(t *testing.T) {
 	}
 	if string(b) != string(alarm.DefaultRules()) {
 		t.Error("systemd/rules.yaml differs from alarm/testdata/default-rules.yaml (the built-in rules): copy it again")
+	}
+}
+
+// unitDuration reads a time setting ("30s", "1min", "90") of ddm.service.
+func unitDuration(t *testing.T, unit, key string) time.Duration {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + key + `=(\S+)$`).FindStringSubmatch(unit)
+	if m == nil {
+		t.Fatalf("ddm.service has no %s", key)
+	}
+	v := strings.NewReplacer("min", "m", "sec", "s").Replace(m[1])
+	if _, err := strconv.Atoi(v); err == nil {
+		v += "s" // systemd's default unit
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		t.Fatalf("%s=%s: %v", key, m[1], err)
+	}
+	return d
+}
+
+// TestUnitTimeoutsHoldForEveryInterval: the unit's start timeout and
+// watchdog hold for every interval the configuration accepts, because ddm
+// sends READY=1 within sdnotify.ReadyWithin and feeds the watchdog on its
+// own timer (half of WatchdogSec), neither waiting for the polling
+// interval (up to config.MaxInterval). A wedged bus still trips the
+// watchdog: its pass budget does not grow with WatchdogSec.
+func TestUnitTimeoutsHoldForEveryInterval(t *testing.T) {
+	b, err := os.ReadFile("ddm.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := string(b)
+	start, wd := unitDuration(t, unit, "TimeoutStartSec"), unitDuration(t, unit, "WatchdogSec")
+	if start < 2*sdnotify.ReadyWithin {
+		t.Errorf("TimeoutStartSec=%v: want at least twice the %v within which ddm sends READY=1", start, sdnotify.ReadyWithin)
+	}
+	// Pings every wd/2: a process starved for a few seconds must still
+	// get one in.
+	if wd < 10*time.Second {
+		t.Errorf("WatchdogSec=%v: want at least 10s", wd)
+	}
+	if config.MaxInterval < wd {
+		t.Logf("intervals up to %v (longer than WatchdogSec=%v) are valid: the watchdog does not depend on them", config.MaxInterval, wd)
+	}
+	for _, iv := range []time.Duration{config.MinInterval, time.Second, 30 * time.Second, time.Minute, config.MaxInterval} {
+		text := fmt.Sprintf("emulate: default\ninterval: %v\nvdm_interval: %v\n", iv, max(iv, 10*time.Second))
+		if _, err := config.Parse("c.yaml", []byte(text)); err != nil {
+			t.Errorf("interval %v: %v", iv, err)
+		}
+	}
+	if _, err := config.Parse("c.yaml", []byte(fmt.Sprintf("emulate: default\ninterval: %v\n", config.MaxInterval+time.Second))); err == nil {
+		t.Errorf("interval beyond %v accepted", config.MaxInterval)
 	}
 }

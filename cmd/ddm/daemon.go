@@ -19,6 +19,7 @@ import (
 	"github.com/ddm-agent/ddm/exporter"
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/internal/plural"
+	"github.com/ddm-agent/ddm/internal/sdnotify"
 )
 
 // ddmDaemon wires the agent to the alarm engine and the sinks, keeps the
@@ -63,10 +64,14 @@ func (d *ddmDaemon) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		d.housekeeping(ctx, ag)
+	}()
+	go func() {
+		defer wg.Done()
+		sdnotify.Run(ctx, ag, sdnotify.Options{Log: d.log})
 	}()
 	d.log.Info("ddm running", "ports", len(d.ts.ports), "buses", len(ag.Buses()), "interval", time.Duration(d.cfg.Interval),
 		"vdm_interval", time.Duration(d.cfg.VDMInterval), "output", orDefault(d.cfg.Output, "none"))
@@ -91,7 +96,11 @@ func (d *ddmDaemon) observe(s agent.Sample) {
 		d.log.Debug("read failed", "port", s.Port, "err", s.Err, "failures", s.Health.ConsecutiveFailures)
 	}
 	if s.Kind != agent.KindError {
-		events := d.engine.Evaluate(s.Port, s.Time, s.Module, s.Kind != agent.KindAbsent)
+		steady := s.Steady
+		if steady.IsZero() {
+			steady = s.Time
+		}
+		events := d.engine.EvaluateAt(s.Port, s.Time, steady, s.Module, s.Kind != agent.KindAbsent)
 		pts = append(pts, exporter.EventPoints(d.cfg.Host, events, true)...)
 		for _, ev := range events {
 			d.log.Warn("alarm "+ev.State.String(), "port", ev.Port, "lane", ev.Lane, "rule", ev.Rule, "severity", ev.Severity.String(),
@@ -125,35 +134,26 @@ func (d *ddmDaemon) account(s agent.Sample) {
 	}
 }
 
-// housekeeping: systemd readiness and watchdog, self-telemetry, active
-// alarms, periodic alarm-state saves.
+// housekeeping: self-telemetry, active alarms, periodic alarm-state
+// saves, wall-clock steps. (systemd readiness and the watchdog run on
+// their own timers: internal/sdnotify.)
 func (d *ddmDaemon) housekeeping(ctx context.Context, ag *agent.Agent) {
-	interval := time.Duration(d.cfg.Interval)
-	watchdog, _ := daemon.SdWatchdogEnabled(false)
-	tick := time.NewTicker(interval)
+	tick := time.NewTicker(min(time.Duration(d.cfg.Interval), time.Second))
 	defer tick.Stop()
-	ready := false
-	start := time.Now()
 	lastSelf, lastActive, lastSave := time.Time{}, time.Time{}, time.Now()
-	prevCycles := map[string]time.Time{}
+	var steps int64
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-tick.C:
-			cycles := ag.LastCycles()
-			if !ready && len(cycles) == len(ag.Buses()) {
-				ready = true
-				daemon.SdNotify(false, daemon.SdNotifyReady)
+			if cs := ag.ClockSteps(); cs.Back > steps {
+				steps = cs.Back
+				d.log.Warn("the wall clock stepped back; alarm rules keep their own steady time, points from now carry the corrected time (those of the repeated span may overwrite older ones in InfluxDB)",
+					"by", cs.Last, "at", cs.At, "steps_back", cs.Back)
 			}
-			// Ping the watchdog only while every bus completes cycles: a
-			// hung adapter stops its worker and systemd restarts ddm.
-			if watchdog > 0 && ready && allRecent(cycles, now, 3*interval+watchdog/2) {
-				daemon.SdNotify(false, daemon.SdNotifyWatchdog)
-			}
-			if now.Sub(lastSelf) >= 10*time.Second || lastSelf.IsZero() && now.Sub(start) > 2*interval {
-				d.writeSelf(now, cycles, prevCycles)
-				prevCycles = cycles
+			if now.Sub(lastSelf) >= 10*time.Second {
+				d.writeSelf(now, ag.Progress(), steps)
 				lastSelf = now
 			}
 			if now.Sub(lastActive) >= time.Minute {
@@ -174,18 +174,9 @@ func (d *ddmDaemon) housekeeping(ctx context.Context, ag *agent.Agent) {
 	}
 }
 
-func allRecent(cycles map[string]time.Time, now time.Time, within time.Duration) bool {
-	for _, t := range cycles {
-		if now.Sub(t) > within {
-			return false
-		}
-	}
-	return true
-}
-
 // writeSelf writes xcvr_agent points: one per bus and one for the process
 // (queue, spool, drops).
-func (d *ddmDaemon) writeSelf(now time.Time, cycles, prev map[string]time.Time) {
+func (d *ddmDaemon) writeSelf(now time.Time, progress map[string]agent.BusProgress, clockStepsBack int64) {
 	d.mu.Lock()
 	var pts []exporter.Point
 	present := 0
@@ -203,16 +194,12 @@ func (d *ddmDaemon) writeSelf(now time.Time, cycles, prev map[string]time.Time) 
 			}
 		}
 		present += st.ModulesPresent
-		if t, ok := cycles[name]; ok {
-			if p, ok := prev[name]; ok && t.After(p) {
-				st.CycleTime = t.Sub(p)
-			}
-		}
+		st.CycleTime = progress[name].PassTime
 		pts = append(pts, exporter.BusPoint(d.cfg.Host, name, now, st))
 	}
 	d.mu.Unlock()
 	if s, ok := d.sink.(interface{ Stats() exporter.Stats }); ok {
-		pts = append(pts, exporter.SinkPoint(d.cfg.Host, now, s.Stats()))
+		pts = append(pts, exporter.ProcessPoint(d.cfg.Host, now, s.Stats(), exporter.ProcessStats{ClockStepsBack: clockStepsBack}))
 	}
 	d.sink.Write(pts...)
 	daemon.SdNotify(false, fmt.Sprintf("STATUS=%s, %s present, %s firing", plural.Count(len(d.ts.ports), "port", "ports"),
