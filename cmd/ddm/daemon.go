@@ -141,6 +141,7 @@ func (d *ddmDaemon) housekeeping(ctx context.Context, ag *agent.Agent) {
 	tick := time.NewTicker(min(time.Duration(d.cfg.Interval), time.Second))
 	defer tick.Stop()
 	lastSelf, lastActive, lastSave := time.Time{}, time.Time{}, time.Now()
+	start := time.Now()
 	var steps int64
 	for {
 		select {
@@ -152,7 +153,9 @@ func (d *ddmDaemon) housekeeping(ctx context.Context, ag *agent.Agent) {
 				d.log.Warn("the wall clock stepped back; alarm rules keep their own steady time, points from now carry the corrected time (those of the repeated span may overwrite older ones in InfluxDB)",
 					"by", cs.Last, "at", cs.At, "steps_back", cs.Back)
 			}
-			if now.Sub(lastSelf) >= 10*time.Second {
+			// The first self-telemetry waits for a pass over every bus (it
+			// carries the pass's duration), 10 s at most.
+			if now.Sub(lastSelf) >= 10*time.Second && (ag.Started() || now.Sub(start) >= 10*time.Second) {
 				d.writeSelf(now, ag.Progress(), steps)
 				lastSelf = now
 			}
