@@ -236,6 +236,8 @@ type series struct {
 	limit      string
 	severity   Severity
 	hist       *history
+	// restored: firing when the state was loaded, not evaluated since.
+	restored bool
 }
 
 func (e *Engine) port(name string) *portState {
@@ -841,7 +843,15 @@ func (ev *evaluator) step(r *crule, rs *ruleState, s *series, fire, clr bool, v,
 			ev.emit(r, s, Firing)
 		}
 	case Firing:
-		s.value = v
+		// The value of a firing alarm is one that breaches: Active restates
+		// it, with a summary that says it is beyond the threshold. A value
+		// inside the hysteresis band, or clear for less than clear_for,
+		// leaves the last breaching one.
+		if fire {
+			s.value = v
+		}
+		restored := s.restored
+		s.restored = false
 		if !clr {
 			s.clearSince = time.Time{}
 			return
@@ -849,7 +859,12 @@ func (ev *evaluator) step(r *crule, rs *ruleState, s *series, fire, clr bool, v,
 		if s.clearSince.IsZero() {
 			s.clearSince = ev.t
 		}
-		if ev.t.Sub(s.clearSince) >= r.ClearFor {
+		// A restored alarm whose condition has cleared at its first
+		// evaluation resolves at once: what kept it firing was read before
+		// the restart (or by another run), and the first value since says
+		// it is over.
+		if restored || ev.t.Sub(s.clearSince) >= r.ClearFor {
+			s.value = v
 			ev.emit(r, s, Resolved)
 			rs.deactivate(r, s)
 		}

@@ -150,8 +150,10 @@ func finite(v float64) float64 {
 // evaluated the ports it names yet (their state is replaced).
 //
 // After a restart:
-//   - an alarm that was firing is still firing and is not fired again; it
-//     resolves when its clear condition holds in the new samples;
+//   - an alarm that was firing is still firing and is not fired again; if
+//     its clear condition holds at its first evaluation it resolves then,
+//     without waiting for clear_for (the values that kept it firing are
+//     from before the restart); later it resolves as any alarm does;
 //   - pending alarms were not saved: their for timers start again at the
 //     first sample, so a restart can delay an alarm by its for, never
 //     fire one early;
@@ -202,7 +204,7 @@ func (e *Engine) LoadState(r io.Reader) error {
 			s := rs.add(sj.Lane, sj.Observable, sj.Level, sj.Severity)
 			s.value, s.threshold, s.limit = sj.Value, sj.Threshold, sj.Limit
 			if sj.State == Firing && sj.Since != nil {
-				s.state, s.firedAt = Firing, *sj.Since
+				s.state, s.firedAt, s.restored = Firing, *sj.Since, true
 				rs.active++
 			} else if !r.persistent {
 				rs.series = rs.series[:len(rs.series)-1]
@@ -216,6 +218,28 @@ func (e *Engine) LoadState(r io.Reader) error {
 		ps.mu.Unlock()
 	}
 	return nil
+}
+
+// Retain forgets the state of every port not in ports, and returns the
+// ports it dropped. The daemon calls it after LoadState with the ports of
+// its configuration: a state file written by another configuration (or
+// before a port was removed) must not restate alarms of ports that do not
+// exist, which would never resolve.
+func (e *Engine) Retain(ports []string) (dropped []string) {
+	keep := make(map[string]bool, len(ports))
+	for _, p := range ports {
+		keep[p] = true
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for name := range e.ports {
+		if !keep[name] {
+			delete(e.ports, name)
+			dropped = append(dropped, name)
+		}
+	}
+	sort.Strings(dropped)
+	return dropped
 }
 
 // restoreHistory rebuilds a history saved at the rule's current resolution

@@ -91,8 +91,10 @@ type Influx struct {
 	CertFile      string `yaml:"cert_file"`
 	KeyFile       string `yaml:"key_file"`
 	SkipTLSVerify bool   `yaml:"insecure_skip_verify"`
-	// SpoolDir keeps points while InfluxDB is away; default
-	// $STATE_DIRECTORY/spool (systemd) or /var/lib/ddm/spool.
+	// SpoolDir keeps points while InfluxDB is away; empty means
+	// <state folder>/spool, the state folder being ddm run's choice
+	// (--state-dir, else internal/statedir: $STATE_DIRECTORY, /var/lib/ddm
+	// for root, else the user's own).
 	SpoolDir      string `yaml:"spool_dir"`
 	SpoolMaxBytes Size   `yaml:"spool_max_bytes"`
 	BatchSize     int    `yaml:"batch_size"`
@@ -262,13 +264,6 @@ func (c *Config) applyDefaults() {
 	for i := range c.Ports {
 		if c.Ports[i].Address == 0 {
 			c.Ports[i].Address = 0x50
-		}
-	}
-	if c.Influx.SpoolDir == "" {
-		if d := os.Getenv("STATE_DIRECTORY"); d != "" {
-			c.Influx.SpoolDir = strings.Split(d, ":")[0] + "/spool"
-		} else {
-			c.Influx.SpoolDir = "/var/lib/ddm/spool"
 		}
 	}
 	if c.Influx.SpoolMaxBytes == 0 {

@@ -15,8 +15,12 @@ import (
 	"github.com/ddm-agent/ddm/internal/influxtest"
 )
 
-// An emulated switch whose modules heat up past 60 °C within seconds, and a
-// module pulled for good: the rules below fire on both.
+// An emulated switch with a module pulled after 2 s, and the same switch
+// as the first run left it: the module still out of its cage. The rules
+// below fire on "hot" (a 48 °C module is hot for them) and on the pulled
+// module. An emulated module starts afresh with each process (a runaway
+// would start again from 48 °C), so the second run's switch is written as
+// the world is then, as a real switch is across a restart of ddm.
 const alarmPlatform = `name: alarm-test
 buses:
   - {name: b, speed: 1MHz, muxes: [{address: 0x70, channels: [c0, c1, c2]}]}
@@ -25,15 +29,24 @@ ports:
   - {name: cool, bus: c1, profile: osfp-800g-dr8}
   - {name: pulled, bus: c2, profile: qsfpdd-400g-fr4}
 scenarios:
-  - {port: hot, kind: temp_runaway, start: 0s, rate: 600, target: 85}
   - {port: pulled, kind: unplug, start: 2s}
+`
+
+const alarmPlatformLater = `name: alarm-test
+buses:
+  - {name: b, speed: 1MHz, muxes: [{address: 0x70, channels: [c0, c1, c2]}]}
+ports:
+  - {name: hot, bus: c0, profile: osfp-800g-dr8}
+  - {name: cool, bus: c1, profile: osfp-800g-dr8}
+  - {name: pulled, bus: c2, absent: true}
 `
 
 const alarmRules = `version: 1
 rules:
   - name: hot_module
     metric: module.temperature_c
-    above: 60
+    match: {port: hot}
+    above: 40
     hysteresis: 5
     for: 1s
     clear_for: 5s
@@ -47,23 +60,26 @@ rules:
     summary: '{{.Port}} removed'
 `
 
-// TestRunAlarmsFireOnceAcrossRestart: a temperature runaway fires its rule
-// once (a transition in xcvr_alarm and a journal line); an unplugged module
-// fires its absence rule; restarting the agent while both fire does not
+// TestRunAlarmsFireOnceAcrossRestart: a hot module fires its rule once (a
+// transition in xcvr_alarm and a journal line); an unplugged module fires
+// its absence rule; restarting the agent while both still hold does not
 // fire them again, because the state is kept in the state directory.
 func TestRunAlarmsFireOnceAcrossRestart(t *testing.T) {
 	srv := influxtest.Start(t)
 	dir := t.TempDir()
-	platform := filepath.Join(dir, "p.yaml")
+	platform, later := filepath.Join(dir, "p.yaml"), filepath.Join(dir, "later.yaml")
 	rules := filepath.Join(dir, "rules.yaml")
 	os.WriteFile(platform, []byte(alarmPlatform), 0o644)
+	os.WriteFile(later, []byte(alarmPlatformLater), 0o644)
 	os.WriteFile(rules, []byte(alarmRules), 0o644)
-	args := []string{"run", "--emulate=" + platform, "--rules", rules, "--influx-url", srv.URL(), "--influx-bucket", srv.Bucket(),
-		"--interval", "250ms", "--state-dir", filepath.Join(dir, "state")}
+	args := func(platform string) []string {
+		return []string{"run", "--emulate=" + platform, "--rules", rules, "--influx-url", srv.URL(), "--influx-bucket", srv.Bucket(),
+			"--interval", "250ms", "--state-dir", filepath.Join(dir, "state")}
+	}
 	transitions := func(rule, port string) []influxtest.Row {
 		return srv.Query(t, `SELECT "state","value","threshold" FROM "xcvr_alarm" WHERE "transition"=true AND "rule"='`+rule+`' AND "port"='`+port+`'`)
 	}
-	p := startDDM(t, args...)
+	p := startDDM(t, args(platform)...)
 	influxtest.Wait(t, 30*time.Second, "hot_module and gone firing", func() bool {
 		return len(transitions("hot_module", "hot")) > 0 && len(transitions("gone", "pulled")) > 0
 	})
@@ -74,13 +90,11 @@ func TestRunAlarmsFireOnceAcrossRestart(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "state", "alarms.json")); err != nil {
 		t.Errorf("alarm state not saved: %v", err)
 	}
-	// A new process, same state directory: the modules are new emulated
-	// modules on the same ports, and the same conditions come back within a
-	// few seconds (the runaway restarts from 48 °C, the unplug at 2 s);
-	// clear_for keeps the alarms from resolving on that start-up dip, as it
-	// keeps a real alarm from resolving on one good reading.
-	p2 := startDDM(t, args...)
-	time.Sleep(6 * time.Second)
+	// A new process, same state directory, the same world: both alarms
+	// still hold at their first evaluation and stay firing. (One that no
+	// longer holds resolves then: TestRunRestoredAlarms.)
+	p2 := startDDM(t, args(later)...)
+	time.Sleep(4 * time.Second)
 	p2.stop(t, syscall.SIGTERM)
 	for _, c := range []struct{ rule, port string }{{"hot_module", "hot"}, {"gone", "pulled"}} {
 		rows := transitions(c.rule, c.port)
@@ -99,10 +113,10 @@ func TestRunAlarmsFireOnceAcrossRestart(t *testing.T) {
 	}
 	// The module's threshold value and the measured value are in the event.
 	rows := transitions("hot_module", "hot")
-	if v, ok := rows[0].Float("value"); !ok || v <= 60 {
+	if v, ok := rows[0].Float("value"); !ok || v <= 40 {
 		t.Errorf("firing value %v", rows[0].Values)
 	}
-	if th, ok := rows[0].Float("threshold"); !ok || th != 60 {
+	if th, ok := rows[0].Float("threshold"); !ok || th != 40 {
 		t.Errorf("firing threshold %v", rows[0].Values)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,7 +75,7 @@ func (d *ddmDaemon) run(ctx context.Context) error {
 		sdnotify.Run(ctx, ag, sdnotify.Options{Log: d.log})
 	}()
 	d.log.Info("ddm running", "ports", len(d.ts.ports), "buses", len(ag.Buses()), "interval", time.Duration(d.cfg.Interval),
-		"vdm_interval", time.Duration(d.cfg.VDMInterval), "output", orDefault(d.cfg.Output, "none"))
+		"vdm_interval", time.Duration(d.cfg.VDMInterval), "output", orDefault(d.cfg.Output, "none"), "state", filepath.Dir(d.cfg.Influx.SpoolDir))
 	err = ag.Run(ctx)
 	cancel()
 	wg.Wait()
@@ -220,6 +221,17 @@ func (d *ddmDaemon) loadAlarmState() {
 	defer f.Close()
 	if err := d.engine.LoadState(f); err != nil {
 		d.log.Warn("alarm state not restored; alarms already firing may fire again", "file", d.alarmStatePath(), "err", err)
+		return
+	}
+	// A state saved with other ports (another configuration in the same
+	// folder, a port removed since) must not restate alarms that can
+	// never resolve.
+	names := make([]string, len(d.ts.ports))
+	for i, t := range d.ts.ports {
+		names[i] = t.Name
+	}
+	if dropped := d.engine.Retain(names); len(dropped) > 0 {
+		d.log.Info("saved alarm state of ports not in this configuration dropped", "file", d.alarmStatePath(), "ports", strings.Join(dropped, " "))
 	}
 }
 

@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/ddm-agent/ddm/agent"
@@ -19,6 +23,7 @@ import (
 	"github.com/ddm-agent/ddm/internal/execdlog"
 	"github.com/ddm-agent/ddm/internal/plural"
 	"github.com/ddm-agent/ddm/internal/smallfile"
+	"github.com/ddm-agent/ddm/internal/statedir"
 	"github.com/ddm-agent/ddm/internal/tagvalue"
 )
 
@@ -57,7 +62,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	fs.StringVar(&f.output, "output", "", "influx (default with --influx-url) or lp (line protocol on stdout, for Telegraf execd)")
 	fs.StringVar(&f.prometheus, "prometheus", "", "serve Prometheus /metrics on this address (127.0.0.1:9464)")
 	fs.StringVar(&f.rules, "rules", "", "alarm rules file (default: the built-in rules)")
-	fs.StringVar(&f.stateDir, "state-dir", "", "spool and alarm state (default $STATE_DIRECTORY or /var/lib/ddm)")
+	fs.StringVar(&f.stateDir, "state-dir", "", "folder for the spool and the alarm state (default $STATE_DIRECTORY, else /var/lib/ddm as root,\nelse $XDG_STATE_HOME/ddm or ~/.local/state/ddm; --emulate uses emulate/NAME inside it)")
 	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0: run until SIGTERM)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (for docs/BENCHMARKS.md)")
 	fs.Usage = func() {
@@ -184,6 +189,9 @@ func (f *runFlags) prepare(cfg *config.Config, log *slog.Logger) (*setup, error)
 			return nil, err
 		}
 		if err := checkSpoolDir(cfg.Influx.SpoolDir); err != nil {
+			if errors.Is(err, fs.ErrPermission) {
+				err = fmt.Errorf("%w; give --state-dir a folder this user can write (README: State folder)", err)
+			}
 			return nil, err
 		}
 	}
@@ -298,7 +306,11 @@ func (f *runFlags) config() (*config.Config, error) {
 	if f.stateDir != "" {
 		c.Influx.SpoolDir = filepath.Join(f.stateDir, "spool")
 	} else if c.Influx.SpoolDir == "" {
-		c.Influx.SpoolDir = filepath.Join(stateDir(), "spool")
+		dir, err := defaultStateDir(c, statedir.Process())
+		if err != nil {
+			return nil, err
+		}
+		c.Influx.SpoolDir = filepath.Join(dir, "spool")
 	}
 	if c.Influx.SpoolMaxBytes == 0 {
 		c.Influx.SpoolMaxBytes = 1 << 30
@@ -306,11 +318,42 @@ func (f *runFlags) config() (*config.Config, error) {
 	return c, c.Validate()
 }
 
-func stateDir() string {
-	if d := os.Getenv("STATE_DIRECTORY"); d != "" {
-		return filepath.SplitList(d)[0]
+// defaultStateDir is the state folder (spool and alarm state) when neither
+// --state-dir nor spool_dir names one: internal/statedir's choice, and for
+// an emulated switch a folder of its own inside it, so that an emulated run
+// never replays its spool into the real configuration's InfluxDB nor lends
+// it its alarm state.
+func defaultStateDir(c *config.Config, env statedir.Env) (string, error) {
+	dir, _, err := statedir.Default(env)
+	if err != nil {
+		return "", err
 	}
-	return "/var/lib/ddm"
+	if c.Emulate != "" {
+		dir = filepath.Join(dir, "emulate", emulateKey(c.Emulate))
+	}
+	return dir, nil
+}
+
+// emulateKey names an emulated switch as a folder: a profile or built-in
+// name as it is, a platform file by its base name and a hash of its path
+// (two files named p.yaml are two switches).
+func emulateKey(emulate string) string {
+	name := strings.TrimSuffix(filepath.Base(emulate), filepath.Ext(emulate))
+	clean := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return '_'
+	}, name)
+	if clean == emulate {
+		return clean
+	}
+	abs, err := filepath.Abs(emulate)
+	if err != nil {
+		abs = emulate
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return clean + "-" + hex.EncodeToString(sum[:4])
 }
 
 func loadRules(path string) (*alarm.Rules, error) {
