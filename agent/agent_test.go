@@ -3,7 +3,9 @@ package agent_test
 import (
 	"context"
 	"runtime"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -425,5 +427,90 @@ func TestAgentStalledBus(t *testing.T) {
 	}
 	if s := a.Stalled(); len(s) != 1 || s[0] != "i2c-1" {
 		t.Errorf("stalled %v, want [i2c-1]", s)
+	}
+}
+
+// corrupting flips a bit of the vendor name (page 00h byte 129) in every
+// read of it while on is set: a static read then fails page 00h's checksum.
+type corrupting struct {
+	i2c.Memory
+	on *atomic.Bool
+}
+
+func (c corrupting) Read(ctx context.Context, addr, bank, page uint8, off int, p []byte) error {
+	err := c.Memory.Read(ctx, addr, bank, page, off, p)
+	if c.on.Load() && err == nil && page == 0 && off <= 129 && off+len(p) > 129 {
+		p[129-off] ^= 0x04
+	}
+	return err
+}
+
+// TestAgentKeepsLastGoodIdentity: a static re-read whose page 00h fails
+// its checksum keeps the identity of the last good read (it used to
+// publish a blank vendor and serial, the latest for a revalidation
+// period), says so with a checksum_failed event, and reads the pages again
+// soon; once the reads are clean the identity comes from them again.
+func TestAgentKeepsLastGoodIdentity(t *testing.T) {
+	pl, err := emulator.ParsePlatform("test.yaml", []byte("buses:\n  - {name: b, speed: 1MHz}\nports:\n  - {name: p, bus: b, profile: osfp-800g-dr8}\n"),
+		emulator.WithClock(emulator.RealClock{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pl.Ports()[0]
+	pg := i2c.NewPager(pl.Buses()[p.Bus], i2c.PagerOptions{})
+	var on atomic.Bool
+	rec := &recorder{samples: map[string][]agent.Sample{}}
+	a, err := agent.New([]agent.Port{{Name: "p", Bus: "b", Addr: 0x50, Mem: corrupting{pg.Module(0x50), &on}}}, rec,
+		agent.Options{Interval: 50 * time.Millisecond, Revalidate: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	statics := func() []agent.Sample {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		var out []agent.Sample
+		for _, s := range rec.samples["p"] {
+			if s.Kind == agent.KindStatic {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	waitStatics := func(n int) {
+		for deadline := time.Now().Add(5 * time.Second); len(statics()) < n && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitStatics(1)
+	good := statics()[0].Module
+	if good.Vendor == "" || good.SerialNumber == "" {
+		t.Fatalf("first read: vendor %q serial %q", good.Vendor, good.SerialNumber)
+	}
+	on.Store(true)
+	waitStatics(4)
+	on.Store(false)
+	n := len(statics())
+	waitStatics(n + 1)
+	cancel()
+	<-done
+	failedEvents := 0
+	for i, s := range statics() {
+		if s.Module.Vendor != good.Vendor || s.Module.SerialNumber != good.SerialNumber {
+			t.Errorf("static sample %d: vendor %q serial %q, want the last good %q %q", i, s.Module.Vendor, s.Module.SerialNumber, good.Vendor, good.SerialNumber)
+		}
+		for _, ev := range s.Events {
+			if ev.Type == "checksum_failed" {
+				failedEvents++
+				if !strings.Contains(ev.Text, "page 00h failed its checksum on a static read; the last good copy is kept") {
+					t.Errorf("event %q", ev.Text)
+				}
+			}
+		}
+	}
+	if failedEvents == 0 {
+		t.Error("no checksum_failed event")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +28,11 @@ type portState struct {
 	lastFW     string
 	pendingFW  string // a new firmware version seen once, to confirm
 	lastSerial string
+	// good holds, per checksummed page, the last copy read whose checksums
+	// passed: a static read that fails a checksum keeps it (a bit flipped on
+	// the wire must not blank the identity for a revalidation period).
+	// Dropped when the cage may hold another module (removal, failed reads).
+	good map[cmis.PageID][]byte
 	// firstRead: the module was just found (at start or insertion) and has
 	// not been read whole yet; see maskFirstRead.
 	firstRead bool
@@ -62,7 +68,7 @@ func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample 
 	// replaced faster than AbsentAfter reads): read the static pages again,
 	// and noticeChanges reports a different serial as a replacement.
 	if ps.health.ConsecutiveFailures > 0 {
-		ps.static = nil
+		ps.static, ps.good = nil, nil
 	}
 	if ps.static == nil || now.Sub(ps.staticAt) >= o.Revalidate {
 		ev, err := ps.readStatic(ctx, o)
@@ -130,9 +136,7 @@ func (ps *portState) readStatic(ctx context.Context, o Options) ([]Event, error)
 	}
 	var ev []Event
 	now := o.Now()
-	if ps.static != nil && !sameStatic(ps.static, s) {
-		ev = append(ev, Event{Time: now, Type: "static_changed", Text: "identity, advertisement or thresholds changed since the last read"})
-	}
+	staticAt := now
 	// Lower memory was read whole, latched flags included, and that read
 	// cleared them: account for them now or they are lost.
 	if m, err := cmis.Decode(s); err == nil {
@@ -140,9 +144,58 @@ func (ps *portState) readStatic(ctx context.Context, o Options) ([]Event, error)
 			maskFirstRead(m)
 		}
 		ps.flags.add(m, now)
+		if kept := ps.keepGoodPages(s, m); len(kept) > 0 {
+			// Read the static pages again soon, not a revalidation later.
+			retry := min(max(10*o.Interval, 10*time.Second), o.Revalidate)
+			staticAt = now.Add(retry - o.Revalidate)
+			ev = append(ev, Event{Time: now, Type: "checksum_failed",
+				Text: fmt.Sprintf("%s failed its checksum on a static read; the last good copy is kept, read again in %v", strings.Join(kept, ", "), retry)})
+		}
 	}
-	ps.static, ps.staticAt = s, now
+	if ps.static != nil && !sameStatic(ps.static, s) {
+		ev = append(ev, Event{Time: now, Type: "static_changed", Text: "identity, advertisement or thresholds changed since the last read"})
+	}
+	ps.static, ps.staticAt = s, staticAt
 	return ev, nil
+}
+
+// keepGoodPages puts back the last good copy of each page of s whose
+// checksum failed (m is s decoded), and remembers the pages whose checksums
+// passed. It returns the names of the pages put back.
+func (ps *portState) keepGoodPages(s *cmis.Snapshot, m *cmis.Module) []string {
+	failed := map[string]bool{}
+	for _, c := range m.Checksums {
+		if !c.OK {
+			failed[c.Page] = true
+		}
+	}
+	if ps.good == nil {
+		ps.good = map[cmis.PageID][]byte{}
+	}
+	var kept []string
+	for _, id := range s.Pages() {
+		name := id.String()
+		switch {
+		case failed[name]:
+			if g, ok := ps.good[id]; ok && s.SetPage(id, g) == nil {
+				kept = append(kept, name)
+			}
+		case hasChecksum(m, name):
+			if b, ok := s.Page(id); ok {
+				ps.good[id] = append([]byte(nil), b...)
+			}
+		}
+	}
+	return kept
+}
+
+func hasChecksum(m *cmis.Module, page string) bool {
+	for _, c := range m.Checksums {
+		if c.Page == page {
+			return true
+		}
+	}
+	return false
 }
 
 // sameStatic compares the static pages other than lower memory (whose
@@ -310,7 +363,7 @@ func (ps *portState) failed(ctx context.Context, err error, o Options) Sample {
 		if ps.present {
 			s.Events = append(s.Events, Event{Time: now, Type: "removed", Text: "module removed"})
 		}
-		ps.present, ps.static, ps.lastState, ps.lastFW, ps.lastSerial = false, nil, 0, "", ""
+		ps.present, ps.static, ps.lastState, ps.lastFW, ps.lastSerial, ps.good = false, nil, 0, "", "", nil
 		ps.health.ConsecutiveFailures = 0
 		ps.forget()
 		return s
