@@ -524,6 +524,11 @@ func TestIdentifiers(t *testing.T) {
 	if _, err := Decode(NewSnapshot()); err != ErrNoLowerMemory {
 		t.Errorf("empty snapshot: %v", err)
 	}
+	// A reader that got nothing (an emulated module without memory, a
+	// failed read) hands over a nil snapshot: an error, never a panic.
+	if _, err := Decode(nil); err != ErrNoLowerMemory {
+		t.Errorf("nil snapshot: %v", err)
+	}
 }
 
 func TestHostAndMediaNames(t *testing.T) {

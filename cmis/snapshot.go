@@ -206,6 +206,9 @@ func (s *Snapshot) HasPage(id PageID) bool {
 // Bytes returns the n bytes at offset off of page id, or nil if any of them
 // was not read. The slice aliases the snapshot; do not modify it.
 func (s *Snapshot) Bytes(id PageID, off, n int) []byte {
+	if s == nil {
+		return nil
+	}
 	w := s.pages[id.norm()]
 	j := off - id.Base()
 	if w == nil || !w.has(j, n) {
