@@ -311,6 +311,9 @@ func (w *InfluxWriter) post(lines [][]byte) answer {
 	case http.StatusUnauthorized, http.StatusForbidden:
 		w.authErrors.Add(1)
 	}
+	if w.sendCtx.Err() != nil {
+		return a // closing: not a failure of the server
+	}
 	kind := requestFailureKind(a.status, err)
 	if a.status != 0 {
 		a.err = fmt.Errorf("HTTP %d: %s: %w", a.status, msg, err)

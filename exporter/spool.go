@@ -410,9 +410,12 @@ func (s *spool) loadLocked() error {
 			s.tail = f
 		}
 	}
-	if lost > 0 || badBytes > 0 {
+	switch {
+	case lost > 0:
 		s.corrupt += lost
 		s.logger.Warn("spool: damaged records skipped; the rest replays", "dir", s.dir, "lost_points", lost, "damaged_bytes", badBytes)
+	case badBytes > 0:
+		s.logger.Info("spool: cut off an incomplete write; nothing spooled was lost", "dir", s.dir, "bytes", badBytes)
 	}
 	return nil
 }
@@ -817,10 +820,12 @@ func (s *spool) ack(b *spoolBatch, delivered bool) {
 		if len(s.segs) > 0 && s.segs[0].first == b.endSeg && s.headOff < b.endOff {
 			s.headOff, moved = b.endOff, true
 		}
-		// A segment wholly sent goes; so does a full tail.
+		// A segment wholly sent goes; so does a tail wholly sent once it is
+		// an eighth full, or at once while the disk refuses writes (its
+		// space is what the disk lacks).
 		if len(s.segs) > 0 && s.headOff >= s.segs[0].size {
 			g := s.segs[0]
-			if len(s.segs) > 1 || g.size >= s.opts.segmentSize {
+			if len(s.segs) > 1 || g.size >= s.opts.segmentSize/8 || s.diskErr != nil {
 				if len(s.segs) == 1 {
 					s.closeTailLocked()
 				}
