@@ -82,6 +82,21 @@ func startPlatform(t *testing.T, yaml string, opts agent.Options) (*agent.Agent,
 	return a, rec, pl
 }
 
+// runAgent starts an agent over ports in the background; stop ends it and
+// waits for Run to return.
+func runAgent(t *testing.T, ports []agent.Port, opts agent.Options) (a *agent.Agent, rec *recorder, stop func()) {
+	t.Helper()
+	rec = &recorder{samples: map[string][]agent.Sample{}}
+	a, err := agent.New(ports, rec, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	return a, rec, func() { cancel(); <-done }
+}
+
 func TestAgentCadenceUnderFaults(t *testing.T) {
 	before := runtime.NumGoroutine()
 	interval := 100 * time.Millisecond
@@ -278,15 +293,8 @@ ports:
 			clk.Advance(c.poweredFor)
 			p := pl.Ports()[0]
 			pg := i2c.NewPager(pl.Buses()[p.Bus], i2c.PagerOptions{})
-			rec := &recorder{samples: map[string][]agent.Sample{}}
-			a, err := agent.New([]agent.Port{{Name: p.Name, Bus: p.Bus, Addr: uint8(p.Address), Mem: pg.Module(uint8(p.Address))}}, rec,
+			_, rec, stop := runAgent(t, []agent.Port{{Name: p.Name, Bus: p.Bus, Addr: uint8(p.Address), Mem: pg.Module(uint8(p.Address))}},
 				agent.Options{Interval: 50 * time.Millisecond, VDMInterval: 50 * time.Millisecond})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { a.Run(ctx); close(done) }()
 			reads := func() int { rec.mu.Lock(); defer rec.mu.Unlock(); return len(rec.samples[p.Name]) }
 			waitFor := func(n int) {
 				for deadline := time.Now().Add(5 * time.Second); reads() < n && time.Now().Before(deadline); {
@@ -296,8 +304,7 @@ ports:
 			waitFor(3)
 			clk.Advance(c.powerUp)
 			waitFor(reads() + 3)
-			cancel()
-			<-done
+			stop()
 			rec.mu.Lock()
 			defer rec.mu.Unlock()
 			ss := rec.samples[p.Name]
@@ -406,17 +413,11 @@ func TestAgentStalledBus(t *testing.T) {
 	hung := hungMemory{release: make(chan struct{})}
 	waiting := hungMemory{release: make(chan struct{})}
 	close(waiting.release) // answers at once (with an error), then waits a minute
-	a, err := agent.New([]agent.Port{
+	a, _, stop := runAgent(t, []agent.Port{
 		{Name: "stuck", Bus: "i2c-1", Mem: hung},
 		{Name: "idle", Bus: "i2c-2", Mem: waiting},
-	}, nil, agent.Options{Interval: time.Minute, ReadTimeout: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { a.Run(ctx); close(done) }()
-	defer func() { cancel(); close(hung.release); <-done }()
+	}, agent.Options{Interval: time.Minute, ReadTimeout: 50 * time.Millisecond})
+	defer func() { close(hung.release); stop() }()
 	time.Sleep(500 * time.Millisecond)
 	if s := a.Stalled(); len(s) != 0 {
 		t.Errorf("stalled %v after 0.5 s, within the budget", s)
@@ -459,15 +460,8 @@ func TestAgentKeepsLastGoodIdentity(t *testing.T) {
 	p := pl.Ports()[0]
 	pg := i2c.NewPager(pl.Buses()[p.Bus], i2c.PagerOptions{})
 	var on atomic.Bool
-	rec := &recorder{samples: map[string][]agent.Sample{}}
-	a, err := agent.New([]agent.Port{{Name: "p", Bus: "b", Addr: 0x50, Mem: corrupting{pg.Module(0x50), &on}}}, rec,
+	_, rec, stop := runAgent(t, []agent.Port{{Name: "p", Bus: "b", Addr: 0x50, Mem: corrupting{pg.Module(0x50), &on}}},
 		agent.Options{Interval: 50 * time.Millisecond, Revalidate: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { a.Run(ctx); close(done) }()
 	statics := func() []agent.Sample {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
@@ -494,8 +488,7 @@ func TestAgentKeepsLastGoodIdentity(t *testing.T) {
 	on.Store(false)
 	n := len(statics())
 	waitStatics(n + 1)
-	cancel()
-	<-done
+	stop()
 	failedEvents := 0
 	for i, s := range statics() {
 		if s.Module.Vendor != good.Vendor || s.Module.SerialNumber != good.SerialNumber {
