@@ -165,3 +165,20 @@ func TestRulesCheckBounded(t *testing.T) {
 		t.Errorf("8 MB rules file: exit %d %s", code, errs)
 	}
 }
+
+// TestURLCredentialsRefusedEverywhere: every command that takes an
+// InfluxDB URL refuses one holding a password (it would be in argv, and
+// for rules export in a file), pointing to the token file.
+func TestURLCredentialsRefusedEverywhere(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"run", "--emulate", "--influx-url", "http://admin:hunter2@127.0.0.1:8086", "--influx-bucket", "b", "--state-dir", dir, "--check"},
+		{"summary", "--influx-url", "http://admin:hunter2@127.0.0.1:8086"},
+		{"rules", "export", "--grafana", dir, "--influx-url", "http://admin:hunter2@127.0.0.1:8086"},
+	} {
+		code, _, errs := runDDM(t, "", args...)
+		if code != exitUsage || !strings.Contains(errs, "holds a user name or password: put the credentials") || strings.Contains(errs, "hunter2") {
+			t.Errorf("%v: exit %d, stderr %q", args[:2], code, errs)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ddm-agent/ddm/alarm"
+	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/alarm/grafana"
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/emulator"
@@ -226,6 +227,10 @@ func rulesExport(e env, args []string) int {
 	}
 	if *flux && *influxql {
 		errorf(e, "rules export: --flux and --influxql are exclusive")
+		return exitUsage
+	}
+	if err := config.CheckInfluxURL(*influxURL); err != nil {
+		errorf(e, "rules export: --influx-url: %v", err)
 		return exitUsage
 	}
 	rs, ok := readRulesArg(e, "rules export", fs.Args())

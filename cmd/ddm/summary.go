@@ -37,6 +37,10 @@ func cmdSummary(ctx context.Context, e env, args []string) int {
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
+	if err := config.CheckInfluxURL(*u); err != nil {
+		errorf(e, "summary: --influx-url: %v", err)
+		return exitUsage
+	}
 	cfg := config.Default("command line")
 	cfg.Influx.TokenFile = *tokenFile
 	token, err := cfg.Token(func(w string) { errorf(e, "summary: %s", w) })
