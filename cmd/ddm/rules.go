@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/ddm-agent/ddm/alarm"
-	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/alarm/grafana"
 	"github.com/ddm-agent/ddm/cmis"
+	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/emulator"
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/internal/plural"
