@@ -94,10 +94,16 @@ func (w *InfluxWriter) deliver(p *pendingBatch) error {
 			split = true
 			budget--
 			work = work[1:]
-			if len(g) == 1 {
+			switch parts := splitGroup(g, a.status); {
+			case len(g) == 1:
 				w.reject(1, refusalKind(a), a.err.Error())
-			} else {
-				work = append(splitGroup(g, a.status), work...)
+			case a.status == http.StatusRequestEntityTooLarge:
+				// Too large: the halves next, in order.
+				work = append(parts, work...)
+			default:
+				// Refused: every other group gets its first try before
+				// the budget goes into isolating this one further.
+				work = append(work, parts...)
 			}
 			p.lines = flatten(work)
 			continue
@@ -250,7 +256,10 @@ func partialKind(err error) string {
 	if i := strings.Index(msg, "partial write: "); i >= 0 {
 		msg = msg[i+len("partial write: "):]
 	}
-	if i := strings.IndexAny(msg, ":'\""); i > 0 {
+	// The kind must not vary with counts and names (one journal line per
+	// kind): keep the reason's words.
+	msg = droppedRE.ReplaceAllString(msg, "")
+	if i := strings.IndexAny(msg, ":'\"(="); i > 0 {
 		msg = msg[:i]
 	}
 	return "partial write: " + strings.TrimSpace(msg)
