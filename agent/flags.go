@@ -12,6 +12,12 @@ import (
 type FlagHistory struct {
 	Module map[string]*FlagStat         `json:"module,omitempty"`
 	Lanes  map[int]map[string]*FlagStat `json:"lanes,omitempty"`
+
+	// last is the copy clone made last; it serves every sample until add
+	// records a change (changed), so a module with no flags set shares one
+	// copy instead of getting a new one every cycle.
+	last    *FlagHistory
+	changed bool
 }
 
 // FlagStat is one flag's record.
@@ -35,7 +41,7 @@ func (h *FlagHistory) add(m *cmis.Module, t time.Time) {
 	if h == nil || m == nil {
 		return
 	}
-	record(h.Module, m.Flags.Names(), t)
+	h.changed = record(h.Module, m.Flags.Names(), t) || h.changed
 	for _, l := range m.Lanes {
 		lm := h.Lanes[l.Lane]
 		if lm == nil {
@@ -45,12 +51,15 @@ func (h *FlagHistory) add(m *cmis.Module, t time.Time) {
 			lm = map[string]*FlagStat{}
 			h.Lanes[l.Lane] = lm
 		}
-		record(lm, l.Flags.Names(), t)
+		h.changed = record(lm, l.Flags.Names(), t) || h.changed
 	}
 }
 
-func record(stats map[string]*FlagStat, set []string, t time.Time) {
+// record updates stats with the flags set in one read and reports whether
+// anything changed.
+func record(stats map[string]*FlagStat, set []string, t time.Time) (changed bool) {
 	on := make(map[string]bool, len(set))
+	changed = len(set) > 0 // a set flag's Last moves
 	for _, name := range set {
 		on[name] = true
 		st := stats[name]
@@ -64,19 +73,25 @@ func record(stats map[string]*FlagStat, set []string, t time.Time) {
 		st.Active, st.Last = true, t
 	}
 	for name, st := range stats {
-		if !on[name] {
-			st.Active = false
+		if !on[name] && st.Active {
+			st.Active, changed = false, true
 		}
 	}
+	return changed
 }
 
 // clone returns a deep copy, so an observer can keep a sample's history
-// while the worker goes on updating its own.
+// while the worker goes on updating its own. While nothing changes it
+// returns the same copy: samples share it, read-only.
 func (h *FlagHistory) clone() *FlagHistory {
 	if h == nil {
 		return nil
 	}
+	if h.last != nil && !h.changed {
+		return h.last
+	}
 	c := newFlagHistory()
+	h.last, h.changed = c, false
 	for k, v := range h.Module {
 		st := *v
 		c.Module[k] = &st

@@ -18,10 +18,15 @@ type portState struct {
 	port    Port
 	present bool
 	// static holds the static pages read at insertion (identity,
-	// advertisement, thresholds, VDM descriptors); fast and VDM reads are
-	// laid over a copy of it.
+	// advertisement, thresholds, VDM descriptors); nil when they must be
+	// read again. layout is their decode and read plans, made once per
+	// static read; each fast read is decoded with it into module, and
+	// read and module are reused from cycle to cycle.
 	static   *cmis.Snapshot
 	staticAt time.Time
+	layout   *cmis.Layout
+	fastRead *cmis.Snapshot
+	module   cmis.Module
 	// last module state and firmware, to notice changes that call for a
 	// static re-read.
 	lastState  uint8
@@ -45,6 +50,10 @@ type portState struct {
 		busy   bool             // a VDM read is in flight
 		next   time.Time        // when the next may start
 		freeze i2c.FreezeTiming // what this module's handshake took last time
+		// read and module belong to the VDM read in flight (reused by the
+		// next one): the worker touches them only to start one.
+		read   *cmis.Snapshot
+		module cmis.Module
 	}
 	vdmInterval time.Duration
 	agent       *Agent
@@ -80,8 +89,14 @@ func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample 
 		}
 		kind = KindStatic
 	}
-	snap := ps.static.Clone()
-	err := i2c.Fetch(ctx, ps.port.Mem, cmis.Plan(snap, cmis.Fast), snap)
+	// The fast read goes into a snapshot of its own, reused: the layout
+	// decodes it over the static pages without copying them.
+	if ps.fastRead == nil {
+		ps.fastRead = cmis.NewSnapshot()
+	}
+	read, layout := ps.fastRead, ps.layout
+	read.Reset()
+	err := i2c.Fetch(ctx, ps.port.Mem, layout.Plan(cmis.Fast), read)
 	if err != nil && !isRefusal(err) {
 		r := ps.failed(ctx, err, o)
 		r.Events = append(s.Events, r.Events...)
@@ -89,29 +104,28 @@ func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample 
 	}
 	s.Err = err // a refused page: the rest decoded
 	first := ps.firstRead
-	if ps.vdmDue(now) {
-		if vdm := cmis.Plan(snap, cmis.VDM); len(vdm) > 0 {
-			ps.startVDM(o, vdm, snap.Clone(), now, first)
-		}
+	if vdm := layout.Plan(cmis.VDM); len(vdm) > 0 && ps.vdmDue(now) {
+		ps.startVDM(o, layout, read, now, first)
 	}
-	snap.Time = o.Now()
-	m, derr := cmis.Decode(snap)
-	if derr != nil {
-		return ps.failed(ctx, derr, o)
-	}
+	t := o.Now()
+	layout.DecodeInto(&ps.module, read)
+	// The observer may keep the sample's Module; ps.module is refilled next
+	// cycle, so the sample gets a copy (a handful of allocations, against
+	// some 150 for a full decode).
+	m := ps.module.Clone()
 	if first {
 		maskFirstRead(m)
 		ps.firstRead = false
 	}
-	s.Kind, s.Time, s.Module, s.IOTotal = kind, snap.Time, m, ps.port.Mem.Stats()
-	s.Events = append(s.Events, ps.noticeChanges(m, snap.Time)...)
-	ps.flags.add(m, snap.Time)
+	s.Kind, s.Time, s.Module, s.IOTotal = kind, t, m, ps.port.Mem.Stats()
+	s.Events = append(s.Events, ps.noticeChanges(m, t)...)
+	ps.flags.add(m, t)
 	s.Flags = ps.flags.clone()
 	if ps.health.ConsecutiveFailures > 0 {
-		s.Events = append(s.Events, Event{Time: snap.Time, Type: "recovered",
+		s.Events = append(s.Events, Event{Time: t, Type: "recovered",
 			Text: "read again after " + plural.Count(ps.health.ConsecutiveFailures, "failure", "failures")})
 	}
-	ps.health.LastGood, ps.health.ConsecutiveFailures = snap.Time, 0
+	ps.health.LastGood, ps.health.ConsecutiveFailures = t, 0
 	return s
 }
 
@@ -137,25 +151,32 @@ func (ps *portState) readStatic(ctx context.Context, o Options) ([]Event, error)
 	var ev []Event
 	now := o.Now()
 	staticAt := now
+	layout, err := cmis.NewLayout(s)
+	if err != nil {
+		return nil, err
+	}
 	// Lower memory was read whole, latched flags included, and that read
 	// cleared them: account for them now or they are lost.
-	if m, err := cmis.Decode(s); err == nil {
-		if ps.firstRead {
-			maskFirstRead(m)
+	layout.DecodeInto(&ps.module, nil)
+	if ps.firstRead {
+		maskFirstRead(&ps.module)
+	}
+	ps.flags.add(&ps.module, now)
+	if kept := ps.keepGoodPages(s, layout.Static()); len(kept) > 0 {
+		// The pages put back change the static decode: made again.
+		if layout, err = cmis.NewLayout(s); err != nil {
+			return nil, err
 		}
-		ps.flags.add(m, now)
-		if kept := ps.keepGoodPages(s, m); len(kept) > 0 {
-			// Read the static pages again soon, not a revalidation later.
-			retry := min(max(10*o.Interval, 10*time.Second), o.Revalidate)
-			staticAt = now.Add(retry - o.Revalidate)
-			ev = append(ev, Event{Time: now, Type: "checksum_failed",
-				Text: fmt.Sprintf("%s failed its checksum on a static read; the last good copy is kept, read again in %v", strings.Join(kept, ", "), retry)})
-		}
+		// Read the static pages again soon, not a revalidation later.
+		retry := min(max(10*o.Interval, 10*time.Second), o.Revalidate)
+		staticAt = now.Add(retry - o.Revalidate)
+		ev = append(ev, Event{Time: now, Type: "checksum_failed",
+			Text: fmt.Sprintf("%s failed its checksum on a static read; the last good copy is kept, read again in %v", strings.Join(kept, ", "), retry)})
 	}
 	if ps.static != nil && !sameStatic(ps.static, s) {
 		ev = append(ev, Event{Time: now, Type: "static_changed", Text: "identity, advertisement or thresholds changed since the last read"})
 	}
-	ps.static, ps.staticAt = s, staticAt
+	ps.static, ps.staticAt, ps.layout = s, staticAt, layout
 	return ev, nil
 }
 
@@ -230,45 +251,49 @@ func (ps *portState) vdmDue(now time.Time) bool {
 // the bus worker goes on reading the other ports while the module confirms
 // the freeze (most of a VDM read's time is waiting for FreezeDone and
 // UnfreezeDone, with the bus idle). The transactions still go through the
-// pager one at a time. The result is a KindVDM sample of its own.
-func (ps *portState) startVDM(o Options, ranges []cmis.Range, snap *cmis.Snapshot, start time.Time, first bool) {
+// pager one at a time. The result is a KindVDM sample of its own, which
+// also carries the fast values of fast, the read of the cycle that started
+// it (first: the module's first read).
+func (ps *portState) startVDM(o Options, layout *cmis.Layout, fast *cmis.Snapshot, start time.Time, first bool) {
+	if ps.vdm.read == nil {
+		ps.vdm.read = cmis.NewSnapshot()
+	}
+	read := ps.vdm.read
+	read.CopyFrom(fast)
 	ps.agent.wg.Add(1)
 	go func() {
 		defer ps.agent.wg.Done()
 		ctx, cancel := context.WithTimeout(ps.agent.runCtx, o.ReadTimeout+2*o.FreezeTimeout)
 		defer cancel()
 		s := Sample{Port: ps.port.Name, Bus: ps.port.Bus, Kind: KindVDM}
-		err := ps.readVDM(ctx, o, ranges, snap)
+		err := ps.readVDM(ctx, o, layout.Plan(cmis.VDM), read)
+		handshake := errors.Is(err, i2c.ErrFreezeTimeout) || errors.Is(err, i2c.ErrWriteRefused)
+		// Absent, busy or a bus error: the fast cadence reports it.
+		gone := err != nil && !isRefusal(err) && !handshake
+		if !gone {
+			// Decoded before the read is released: the next VDM read reuses
+			// read and ps.vdm.module.
+			s.Err, s.Time = err, o.Now()
+			layout.DecodeInto(&ps.vdm.module, read)
+			s.Module, s.IOTotal = ps.vdm.module.Clone(), ps.port.Mem.Stats()
+			s.Steady = ps.agent.clock.steadyOf(s.Time)
+			if first {
+				// The lane flags in this read are those of the first read.
+				maskFirstRead(s.Module)
+			}
+		}
 		ps.vdm.mu.Lock()
-		switch {
-		case errors.Is(err, i2c.ErrFreezeTimeout) || errors.Is(err, i2c.ErrWriteRefused):
+		if handshake {
 			// Pause this module's VDM and say so, rather than asking again
 			// every interval.
 			pause := max(10*o.VDMInterval, time.Minute)
 			ps.vdm.next = start.Add(pause)
 			s.Events = append(s.Events, Event{Time: o.Now(), Type: "vdm_paused",
 				Text: fmt.Sprintf("VDM freeze handshake failed (%v); VDM paused for %v", err, pause)})
-		case err != nil && !isRefusal(err):
-			// Absent, busy or a bus error: the fast cadence reports it.
-			ps.vdm.busy = false
-			ps.vdm.mu.Unlock()
-			return
 		}
 		ps.vdm.busy = false
 		ps.vdm.mu.Unlock()
-		s.Err = err
-		snap.Time = o.Now()
-		m, derr := cmis.Decode(snap)
-		if derr != nil {
-			return
-		}
-		if first {
-			// The lane flags in this snapshot are those of the first read.
-			maskFirstRead(m)
-		}
-		s.Time, s.Module, s.IOTotal = snap.Time, m, ps.port.Mem.Stats()
-		s.Steady = ps.agent.clock.steadyOf(s.Time)
-		if ps.agent.obs != nil && ps.agent.runCtx.Err() == nil {
+		if !gone && ps.agent.obs != nil && ps.agent.runCtx.Err() == nil {
 			ps.agent.obs.Observe(s)
 		}
 	}()
