@@ -83,7 +83,7 @@ func (f *failureLog) fail(level slog.Level, domain, kind, msg string, attrs ...a
 		line = append([]any{"kind", kind, "err", msg}, attrs...)
 		k.unreported, k.lastLog = 0, now
 	case now.Sub(k.lastLog) >= f.period:
-		line = append([]any{"kind", kind, "failures", k.unreported, "over", now.Sub(k.lastLog).Round(time.Second).String(),
+		line = append([]any{"kind", kind, "failures", k.unreported, "over", roundDuration(now.Sub(k.lastLog)),
 			"total", k.count, "last_err", msg}, attrs...)
 		k.unreported, k.lastLog = 0, now
 	}
@@ -114,7 +114,7 @@ func (f *failureLog) ok(domain, what string, attrs ...any) {
 		kinds = append(kinds, k+" ×"+strconv.FormatInt(v.count, 10))
 	}
 	sort.Strings(kinds)
-	f.logger.Info(domain+": "+what, append([]any{"after_failures", d.total, "over", now.Sub(d.since).Round(time.Millisecond).String(),
+	f.logger.Info(domain+": "+what, append([]any{"after_failures", d.total, "over", roundDuration(now.Sub(d.since)),
 		"kinds", strings.Join(kinds, ", ")}, attrs...)...)
 }
 
@@ -123,4 +123,13 @@ func (f *failureLog) failing(domain string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.domains[domain] != nil
+}
+
+// roundDuration shows a duration to the second, or to the millisecond
+// under ten seconds.
+func roundDuration(d time.Duration) string {
+	if d >= 10*time.Second {
+		return d.Round(time.Second).String()
+	}
+	return d.Round(time.Millisecond).String()
 }

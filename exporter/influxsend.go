@@ -3,8 +3,11 @@ package exporter
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/bits"
 	"net"
@@ -13,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -349,21 +353,25 @@ func errorMessage(he *http2.Error, err error) string {
 	return clip(err.Error())
 }
 
-// requestFailureKind names a failed request for the log: the status, or what went wrong
-// on the way.
+// requestFailureKind names a failed request for the log: the status, or
+// what went wrong on the way.
 func requestFailureKind(status int, err error) string {
 	if status != 0 {
 		return fmt.Sprintf("HTTP %d", status)
 	}
 	var ne net.Error
+	var oe *net.OpError
+	var ue x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ce *tls.CertificateVerificationError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		return "timeout"
-	case errors.Is(err, context.Canceled):
-		return "cancelled"
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) {
+	case errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &ce):
+		return "TLS certificate"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
+		return "connection closed by the server"
+	case errors.As(err, &oe):
 		return "connection"
 	}
 	return "request"

@@ -191,6 +191,14 @@ func TestSecurityTokenNeverShown(t *testing.T) {
 			if strings.Contains(tc.name, "401") && len(auths) == 0 {
 				t.Error("the 401 server saw no request: the token was never used")
 			}
+			// The failure is in the journal, at once.
+			logged := `msg="influx: connection"`
+			if strings.Contains(tc.name, "401") {
+				logged = `msg="influx: HTTP 401"`
+			}
+			if !strings.Contains(r.stderr, logged) {
+				t.Errorf("no %s line in the journal:\n%s", logged, r.stderr)
+			}
 		})
 	}
 }
