@@ -454,23 +454,27 @@ type bounds struct {
 // bounds resolves the rule's levels against the module's thresholds.
 func (r *crule) bounds(th *cmis.Thresholds) (b bounds) {
 	h := r.Hysteresis
+	q := r.met.thr // the threshold set of a module or lane metric
+	if r.met.kind == metVDM {
+		q = r.met.field // a VDM observable's own set
+	}
 	switch r.kind {
 	case condAbove:
-		b.t, b.ok = r.Above.resolve(th, r.met.dbm)
+		b.t, b.ok = r.Above.resolve(th, q, r.met.dbm)
 		b.c = b.t - h
 		if r.Clear != nil {
 			b.c = r.Clear[0]
 		}
 	case condBelow:
-		b.t, b.ok = r.Below.resolve(th, r.met.dbm)
+		b.t, b.ok = r.Below.resolve(th, q, r.met.dbm)
 		b.c = b.t + h
 		if r.Clear != nil {
 			b.c = r.Clear[0]
 		}
 	case condOutside:
 		var ok1, ok2 bool
-		b.lo, ok1 = r.Outside[0].resolve(th, r.met.dbm)
-		b.hi, ok2 = r.Outside[1].resolve(th, r.met.dbm)
+		b.lo, ok1 = r.Outside[0].resolve(th, q, r.met.dbm)
+		b.hi, ok2 = r.Outside[1].resolve(th, q, r.met.dbm)
 		b.ok = ok1 && ok2
 		b.clo, b.chi = b.lo+h, b.hi-h
 		if r.Clear != nil {
@@ -732,37 +736,55 @@ func (ev *evaluator) vdmThresholds(r *crule, rs *ruleState) {
 	}
 }
 
-// limits checks one value against an alarm and a warning band. A band
-// whose high limit is not above its low one (all zero: not supported) is
-// skipped.
+// limits checks one value of quantity obs against an alarm and a warning
+// class. Only the limits the module set count (cmis.Thresholds.Set: a zero
+// limit of a quantity that cannot be negative is not set): a class may have
+// a low limit only, and a class with none is not checked (an alarm of it
+// still firing resolves).
 func (ev *evaluator) limits(r *crule, rs *ruleState, lane int, obs string, v float64, th *cmis.Thresholds) {
 	if rs.active == 0 && v <= th.HighWarning && v >= th.LowWarning && v <= th.HighAlarm && v >= th.LowAlarm {
-		return // inside both bands, nothing pending or firing: the common case
+		return // inside every limit, nothing pending or firing: the common case
 	}
 	if math.IsNaN(v) {
 		return
 	}
+	set := th.Set(obs)
 	g := r.HysteresisGap
-	hiGap := max(th.HighAlarm-th.HighWarning, 0) * g
-	loGap := max(th.LowWarning-th.LowAlarm, 0) * g
-	if th.HighAlarm > th.LowAlarm {
-		fire := v > th.HighAlarm || v < th.LowAlarm
-		clr := v <= th.HighAlarm-hiGap && v >= th.LowAlarm+loGap
-		t, limit := th.HighAlarm, "high_alarm"
-		if v < th.LowAlarm {
-			t, limit = th.LowAlarm, "low_alarm"
-		}
-		ev.apply(r, rs, lane, obs, 0, fire, clr, v, t, limit, r.sev[classAlarm])
+	var hiGap, loGap float64
+	if set.HighAlarm && set.HighWarning {
+		hiGap = max(th.HighAlarm-th.HighWarning, 0) * g
 	}
-	if th.HighWarning > th.LowWarning {
-		fire := v > th.HighWarning || v < th.LowWarning
-		clr := v <= th.HighWarning-hiGap && v >= th.LowWarning+loGap
-		t, limit := th.HighWarning, "high_warning"
-		if v < th.LowWarning {
-			t, limit = th.LowWarning, "low_warning"
-		}
-		ev.apply(r, rs, lane, obs, 1, fire, clr, v, t, limit, r.sev[classWarning])
+	if set.LowAlarm && set.LowWarning {
+		loGap = max(th.LowWarning-th.LowAlarm, 0) * g
 	}
+	ev.class(r, rs, lane, obs, 0, v, classLimit{th.HighAlarm, set.HighAlarm, hiGap, "high_alarm"}, classLimit{th.LowAlarm, set.LowAlarm, loGap, "low_alarm"},
+		r.sev[classAlarm])
+	ev.class(r, rs, lane, obs, 1, v, classLimit{th.HighWarning, set.HighWarning, hiGap, "high_warning"}, classLimit{th.LowWarning, set.LowWarning, loGap, "low_warning"},
+		r.sev[classWarning])
+}
+
+// classLimit is one of a class's two limits: its value, whether the module set
+// it, the hysteresis gap to clear it, and its name.
+type classLimit struct {
+	v    float64
+	set  bool
+	gap  float64
+	name string
+}
+
+// class runs one threshold class (level 0 alarm, 1 warning) of a value.
+func (ev *evaluator) class(r *crule, rs *ruleState, lane int, obs string, level uint8, v float64, hi, lo classLimit, sev Severity) {
+	if !hi.set && !lo.set {
+		ev.apply(r, rs, lane, obs, level, false, true, v, 0, "", sev)
+		return
+	}
+	above, below := hi.set && v > hi.v, lo.set && v < lo.v
+	clr := (!hi.set || v <= hi.v-hi.gap) && (!lo.set || v >= lo.v+lo.gap)
+	t, name := hi.v, hi.name
+	if below || !hi.set {
+		t, name = lo.v, lo.name
+	}
+	ev.apply(r, rs, lane, obs, level, above || below, clr, v, t, name, sev)
 }
 
 // flags raises the module's latched flags. A flag fires while it is set in

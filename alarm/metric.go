@@ -170,29 +170,22 @@ func laneValue(l *cmis.Lane, f int) *float64 {
 // order.
 var thresholdNames = []string{"high_alarm", "low_alarm", "high_warning", "low_warning"}
 
-func thresholdValue(t *cmis.Thresholds, ref string) float64 {
-	switch ref {
-	case "high_alarm":
-		return t.HighAlarm
-	case "low_alarm":
-		return t.LowAlarm
-	case "high_warning":
-		return t.HighWarning
-	}
-	return t.LowWarning
-}
-
 // resolve returns the level's value for a module: a constant, or the
-// module's own threshold (converted to dBm for a dBm metric) plus the
-// offset. ok is false when the module has no such threshold.
-func (l *Level) resolve(t *cmis.Thresholds, dbm bool) (float64, bool) {
+// module's own threshold of quantity (converted to dBm for a dBm metric)
+// plus the offset. ok is false when the module has no such threshold or
+// did not set it (cmis.Thresholds.Set: a zero limit of a quantity that
+// cannot be negative).
+func (l *Level) resolve(t *cmis.Thresholds, quantity string, dbm bool) (float64, bool) {
 	if l.Ref == "" {
 		return l.Value, true
 	}
 	if t == nil {
 		return 0, false
 	}
-	v := thresholdValue(t, l.Ref)
+	v, ok := t.Limit(quantity, l.Ref)
+	if !ok {
+		return 0, false
+	}
 	if dbm {
 		if v <= 0 {
 			return 0, false

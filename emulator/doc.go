@@ -56,7 +56,8 @@
 // due since the last one. Temperature warms up after insertion and follows
 // the load factor; powers drift slowly; each lane's pre-FEC BER follows
 // its Rx power log-linearly, and eSNR, LTP and errored frames follow the
-// BER. Degradations script changes by lane (TxFade, RxFade, BERRamp,
+// BER (errored frames in whole KP4 codewords of an update interval, as a
+// module counts them: 0 on a healthy link). Degradations script changes by lane (TxFade, RxFade, BERRamp,
 // TempRunaway) and Faults inject misbehaviour (FaultNACK with a seeded
 // RNG, FaultBusy, FaultUnplug, FaultRefusedPages, FaultCorrupt,
 // FaultSlowFreeze), each on a time Window. No goroutines are started.

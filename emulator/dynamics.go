@@ -37,6 +37,7 @@ const (
 	frameSymbols    = 544              // 10-bit symbols of an RS(544,514) (KP4) codeword
 	fecCorrectable  = 15               // symbol errors KP4 corrects per codeword
 	fercFramesPerS  = 1e4              // FERC: sampled frames a second
+	fecFramesPerS   = 106.25e9 / 5440  // KP4 codewords a second on a 100G PAM4 lane
 	hostBER         = 1e-10            // host-side (electrical) pre-FEC BER
 	elsSplitDB      = 6.02             // one ELSFP laser feeds four engine lanes
 	elsFiberLossDB  = 1.5              // ELSFP to engine connector and fibre loss
@@ -373,7 +374,7 @@ func (md *model) lane(l *laneSample, i int, t time.Time, e time.Duration, dT flo
 	ber := p.BER * math.Pow(10, p.BERSlope*(p.RxPowerDBm-rxDBm)+0.15*md.jitter(t, key|3))
 	ber = math.Min(math.Max(md.berAt(i, t, ber), 1e-20), 0.5)
 	l.ber = ber
-	l.efr = uncorrectableFrameRatio(ber)
+	l.efr = md.countedFrames(uncorrectableFrameRatio(ber), t, key|7)
 	l.hostBER = hostBER * math.Pow(10, 0.3*md.jitter(t, key|4))
 	decades := math.Log10(ber) - math.Log10(math.Max(p.BER, 1e-20))
 	l.esnrDB = p.ESNRDB - 1.25*decades + 0.1*md.jitter(t, key|5)
@@ -404,8 +405,9 @@ func presenceAt(c *config, t time.Time) (bool, time.Time) {
 // uncorrectableFrameRatio is the share of RS(544,514) codewords that carry
 // more symbol errors than KP4 corrects (15), for independent bit errors at
 // ber: symbol errors are Poisson with mean 544·p_sym. CMIS VDM "errored
-// frames" count frames the FEC could not correct, so a healthy link reads
-// 0 and the ratio only leaves 0 well above the KP4 BER limit (2.4e-4).
+// frames" count frames the FEC could not correct (countedFrames), so a
+// healthy link reads 0 and the ratio only leaves 0 near and above the KP4
+// BER limit (2.4e-4).
 func uncorrectableFrameRatio(ber float64) float64 {
 	psym := -math.Expm1(10 * math.Log1p(-ber))
 	lambda := frameSymbols * psym
@@ -417,6 +419,22 @@ func uncorrectableFrameRatio(ber float64) float64 {
 		term *= lambda / float64(k+1)
 	}
 	return math.Min(sum, 1)
+}
+
+// countedFrames turns the expected share of uncorrectable codewords into
+// what a module reports: whole codewords out of those of one update
+// interval. A module counts frames; a ratio that stands for less than one
+// frame in the interval (5e-21 at a BER of 1e-5, which F16 encodes) is
+// mostly 0, and one frame as often as the fraction says (rounding up with
+// that probability, seeded, so the average is kept).
+func (md *model) countedFrames(ratio float64, t time.Time, key uint64) float64 {
+	n := fecFramesPerS * md.c.update.Seconds()
+	x := ratio * n
+	k := math.Floor(x)
+	if md.unit(key, 300, uint64(t.Sub(md.c.origin)/md.c.update)) < x-k {
+		k++
+	}
+	return math.Min(k/n, 1)
 }
 
 func lgammaInt(n int) float64 {

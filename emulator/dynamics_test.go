@@ -255,3 +255,45 @@ func TestLaserSourceFeedsEngine(t *testing.T) {
 		t.Errorf("ELS input %.1f dBm with the laser source unplugged", got)
 	}
 }
+
+// TestErroredFramesCountWholeFrames: a module counts the frames its FEC
+// could not correct, so the errored-frames ratio is whole frames out of an
+// interval's: 0 on a healthy link (it once read the expected share, 1.7e-18
+// at a BER of 1e-4, and set off the default rule "errored frames above 0"),
+// now and then one frame where the expected count is a fraction, and the
+// expected ratio on a failing link.
+func TestErroredFramesCountWholeFrames(t *testing.T) {
+	frame := 1 / (fecFramesPerS * DefaultUpdateInterval.Seconds()) // one codeword of an update interval
+	cases := []struct {
+		ber                float64
+		minShare, maxShare float64 // share of reads with errored frames
+		minRatio, maxRatio float64 // their value
+	}{
+		{1e-5, 0, 0, 0, 0},
+		{1e-4, 0, 0, 0, 0},
+		{3e-4, 0, 0.01, frame * 0.99, frame * 1.01},    // 5e-5 frames a read
+		{5e-4, 0.02, 0.12, frame * 0.99, frame * 1.01}, // 0.065 frames a read
+		{2e-3, 1, 1, 0.0815 * 0.97, 0.0815 * 1.03},     // 8 % of the frames
+	}
+	for _, c := range cases {
+		m, _, clk := newTestModule(t, "osfp-800g-dr8", WithDegradations(Degradation{Kind: BERRamp, Lane: 1, Duration: time.Second, Target: c.ber}))
+		clk.Advance(2 * time.Second)
+		const reads = 1000
+		errored := 0
+		for i := 0; i < reads; i++ {
+			clk.Advance(DefaultUpdateInterval)
+			v := vdmOf(t, decodeAt(t, m), "errored_frames_media", 1)
+			if v == 0 {
+				continue
+			}
+			errored++
+			if v < c.minRatio || v > c.maxRatio {
+				t.Errorf("BER %g: errored frames ratio %g, want %g to %g", c.ber, v, c.minRatio, c.maxRatio)
+				break
+			}
+		}
+		if share := float64(errored) / reads; share < c.minShare || share > c.maxShare {
+			t.Errorf("BER %g: %d of %d reads with errored frames, want a share of %g to %g", c.ber, errored, reads, c.minShare, c.maxShare)
+		}
+	}
+}

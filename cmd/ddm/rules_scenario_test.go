@@ -63,3 +63,25 @@ func TestRulesScenarioNoFlap(t *testing.T) {
 		t.Errorf("with hysteresis: %d state changes, want 1 (fire once, no flap)", n)
 	}
 }
+
+// TestRulesScenarioErroredFramesAreFrames: the default errored_frames rule
+// ("above: 0") fires on frames a module counted, not on the expected share
+// of a healthy link's: the BER ramp (to 3e-4, where a lane loses a frame
+// every half hour or so) once fired it on a ratio of 2.27e-18, the Rx fade
+// (BER past 1e-3) loses frames for real.
+func TestRulesScenarioErroredFramesAreFrames(t *testing.T) {
+	code, out, errs := runDDM(t, "", "rules", "test", "--emulate", "ber-ramp", "--duration", "25m")
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, errs)
+	}
+	if strings.Contains(out, "FIRING major errored_frames") {
+		t.Errorf("errored_frames fired without a lost frame:\n%s", out)
+	}
+	code, out, errs = runDDM(t, "", "rules", "test", "--emulate", "rx-fade", "--duration", "40m")
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, errs)
+	}
+	if !strings.Contains(out, "FIRING major errored_frames Ethernet1/12 lane 2") {
+		t.Errorf("errored_frames did not fire on the faded lane:\n%s", out)
+	}
+}
