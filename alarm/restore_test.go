@@ -50,15 +50,7 @@ rules:
 			if n := len(e1.Active()); n != 3 {
 				t.Fatalf("%d alarms firing before the restart, want 3: %v", n, brief(e1.Active()))
 			}
-			var saved bytes.Buffer
-			if err := e1.SaveState(&saved); err != nil {
-				t.Fatal(err)
-			}
-
-			e2 := engine(t, rules)
-			if err := e2.LoadState(strings.NewReader(saved.String())); err != nil {
-				t.Fatal(err)
-			}
+			e2 := restarted(t, e1, rules)
 			restart := t0
 			m := osfp("740-174932", "SN1")
 			m.TemperatureC = f64(c.temp)
@@ -98,6 +90,20 @@ rules:
 	}
 }
 
+// restarted is a new engine on the same rules with the state e saved.
+func restarted(t *testing.T, e *Engine, rules string) *Engine {
+	t.Helper()
+	var saved bytes.Buffer
+	if err := e.SaveState(&saved); err != nil {
+		t.Fatal(err)
+	}
+	e2 := engine(t, rules)
+	if err := e2.LoadState(strings.NewReader(saved.String())); err != nil {
+		t.Fatal(err)
+	}
+	return e2
+}
+
 func hasRule(ev []Event, rule string) bool {
 	for _, e := range ev {
 		if e.Rule == rule {
@@ -118,14 +124,7 @@ func TestRetainDropsPortsNotConfigured(t *testing.T) {
 	for _, p := range []string{"Ethernet1/5", "Ethernet1/30", "p1"} {
 		e1.Evaluate(p, t0, hot, true)
 	}
-	var saved bytes.Buffer
-	if err := e1.SaveState(&saved); err != nil {
-		t.Fatal(err)
-	}
-	e2 := engine(t, rules)
-	if err := e2.LoadState(strings.NewReader(saved.String())); err != nil {
-		t.Fatal(err)
-	}
+	e2 := restarted(t, e1, rules)
 	dropped := e2.Retain([]string{"p1", "p2"})
 	if want := []string{"Ethernet1/30", "Ethernet1/5"}; !equalStrings(dropped, want) {
 		t.Errorf("dropped %v, want %v", dropped, want)
