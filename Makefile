@@ -22,9 +22,11 @@ test: test-unit
 # internal/testprogress runs go test with the same arguments and prints its
 # lines unchanged, plus the package being tested, each test that took a
 # second or more, and every minute the tests still running.
+# -timeout 30m: go test's default, 10 minutes per package, is less than
+# alarm/grafana takes on 2 loaded cores (its queries against InfluxDB).
 test-unit: $(BIN)/influxd
 	$(GO) vet ./...
-	$(GO) run ./internal/testprogress -p 1 -count=1 ./...
+	$(GO) run ./internal/testprogress -p 1 -count=1 -timeout 30m ./...
 
 ## fuzz: a longer run of every fuzz target (FUZZTIME=2m by default here).
 fuzz:

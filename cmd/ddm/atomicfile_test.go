@@ -32,6 +32,13 @@ func leftovers(t *testing.T, dir string, keep ...string) []string {
 
 func TestWriteFileAtomic(t *testing.T) {
 	errWrite := errors.New("disk on fire")
+	// oldFile: state.json holding "old" before the write.
+	oldFile := func(t *testing.T, dir string) string {
+		p := filepath.Join(dir, "state.json")
+		os.WriteFile(p, []byte("old"), 0o600)
+		return p
+	}
+	writeNew := func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }
 	tests := []struct {
 		name string
 		// setup prepares dir and returns the path to write.
@@ -43,24 +50,16 @@ func TestWriteFileAtomic(t *testing.T) {
 	}{{
 		name:  "new file",
 		setup: func(t *testing.T, dir string) string { return filepath.Join(dir, "sub", "state.json") },
-		write: func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err },
+		write: writeNew,
 		want:  "new",
 	}, {
-		name: "replaces",
-		setup: func(t *testing.T, dir string) string {
-			p := filepath.Join(dir, "state.json")
-			os.WriteFile(p, []byte("old"), 0o600)
-			return p
-		},
-		write: func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err },
+		name:  "replaces",
+		setup: oldFile,
+		write: writeNew,
 		want:  "new",
 	}, {
-		name: "write fails: previous file kept",
-		setup: func(t *testing.T, dir string) string {
-			p := filepath.Join(dir, "state.json")
-			os.WriteFile(p, []byte("old"), 0o600)
-			return p
-		},
+		name:    "write fails: previous file kept",
+		setup:   oldFile,
 		write:   func(w io.Writer) error { io.WriteString(w, "half"); return errWrite },
 		wantErr: true, want: "old",
 	}, {
@@ -71,7 +70,7 @@ func TestWriteFileAtomic(t *testing.T) {
 			os.MkdirAll(filepath.Join(p, "x"), 0o700)
 			return p
 		},
-		write:   func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err },
+		write:   writeNew,
 		wantErr: true,
 	}}
 	for _, tt := range tests {

@@ -129,9 +129,18 @@ func (p *progress) event(ev event) {
 	case ev.Test == "":
 		// Package-level output is go test's own (the closing ok/FAIL line,
 		// build errors, a panic outside any test), but for the PASS line
-		// of -json's verbose mode, which go test leaves out.
+		// of -json's verbose mode, which go test leaves out. Tests still
+		// running when the package fails (a timeout, a crash) have no end
+		// of their own: their output (the panic and its goroutines) comes
+		// before the package's FAIL line, as go test prints it.
+		if strings.HasPrefix(ev.Output, "FAIL") || ev.Action == "fail" {
+			p.flush(ev.Package, true)
+		}
 		if (ev.Action == "output" || ev.Action == "build-output") && ev.Output != "PASS\n" {
 			fmt.Fprint(p.out, ev.Output)
+		}
+		if ev.Action == "pass" || ev.Action == "skip" {
+			p.flush(ev.Package, false) // nothing should be left; forget it if so
 		}
 	case ev.Action == "run" && ev.Test == top:
 		if !p.named[ev.Package] {
@@ -153,13 +162,40 @@ func (p *progress) event(ev event) {
 		}
 		p.end(key)
 	case ev.Action == "fail":
-		// As go test prints a failed test: everything it wrote.
-		for _, o := range p.buffered[key] {
-			if !strings.HasPrefix(o, "=== ") {
-				fmt.Fprint(p.out, o)
-			}
-		}
+		p.printBuffered(key)
 		p.end(key)
+	}
+}
+
+// printBuffered prints a failed test as go test does: everything it wrote.
+func (p *progress) printBuffered(key string) {
+	for _, o := range p.buffered[key] {
+		if !strings.HasPrefix(o, "=== ") {
+			fmt.Fprint(p.out, o)
+		}
+	}
+}
+
+// flush forgets the tests of pkg that never ended, printing their output
+// first if print is set.
+func (p *progress) flush(pkg string, print bool) {
+	var keys []string
+	for k, r := range p.running {
+		if r.pkg == pkg {
+			keys = append(keys, k)
+		}
+	}
+	for k := range p.buffered {
+		if strings.HasPrefix(k, pkg+"\x00") && p.running[k] == nil {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if print {
+			p.printBuffered(k)
+		}
+		p.end(k)
 	}
 }
 

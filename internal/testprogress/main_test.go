@@ -54,6 +54,14 @@ func TestProgress(t *testing.T) {
 			out("", "FAIL\n"), out("", "FAIL\texample.com/m\t0.010s\n"), event{Action: "fail", Package: pkg}),
 		want: "testing example.com/m\n    a_test.go:12: got 1, want 2\n    --- FAIL: TestBad/case (0.00s)\n--- FAIL: TestBad (0.00s)\nFAIL\nFAIL\texample.com/m\t0.010s\n",
 	}, {
+		// go test's timeout panics inside the running test, which gets no
+		// end event: its output still comes, before the FAIL line.
+		name: "a package times out",
+		in: lines(event{Action: "run", Package: pkg, Test: "TestLong"}, out("TestLong", "=== RUN   TestLong\n"),
+			out("TestLong", "panic: test timed out after 10m0s\n"), out("TestLong", "\trunning tests:\n"),
+			out("", "FAIL\texample.com/m\t600.379s\n"), event{Action: "fail", Package: pkg, Elapsed: 600.379}),
+		want: "testing example.com/m\npanic: test timed out after 10m0s\n\trunning tests:\nFAIL\texample.com/m\t600.379s\n",
+	}, {
 		name: "no tests, build errors and plain lines",
 		in: lines(event{Action: "start", Package: pkg}, out("", "?   \texample.com/m\t[no test files]\n")) +
 			"not json at all\n" +
