@@ -133,19 +133,20 @@ func (l *Layout) staticCMIS() {
 func (l *Layout) dynamicCMIS(m *Module, mem *layered, st *storage) {
 	c := &l.cmis
 	adv := c.adv
-	if b, ok := mem.byteAt(Lower, cmisGlobalStatus); ok {
-		m.ModuleStateCode = (b >> 1) & 0x07
-		m.Interrupt = b&0x01 == 0
+	lower := mem.page(Lower) // every field below is in lower memory
+	if b := lower.bytes(cmisGlobalStatus, 1); b != nil {
+		m.ModuleStateCode = (b[0] >> 1) & 0x07
+		m.Interrupt = b[0]&0x01 == 0
 		if c.flat {
 			// Flat-memory modules have no state machine and always read ready.
 			m.ModuleStateCode = ModuleStateReady
 		}
 		m.ModuleState = moduleStateNames[m.ModuleStateCode]
 	}
-	if b := mem.bytes(Lower, cmisModuleFlags, 4); b != nil {
+	if b := lower.bytes(cmisModuleFlags, 4); b != nil {
 		m.Flags = decodeCMISModuleFlags(b)
 	}
-	if b := mem.bytes(Lower, cmisTemp, 4); b != nil {
+	if b := lower.bytes(cmisTemp, 4); b != nil {
 		if adv.TempMonitor {
 			m.TemperatureC = put(st.temp, Temperature(s16(b[0:2])))
 		}
@@ -153,7 +154,7 @@ func (l *Layout) dynamicCMIS(m *Module, mem *layered, st *storage) {
 			m.VccV = put(st.vcc, Voltage(u16(b[2:4])))
 		}
 	}
-	if b := mem.bytes(Lower, cmisAux1, 6); b != nil {
+	if b := lower.bytes(cmisAux1, 6); b != nil {
 		for i, role := range [3]string{adv.Aux1, adv.Aux2, adv.Aux3} {
 			raw := b[2*i : 2*i+2]
 			switch role {
@@ -166,7 +167,7 @@ func (l *Layout) dynamicCMIS(m *Module, mem *layered, st *storage) {
 			}
 		}
 	}
-	if b := mem.bytes(Lower, cmisActiveFW, 2); b != nil {
+	if b := lower.bytes(cmisActiveFW, 2); b != nil {
 		if c.fwName != "" && b[0] == c.fw[0] && b[1] == c.fw[1] {
 			m.FirmwareVer = c.fwName
 		} else {
@@ -174,8 +175,8 @@ func (l *Layout) dynamicCMIS(m *Module, mem *layered, st *storage) {
 		}
 	}
 	if m.ModuleStateCode == 5 {
-		if b, ok := mem.byteAt(Lower, cmisFaultCause); ok {
-			m.ModuleFaultCause = faultCauseName[b]
+		if b := lower.bytes(cmisFaultCause, 1); b != nil {
+			m.ModuleFaultCause = faultCauseName[b[0]]
 		}
 	}
 	if !c.flat {

@@ -229,7 +229,7 @@ func (l *Layout) fits(mem *layered) bool {
 			return false
 		}
 		if l.p00 != nil && mayBeCopy(id) {
-			if slices.Contains(l.hidden, id) || mergedSameAsPage00(w, l.view.window(id), l.p00) {
+			if slices.Contains(l.hidden, id) || mergedSameAsPage00(w, l.view, id, l.p00) {
 				return false
 			}
 		}
@@ -368,10 +368,17 @@ func mayBeCopy(id PageID) bool {
 	return !id.Lower && id.addr() == AddrA0 && !(id.Page == 0 && id.Bank == 0)
 }
 
-// mergedSameAsPage00 is sameAsPage00 of top laid over base (base may be nil).
-func mergedSameAsPage00(top, base *window, p00 *window) bool {
+// mergedSameAsPage00 is sameAsPage00 of top laid over page id of view.
+func mergedSameAsPage00(top *window, view *Snapshot, id PageID, p00 *window) bool {
+	// A byte of top that differs from page 00h is in the merge: no copy.
+	// That settles almost every read without looking at base.
+	for j := 0; j < PageSize; j++ {
+		if top.valid[j/64]&(1<<(j%64)) != 0 && top.data[j] != p00.data[j] {
+			return false
+		}
+	}
 	w := *top
-	if base != nil {
+	if base := view.window(id); base != nil {
 		for j := 0; j < PageSize; j++ {
 			if top.valid[j/64]&(1<<(j%64)) == 0 {
 				w.data[j] = base.data[j]

@@ -136,6 +136,10 @@ func vectorNames(t *testing.T) []string {
 }
 
 func TestLayoutMatchesDecodeOnEveryVector(t *testing.T) {
+	// One destination for every read of every vector, as a poller keeps
+	// one per port: each decode must leave nothing of the one before, even
+	// of another module.
+	var dst cmis.Module
 	for _, path := range vectorNames(t) {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
 			d, err := dumpfile.ReadFile(path)
@@ -144,9 +148,6 @@ func TestLayoutMatchesDecodeOnEveryVector(t *testing.T) {
 			}
 			l, static, read := cmis.ReadByPlan(t, d.Snapshots[0], cmis.Fast, cmis.VDM)
 			before := *l.Static()
-			// One destination for every read, as a poller keeps it: each
-			// decode must leave nothing of the one before.
-			var dst cmis.Module
 			for i, snap := range d.Snapshots {
 				for _, plans := range [][]cmis.Cadence{{cmis.Fast, cmis.VDM}, {cmis.Fast}, {cmis.VDM}, {cmis.Fast, cmis.VDM}} {
 					cmis.ReadInto(l, snap, read, plans...)

@@ -255,6 +255,13 @@ func (l *Layout) staticVDM() {
 	}
 }
 
+// sameSlot reports whether v holds the fields of the VDM value template t
+// that do not depend on the sample.
+func sameSlot(v, t *VDMValue) bool {
+	return v.Slot == t.Slot && v.Bank == t.Bank && v.Group == t.Group && v.Lane == t.Lane && v.TypeID == t.TypeID &&
+		v.Thresholds == t.Thresholds && v.Observable == t.Observable && v.Unit == t.Unit
+}
+
 // noDescGroup is a VDM group whose descriptors were not read or not
 // trusted, with the warning a read of its samples draws.
 type noDescGroup struct {
@@ -291,8 +298,18 @@ func (l *Layout) vdmSamples(m *Module, mem *layered, out []VDMValue) []VDMValue 
 				continue
 			}
 			raw := u16(w)
-			out = append(out, e.value)
-			v := &out[len(out)-1]
+			var v *VDMValue
+			if n := len(out); n < cap(out) && sameSlot(&out[:n+1][n], &e.value) {
+				// A refilled Module holds this slot's value from the last
+				// read: only the sample changes (copying the whole value,
+				// strings and pointer included, costs more than checking).
+				out = out[:n+1]
+				v = &out[n]
+				v.Flags = 0
+			} else {
+				out = append(out, e.value)
+				v = &out[n]
+			}
 			v.Raw, v.Value = raw, e.conv.Value(raw)
 			var f []byte
 			if fw != nil {
