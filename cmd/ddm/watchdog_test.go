@@ -86,8 +86,8 @@ func TestRunWatchdogOwnPeriod(t *testing.T) {
 }
 
 // TestRunCycleTime: xcvr_agent.cycle_time_s is the duration of one pass
-// over a bus's modules (well under the interval on the emulator), present
-// from the first point; it used to be 0 on the first point and about 10 s
+// over a bus's modules (milliseconds on the emulator), present from the
+// first point; it used to be 0 on the first point and about 10 s
 // (the self-telemetry period) after.
 func TestRunCycleTime(t *testing.T) {
 	dir, platform := writePlatform(t)
@@ -108,8 +108,11 @@ func TestRunCycleTime(t *testing.T) {
 			t.Fatalf("no cycle_time_s: %s", line)
 		}
 		v, err := strconv.ParseFloat(strings.SplitN(strings.SplitN(line[i+len("cycle_time_s="):], ",", 2)[0], " ", 2)[0], 64)
-		if err != nil || v <= 0 || v >= 0.2 {
-			t.Errorf("cycle_time_s %v (%v), want more than 0 and less than the 200 ms interval: %s", v, err, line)
+		// The first pass reads every module's static pages too, and a
+		// loaded machine slows it; what matters is that it is the pass, not
+		// the 10 s self-telemetry period nor a placeholder 0.
+		if err != nil || v <= 0 || v >= 2 {
+			t.Errorf("cycle_time_s %v (%v), want more than 0 and well under the 10 s self-telemetry period: %s", v, err, line)
 		}
 		n++
 	}
