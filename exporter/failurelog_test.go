@@ -149,4 +149,3 @@ func TestFailureLogSummaries(t *testing.T) {
 		t.Errorf("%d lines for 607 failures in 10 minutes, want 18:\n%s", lines, out)
 	}
 }
-

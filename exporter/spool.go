@@ -294,7 +294,8 @@ func readHead(f *os.File) (seg uint64, off int64) {
 }
 
 // writeHeadLocked records the head in place (no new space once the file
-// exists). A failure costs at most a re-send after a crash.
+// exists). A failure costs at most a re-send after a crash, which InfluxDB
+// absorbs (same series and timestamp).
 func (s *spool) writeHeadLocked() {
 	if s.headFile == nil {
 		return
@@ -307,11 +308,9 @@ func (s *spool) writeHeadLocked() {
 		binary.LittleEndian.PutUint64(b[0:], s.nextIndex)
 	}
 	binary.LittleEndian.PutUint32(b[16:], crc32.Checksum(b[:16], castagnoli))
-	_, err := s.headFile.WriteAt(b[:], 0)
-	if err == nil && !s.opts.noSync {
-		err = unix.Fdatasync(int(s.headFile.Fd()))
-	}
-	if err != nil {
+	// Not synced: after a crash of the process the page cache has it; after
+	// a power loss an older head only means sent points are sent again.
+	if _, err := s.headFile.WriteAt(b[:], 0); err != nil {
 		s.logger.Warn("spool: cannot record the head; after a crash some sent points would be sent again", "dir", s.dir, "err", err)
 	}
 }
@@ -693,29 +692,26 @@ func (s *spool) peek(maxPoints int) *spoolBatch {
 		if g.points == 0 && i+1 < len(s.segs) {
 			continue
 		}
-		data, err := s.readSeg(g, from)
-		if err != nil {
-			s.logger.Warn("spool: cannot read a segment; its points are lost", "path", g.path, "err", err)
-			s.corrupt += g.points
-			g.points = 0
-			if i == 0 {
-				// Leave it to ack or the next peek to step over.
-				s.headOff = g.size
-			}
-			continue
-		}
 		var taken int64
-		walkRecords(data, func(off int, payload []byte, p int64) bool {
+		var err error
+		full, err = s.readRecords(g, from, func(off int64, payload []byte, p int64) bool {
 			if b.points > 0 && b.points+p > limit {
-				full = true
 				return false
 			}
 			b.payload = append(b.payload, payload...)
 			b.points += p
 			taken += p
-			b.onDisk, b.endSeg, b.endOff = true, g.first, from+int64(off+recHeaderSize+len(payload))
+			b.onDisk, b.endSeg, b.endOff = true, g.first, off+int64(recHeaderSize+len(payload))
 			return true
 		})
+		if err != nil {
+			s.logger.Warn("spool: cannot read a segment; its points are lost", "path", g.path, "err", err)
+			s.corrupt += g.points - taken
+			g.points = taken
+			if i == 0 && taken == 0 {
+				s.headOff = g.size
+			}
+		}
 		if taken > 0 {
 			b.spans = append(b.spans, segSpan{first: g.first, points: taken})
 		}
@@ -736,6 +732,52 @@ func (s *spool) peek(maxPoints int) *spoolBatch {
 	}
 	s.inflight, s.infDropped = b, 0
 	return b
+}
+
+// readRecords calls fn with the valid records of g from offset from, in
+// order, until fn returns false (stopped: true) or the segment ends. It
+// reads record by record; a damaged record makes it read the rest of the
+// segment and resynchronise on the next valid one.
+func (s *spool) readRecords(g *segment, from int64, fn func(off int64, payload []byte, points int64) bool) (stopped bool, err error) {
+	f, err := os.Open(g.path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	var h [recHeaderSize]byte
+	off := from
+	for off < g.size {
+		if _, err := f.ReadAt(h[:], off); err == nil && binary.LittleEndian.Uint32(h[:]) == recMagic {
+			n := int64(binary.LittleEndian.Uint32(h[4:]))
+			if n > 0 && n <= recMaxPayload && off+recHeaderSize+n <= g.size {
+				buf := make([]byte, recHeaderSize+n)
+				if _, err := f.ReadAt(buf, off); err != nil {
+					return false, err
+				}
+				if payload, p, size, ok := recordAt(buf); ok {
+					if !fn(off, payload, p) {
+						return true, nil
+					}
+					off += int64(size)
+					continue
+				}
+			}
+		}
+		// Damaged: the rest of the segment, resynchronised.
+		rest, err := s.readSeg(g, off)
+		if err != nil {
+			return false, err
+		}
+		walkRecords(rest, func(o int, payload []byte, p int64) bool {
+			if !fn(off+int64(o), payload, p) {
+				stopped = true
+				return false
+			}
+			return true
+		})
+		return stopped, nil
+	}
+	return false, nil
 }
 
 func (s *spool) readSeg(g *segment, from int64) ([]byte, error) {

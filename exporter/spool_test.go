@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"slices"
@@ -440,4 +441,74 @@ func TestSpoolLocked(t *testing.T) {
 	}
 	s2 := openTestSpool(t, dir, 0)
 	s2.close()
+}
+
+// TestSpoolImportsEarlierFormat: a spool left by a ddm of the earlier
+// format (tidwall/wal binary segments, one line per entry, named by their
+// first index) is imported in order at open, its files removed; a damaged
+// entry is counted, and the import is not repeated.
+func TestSpoolImportsEarlierFormat(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "spool")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	entry := func(b []byte) []byte { return append(binary.AppendUvarint(nil, uint64(len(b))), b...) }
+	lines := testLines(0, 30)
+	var seg1, seg2 []byte
+	for _, l := range lines[:20] {
+		seg1 = append(seg1, entry(l)...)
+	}
+	seg1 = append(seg1, entry([]byte("not line protocol"))...)
+	for _, l := range lines[20:] {
+		seg2 = append(seg2, entry(l)...)
+	}
+	for name, b := range map[string][]byte{"00000000000000000041": seg1, "00000000000000000062": seg2, "00000000000000000062.START": nil} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := openTestSpool(t, dir, 0)
+	got := drain(t, s)
+	if len(got) != 30 || s.stats().corrupt != 1 {
+		t.Fatalf("imported %d lines, %d corrupt; want 30 and 1", len(got), s.stats().corrupt)
+	}
+	for i := range got {
+		if !bytes.Equal(got[i], lines[i]) {
+			t.Fatalf("line %d: %s, want %s", i, got[i], lines[i])
+		}
+	}
+	des, _ := os.ReadDir(dir)
+	for _, de := range des {
+		if _, _, legacy := legacySegIndex(de.Name()); legacy {
+			t.Errorf("%s left after the import", de.Name())
+		}
+	}
+	s.close()
+	s = openTestSpool(t, dir, 0)
+	defer s.close()
+	if again := drain(t, s); len(again) != 30 {
+		t.Fatalf("second open: %d lines", len(again))
+	}
+}
+
+// BenchmarkSpoolAppend: one record of 50 points (a 50 ms burst of the
+// writer's queue) written and fsynced per operation, the sender taking
+// batches of 5000 off the head as it goes.
+func BenchmarkSpoolAppend(b *testing.B) {
+	s, err := openSpool(spoolOptions{dir: filepath.Join(b.TempDir(), "spool"), maxBytes: 1 << 30, logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.close()
+	payload := payloadOf(testLines(0, 50))
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.append(payload, 50); err != nil {
+			b.Fatal(err)
+		}
+		if s.len() >= 5000 {
+			s.ack(s.peek(5000), true)
+		}
+	}
 }
