@@ -41,28 +41,15 @@ func seqPoints(from, to int) []Point {
 
 // lineSeq returns the seq field of a line of line protocol (-1 if none).
 func lineSeq(line []byte) int {
-	dec := lineprotocol.NewDecoderWithBytes(line)
-	if !dec.Next() {
-		return -1
-	}
-	if _, err := dec.Measurement(); err != nil {
-		return -1
-	}
-	for {
-		k, _, err := dec.NextTag()
-		if err != nil || k == nil {
-			break
-		}
-	}
-	for {
-		k, v, err := dec.NextField()
-		if err != nil || k == nil {
-			return -1
-		}
+	seq := -1
+	_, _ = lineFields(line, func(k []byte, v lineprotocol.Value) bool {
 		if string(k) == "seq" && v.Kind() == lineprotocol.Int {
-			return int(v.IntV())
+			seq = int(v.IntV())
+			return false
 		}
-	}
+		return true
+	})
+	return seq
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -510,28 +510,45 @@ func unescapeMeasurement(m []byte) string {
 
 // conflictIn reports the first field of line l whose type differs from the
 // server's in fields.
-func conflictIn(l []byte, fields map[string]string) (conflict, bool) {
+func conflictIn(l []byte, fields map[string]string) (c conflict, found bool) {
+	m, _ := lineFields(l, func(k []byte, v lineprotocol.Value) bool {
+		if t, ok := fields[string(k)]; ok && influxType(v.Kind()) != t {
+			c, found = conflict{field: string(k), serverType: t}, true
+			return false
+		}
+		return true
+	})
+	c.measurement = string(m)
+	return c, found
+}
+
+// lineFields decodes one line of line protocol and calls fn with each field
+// until it returns false; it returns the measurement.
+func lineFields(l []byte, fn func(key []byte, v lineprotocol.Value) bool) ([]byte, error) {
 	dec := lineprotocol.NewDecoderWithBytes(l)
 	if !dec.Next() {
-		return conflict{}, false
+		return nil, errors.New("no line")
 	}
 	m, err := dec.Measurement()
 	if err != nil {
-		return conflict{}, false
+		return nil, err
 	}
 	for {
 		k, _, err := dec.NextTag()
-		if err != nil || k == nil {
+		if err != nil {
+			return m, err
+		}
+		if k == nil {
 			break
 		}
 	}
 	for {
 		k, v, err := dec.NextField()
 		if err != nil || k == nil {
-			return conflict{}, false
+			return m, err
 		}
-		if t, ok := fields[string(k)]; ok && influxType(v.Kind()) != t {
-			return conflict{measurement: string(m), field: string(k), serverType: t}, true
+		if !fn(k, v) {
+			return m, nil
 		}
 	}
 }

@@ -17,7 +17,8 @@ type Sink interface {
 // Stats are a sink's counters. Counters are cumulative since the sink was
 // made; the xcvr_agent process point (SinkPoint) carries them.
 type Stats struct {
-	// QueueDepth is the number of points in memory waiting for the spool.
+	// QueueDepth is the number of points in memory: waiting for the spool,
+	// or held there (and still sent) while the disk refuses the spool.
 	QueueDepth int
 	// SpoolBytes and SpoolPoints are the size of the disk spool: points
 	// written to disk and not yet accepted by the server.
@@ -27,16 +28,19 @@ type Stats struct {
 	Written int64
 	// Sent counts points the destination accepted.
 	Sent int64
-	// Dropped counts points lost: the queue or the spool was full (oldest
-	// first), or they were written after Close.
+	// Dropped counts points lost: the queue, the spool or (while the disk
+	// refuses the spool) the memory bound was full (oldest first), or they
+	// were written after Close.
 	Dropped int64
-	// Rejected counts points the server refused for good (400 for the
-	// point alone, or 413 for a single point).
+	// Rejected counts points the server refused for good (a partial
+	// write's dropped points, a point refused alone, what the isolation of
+	// a refused batch could not resolve within its budget) and points
+	// rejected locally for a known field type conflict.
 	Rejected int64
 	// Invalid counts points that could not be encoded (no fields, bad
 	// names).
 	Invalid int64
-	// Corrupt counts spool entries lost to on-disk corruption.
+	// Corrupt counts spooled points lost to on-disk damage.
 	Corrupt int64
 	// NonFiniteFields counts NaN/Inf float fields dropped at point creation
 	// (Point.NonFinite of the points written).

@@ -39,6 +39,16 @@ func startWatched(t *testing.T, args ...string) (cmd *exec.Cmd, errb *safeBuffer
 	return cmd, errb, exited, exit
 }
 
+// stillRunning fails the test if the process has exited.
+func stillRunning(t *testing.T, done <-chan struct{}, exit *error, errs *safeBuffer, when string) {
+	t.Helper()
+	select {
+	case <-done:
+		t.Fatalf("ddm exited %s: %v\n%s", when, *exit, errs)
+	default:
+	}
+}
+
 // TestRunFullDiskStateDir: the state folder is on a small filesystem (a
 // tmpfs with 48 KiB free) and InfluxDB is away (a proxy in front of it
 // answers 503), so the spool fills the filesystem. The agent logs the full
@@ -73,11 +83,7 @@ func TestRunFullDiskStateDir(t *testing.T) {
 	influxtest.Wait(t, 20*time.Second, "the full disk in the journal", func() bool {
 		return strings.Contains(errs1.String(), "spool: no space left on device")
 	})
-	select {
-	case <-done1:
-		t.Fatalf("ddm exited on the full disk: %v\n%s", *exit1, errs1)
-	default:
-	}
+	stillRunning(t, done1, exit1, errs1, "on the full disk")
 	_ = p1.Process.Signal(syscall.SIGKILL)
 	<-done1
 	free := smallfs.Free(t, mnt)
@@ -95,11 +101,7 @@ func TestRunFullDiskStateDir(t *testing.T) {
 	influxtest.Wait(t, 10*time.Second, "the spool on disk again", func() bool {
 		return strings.Contains(errs2.String(), "spool: writing to disk again")
 	})
-	select {
-	case <-done2:
-		t.Fatalf("the restarted agent exited: %v\n%s", *exit2, errs2)
-	default:
-	}
+	stillRunning(t, done2, exit2, errs2, "after its restart on the full disk")
 	_ = p2.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-done2:
