@@ -172,6 +172,11 @@ func (ps *portState) restart(t time.Time) {
 	if !ps.absentAt.IsZero() {
 		ps.absentAt = t
 	}
+	ps.seenAt(t)
+}
+
+// seenAt starts every series' no-data timer at t.
+func (ps *portState) seenAt(t time.Time) {
 	for i := range ps.rules {
 		for _, s := range ps.rules[i].series {
 			s.lastSeen = t

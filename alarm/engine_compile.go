@@ -52,57 +52,77 @@ func NewEngine(rules *Rules, opts Options) *Engine {
 		if r.Disabled || r.kind == condNone {
 			continue
 		}
-		c := &crule{Rule: r, labels: map[string]string{}}
-		maps.Copy(c.labels, opts.Labels)
-		maps.Copy(c.labels, r.Labels)
-		c.sev = [3]Severity{r.Severity, r.Severity, r.Severity}
-		for i, n := range classNames {
-			if s, ok := r.Severities[n]; ok {
-				c.sev[i] = s
-			}
-		}
-		only := func(name string) bool { return len(r.Only) == 0 || indexOf(r.Only, name) >= 0 }
-		switch r.kind {
-		case condModuleThresholds:
-			for i, q := range moduleQuantities {
-				if only(q) {
-					c.modQ |= 1 << i
-				}
-			}
-			for i, q := range laneQuantities {
-				if only(q) {
-					c.laneQ |= 1 << i
-				}
-			}
-			c.metricName = [2]string{"module.", "lane."}
-		case condVDMThresholds:
-			c.only = r.Only
-			c.metricName = [2]string{"vdm.", "vdm."}
-		case condFlags:
-			for i, n := range laneFlagNames {
-				if len(r.Only) == 0 && !informationalFlag(n) || indexOf(r.Only, n) >= 0 {
-					c.laneFlags |= 1 << i
-				}
-			}
-			for i, n := range moduleFlagNames {
-				if len(r.Only) == 0 && !informationalFlag(n) || indexOf(r.Only, n) >= 0 {
-					c.modFlags |= 1 << i
-				}
-			}
-			c.metricName = [2]string{"module.flags", "lane.flags"}
-		case condModuleAbsent:
-			c.metricName = [2]string{"module.present", "module.present"}
-		default:
-			c.metricName = [2]string{r.Metric, r.Metric}
-		}
-		c.persistent = r.kind == condRate || r.kind == condBaseline || r.kind == condAbsent
-		for _, l := range r.levels() {
-			c.relative = c.relative || l.Ref != ""
-		}
-		if !c.relative {
-			c.fixed = c.bounds(nil)
-		}
-		e.rules = append(e.rules, c)
+		e.rules = append(e.rules, compile(r, opts))
 	}
 	return e
+}
+
+// compile makes one enabled rule ready for evaluation.
+func compile(r *Rule, opts Options) *crule {
+	c := &crule{Rule: r, labels: map[string]string{}}
+	maps.Copy(c.labels, opts.Labels)
+	maps.Copy(c.labels, r.Labels)
+	c.sev = [3]Severity{r.Severity, r.Severity, r.Severity}
+	for i, n := range classNames {
+		if s, ok := r.Severities[n]; ok {
+			c.sev[i] = s
+		}
+	}
+	switch r.kind {
+	case condModuleThresholds:
+		c.compileQuantities()
+		c.metricName = [2]string{"module.", "lane."}
+	case condVDMThresholds:
+		c.only = r.Only
+		c.metricName = [2]string{"vdm.", "vdm."}
+	case condFlags:
+		c.compileFlags()
+		c.metricName = [2]string{"module.flags", "lane.flags"}
+	case condModuleAbsent:
+		c.metricName = [2]string{"module.present", "module.present"}
+	default:
+		c.metricName = [2]string{r.Metric, r.Metric}
+	}
+	c.persistent = r.kind == condRate || r.kind == condBaseline || r.kind == condAbsent
+	for _, l := range r.levels() {
+		c.relative = c.relative || l.Ref != ""
+	}
+	if !c.relative {
+		c.fixed = c.bounds(nil)
+	}
+	return c
+}
+
+// compileQuantities sets the bits of the monitored quantities a
+// module_thresholds rule checks (all, or those of only:).
+func (c *crule) compileQuantities() {
+	only := func(name string) bool { return len(c.Only) == 0 || indexOf(c.Only, name) >= 0 }
+	for i, q := range moduleQuantities {
+		if only(q) {
+			c.modQ |= 1 << i
+		}
+	}
+	for i, q := range laneQuantities {
+		if only(q) {
+			c.laneQ |= 1 << i
+		}
+	}
+}
+
+// compileFlags sets the bits of the flags a latched_flags rule raises:
+// those of only:, or without only: every flag that is not informational.
+func (c *crule) compileFlags() {
+	watch := func(name string) bool {
+		return len(c.Only) == 0 && !informationalFlag(name) || indexOf(c.Only, name) >= 0
+	}
+	for i, n := range laneFlagNames {
+		if watch(n) {
+			c.laneFlags |= 1 << i
+		}
+	}
+	for i, n := range moduleFlagNames {
+		if watch(n) {
+			c.modFlags |= 1 << i
+		}
+	}
 }

@@ -47,49 +47,69 @@ func (r *crule) bounds(th *cmis.Thresholds) (b bounds) {
 
 // metric evaluates a metric rule on every instance of its metric.
 func (ev *evaluator) metric(r *crule, rs *ruleState) {
-	m := ev.m
-	b := &r.fixed
-	if r.relative && r.met.kind != metVDM {
-		var th *cmis.Thresholds
-		if t, ok := m.Thresholds[r.met.thr]; ok && r.trusts(t) {
-			th = &t
-		}
-		bb := r.bounds(th)
-		b = &bb
-	}
 	switch r.met.kind {
 	case metModule:
-		if p := moduleValue(m, r.met.index); p != nil {
-			ev.value(r, rs, 0, "", *p, b)
+		if p := moduleValue(ev.m, r.met.index); p != nil {
+			b := ev.moduleBounds(r)
+			ev.value(r, rs, 0, "", *p, &b)
 		}
 	case metLane:
-		for i := range m.Lanes {
-			l := &m.Lanes[i]
-			if !ev.laneOK(r, l.Lane) {
-				continue
-			}
-			if p := laneValue(l, r.met.index); p != nil {
-				ev.value(r, rs, l.Lane, "", *p, b)
-			}
-		}
+		ev.laneMetric(r, rs)
 	case metVDM:
-		if len(m.VDM) == 0 {
-			break
-		}
-		for _, i := range rs.vdmIndex(m.VDM, r.met.field) {
-			v := &m.VDM[i]
-			if !ev.laneOK(r, v.Lane) {
-				continue
-			}
-			if r.relative {
-				bb := r.bounds(v.Thresholds)
-				b = &bb
-			}
-			ev.value(r, rs, v.Lane, v.Observable, v.Value, b)
-		}
+		ev.vdmMetric(r, rs)
 	}
 	if r.kind == condAbsent {
 		ev.gaps(r, rs)
+	}
+}
+
+// moduleBounds are the bounds of a module or lane metric rule: fixed, or
+// resolved against the module's thresholds of the metric's quantity (none
+// when the module has none, or the rule does not trust them).
+func (ev *evaluator) moduleBounds(r *crule) bounds {
+	if !r.relative {
+		return r.fixed
+	}
+	var th *cmis.Thresholds
+	if t, ok := ev.m.Thresholds[r.met.thr]; ok && r.trusts(t) {
+		th = &t
+	}
+	return r.bounds(th)
+}
+
+// laneMetric evaluates a lane metric rule on every lane it looks at.
+func (ev *evaluator) laneMetric(r *crule, rs *ruleState) {
+	m := ev.m
+	b := ev.moduleBounds(r)
+	for i := range m.Lanes {
+		l := &m.Lanes[i]
+		if !ev.laneOK(r, l.Lane) {
+			continue
+		}
+		if p := laneValue(l, r.met.index); p != nil {
+			ev.value(r, rs, l.Lane, "", *p, &b)
+		}
+	}
+}
+
+// vdmMetric evaluates a VDM metric rule on every instance of its
+// observable; a relative level follows each instance's own thresholds.
+func (ev *evaluator) vdmMetric(r *crule, rs *ruleState) {
+	m := ev.m
+	if len(m.VDM) == 0 {
+		return
+	}
+	b := &r.fixed
+	for _, i := range rs.vdmIndex(m.VDM, r.met.field) {
+		v := &m.VDM[i]
+		if !ev.laneOK(r, v.Lane) {
+			continue
+		}
+		if r.relative {
+			bb := r.bounds(v.Thresholds)
+			b = &bb
+		}
+		ev.value(r, rs, v.Lane, v.Observable, v.Value, b)
 	}
 }
 
@@ -127,50 +147,55 @@ func (ev *evaluator) value(r *crule, rs *ruleState, lane int, obs string, v floa
 		return // NaN or ±Inf: not a value
 	}
 	switch r.kind {
-	case condAbove:
+	case condAbove, condBelow, condOutside:
 		if b.ok {
-			ev.apply(r, rs, lane, obs, 0, v > b.t, v <= b.c, v, b.t, "", r.Severity)
-		}
-	case condBelow:
-		if b.ok {
-			ev.apply(r, rs, lane, obs, 0, v < b.t, v >= b.c, v, b.t, "", r.Severity)
-		}
-	case condOutside:
-		if b.ok {
-			t := b.hi
-			if v < b.lo {
-				t = b.lo
-			}
-			ev.apply(r, rs, lane, obs, 0, v < b.lo || v > b.hi, v >= b.clo && v <= b.chi, v, t, "", r.Severity)
+			ev.level(r, rs, lane, obs, v, b)
 		}
 	case condRate, condBaseline:
-		s := rs.find(lane, obs, 0)
-		if s == nil {
-			s = rs.add(lane, obs, 0, r.Severity)
-		}
-		if s.hist == nil {
-			if r.kind == condRate {
-				s.hist = newHistory(r.Rate.Per, r.Rate.Resolution)
-			} else {
-				s.hist = newHistory(r.Baseline.Window, r.Baseline.Resolution)
-			}
-		}
-		s.hist.add(ev.t, v)
-		s.lastSeen = ev.t
-		if r.kind == condRate {
-			ev.rate(r, rs, s)
-		} else {
-			ev.baseline(r, rs, s, v)
-		}
+		ev.history(r, rs, lane, obs, v)
 	case condAbsent:
-		s := rs.find(lane, obs, 0)
-		if s == nil {
-			s = rs.add(lane, obs, 0, r.Severity)
-		}
+		s := rs.findOrAdd(lane, obs, 0, r.Severity)
 		s.lastSeen = ev.t
 		if s.state != Inactive {
 			ev.step(r, rs, s, false, true, 0, r.Absent.Seconds(), "")
 		}
+	}
+}
+
+// level compares a value with the bounds of an above, below or outside
+// rule.
+func (ev *evaluator) level(r *crule, rs *ruleState, lane int, obs string, v float64, b *bounds) {
+	switch r.kind {
+	case condAbove:
+		ev.apply(r, rs, lane, obs, 0, v > b.t, v <= b.c, v, b.t, "", r.Severity)
+	case condBelow:
+		ev.apply(r, rs, lane, obs, 0, v < b.t, v >= b.c, v, b.t, "", r.Severity)
+	case condOutside:
+		t := b.hi
+		if v < b.lo {
+			t = b.lo
+		}
+		ev.apply(r, rs, lane, obs, 0, v < b.lo || v > b.hi, v >= b.clo && v <= b.chi, v, t, "", r.Severity)
+	}
+}
+
+// history adds a value to its series' history and evaluates a rate or
+// baseline rule on it.
+func (ev *evaluator) history(r *crule, rs *ruleState, lane int, obs string, v float64) {
+	s := rs.findOrAdd(lane, obs, 0, r.Severity)
+	if s.hist == nil {
+		if r.kind == condRate {
+			s.hist = newHistory(r.Rate.Per, r.Rate.Resolution)
+		} else {
+			s.hist = newHistory(r.Baseline.Window, r.Baseline.Resolution)
+		}
+	}
+	s.hist.add(ev.t, v)
+	s.lastSeen = ev.t
+	if r.kind == condRate {
+		ev.rate(r, rs, s)
+	} else {
+		ev.baseline(r, rs, s, v)
 	}
 }
 

@@ -28,28 +28,39 @@ func (ev *evaluator) present() {
 	ps, m := ev.ps, ev.m
 	if !ps.present {
 		// Back after an absence (or first sample): no-data timers start now.
-		for i := range ps.rules {
-			for _, s := range ps.rules[i].series {
-				s.lastSeen = ev.t
-			}
-		}
+		ps.seenAt(ev.t)
 		ps.present = true
 	}
 	ps.absentAt = time.Time{}
 	ps.seen = true
 	if ps.id == nil || !ps.id.same(m) {
-		if ps.id != nil && ps.id.swapped(m) {
-			ev.forceResolve(func(r *crule, s *series) bool { return r.kind != condModuleAbsent })
-			for i := range ps.rules {
-				rs := &ps.rules[i]
-				if ev.e.rules[i].kind != condModuleAbsent {
-					rs.series, rs.active = nil, 0
-				}
+		ev.identify()
+	}
+	ev.laneActivity()
+}
+
+// identify records the module's identity. When another module (serial or
+// part number) took the cage, the old one's alarms resolve and its series
+// and history are dropped; module_absent rules keep theirs.
+func (ev *evaluator) identify() {
+	ps, m := ev.ps, ev.m
+	if ps.id != nil && ps.id.swapped(m) {
+		ev.forceResolve(func(r *crule, s *series) bool { return r.kind != condModuleAbsent })
+		for i := range ps.rules {
+			rs := &ps.rules[i]
+			if ev.e.rules[i].kind != condModuleAbsent {
+				rs.series, rs.active = nil, 0
 			}
 		}
-		ps.id = identityOf(m)
-		ev.e.recomputeApplies(ps)
 	}
+	ps.id = identityOf(m)
+	ev.e.recomputeApplies(ps)
+}
+
+// laneActivity records which lanes' data paths are not activated, and
+// resolves the alarms of lanes whose data path has just gone down.
+func (ev *evaluator) laneActivity() {
+	ps, m := ev.ps, ev.m
 	var inactive uint64
 	for i := range m.Lanes {
 		l := &m.Lanes[i]

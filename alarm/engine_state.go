@@ -93,6 +93,15 @@ func (rs *ruleState) find(lane int, obs string, level uint8) *series {
 	return nil
 }
 
+// findOrAdd returns the series for (lane, obs, level), adding it when there
+// is none (rules whose series keep state while inactive).
+func (rs *ruleState) findOrAdd(lane int, obs string, level uint8, sev Severity) *series {
+	if s := rs.find(lane, obs, level); s != nil {
+		return s
+	}
+	return rs.add(lane, obs, level, sev)
+}
+
 func (rs *ruleState) add(lane int, obs string, level uint8, sev Severity) *series {
 	s := &series{lane: lane, obs: obs, level: level, severity: sev}
 	rs.series = append(rs.series, s)
