@@ -17,6 +17,7 @@ import (
 
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/i2c"
+	"github.com/ddm-agent/ddm/modread"
 )
 
 // Port is one module cage.
@@ -208,7 +209,8 @@ func New(ports []Port, obs Observer, opts Options) (*Agent, error) {
 			return nil, fmt.Errorf("agent: port %q has no transport", p.Name)
 		}
 		names[p.Name] = true
-		a.buses[p.Bus] = append(a.buses[p.Bus], &portState{port: p, agent: a, vdmInterval: a.opts.VDMInterval})
+		reader := modread.New(p.Mem, modread.Options{NoFreeze: p.NoFreeze, FreezeTimeout: a.opts.FreezeTimeout})
+		a.buses[p.Bus] = append(a.buses[p.Bus], &portState{port: p, reader: reader, agent: a, vdmInterval: a.opts.VDMInterval})
 	}
 	for bus := range a.buses {
 		a.progress[bus] = &BusProgress{}

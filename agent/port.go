@@ -11,21 +11,22 @@ import (
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/internal/plural"
+	"github.com/ddm-agent/ddm/modread"
 )
 
 // portState is what the agent keeps per port between reads.
 type portState struct {
 	port    Port
 	present bool
+	// reader reads the module: it keeps the static pages and their
+	// Layout, and reuses the fast read's snapshot.
+	reader *modread.Reader
 	// static holds the static pages read at insertion (identity,
 	// advertisement, thresholds, VDM descriptors); nil when they must be
-	// read again. layout is their decode and read plans, made once per
-	// static read; each fast read is decoded with it into module, and
-	// read and module are reused from cycle to cycle.
+	// read again. Each fast read is decoded into module, reused from cycle
+	// to cycle.
 	static   *cmis.Snapshot
 	staticAt time.Time
-	layout   *cmis.Layout
-	fastRead *cmis.Snapshot
 	module   cmis.Module
 	// last module state and firmware, to notice changes that call for a
 	// static re-read.
@@ -46,10 +47,9 @@ type portState struct {
 	health    Health
 	// vdm is shared with the port's VDM goroutine.
 	vdm struct {
-		mu     sync.Mutex
-		busy   bool             // a VDM read is in flight
-		next   time.Time        // when the next may start
-		freeze i2c.FreezeTiming // what this module's handshake took last time
+		mu   sync.Mutex
+		busy bool      // a VDM read is in flight
+		next time.Time // when the next may start
 		// read and module belong to the VDM read in flight (reused by the
 		// next one): the worker touches them only to start one.
 		read   *cmis.Snapshot
@@ -63,7 +63,7 @@ type portState struct {
 func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample {
 	var s Sample
 	if !ps.present {
-		if err := ps.probe(ctx); err != nil {
+		if err := ps.reader.Probe(ctx); err != nil {
 			return ps.failed(ctx, err, o)
 		}
 		ps.present, ps.firstRead = true, true
@@ -89,26 +89,20 @@ func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample 
 		}
 		kind = KindStatic
 	}
-	// The fast read goes into a snapshot of its own, reused: the layout
-	// decodes it over the static pages without copying them.
-	if ps.fastRead == nil {
-		ps.fastRead = cmis.NewSnapshot()
-	}
-	read, layout := ps.fastRead, ps.layout
-	read.Reset()
-	err := i2c.Fetch(ctx, ps.port.Mem, layout.Plan(cmis.Fast), read)
-	if err != nil && !isRefusal(err) {
+	// The fast read goes into the reader's snapshot, reused, decoded over
+	// the static pages (without copying them) into ps.module.
+	read, err := ps.reader.ReadFast(ctx, &ps.module)
+	if !modread.Decoded(err) {
 		r := ps.failed(ctx, err, o)
 		r.Events = append(s.Events, r.Events...)
 		return r
 	}
 	s.Err = err // a refused page: the rest decoded
 	first := ps.firstRead
-	if vdm := layout.Plan(cmis.VDM); len(vdm) > 0 && ps.vdmDue(now) {
+	if layout := ps.reader.Layout(); len(layout.Plan(cmis.VDM)) > 0 && ps.vdmDue(now) {
 		ps.startVDM(o, layout, read, now, first)
 	}
 	t := o.Now()
-	layout.DecodeInto(&ps.module, read)
 	// The observer may keep the sample's Module; ps.module is refilled next
 	// cycle, so the sample gets a copy (a handful of allocations, against
 	// some 150 for a full decode).
@@ -129,12 +123,6 @@ func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample 
 	return s
 }
 
-// probe reads the identifier byte: the cheapest way to tell an empty cage
-// from a module (one 1-byte read, no page select).
-func (ps *portState) probe(ctx context.Context) error {
-	return ps.port.Mem.Read(ctx, cmis.AddrA0, 0, 0, 0, make([]byte, 1))
-}
-
 func (ps *portState) forget() {
 	if ps.port.Forget != nil {
 		ps.port.Forget()
@@ -143,18 +131,14 @@ func (ps *portState) forget() {
 
 // readStatic reads the static pages and records what changed.
 func (ps *portState) readStatic(ctx context.Context, o Options) ([]Event, error) {
-	s := cmis.NewSnapshot()
-	err := i2c.ReadStatic(ctx, ps.port.Mem, s)
-	if err != nil && !isRefusal(err) {
+	s, err := ps.reader.ReadStatic(ctx)
+	if !modread.Decoded(err) {
 		return nil, err
 	}
 	var ev []Event
 	now := o.Now()
 	staticAt := now
-	layout, err := cmis.NewLayout(s)
-	if err != nil {
-		return nil, err
-	}
+	layout := ps.reader.Layout()
 	// Lower memory was read whole, latched flags included, and that read
 	// cleared them: account for them now or they are lost.
 	layout.DecodeInto(&ps.module, nil)
@@ -164,7 +148,7 @@ func (ps *portState) readStatic(ctx context.Context, o Options) ([]Event, error)
 	ps.flags.add(&ps.module, now)
 	if kept := ps.keepGoodPages(s, layout.Static()); len(kept) > 0 {
 		// The pages put back change the static decode: made again.
-		if layout, err = cmis.NewLayout(s); err != nil {
+		if err := ps.reader.SetStatic(s); err != nil {
 			return nil, err
 		}
 		// Read the static pages again soon, not a revalidation later.
@@ -176,7 +160,7 @@ func (ps *portState) readStatic(ctx context.Context, o Options) ([]Event, error)
 	if ps.static != nil && !sameStatic(ps.static, s) {
 		ev = append(ev, Event{Time: now, Type: "static_changed", Text: "identity, advertisement or thresholds changed since the last read"})
 	}
-	ps.static, ps.staticAt, ps.layout = s, staticAt, layout
+	ps.static, ps.staticAt = s, staticAt
 	return ev, nil
 }
 
@@ -266,15 +250,14 @@ func (ps *portState) startVDM(o Options, layout *cmis.Layout, fast *cmis.Snapsho
 		ctx, cancel := context.WithTimeout(ps.agent.runCtx, o.ReadTimeout+2*o.FreezeTimeout)
 		defer cancel()
 		s := Sample{Port: ps.port.Name, Bus: ps.port.Bus, Kind: KindVDM}
-		err := ps.readVDM(ctx, o, layout.Plan(cmis.VDM), read)
-		handshake := errors.Is(err, i2c.ErrFreezeTimeout) || errors.Is(err, i2c.ErrWriteRefused)
+		// Decoded before the read is released: the next VDM read reuses
+		// read and ps.vdm.module.
+		err := ps.reader.ReadVDM(ctx, layout, read, &ps.vdm.module)
+		handshake := modread.IsHandshake(err)
 		// Absent, busy or a bus error: the fast cadence reports it.
-		gone := err != nil && !isRefusal(err) && !handshake
+		gone := !modread.Decoded(err)
 		if !gone {
-			// Decoded before the read is released: the next VDM read reuses
-			// read and ps.vdm.module.
 			s.Err, s.Time = err, o.Now()
-			layout.DecodeInto(&ps.vdm.module, read)
 			s.Module, s.IOTotal = ps.vdm.module.Clone(), ps.port.Mem.Stats()
 			s.Steady = ps.agent.clock.steadyOf(s.Time)
 			if first {
@@ -297,27 +280,6 @@ func (ps *portState) startVDM(o Options, layout *cmis.Layout, fast *cmis.Snapsho
 			ps.agent.obs.Observe(s)
 		}
 	}()
-}
-
-// readVDM reads the VDM ranges inside a freeze, so the statistics (min,
-// max, average) of every lane come from the same interval.
-func (ps *portState) readVDM(ctx context.Context, o Options, ranges []cmis.Range, snap *cmis.Snapshot) error {
-	if ps.port.NoFreeze {
-		return i2c.Fetch(ctx, ps.port.Mem, ranges, snap)
-	}
-	release, err := i2c.Freeze(ctx, ps.port.Mem, cmis.AddrA0, i2c.FreezeOptions{Timeout: o.FreezeTimeout, Learned: &ps.vdm.freeze})
-	if err != nil {
-		return err
-	}
-	ferr := i2c.Fetch(ctx, ps.port.Mem, ranges, snap)
-	// Release even when the context is done: a module left frozen stops
-	// updating its statistics for every later reader.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.FreezeTimeout)
-	defer cancel()
-	if rerr := release(rctx); rerr != nil && ferr == nil {
-		return rerr
-	}
-	return ferr
 }
 
 // Latched flags that report a change of state rather than a condition.
@@ -399,9 +361,4 @@ func (ps *portState) failed(ctx context.Context, err error, o Options) Sample {
 		s.Events = append(s.Events, Event{Time: now, Type: "read_failed", Text: err.Error()})
 	}
 	return s
-}
-
-func isRefusal(err error) bool {
-	var fe *i2c.FetchError
-	return errors.As(err, &fe)
 }

@@ -111,7 +111,7 @@ func TestVDMStartsAfterALateAdvertisement(t *testing.T) {
 			vdm++
 		}
 	}), emulator.WithFaults(emulator.Fault{Kind: emulator.FaultRefusedPages, Pages: []uint8{0x01}, Window: emulator.Window{Duration: time.Second}}))
-	if len(ps.layout.Plan(cmis.VDM)) != 0 {
+	if len(ps.reader.Layout().Plan(cmis.VDM)) != 0 {
 		t.Fatalf("page 01h was trusted at insertion: the test needs it refused")
 	}
 	ctx := context.Background()
@@ -120,7 +120,7 @@ func TestVDMStartsAfterALateAdvertisement(t *testing.T) {
 		ps.read(ctx, a.opts, clk.Now())
 		a.wg.Wait()
 	}
-	if len(ps.layout.Plan(cmis.VDM)) == 0 {
+	if len(ps.reader.Layout().Plan(cmis.VDM)) == 0 {
 		t.Fatalf("no VDM plan after 10 s: page 01h never read again")
 	}
 	if vdm == 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/ddm-agent/ddm/cmis/dumpfile"
 	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/i2c"
+	"github.com/ddm-agent/ddm/modread"
 	"github.com/ddm-agent/ddm/report"
 )
 
@@ -68,9 +69,9 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 	code := exitOK
 	for _, t := range selected {
 		rctx, cancel := context.WithTimeout(ctx, *timeout)
-		snap, io, err := readModule(rctx, t)
+		full, err := readModule(rctx, t)
 		cancel()
-		if err != nil && snap == nil {
+		if err != nil && full == nil {
 			errorf(e, "dump: port %s: %v", t.Name, err)
 			code = exitError
 			continue
@@ -78,6 +79,7 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 		if err != nil {
 			errorf(e, "dump: port %s: %v (decoded what was read)", t.Name, err)
 		}
+		snap, io := full.Snapshot, full.IO
 		if *raw {
 			d := &dumpfile.Dump{Comments: []string{
 				fmt.Sprintf("Port %s (%s, address 0x%02x), read by ddm %s at %s", t.Name, t.Bus, t.Addr, readBuildVersion().short(), snap.Time.UTC().Format(time.RFC3339)),
@@ -89,13 +91,7 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 			}
 			continue
 		}
-		m, err := cmis.Decode(snap)
-		if err != nil {
-			errorf(e, "dump: port %s: %v", t.Name, err)
-			code = exitError
-			continue
-		}
-		entry := report.Entry{Source: report.Source{Port: t.Name, Time: snap.Time.UTC().Format(time.RFC3339Nano)}, Module: m, IO: reportIO(io)}
+		entry := report.Entry{Source: report.Source{Port: t.Name, Time: snap.Time.UTC().Format(time.RFC3339Nano)}, Module: full.Module, IO: reportIO(io)}
 		if *asJSON {
 			err = report.JSON(e.stdout, entry)
 		} else {
@@ -145,45 +141,10 @@ type noPortError struct {
 func (e noPortError) Error() string { return fmt.Sprintf("no port %q (ports: %v)", e.name, e.known) }
 
 // readModule reads everything a dump shows: the static pages, the fast
-// monitors and, inside a freeze, the VDM samples. It returns what was read
-// even when part of it failed (a refused page, a freeze timeout).
-func readModule(ctx context.Context, t target) (*cmis.Snapshot, i2c.Stats, error) {
-	before := t.Mem.Stats()
-	s := cmis.NewSnapshot()
-	var partial error
-	if err := i2c.ReadStatic(ctx, t.Mem, s); err != nil {
-		var fe *i2c.FetchError
-		if !errors.As(err, &fe) {
-			return nil, i2c.Stats{}, err
-		}
-		partial = err
-	}
-	if err := i2c.Fetch(ctx, t.Mem, cmis.Plan(s, cmis.Fast), s); err != nil {
-		var fe *i2c.FetchError
-		if !errors.As(err, &fe) {
-			return nil, i2c.Stats{}, err
-		}
-		partial = errors.Join(partial, err)
-	}
-	if vdm := cmis.Plan(s, cmis.VDM); len(vdm) > 0 {
-		if err := readVDM(ctx, t, vdm, s); err != nil {
-			partial = errors.Join(partial, err)
-		}
-	}
-	s.Time = time.Now()
-	return s, t.Mem.Stats().Sub(before), partial
-}
-
-func readVDM(ctx context.Context, t target, ranges []cmis.Range, s *cmis.Snapshot) error {
-	if t.NoFreeze {
-		return i2c.Fetch(ctx, t.Mem, ranges, s)
-	}
-	release, err := i2c.Freeze(ctx, t.Mem, cmis.AddrA0, i2c.FreezeOptions{})
-	if err != nil {
-		return err
-	}
-	ferr := i2c.Fetch(ctx, t.Mem, ranges, s)
-	return errors.Join(ferr, release(context.WithoutCancel(ctx)))
+// monitors and, inside a freeze, the VDM samples, decoded. It returns what
+// was read even when part of it failed (a refused page, a freeze timeout).
+func readModule(ctx context.Context, t target) (*modread.Full, error) {
+	return modread.New(t.Mem, modread.Options{NoFreeze: t.NoFreeze}).ReadAll(ctx, time.Now)
 }
 
 func reportIO(s i2c.Stats) *report.IO {

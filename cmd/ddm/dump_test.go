@@ -101,10 +101,11 @@ func TestDumpRawRoundTrip(t *testing.T) {
 		if err := ts.openEmulated(p, 400*physic.KiloHertz); err != nil {
 			t.Fatal(err)
 		}
-		snap, _, err := readModule(context.Background(), ts.ports[0])
+		full, err := readModule(context.Background(), ts.ports[0])
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
+		snap := full.Snapshot
 		var buf bytes.Buffer
 		if err := dumpfile.Write(&buf, &dumpfile.Dump{Comments: []string{"round trip"}, Snapshots: []*cmis.Snapshot{snap}}); err != nil {
 			t.Fatal(err)

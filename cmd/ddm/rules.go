@@ -19,6 +19,7 @@ import (
 	"github.com/ddm-agent/ddm/emulator"
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/internal/plural"
+	"github.com/ddm-agent/ddm/modread"
 )
 
 const rulesUsage = `usage: ddm rules check FILE
@@ -372,18 +373,19 @@ func rulesScenario(what string, clk *emulator.ManualClock) (*emulator.Platform, 
 	return emulator.LoadPlatform(what, opts...)
 }
 
-// emuPort is one emulated port read the way the agent reads: the static
-// pages once per insertion (again after a module state change), the fast
-// monitors and, inside the VDM freeze, the VDM samples every step.
+// emuPort is one emulated port read through the agent's reader
+// (modread): the static pages once per insertion (again after a module
+// state change), the fast monitors and, inside the VDM freeze, the VDM
+// samples every step.
 type emuPort struct {
 	name   string
-	mem    i2c.Memory
+	reader *modread.Reader
 	forget func()
 	wait   func(context.Context, time.Duration) error
 	waited time.Duration // waiting done in the current read
 	cur    **emuPort     // the port its bus's pager is reading for
 	clk    *emulator.ManualClock
-	static *cmis.Snapshot
+	vdm    *cmis.Snapshot // the VDM read, reused
 	state  uint8
 }
 
@@ -423,7 +425,8 @@ func emuPorts(pl *emulator.Platform, clk *emulator.ManualClock) []*emuPort {
 			busCur[p.Bus] = cur
 		}
 		pager, addr := pagers[p.Bus], uint8(p.Address)
-		ep.mem, ep.forget, ep.cur = pager.Module(addr), func() { pager.Forget(addr) }, busCur[p.Bus]
+		ep.reader = modread.New(pager.Module(addr), modread.Options{Wait: ep.wait})
+		ep.forget, ep.cur = func() { pager.Forget(addr) }, busCur[p.Bus]
 		out = append(out, ep)
 	}
 	return out
@@ -431,63 +434,43 @@ func emuPorts(pl *emulator.Platform, clk *emulator.ManualClock) []*emuPort {
 
 func emuAbsent(err error) bool { return errors.Is(err, i2c.ErrAbsent) || errors.Is(err, i2c.ErrBusy) }
 
-func emuRefused(err error) bool {
-	var fe *i2c.FetchError
-	return errors.As(err, &fe)
-}
-
 // read returns the decoded module, or present false for an empty cage,
 // or an error for a module that could not be read.
 func (p *emuPort) read(ctx context.Context) (*cmis.Module, bool, error) {
 	*p.cur, p.waited = p, 0
-	gone := func() (*cmis.Module, bool, error) {
-		p.static, p.state = nil, 0
+	fail := func(err error) (*cmis.Module, bool, error) {
+		if !emuAbsent(err) {
+			return nil, true, err
+		}
+		p.reader.Forget()
+		p.state = 0
 		p.forget()
 		return nil, false, nil
 	}
-	if p.static == nil {
-		if err := p.mem.Read(ctx, cmis.AddrA0, 0, 0, 0, make([]byte, 1)); err != nil {
-			if emuAbsent(err) {
-				return gone()
-			}
-			return nil, true, err
+	if p.reader.Layout() == nil {
+		if err := p.reader.Probe(ctx); err != nil {
+			return fail(err)
 		}
-		s := cmis.NewSnapshot()
-		if err := i2c.ReadStatic(ctx, p.mem, s); err != nil && !emuRefused(err) {
-			if emuAbsent(err) {
-				return gone()
-			}
-			return nil, true, err
-		}
-		p.static = s
-	}
-	snap := p.static.Clone()
-	if err := i2c.Fetch(ctx, p.mem, cmis.Plan(snap, cmis.Fast), snap); err != nil && !emuRefused(err) {
-		if emuAbsent(err) {
-			return gone()
-		}
-		return nil, true, err
-	}
-	if vdm := cmis.Plan(snap, cmis.VDM); len(vdm) > 0 {
-		release, err := i2c.Freeze(ctx, p.mem, cmis.AddrA0, i2c.FreezeOptions{Wait: p.wait})
-		if err == nil {
-			ferr := i2c.Fetch(ctx, p.mem, vdm, snap)
-			err = errors.Join(ferr, release(context.WithoutCancel(ctx)))
-		}
-		if err != nil && !emuRefused(err) && !errors.Is(err, i2c.ErrFreezeTimeout) {
-			if emuAbsent(err) {
-				return gone()
-			}
-			return nil, true, err
+		if _, err := p.reader.ReadStatic(ctx); !modread.Decoded(err) {
+			return fail(err)
 		}
 	}
-	snap.Time = p.clk.Now()
-	m, err := cmis.Decode(snap)
-	if err != nil {
-		return nil, true, err
+	m := new(cmis.Module)
+	read, err := p.reader.ReadFast(ctx, m)
+	if !modread.Decoded(err) {
+		return fail(err)
+	}
+	if layout := p.reader.Layout(); len(layout.Plan(cmis.VDM)) > 0 {
+		if p.vdm == nil {
+			p.vdm = cmis.NewSnapshot()
+		}
+		p.vdm.CopyFrom(read)
+		if err := p.reader.ReadVDM(ctx, layout, p.vdm, m); !modread.Decoded(err) {
+			return fail(err)
+		}
 	}
 	if p.state != 0 && m.ModuleStateCode != p.state {
-		p.static = nil // read the static pages again, as the agent does
+		p.reader.Forget() // read the static pages again, as the agent does
 	}
 	p.state = m.ModuleStateCode
 	return m, true, nil
