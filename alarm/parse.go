@@ -53,7 +53,18 @@ func parse(name string, b []byte) (*Rules, []*Error) {
 	}
 	rs := &Rules{File: name, Version: 1}
 	var d defaults
-	var list *yaml.Node
+	list := p.root(root, &d)
+	rs.Rules = p.rules(root, list, &d)
+	if len(p.errs) > 0 {
+		sortErrors(p.errs)
+		return nil, p.errs
+	}
+	return rs, nil
+}
+
+// root reads the file's top-level keys into d and returns the rules: list
+// (nil when there is none).
+func (p *parser) root(root *yaml.Node, d *defaults) (list *yaml.Node) {
 	p.mapping(root, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "version":
@@ -61,39 +72,44 @@ func parse(name string, b []byte) (*Rules, []*Error) {
 				p.errf(v.Line, "version %v is not supported (this ddm reads version 1)", v.Value)
 			}
 		case "defaults":
-			p.defaults(v, &d)
+			p.defaults(v, d)
 		case "rules":
 			list = v
 		default:
 			p.errf(k.Line, "unknown key %q (version, defaults, rules)", key)
 		}
 	})
-	if list == nil {
+	return list
+}
+
+// rules reads the rules: list; an empty list (rules: with nothing after)
+// is no rules, not an error.
+func (p *parser) rules(root, list *yaml.Node, d *defaults) []Rule {
+	switch {
+	case list == nil:
 		p.errf(root.Line, "no rules: list")
-	} else if list.Kind != yaml.SequenceNode {
-		if !(list.Kind == yaml.ScalarNode && list.Tag == "!!null") {
-			p.errf(list.Line, "rules must be a list")
-		}
-	} else {
-		seen := map[string]int{}
-		for _, item := range list.Content {
-			r, ok := p.rule(resolve(item), &d)
-			if !ok {
-				continue
-			}
-			if l, dup := seen[r.Name]; dup && r.Name != "" {
-				p.errf(r.Line, "rule %q is defined twice (first at line %d)", r.Name, l)
-				continue
-			}
-			seen[r.Name] = r.Line
-			rs.Rules = append(rs.Rules, r)
-		}
+		return nil
+	case list.Kind == yaml.ScalarNode && list.Tag == "!!null":
+		return nil
+	case list.Kind != yaml.SequenceNode:
+		p.errf(list.Line, "rules must be a list")
+		return nil
 	}
-	if len(p.errs) > 0 {
-		sortErrors(p.errs)
-		return nil, p.errs
+	var out []Rule
+	seen := map[string]int{}
+	for _, item := range list.Content {
+		r, ok := p.rule(resolve(item), d)
+		if !ok {
+			continue
+		}
+		if l, dup := seen[r.Name]; dup && r.Name != "" {
+			p.errf(r.Line, "rule %q is defined twice (first at line %d)", r.Name, l)
+			continue
+		}
+		seen[r.Name] = r.Line
+		out = append(out, r)
 	}
-	return rs, nil
+	return out
 }
 
 var labelName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

@@ -92,53 +92,11 @@ func GlobRegexp(glob string) (re string, literal bool, err error) {
 			b.WriteString(regexp.QuoteMeta(glob[i : i+1]))
 		case '[':
 			literal = false
-			end := i + 1
-			if end < len(glob) && (glob[end] == '!' || glob[end] == '^') {
-				end++
+			class, end, err := globClass(glob, i)
+			if err != nil {
+				return "", false, err
 			}
-			if end < len(glob) && glob[end] == ']' {
-				end++ // a leading ] is a member
-			}
-			for end < len(glob) && glob[end] != ']' {
-				if glob[end] == '\\' {
-					end++
-				}
-				end++
-			}
-			if end >= len(glob) {
-				return "", false, fmt.Errorf("glob %q has an unclosed [", glob)
-			}
-			class := glob[i+1 : end]
-			neg := false
-			if class != "" && (class[0] == '!' || class[0] == '^') {
-				neg, class = true, class[1:]
-			}
-			if class == "" {
-				return "", false, fmt.Errorf("glob %q has an empty []", glob)
-			}
-			var cb strings.Builder
-			cb.WriteByte('[')
-			if neg {
-				cb.WriteByte('^')
-			}
-			for j := 0; j < len(class); j++ {
-				switch ch := class[j]; ch {
-				case '\\':
-					j++
-					if j < len(class) {
-						cb.WriteString(`\` + class[j:j+1])
-					}
-				case '[', ']', '^':
-					cb.WriteString(`\` + string(ch))
-				default:
-					cb.WriteByte(ch)
-				}
-			}
-			cb.WriteByte(']')
-			if _, err := regexp.Compile(cb.String()); err != nil {
-				return "", false, fmt.Errorf("glob %q has a bad class [%s]", glob, glob[i+1:end])
-			}
-			b.WriteString(cb.String())
+			b.WriteString(class)
 			i = end
 		default:
 			b.WriteString(regexp.QuoteMeta(string(c)))
@@ -148,6 +106,58 @@ func GlobRegexp(glob string) (re string, literal bool, err error) {
 		return "", false, fmt.Errorf("glob %q: %v", glob, err)
 	}
 	return b.String(), literal, nil
+}
+
+// globClass translates the class that opens at glob[start] ('[') into a
+// regexp class and returns it with the position of its closing ].
+func globClass(glob string, start int) (class string, end int, err error) {
+	end = start + 1
+	if end < len(glob) && (glob[end] == '!' || glob[end] == '^') {
+		end++
+	}
+	if end < len(glob) && glob[end] == ']' {
+		end++ // a leading ] is a member
+	}
+	for end < len(glob) && glob[end] != ']' {
+		if glob[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	if end >= len(glob) {
+		return "", 0, fmt.Errorf("glob %q has an unclosed [", glob)
+	}
+	members := glob[start+1 : end]
+	neg := false
+	if members != "" && (members[0] == '!' || members[0] == '^') {
+		neg, members = true, members[1:]
+	}
+	if members == "" {
+		return "", 0, fmt.Errorf("glob %q has an empty []", glob)
+	}
+	var cb strings.Builder
+	cb.WriteByte('[')
+	if neg {
+		cb.WriteByte('^')
+	}
+	for j := 0; j < len(members); j++ {
+		switch ch := members[j]; ch {
+		case '\\':
+			j++
+			if j < len(members) {
+				cb.WriteString(`\` + members[j:j+1])
+			}
+		case '[', ']', '^':
+			cb.WriteString(`\` + string(ch))
+		default:
+			cb.WriteByte(ch)
+		}
+	}
+	cb.WriteByte(']')
+	if _, err := regexp.Compile(cb.String()); err != nil {
+		return "", 0, fmt.Errorf("glob %q has a bad class [%s]", glob, glob[start+1:end])
+	}
+	return cb.String(), end, nil
 }
 
 // lane reports whether the selector admits a lane (1-based).

@@ -47,84 +47,95 @@ func checkSummary(t *template.Template) error {
 	if t.Tree == nil || t.Tree.Root == nil {
 		return nil
 	}
-	var walk func(n tparse.Node, inRange bool) error
-	walkList := func(l *tparse.ListNode, inRange bool) error {
-		if l == nil {
-			return nil
-		}
-		for _, c := range l.Nodes {
-			if err := walk(c, inRange); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	walkPipe := func(p *tparse.PipeNode, inRange bool) error {
-		if p == nil {
-			return nil
-		}
-		for _, c := range p.Cmds {
-			if err := walk(c, inRange); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	walk = func(n tparse.Node, inRange bool) error {
-		switch x := n.(type) {
-		case *tparse.ListNode:
-			return walkList(x, inRange)
-		case *tparse.ActionNode:
-			return walkPipe(x.Pipe, inRange)
-		case *tparse.PipeNode:
-			return walkPipe(x, inRange)
-		case *tparse.CommandNode:
-			if id, ok := x.Args[0].(*tparse.IdentifierNode); ok {
-				if !summaryFuncs[id.Ident] {
-					return fmt.Errorf("%s is not allowed in a summary", id.Ident)
-				}
-				if id.Ident == "printf" {
-					if err := checkFormat(x); err != nil {
-						return err
-					}
-				}
-			}
-			for _, a := range x.Args {
-				if err := walk(a, inRange); err != nil {
-					return err
-				}
-			}
-		case *tparse.ChainNode:
-			return walk(x.Node, inRange)
-		case *tparse.IfNode:
-			return walkBranch(&x.BranchNode, inRange, walk, walkPipe, walkList)
-		case *tparse.WithNode:
-			return walkBranch(&x.BranchNode, inRange, walk, walkPipe, walkList)
-		case *tparse.RangeNode:
-			if inRange {
-				return errors.New("a range inside a range is not allowed in a summary")
-			}
-			if !rangesOverLabels(x.Pipe) {
-				return errors.New("a summary may range over .Labels only")
-			}
-			return walkBranch(&x.BranchNode, true, walk, walkPipe, walkList)
-		case *tparse.TemplateNode:
-			return errors.New("{{template}} is not allowed in a summary")
-		}
-		return nil
-	}
-	return walk(t.Tree.Root, false)
+	return checkNode(t.Tree.Root, false)
 }
 
-func walkBranch(b *tparse.BranchNode, inRange bool, walk func(tparse.Node, bool) error,
-	walkPipe func(*tparse.PipeNode, bool) error, walkList func(*tparse.ListNode, bool) error) error {
-	if err := walkPipe(b.Pipe, inRange); err != nil {
+// checkNode checks one node of a summary's parse tree and what is under
+// it; inRange says it is inside a range.
+func checkNode(n tparse.Node, inRange bool) error {
+	switch x := n.(type) {
+	case *tparse.ListNode:
+		return checkList(x, inRange)
+	case *tparse.ActionNode:
+		return checkPipe(x.Pipe, inRange)
+	case *tparse.PipeNode:
+		return checkPipe(x, inRange)
+	case *tparse.CommandNode:
+		return checkCommand(x, inRange)
+	case *tparse.ChainNode:
+		return checkNode(x.Node, inRange)
+	case *tparse.IfNode:
+		return checkBranch(&x.BranchNode, inRange)
+	case *tparse.WithNode:
+		return checkBranch(&x.BranchNode, inRange)
+	case *tparse.RangeNode:
+		if inRange {
+			return errors.New("a range inside a range is not allowed in a summary")
+		}
+		if !rangesOverLabels(x.Pipe) {
+			return errors.New("a summary may range over .Labels only")
+		}
+		return checkBranch(&x.BranchNode, true)
+	case *tparse.TemplateNode:
+		return errors.New("{{template}} is not allowed in a summary")
+	}
+	return nil
+}
+
+func checkList(l *tparse.ListNode, inRange bool) error {
+	if l == nil {
+		return nil
+	}
+	for _, c := range l.Nodes {
+		if err := checkNode(c, inRange); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkPipe(p *tparse.PipeNode, inRange bool) error {
+	if p == nil {
+		return nil
+	}
+	for _, c := range p.Cmds {
+		if err := checkNode(c, inRange); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkCommand allows only the functions of summaryFuncs, with printf's
+// format checked, and checks the arguments.
+func checkCommand(c *tparse.CommandNode, inRange bool) error {
+	if id, ok := c.Args[0].(*tparse.IdentifierNode); ok {
+		if !summaryFuncs[id.Ident] {
+			return fmt.Errorf("%s is not allowed in a summary", id.Ident)
+		}
+		if id.Ident == "printf" {
+			if err := checkFormat(c); err != nil {
+				return err
+			}
+		}
+	}
+	for _, a := range c.Args {
+		if err := checkNode(a, inRange); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkBranch checks the pipeline and both lists of an if, with or range.
+func checkBranch(b *tparse.BranchNode, inRange bool) error {
+	if err := checkPipe(b.Pipe, inRange); err != nil {
 		return err
 	}
-	if err := walkList(b.List, inRange); err != nil {
+	if err := checkList(b.List, inRange); err != nil {
 		return err
 	}
-	return walkList(b.ElseList, inRange)
+	return checkList(b.ElseList, inRange)
 }
 
 // rangesOverLabels reports whether a range's pipeline is .Labels or
