@@ -176,3 +176,42 @@ func TestDiskFullServerUp(t *testing.T) {
 	}
 	t.Logf("64 KiB filesystem full, server up: %d points written, %d sent (the first %d from memory), 0 dropped; journal: the full disk once, then the recovery", m, st.Sent, n)
 }
+
+// TestDiskFreedWhileBatchInFlight: the disk refused some records (held in
+// memory) and a batch holding them is in flight to a server that does not
+// answer; when the disk has room again, newer records go to disk (not to
+// memory, where the bound would drop them), the batch in flight stays
+// whole, and once it is delivered nothing is left in memory.
+func TestDiskFreedWhileBatchInFlight(t *testing.T) {
+	mnt := smallfs.Mount(t, 64<<10)
+	filler := filepath.Join(mnt, "someone-elses-file")
+	smallfs.Fill(t, filler, 0)
+	s, err := openSpool(spoolOptions{dir: filepath.Join(mnt, "spool"), segmentSize: 8 << 10, logger: quietLogger()})
+	if err != nil {
+		t.Fatalf("open on a full disk: %v", err)
+	}
+	defer s.close()
+	for i := 0; i < 20; i += 10 {
+		_ = s.append(payloadOf(testLines(i, i+10)), 10) // the disk refuses: held in memory
+	}
+	if st := s.stats(); st.memPoints != 20 || st.diskPoints != 0 {
+		t.Fatalf("full disk: %+v", st)
+	}
+	b := s.peek(100)
+	if b == nil || b.points != 20 {
+		t.Fatalf("peek: %+v", b)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond) // the spool tries the disk again after a second
+	appendLines(t, s, testLines(20, 50), 10)
+	if st := s.stats(); st.diskPoints != 30 || st.memPoints != 20 {
+		t.Fatalf("space back, batch in flight: %d on disk, %d in memory; want 30 and 20", st.diskPoints, st.memPoints)
+	}
+	s.ack(b, true)
+	got := drain(t, s)
+	if st := s.stats(); st.memPoints != 0 || len(got) != 30 || lineSeq(got[0]) != 20 {
+		t.Fatalf("after the ack: %+v, %d lines to send from seq %d", st, len(got), lineSeq(got[0]))
+	}
+}

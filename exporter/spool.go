@@ -349,9 +349,18 @@ func (s *spool) loadLocked() error {
 			s.removeSegFile(g.path)
 			continue
 		}
+		tail := i+1 == len(segs)
 		data, err := os.ReadFile(g.path)
 		if err != nil {
-			return fmt.Errorf("spool %s: %w", s.dir, err)
+			// Unreadable (EIO): what it held is lost, the rest starts.
+			n := int64(1)
+			if !tail {
+				n = int64(segs[i+1].first - g.first)
+			}
+			lost += n
+			s.logger.Error("spool: a segment cannot be read; its points are lost and it is removed", "path", g.path, "err", err, "points", n)
+			s.removeSegFile(g.path)
+			continue
 		}
 		start := int64(0)
 		if g.first == headSeg {
@@ -366,7 +375,6 @@ func (s *spool) loadLocked() error {
 			}
 			return true
 		})
-		tail := i+1 == len(segs)
 		segLost := claimed
 		if !tail {
 			// The names say how many points this segment held.
@@ -391,6 +399,10 @@ func (s *spool) loadLocked() error {
 			}
 		}
 		kept = append(kept, g)
+	}
+	if n := len(segs); n > 0 && (len(kept) == 0 || kept[len(kept)-1] != segs[n-1]) {
+		// The last segment was unreadable: new names must still sort after it.
+		s.nextIndex = max(s.nextIndex, segs[n-1].first+1)
 	}
 	s.segs = kept
 	s.headOff = 0
@@ -444,7 +456,7 @@ func (s *spool) append(payload []byte, points int) error {
 	defer s.mu.Unlock()
 	p := int64(points)
 	if s.diskUsableLocked() {
-		if err := s.flushMemLocked(); err == nil {
+		if _, err := s.flushMemLocked(); err == nil {
 			if err := s.writeLocked(payload, p); err == nil {
 				s.diskOKLocked()
 				s.enforceLocked()
@@ -471,7 +483,10 @@ func (s *spool) retryDisk() {
 	if len(s.mem) == 0 && s.attached {
 		return
 	}
-	if s.diskUsableLocked() && s.flushMemLocked() == nil {
+	if !s.diskUsableLocked() {
+		return
+	}
+	if moved, err := s.flushMemLocked(); err == nil && moved > 0 {
 		s.diskOKLocked()
 		s.enforceLocked()
 	}
@@ -509,29 +524,35 @@ func (s *spool) diskOKLocked() {
 	}
 }
 
-// flushMemLocked moves the records kept in memory to disk, oldest first,
-// unless some of them are in flight (moving them would change what the
-// acknowledgement has to remove).
-func (s *spool) flushMemLocked() error {
-	if len(s.mem) == 0 {
-		return nil
-	}
-	if s.inflight != nil && s.inflight.memEnd > s.mem[0].seq {
-		return errors.New("records in memory are in flight")
-	}
-	for len(s.mem) > 0 {
-		r := s.mem[0]
-		if err := s.writeLocked(r.payload, r.points); err != nil {
-			s.diskFailedLocked(err)
-			return err
+// flushMemLocked moves the records kept in memory to disk, oldest first.
+// Records in flight stay in memory until their batch is resolved (their
+// acknowledgement removes them from there); being the oldest, everything
+// moved to disk still comes after them.
+func (s *spool) flushMemLocked() (moved int, err error) {
+	keep := 0
+	if s.inflight != nil {
+		for keep < len(s.mem) && s.mem[keep].seq < s.inflight.memEnd {
+			keep++
 		}
-		s.mem[0] = memRecord{}
-		s.mem = s.mem[1:]
+	}
+	done := keep
+	for ; done < len(s.mem); done++ {
+		r := s.mem[done]
+		if err = s.writeLocked(r.payload, r.points); err != nil {
+			s.diskFailedLocked(err)
+			break
+		}
 		s.memBytes -= int64(len(r.payload))
 		s.memPoints -= r.points
 	}
-	s.mem = nil
-	return nil
+	// Remove [keep, done): they are on disk now.
+	n := copy(s.mem[keep:], s.mem[done:])
+	clear(s.mem[keep+n:])
+	s.mem = s.mem[:keep+n]
+	if len(s.mem) == 0 {
+		s.mem = nil
+	}
+	return done - keep, err
 }
 
 // writeLocked appends one record to the tail segment, making a new one
@@ -927,7 +948,7 @@ func (s *spool) close() error {
 	var err error
 	if len(s.mem) > 0 {
 		if s.attached {
-			err = s.flushMemLocked()
+			_, err = s.flushMemLocked()
 		} else {
 			err = s.diskErr
 		}
