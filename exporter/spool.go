@@ -44,6 +44,11 @@ import (
 // damaged record's header, at least one point) and logged, and the spool
 // starts. A disk that refuses even the folder or the lock at start leaves
 // the spool in memory until it can be attached.
+//
+// Records are whole batches and are found by scanning, not by the file's
+// size: zeros after the last record read as its end, so segments may be
+// preallocated, and a batch's lines go to disk and to the server as they
+// were encoded.
 type spool struct {
 	mu     sync.Mutex
 	dir    string
