@@ -184,11 +184,7 @@ func (ev *evaluator) level(r *crule, rs *ruleState, lane int, obs string, v floa
 func (ev *evaluator) history(r *crule, rs *ruleState, lane int, obs string, v float64) {
 	s := rs.findOrAdd(lane, obs, 0, r.Severity)
 	if s.hist == nil {
-		if r.kind == condRate {
-			s.hist = newHistory(r.Rate.Per, r.Rate.Resolution)
-		} else {
-			s.hist = newHistory(r.Baseline.Window, r.Baseline.Resolution)
-		}
+		s.hist = r.newHistory()
 	}
 	s.hist.add(ev.t, v)
 	s.lastSeen = ev.t
@@ -197,6 +193,14 @@ func (ev *evaluator) history(r *crule, rs *ruleState, lane int, obs string, v fl
 	} else {
 		ev.baseline(r, rs, s, v)
 	}
+}
+
+// newHistory is an empty history for a rate or baseline rule's series.
+func (r *crule) newHistory() *history {
+	if r.kind == condRate {
+		return newHistory(r.Rate.Per, r.Rate.Resolution)
+	}
+	return newHistory(r.Baseline.Window, r.Baseline.Resolution)
 }
 
 func (ev *evaluator) rate(r *crule, rs *ruleState, s *series) {

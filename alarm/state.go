@@ -76,67 +76,85 @@ func ruleKind(r *crule) string {
 // module. Pending alarms are not saved.
 func (e *Engine) SaveState(w io.Writer) error {
 	f := stateFile{Version: stateVersion, Saved: time.Now().UTC()}
-	e.mu.RLock()
-	names := make([]string, 0, len(e.ports))
-	for n := range e.ports {
-		names = append(names, n)
-	}
-	ports := make([]*portState, 0, len(names))
-	sort.Strings(names)
-	for _, n := range names {
-		ports = append(ports, e.ports[n])
-	}
-	e.mu.RUnlock()
-	for _, ps := range ports {
+	for _, ps := range e.sortedPorts() {
 		ps.mu.Lock()
-		pj := portJSON{Port: ps.name, Seen: ps.seen, Present: ps.present}
-		if !ps.absentAt.IsZero() {
-			t := ps.absentAt
-			pj.AbsentAt = &t
-		}
-		if id := ps.id; id != nil {
-			pj.Identity = &identityJSON{id.identifier, id.vendor, id.partNumber, id.serial, id.media}
-		}
-		for i, r := range e.rules {
-			for _, s := range ps.rules[i].series {
-				if s.state != Firing && !r.persistent {
-					continue
-				}
-				sj := seriesJSON{
-					Rule: r.Name, Kind: ruleKind(r), Lane: s.lane, Observable: s.obs, Level: s.level,
-					State: s.state, Value: finite(s.value), Threshold: finite(s.threshold), Limit: s.limit, Severity: s.severity,
-				}
-				if s.state == Firing {
-					t := s.firedAt
-					sj.Since = &t
-				} else {
-					sj.State = Inactive
-				}
-				if h := s.hist; h != nil {
-					hj := &historyJSON{Resolution: h.width, Span: h.span}
-					for j, b := range h.nums {
-						if b >= 0 {
-							hj.Buckets = append(hj.Buckets, b)
-							hj.Medians = append(hj.Medians, h.vals[j])
-						}
-					}
-					if h.rem.count() > 0 {
-						// The open bucket is saved closed: it loses at
-						// most one interval's weight, not its samples.
-						hj.Buckets = append(hj.Buckets, h.cur)
-						hj.Medians = append(hj.Medians, h.rem.median())
-					}
-					sj.History = hj
-				}
-				pj.Series = append(pj.Series, sj)
-			}
-		}
+		f.Ports = append(f.Ports, e.savePort(ps))
 		ps.mu.Unlock()
-		f.Ports = append(f.Ports, pj)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", " ")
 	return enc.Encode(&f)
+}
+
+// sortedPorts returns the ports by name.
+func (e *Engine) sortedPorts() []*portState {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	names := make([]string, 0, len(e.ports))
+	for n := range e.ports {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	ports := make([]*portState, 0, len(names))
+	for _, n := range names {
+		ports = append(ports, e.ports[n])
+	}
+	return ports
+}
+
+// savePort is one port's saved state: its firing series and the series of
+// rules that keep state while inactive. The caller holds ps.mu.
+func (e *Engine) savePort(ps *portState) portJSON {
+	pj := portJSON{Port: ps.name, Seen: ps.seen, Present: ps.present}
+	if !ps.absentAt.IsZero() {
+		t := ps.absentAt
+		pj.AbsentAt = &t
+	}
+	if id := ps.id; id != nil {
+		pj.Identity = &identityJSON{id.identifier, id.vendor, id.partNumber, id.serial, id.media}
+	}
+	for i, r := range e.rules {
+		for _, s := range ps.rules[i].series {
+			if s.state == Firing || r.persistent {
+				pj.Series = append(pj.Series, saveSeries(r, s))
+			}
+		}
+	}
+	return pj
+}
+
+func saveSeries(r *crule, s *series) seriesJSON {
+	sj := seriesJSON{
+		Rule: r.Name, Kind: ruleKind(r), Lane: s.lane, Observable: s.obs, Level: s.level,
+		State: s.state, Value: finite(s.value), Threshold: finite(s.threshold), Limit: s.limit, Severity: s.severity,
+	}
+	if s.state == Firing {
+		t := s.firedAt
+		sj.Since = &t
+	} else {
+		sj.State = Inactive
+	}
+	if s.hist != nil {
+		sj.History = saveHistory(s.hist)
+	}
+	return sj
+}
+
+func saveHistory(h *history) *historyJSON {
+	hj := &historyJSON{Resolution: h.width, Span: h.span}
+	for j, b := range h.nums {
+		if b >= 0 {
+			hj.Buckets = append(hj.Buckets, b)
+			hj.Medians = append(hj.Medians, h.vals[j])
+		}
+	}
+	if h.rem.count() > 0 {
+		// The open bucket is saved closed: it loses at most one
+		// interval's weight, not its samples.
+		hj.Buckets = append(hj.Buckets, h.cur)
+		hj.Medians = append(hj.Medians, h.rem.median())
+	}
+	return hj
 }
 
 func finite(v float64) float64 {
@@ -180,44 +198,57 @@ func (e *Engine) LoadState(r io.Reader) error {
 	for _, pj := range f.Ports {
 		ps := e.port(pj.Port)
 		ps.mu.Lock()
-		ps.seen, ps.present, ps.restored = pj.Seen, pj.Present, true
-		ps.absentAt = time.Time{}
-		if pj.AbsentAt != nil {
-			ps.absentAt = *pj.AbsentAt
-		}
-		ps.id = nil
-		if id := pj.Identity; id != nil {
-			ps.id = &identity{id.Identifier, id.Vendor, id.PartNumber, id.Serial, id.Media}
-		}
-		for i := range ps.rules {
-			ps.rules[i].series, ps.rules[i].active = nil, 0
-		}
-		for _, sj := range pj.Series {
-			i, ok := byName[sj.Rule]
-			if !ok || ruleKind(e.rules[i]) != sj.Kind {
-				continue
-			}
-			r, rs := e.rules[i], &ps.rules[i]
-			if rs.find(sj.Lane, sj.Observable, sj.Level) != nil {
-				continue
-			}
-			s := rs.add(sj.Lane, sj.Observable, sj.Level, sj.Severity)
-			s.value, s.threshold, s.limit = sj.Value, sj.Threshold, sj.Limit
-			if sj.State == Firing && sj.Since != nil {
-				s.state, s.firedAt, s.restored = Firing, *sj.Since, true
-				rs.active++
-			} else if !r.persistent {
-				rs.series = rs.series[:len(rs.series)-1]
-				continue
-			}
-			if hj := sj.History; hj != nil && r.persistent && r.kind != condAbsent {
-				s.hist = restoreHistory(r, hj)
-			}
-		}
-		e.recomputeApplies(ps)
+		e.loadPort(ps, &pj, byName)
 		ps.mu.Unlock()
 	}
 	return nil
+}
+
+// loadPort replaces a port's state with the saved one. byName gives each
+// rule's position. The caller holds ps.mu.
+func (e *Engine) loadPort(ps *portState, pj *portJSON, byName map[string]int) {
+	ps.seen, ps.present, ps.restored = pj.Seen, pj.Present, true
+	ps.absentAt = time.Time{}
+	if pj.AbsentAt != nil {
+		ps.absentAt = *pj.AbsentAt
+	}
+	ps.id = nil
+	if id := pj.Identity; id != nil {
+		ps.id = &identity{id.Identifier, id.Vendor, id.PartNumber, id.Serial, id.Media}
+	}
+	for i := range ps.rules {
+		ps.rules[i].series, ps.rules[i].active = nil, 0
+	}
+	for j := range pj.Series {
+		sj := &pj.Series[j]
+		i, ok := byName[sj.Rule]
+		if !ok || ruleKind(e.rules[i]) != sj.Kind {
+			continue
+		}
+		loadSeries(e.rules[i], &ps.rules[i], sj)
+	}
+	e.recomputeApplies(ps)
+}
+
+// loadSeries restores one saved series of rule r: a firing alarm, or the
+// history of a rule that keeps state while inactive.
+func loadSeries(r *crule, rs *ruleState, sj *seriesJSON) {
+	if rs.find(sj.Lane, sj.Observable, sj.Level) != nil {
+		return
+	}
+	firing := sj.State == Firing && sj.Since != nil
+	if !firing && !r.persistent {
+		return
+	}
+	s := rs.add(sj.Lane, sj.Observable, sj.Level, sj.Severity)
+	s.value, s.threshold, s.limit = sj.Value, sj.Threshold, sj.Limit
+	if firing {
+		s.state, s.firedAt, s.restored = Firing, *sj.Since, true
+		rs.active++
+	}
+	if hj := sj.History; hj != nil && r.persistent && r.kind != condAbsent {
+		s.hist = restoreHistory(r, hj)
+	}
 }
 
 // Retain forgets the state of every port not in ports, and returns the
@@ -245,12 +276,7 @@ func (e *Engine) Retain(ports []string) (dropped []string) {
 // restoreHistory rebuilds a history saved at the rule's current resolution
 // and window; otherwise the series starts afresh.
 func restoreHistory(r *crule, hj *historyJSON) *history {
-	var h *history
-	if r.kind == condRate {
-		h = newHistory(r.Rate.Per, r.Rate.Resolution)
-	} else {
-		h = newHistory(r.Baseline.Window, r.Baseline.Resolution)
-	}
+	h := r.newHistory()
 	if hj.Resolution != h.width || hj.Span != h.span || len(hj.Buckets) != len(hj.Medians) {
 		return h
 	}
