@@ -32,18 +32,23 @@ func (ev *evaluator) moduleThresholds(r *crule, rs *ruleState) {
 		if r.laneQ&(1<<qi) == 0 {
 			continue
 		}
-		th, ok := m.Thresholds[q]
-		if !ok || !r.trusts(th) {
+		if th, ok := m.Thresholds[q]; ok && r.trusts(th) {
+			ev.laneLimits(r, rs, qi, &th)
+		}
+	}
+}
+
+// laneLimits checks lane quantity qi of every lane the rule looks at
+// against the module's thresholds th of that quantity.
+func (ev *evaluator) laneLimits(r *crule, rs *ruleState, qi int, th *cmis.Thresholds) {
+	q := laneQuantities[qi]
+	for i := range ev.m.Lanes {
+		l := &ev.m.Lanes[i]
+		if !ev.laneOK(r, l.Lane) {
 			continue
 		}
-		for i := range m.Lanes {
-			l := &m.Lanes[i]
-			if !ev.laneOK(r, l.Lane) {
-				continue
-			}
-			if p := laneValue(l, laneQuantityField[qi]); p != nil {
-				ev.limits(r, rs, l.Lane, q, *p, &th)
-			}
+		if p := laneValue(l, laneQuantityField[qi]); p != nil {
+			ev.limits(r, rs, l.Lane, q, *p, th)
 		}
 	}
 }

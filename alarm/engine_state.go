@@ -43,31 +43,37 @@ func (ev *evaluator) step(r *crule, rs *ruleState, s *series, fire, clr bool, v,
 			ev.emit(r, s, Firing)
 		}
 	case Firing:
-		// The value of a firing alarm is one that breaches: Active restates
-		// it, with a summary that says it is beyond the threshold. A value
-		// inside the hysteresis band, or clear for less than clear_for,
-		// leaves the last breaching one.
-		if fire {
-			s.value = v
-		}
-		restored := s.restored
-		s.restored = false
-		if !clr {
-			s.clearSince = time.Time{}
-			return
-		}
-		if s.clearSince.IsZero() {
-			s.clearSince = ev.t
-		}
-		// A restored alarm whose condition has cleared at its first
-		// evaluation resolves at once: what kept it firing was read before
-		// the restart (or by another run), and the first value since says
-		// it is over.
-		if restored || ev.t.Sub(s.clearSince) >= r.ClearFor {
-			s.value = v
-			ev.emit(r, s, Resolved)
-			rs.deactivate(r, s)
-		}
+		ev.stepFiring(r, rs, s, fire, clr, v)
+	}
+}
+
+// stepFiring is the state machine of a firing series: it resolves when
+// the clear condition has held for clear_for.
+func (ev *evaluator) stepFiring(r *crule, rs *ruleState, s *series, fire, clr bool, v float64) {
+	// The value of a firing alarm is one that breaches: Active restates
+	// it, with a summary that says it is beyond the threshold. A value
+	// inside the hysteresis band, or clear for less than clear_for,
+	// leaves the last breaching one.
+	if fire {
+		s.value = v
+	}
+	restored := s.restored
+	s.restored = false
+	if !clr {
+		s.clearSince = time.Time{}
+		return
+	}
+	if s.clearSince.IsZero() {
+		s.clearSince = ev.t
+	}
+	// A restored alarm whose condition has cleared at its first
+	// evaluation resolves at once: what kept it firing was read before
+	// the restart (or by another run), and the first value since says
+	// it is over.
+	if restored || ev.t.Sub(s.clearSince) >= r.ClearFor {
+		s.value = v
+		ev.emit(r, s, Resolved)
+		rs.deactivate(r, s)
 	}
 }
 

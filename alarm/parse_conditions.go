@@ -34,6 +34,7 @@ func (p *parser) level(n *yaml.Node, key string) Level {
 	return l
 }
 
+// rate reads rate: {above, below, per, percent, resolution}.
 func (p *parser) rate(n *yaml.Node) *Rate {
 	r := &Rate{Per: time.Hour}
 	p.mapping(n, func(key string, k, v *yaml.Node) {
@@ -55,23 +56,29 @@ func (p *parser) rate(n *yaml.Node) *Rate {
 		}
 	})
 	if n.Kind == yaml.MappingNode {
-		if r.Above == nil && r.Below == nil {
-			p.errf(n.Line, "rate: give above: or below: (change per unit of time)")
-		}
-		if r.Above != nil && r.Below != nil && *r.Below >= *r.Above {
-			p.errf(n.Line, "rate: below %g is not under above %g: the band is empty", *r.Below, *r.Above)
-		}
-		if r.Per <= 0 {
-			p.errf(n.Line, "rate.per must be positive")
-		}
-		if r.Resolution == 0 && r.Per > 0 {
-			r.Resolution = r.Per / 48
-		}
-		p.checkResolution(n.Line, "rate", r.Per, r.Resolution)
+		p.rateLimits(n.Line, r)
 	}
 	return r
 }
 
+// rateLimits checks a rate's band and window, and defaults its resolution.
+func (p *parser) rateLimits(line int, r *Rate) {
+	if r.Above == nil && r.Below == nil {
+		p.errf(line, "rate: give above: or below: (change per unit of time)")
+	}
+	if r.Above != nil && r.Below != nil && *r.Below >= *r.Above {
+		p.errf(line, "rate: below %g is not under above %g: the band is empty", *r.Below, *r.Above)
+	}
+	if r.Per <= 0 {
+		p.errf(line, "rate.per must be positive")
+	}
+	if r.Resolution == 0 && r.Per > 0 {
+		r.Resolution = r.Per / 48
+	}
+	p.checkResolution(line, "rate", r.Per, r.Resolution)
+}
+
+// baseline reads baseline: {window, drop, rise, resolution, min_history}.
 func (p *parser) baseline(n *yaml.Node) *Baseline {
 	b := &Baseline{}
 	p.mapping(n, func(key string, k, v *yaml.Node) {
@@ -90,17 +97,23 @@ func (p *parser) baseline(n *yaml.Node) *Baseline {
 			p.errf(k.Line, "unknown key %q in baseline (window, drop, rise, resolution, min_history)", key)
 		}
 	})
-	if n.Kind != yaml.MappingNode {
-		return b
+	if n.Kind == yaml.MappingNode {
+		p.baselineLimits(n.Line, b)
 	}
+	return b
+}
+
+// baselineLimits checks a baseline's window and distances, and defaults
+// its resolution and minimum history.
+func (p *parser) baselineLimits(line int, b *Baseline) {
 	if b.Window <= 0 {
-		p.errf(n.Line, "baseline.window must be positive (like 24h)")
+		p.errf(line, "baseline.window must be positive (like 24h)")
 	}
 	if b.Drop < 0 || b.Rise < 0 {
-		p.errf(n.Line, "baseline: drop and rise are distances from the baseline, not negative")
+		p.errf(line, "baseline: drop and rise are distances from the baseline, not negative")
 	}
 	if b.Drop <= 0 && b.Rise <= 0 {
-		p.errf(n.Line, "baseline: give drop: or rise: (how far from the trailing median fires)")
+		p.errf(line, "baseline: give drop: or rise: (how far from the trailing median fires)")
 	}
 	if b.Resolution == 0 {
 		b.Resolution = b.Window / 48
@@ -109,10 +122,9 @@ func (p *parser) baseline(n *yaml.Node) *Baseline {
 		b.MinHistory = b.Window / 4
 	}
 	if b.MinHistory > b.Window {
-		p.errf(n.Line, "baseline.min_history %v is longer than the window %v", b.MinHistory, b.Window)
+		p.errf(line, "baseline.min_history %v is longer than the window %v", b.MinHistory, b.Window)
 	}
-	p.checkResolution(n.Line, "baseline", b.Window, b.Resolution)
-	return b
+	p.checkResolution(line, "baseline", b.Window, b.Resolution)
 }
 
 // maxBuckets bounds the per-series history ring.
