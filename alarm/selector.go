@@ -111,19 +111,7 @@ func GlobRegexp(glob string) (re string, literal bool, err error) {
 // globClass translates the class that opens at glob[start] ('[') into a
 // regexp class and returns it with the position of its closing ].
 func globClass(glob string, start int) (class string, end int, err error) {
-	end = start + 1
-	if end < len(glob) && (glob[end] == '!' || glob[end] == '^') {
-		end++
-	}
-	if end < len(glob) && glob[end] == ']' {
-		end++ // a leading ] is a member
-	}
-	for end < len(glob) && glob[end] != ']' {
-		if glob[end] == '\\' {
-			end++
-		}
-		end++
-	}
+	end = classEnd(glob, start)
 	if end >= len(glob) {
 		return "", 0, fmt.Errorf("glob %q has an unclosed [", glob)
 	}
@@ -135,6 +123,36 @@ func globClass(glob string, start int) (class string, end int, err error) {
 	if members == "" {
 		return "", 0, fmt.Errorf("glob %q has an empty []", glob)
 	}
+	class = classRegexp(members, neg)
+	if _, err := regexp.Compile(class); err != nil {
+		return "", 0, fmt.Errorf("glob %q has a bad class [%s]", glob, glob[start+1:end])
+	}
+	return class, end, nil
+}
+
+// classEnd is the position of the ] that closes the class opening at
+// glob[start], or len(glob) when none does. A ] first in the class (after
+// its negation) is a member, and \ escapes the next character.
+func classEnd(glob string, start int) int {
+	end := start + 1
+	if end < len(glob) && (glob[end] == '!' || glob[end] == '^') {
+		end++
+	}
+	if end < len(glob) && glob[end] == ']' {
+		end++
+	}
+	for end < len(glob) && glob[end] != ']' {
+		if glob[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	return end
+}
+
+// classRegexp writes a glob class's members as a regexp class, escaping
+// what regexp classes treat specially.
+func classRegexp(members string, neg bool) string {
 	var cb strings.Builder
 	cb.WriteByte('[')
 	if neg {
@@ -154,10 +172,7 @@ func globClass(glob string, start int) (class string, end int, err error) {
 		}
 	}
 	cb.WriteByte(']')
-	if _, err := regexp.Compile(cb.String()); err != nil {
-		return "", 0, fmt.Errorf("glob %q has a bad class [%s]", glob, glob[start+1:end])
-	}
-	return cb.String(), end, nil
+	return cb.String()
 }
 
 // lane reports whether the selector admits a lane (1-based).
