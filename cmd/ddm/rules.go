@@ -385,7 +385,6 @@ type emuPort struct {
 	waited time.Duration // waiting done in the current read
 	cur    **emuPort     // the port its bus's pager is reading for
 	clk    *emulator.ManualClock
-	vdm    *cmis.Snapshot // the VDM read, reused
 	state  uint8
 }
 
@@ -455,17 +454,21 @@ func (p *emuPort) read(ctx context.Context) (*cmis.Module, bool, error) {
 			return fail(err)
 		}
 	}
+	// Every step reads the VDM samples too: the fast read is decoded
+	// once, with them.
 	m := new(cmis.Module)
-	read, err := p.reader.ReadFast(ctx, m)
+	layout := p.reader.Layout()
+	withVDM := len(layout.Plan(cmis.VDM)) > 0
+	fastDst := m
+	if withVDM {
+		fastDst = nil
+	}
+	read, err := p.reader.ReadFast(ctx, fastDst)
 	if !modread.Decoded(err) {
 		return fail(err)
 	}
-	if layout := p.reader.Layout(); len(layout.Plan(cmis.VDM)) > 0 {
-		if p.vdm == nil {
-			p.vdm = cmis.NewSnapshot()
-		}
-		p.vdm.CopyFrom(read)
-		if err := p.reader.ReadVDM(ctx, layout, p.vdm, m); !modread.Decoded(err) {
+	if withVDM {
+		if err := p.reader.ReadVDM(ctx, layout, read, m); !modread.Decoded(err) {
 			return fail(err)
 		}
 	}
