@@ -89,7 +89,10 @@ func TestFailuresAreLogged(t *testing.T) {
 			}
 			mid := w.Stats()
 			failing.Store(false)
-			waitStats(t, w, 10*time.Second, "recovered", func(s Stats) bool { return s.SpoolPoints == 0 && s.QueueDepth == 0 && s.Sent > 0 })
+			end := waitStats(t, w, 10*time.Second, "recovered", func(s Stats) bool { return s.SpoolPoints == 0 && s.QueueDepth == 0 && s.Sent > 0 })
+			if end.Sent != end.Written || end.Dropped+end.Rejected != 0 || int64(len(f.acceptedSeqs())) != end.Sent {
+				t.Errorf("ledger: written %d, sent %d, dropped %d, rejected %d; the server holds %d", end.Written, end.Sent, end.Dropped, end.Rejected, len(f.acceptedSeqs()))
+			}
 			waitStats(t, w, 5*time.Second, "recovery logged", func(Stats) bool { return strings.Contains(logs.String(), "influx: writes accepted again") })
 			out := logs.String()
 			first := regexp.MustCompile(`msg="influx: ` + regexp.QuoteMeta(tc.kind) + `"`)
