@@ -96,7 +96,7 @@ func (o Options) withDefaults() Options {
 		o.FreezeTimeout = 500 * time.Millisecond
 	}
 	if o.AbsentAfter == 0 {
-		o.AbsentAfter = 3
+		o.AbsentAfter = modread.DefaultAbsentAfter
 	}
 	if o.Now == nil {
 		o.Now = time.Now

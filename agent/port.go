@@ -2,14 +2,12 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/ddm-agent/ddm/cmis"
-	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/internal/plural"
 	"github.com/ddm-agent/ddm/modread"
 )
@@ -339,11 +337,9 @@ func (ps *portState) noticeChanges(m *cmis.Module, t time.Time) []Event {
 // the module was there) or an error with backoff.
 func (ps *portState) failed(ctx context.Context, err error, o Options) Sample {
 	now := o.Now()
-	// A module that NACKs every try for AbsentAfter reads in a row is gone:
-	// on the bus, an empty cage and a module that never answers look the
-	// same (both NACK the address), and there is no presence pin here.
-	if errors.Is(err, i2c.ErrBusy) && ps.present && ps.health.ConsecutiveFailures+1 >= o.AbsentAfter {
-		err = fmt.Errorf("%w: NACK on every try for %d reads in a row: %w", i2c.ErrAbsent, o.AbsentAfter, err)
+	// A module that NACKs every try for AbsentAfter reads in a row is gone.
+	if ps.present {
+		err = modread.Absence(err, ps.health.ConsecutiveFailures+1, o.AbsentAfter)
 	}
 	if IsAbsent(err) {
 		s := Sample{Kind: KindAbsent, Time: now, Err: err}

@@ -3,6 +3,7 @@ package modread
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ddm-agent/ddm/cmis"
@@ -211,4 +212,23 @@ func (r *Reader) ReadAll(ctx context.Context, now func() time.Time) (*Full, erro
 		return nil, errors.Join(partial, err)
 	}
 	return &Full{Snapshot: s, Module: m, IO: r.mem.Stats().Sub(before)}, partial
+}
+
+// DefaultAbsentAfter is how many reads in a row a present module may NACK
+// on every try before it is taken as removed.
+const DefaultAbsentAfter = 3
+
+// Absence says when a failed read of a present module means the cage is
+// empty. On the bus an empty cage and a module that never answers look the
+// same (both NACK the address), and there is no presence pin: the pager
+// reports i2c.ErrAbsent when nothing answered since it last saw the module,
+// and i2c.ErrBusy when a module that answered before NACKs every try. A
+// busy module counts as removed once inARow reads in a row (this one
+// included) failed, at least absentAfter: err is then returned wrapping
+// i2c.ErrAbsent with the reason. Any other err is returned as it is.
+func Absence(err error, inARow, absentAfter int) error {
+	if errors.Is(err, i2c.ErrBusy) && inARow >= absentAfter {
+		return fmt.Errorf("%w: NACK on every try for %d reads in a row: %w", i2c.ErrAbsent, absentAfter, err)
+	}
+	return err
 }

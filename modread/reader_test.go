@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -204,6 +205,36 @@ func TestErrors(t *testing.T) {
 		}
 		if got, want := Decoded(tc.err), tc.err == nil || tc.partial || tc.handshake; got != want {
 			t.Errorf("%s: Decoded %v", tc.name, got)
+		}
+	}
+}
+
+// TestAbsence: a module that NACKs every try (busy) is taken as removed on
+// its DefaultAbsentAfter-th read in a row, an unanswered address at once,
+// and any other error never.
+func TestAbsence(t *testing.T) {
+	busy := fmt.Errorf("%w: NACK after 4 tries", i2c.ErrBusy)
+	tests := []struct {
+		name   string
+		err    error
+		inARow int
+		absent bool
+	}{
+		{"busy, first read", busy, 1, false},
+		{"busy, second read", busy, 2, false},
+		{"busy, third read", busy, 3, true},
+		{"busy, tenth read", busy, 10, true},
+		{"absent", i2c.ErrAbsent, 1, true},
+		{"bus error", i2c.ErrBus, 5, false},
+		{"refused page", &i2c.FetchError{Module: "m", Refused: []cmis.Range{{}}, Err: busy}, 1, false},
+	}
+	for _, tc := range tests {
+		err := Absence(tc.err, tc.inARow, DefaultAbsentAfter)
+		if got := errors.Is(err, i2c.ErrAbsent); got != tc.absent {
+			t.Errorf("%s: %v: absent %v, want %v", tc.name, err, got, tc.absent)
+		}
+		if !errors.Is(err, tc.err) {
+			t.Errorf("%s: %v does not wrap %v", tc.name, err, tc.err)
 		}
 	}
 }

@@ -73,7 +73,7 @@ ports:
 scenarios:
   - {port: Ethernet1/30, kind: temp_runaway, start: 5m, rate: 3, target: 90}
 `},
-	{"unplug", "Ethernet1/47: module pulled at 10m and re-inserted at 30m (module_absent fires after 5m, resolves on re-insertion); Ethernet1/48 healthy", `
+	{"unplug", "Ethernet1/47: module pulled at 10m and re-inserted at 30m (taken as removed after 3 reads that NACK, as the agent counts; module_absent fires 5m later, resolves on re-insertion); Ethernet1/48 healthy", `
 name: unplug
 buses:
   - {name: i2c-6, speed: 400kHz, muxes: [{address: 0x70, channels: [i2c-54, i2c-55]}]}
@@ -386,6 +386,9 @@ type emuPort struct {
 	cur    **emuPort     // the port its bus's pager is reading for
 	clk    *emulator.ManualClock
 	state  uint8
+	// failures counts the reads in a row that failed, so a module that
+	// NACKs every try is taken as removed when the agent would take it so.
+	failures int
 }
 
 // waitBudget bounds the simulated time one read may spend waiting (NACK
@@ -431,18 +434,20 @@ func emuPorts(pl *emulator.Platform, clk *emulator.ManualClock) []*emuPort {
 	return out
 }
 
-func emuAbsent(err error) bool { return errors.Is(err, i2c.ErrAbsent) || errors.Is(err, i2c.ErrBusy) }
-
 // read returns the decoded module, or present false for an empty cage,
 // or an error for a module that could not be read.
 func (p *emuPort) read(ctx context.Context) (*cmis.Module, bool, error) {
 	*p.cur, p.waited = p, 0
 	fail := func(err error) (*cmis.Module, bool, error) {
-		if !emuAbsent(err) {
+		if p.reader.Layout() != nil { // present
+			err = modread.Absence(err, p.failures+1, modread.DefaultAbsentAfter)
+		}
+		if !errors.Is(err, i2c.ErrAbsent) {
+			p.failures++
 			return nil, true, err
 		}
 		p.reader.Forget()
-		p.state = 0
+		p.state, p.failures = 0, 0
 		p.forget()
 		return nil, false, nil
 	}
@@ -475,7 +480,7 @@ func (p *emuPort) read(ctx context.Context) (*cmis.Module, bool, error) {
 	if p.state != 0 && m.ModuleStateCode != p.state {
 		p.reader.Forget() // read the static pages again, as the agent does
 	}
-	p.state = m.ModuleStateCode
+	p.state, p.failures = m.ModuleStateCode, 0
 	return m, true, nil
 }
 

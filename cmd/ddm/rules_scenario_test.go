@@ -38,6 +38,12 @@ func TestRulesScenarioUnplug(t *testing.T) {
 	if code != 0 || strings.Count(out, "FIRING major module_absent Ethernet1/47") != 1 {
 		t.Errorf("unplug: exit %d\n%s", code, out)
 	}
+	// Pulled at 10m: a module that answered before NACKs as busy, and is
+	// taken as removed on the third read that NACKs (10:20), as the agent
+	// takes it (modread.Absence); the rule's 5m run from there.
+	if !strings.Contains(out, "T+00:15:20 FIRING major module_absent Ethernet1/47") || strings.Count(out, "READ-ERROR Ethernet1/47") != 2 {
+		t.Errorf("unplug: want two read errors, then the removal at 10:20 as the agent counts it:\n%s", out)
+	}
 }
 
 // TestRulesScenarioNoFlap: lane 1's Rx power wanders around 0 dBm on an
