@@ -31,7 +31,7 @@ func serverConfig(t *testing.T, s *influxtest.Server) InfluxConfig {
 // arrives.
 func TestInfluxSchemaRoundTrip(t *testing.T) {
 	t.Parallel()
-	s := influxtest.Start(t)
+	s := influxtest.Start(t, influxtest.WithFlux())
 	w := newWriter(t, serverConfig(t, s))
 
 	pts := examplePoints()

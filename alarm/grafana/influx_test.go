@@ -56,7 +56,7 @@ func startScenario(t *testing.T) (*influxtest.Server, []alertKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := influxtest.Start(t)
+	srv := influxtest.Start(t, influxtest.WithFlux())
 	pts, active := scenario(rules)
 	write(t, srv, pts)
 	t.Logf("scenario: %d points", len(pts))

@@ -2,6 +2,7 @@ package influxtest
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"strings"
@@ -50,9 +51,29 @@ func TestStartQueryRestart(t *testing.T) {
 		t.Errorf("count %d", n)
 	}
 
-	flux := s.QueryFlux(t, `from(bucket: "`+s.Bucket()+`") |> range(start: 0) |> filter(fn: (r) => r._measurement == "m" and r._field == "f")`)
-	if len(flux) != 2 || flux[0]["_value"] != 1.5 {
-		t.Errorf("flux %v", flux)
+	// Flux is off unless asked for (TestFlux), and says so.
+	if _, err := s.QueryFluxErr(`from(bucket: "` + s.Bucket() + `") |> range(start: 0)`); err == nil || !strings.Contains(err.Error(), "WithFlux") {
+		t.Errorf("Flux on a server started without it: %v", err)
+	}
+
+	// Several statements in one request: each answered in its place, a
+	// failing one with its own error, the ones after it still answered.
+	series, errs, err := s.QueryBatch([]string{`SELECT count(f) FROM m`, `SELECT f FROM m WHERE host = 'none'`, `SELECT last(f) FROM m`})
+	if err != nil || len(series) != 3 || errs[0] != nil || errs[1] != nil || errs[2] != nil {
+		t.Fatalf("batch: %v %v %v", series, errs, err)
+	}
+	if len(series[0]) != 1 || series[0][0].Values[0][1] != json.Number("2") || len(series[1]) != 0 ||
+		len(series[2]) != 1 || series[2][0].Values[0][1] != json.Number("2.5") {
+		t.Errorf("batch answers %v", series)
+	}
+	series, errs, err = s.QueryBatch([]string{`SELECT count(f) FROM m`, `SELECT nonsense(f) FROM m`, `SELECT f FROM m`})
+	if err != nil || errs[0] != nil || errs[1] == nil || !strings.Contains(errs[1].Error(), "nonsense") || errs[2] != nil {
+		t.Errorf("batch with a failing statement: %v %v", errs, err)
+	} else if len(series[2]) != 1 || len(series[2][0].Values) != 2 {
+		t.Errorf("the statement after a failing one: %v", series[2])
+	}
+	if _, _, err := s.QueryBatch([]string{`SELECT f FROM m WHERE s = 'a;b'`}); err == nil {
+		t.Error("a statement with ; was batched")
 	}
 
 	// Stop and Restart keep the data and the port.
@@ -80,6 +101,18 @@ func TestStartQueryRestart(t *testing.T) {
 	s.Restart(t)
 	if n := s.Count(t, "f", "m", ""); n != 3 {
 		t.Errorf("count after kill %d", n)
+	}
+}
+
+func TestFlux(t *testing.T) {
+	t.Parallel()
+	s := Start(t, WithFlux())
+	if err := write(t, s, "m,host=a f=1.5 1000000000", "m,host=a f=2.5 2000000000"); err != nil {
+		t.Fatal(err)
+	}
+	flux := s.QueryFlux(t, `from(bucket: "`+s.Bucket()+`") |> range(start: 0) |> filter(fn: (r) => r._measurement == "m" and r._field == "f")`)
+	if len(flux) != 2 || flux[0]["_value"] != 1.5 {
+		t.Errorf("flux %v", flux)
 	}
 }
 
