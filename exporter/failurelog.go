@@ -118,13 +118,6 @@ func (f *failureLog) ok(domain, what string, attrs ...any) {
 		"kinds", strings.Join(kinds, ", ")}, attrs...)...)
 }
 
-// failing reports whether domain has failed since its last success.
-func (f *failureLog) failing(domain string) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.domains[domain] != nil
-}
-
 // roundDuration shows a duration to the second, or to the millisecond
 // under ten seconds.
 func roundDuration(d time.Duration) string {
