@@ -174,8 +174,8 @@ func TestChaosInfluxKilled(t *testing.T) {
 		kills, n, st.Sent, st.Sent, st.Requests, st.Retries)
 }
 
-// TestChaosSlowServer: a loopback proxy holds each write request 2 to 5 s
-// before passing it on, longer than the writer's 3 s timeout for some; the
+// TestChaosSlowServer: a loopback proxy holds each write request 1 to 2.5 s
+// before passing it on, longer than the writer's 1.5 s timeout for some; the
 // server applies even the requests the writer gave up on (the proxy has
 // read the body and forwards it whatever the client does), so the retry
 // is a duplicate that InfluxDB absorbs.
@@ -185,7 +185,7 @@ func TestChaosSlowServer(t *testing.T) {
 	target, _ := url.Parse(s.URL())
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.ErrorLog = log.New(io.Discard, "", 0)
-	delays := []time.Duration{2 * time.Second, 5 * time.Second, 2500 * time.Millisecond, 4 * time.Second}
+	delays := []time.Duration{time.Second, 2500 * time.Millisecond, 1250 * time.Millisecond, 2 * time.Second}
 	var reqs, late atomic.Int64
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
@@ -206,7 +206,7 @@ func TestChaosSlowServer(t *testing.T) {
 	cfg := serverConfig(t, s)
 	cfg.URL = proxy.URL
 	cfg.BatchSize = 400
-	cfg.Timeout = 3 * time.Second
+	cfg.Timeout = 1500 * time.Millisecond
 	cfg.RetryInterval = 100 * time.Millisecond
 	cfg.MaxRetryInterval = 500 * time.Millisecond
 	w := newWriter(t, cfg)
@@ -221,10 +221,10 @@ func TestChaosSlowServer(t *testing.T) {
 	if st.Retries == 0 || late.Load() == 0 {
 		t.Errorf("%d retries, %d requests applied after the writer gave up: the proxy's delays did not exceed the timeout", st.Retries, late.Load())
 	}
-	if d := time.Since(start); st.Requests > 0 && d/time.Duration(st.Requests) < time.Second {
+	if d := time.Since(start); st.Requests > 0 && d/time.Duration(st.Requests) < delays[0]/2 {
 		t.Errorf("%d requests in %v: the proxy did not slow them", st.Requests, d)
 	}
-	t.Logf("requests held 2-5 s, timeout 3 s: %d points, %d requests, %d retried, %d applied by the server after the writer gave up; %d sent, %d in InfluxDB once each",
+	t.Logf("requests held 1-2.5 s, timeout 1.5 s: %d points, %d requests, %d retried, %d applied by the server after the writer gave up; %d sent, %d in InfluxDB once each",
 		n, st.Requests, st.Retries, late.Load(), st.Sent, st.Sent)
 }
 
