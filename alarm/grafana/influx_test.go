@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grafana/grafana-foundation-sdk/go/alerting"
+
 	"github.com/ddm-agent/ddm/exporter"
 	"github.com/ddm-agent/ddm/internal/influxtest"
 )
@@ -65,11 +67,35 @@ func startScenario(t *testing.T) (*influxtest.Server, []alertKey) {
 
 // grafanaSim runs exported rules the way Grafana would.
 type grafanaSim struct {
-	t       *testing.T
-	srv     *influxtest.Server
+	runner  *queryRunner
 	lang    Language
-	queries int
+	queries int             // data queries run, repeats included
+	texts   map[string]bool // distinct query texts
 	series  int
+}
+
+func newGrafanaSim(r *queryRunner, lang Language) *grafanaSim {
+	return &grafanaSim{runner: r, lang: lang, texts: map[string]bool{}}
+}
+
+// text is the query as the data source sends it for [from, to].
+func (g *grafanaSim) text(q InfluxQuery, from, to time.Time, vars map[string]string) queryKey {
+	if g.lang == Flux {
+		return queryKey{Flux, interpolateFlux(q.Query, from, to, time.Minute, vars)}
+	}
+	return queryKey{InfluxQL, interpolateInfluxQL(q.Query, from, to, time.Minute, vars)}
+}
+
+// dataQuery returns the data query of an alert query and the range it
+// covers when the rule is evaluated at now (false: an expression).
+func dataQuery(q alerting.Query, now time.Time) (InfluxQuery, time.Time, time.Time, bool) {
+	if _, isExpr := exprOf(q); isExpr {
+		return InfluxQuery{}, time.Time{}, time.Time{}, false
+	}
+	tr := q.RelativeTimeRange
+	from := now.Add(-time.Duration(*tr.From) * time.Second)
+	to := now.Add(-time.Duration(*tr.To) * time.Second)
+	return q.Model.(InfluxQuery), from, to, true
 }
 
 func jsonFloat(v any) float64 {
@@ -99,9 +125,13 @@ func jsonFloat(v any) float64 {
 // would frame them.
 func (g *grafanaSim) run(q InfluxQuery, from, to time.Time, vars map[string]string) ([]frame, error) {
 	g.queries++
+	k := g.text(q, from, to, vars)
+	g.texts[k.text] = true
 	if g.lang == Flux {
-		text := interpolateFlux(q.Query, from, to, time.Minute, vars)
-		recs := g.srv.QueryFlux(g.t, text)
+		recs, err := g.runner.flux(k.text)
+		if err != nil {
+			return nil, err
+		}
 		byKey := map[string]*frame{}
 		var order []string
 		for _, r := range recs {
@@ -131,10 +161,9 @@ func (g *grafanaSim) run(q InfluxQuery, from, to time.Time, vars map[string]stri
 		}
 		return out, nil
 	}
-	text := interpolateInfluxQL(q.Query, from, to, time.Minute, vars)
-	series, err := g.srv.QueryErr(text)
+	series, err := g.runner.influxQL(k.text)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", text, err)
+		return nil, err
 	}
 	var out []frame
 	for _, s := range series {
@@ -161,12 +190,7 @@ func (g *grafanaSim) eval(ar *alertRule, now time.Time) error {
 	vars := map[string]result{}
 	for _, q := range ar.rule.Data {
 		id := *q.RefId
-		e, isExpr := exprOf(q)
-		if !isExpr {
-			iq := q.Model.(InfluxQuery)
-			tr := q.RelativeTimeRange
-			from := now.Add(-time.Duration(*tr.From) * time.Second)
-			to := now.Add(-time.Duration(*tr.To) * time.Second)
+		if iq, from, to, ok := dataQuery(q, now); ok {
 			frames, err := g.run(iq, from, to, nil)
 			if err != nil {
 				return fmt.Errorf("%s: %w", id, err)
@@ -175,6 +199,7 @@ func (g *grafanaSim) eval(ar *alertRule, now time.Time) error {
 			vars[id] = result{frames: frames}
 			continue
 		}
+		e, _ := exprOf(q)
 		var err error
 		switch {
 		case e.TypeReduce != nil:
@@ -266,6 +291,9 @@ func TestAgainstInfluxDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One runner for the four subtests: at most a few queries in flight
+	// against the server whichever subtest makes them.
+	runner := newQueryRunner(srv)
 	for _, lang := range []Language{InfluxQL, Flux} {
 		t.Run("dashboards/"+string(lang), func(t *testing.T) {
 			t.Parallel()
@@ -275,7 +303,7 @@ func TestAgainstInfluxDB(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkDashboardQueries(t, srv, lang, b)
+			checkDashboardQueries(t, runner, lang, b)
 		})
 		t.Run("rules/"+string(lang), func(t *testing.T) {
 			t.Parallel()
@@ -292,7 +320,7 @@ func TestAgainstInfluxDB(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			g := &grafanaSim{t: t, srv: srv, lang: lang}
+			g := newGrafanaSim(runner, lang)
 			grp := rf.Groups[0]
 			interval, err := time.ParseDuration(grp.Interval)
 			if err != nil {
@@ -302,7 +330,24 @@ func TestAgainstInfluxDB(t *testing.T) {
 			for _, r := range grp.Rules {
 				ars = append(ars, newAlertRule(t, r))
 			}
+			var evalTimes []time.Time
 			for now := scEnd.Add(-80 * time.Minute); !now.After(scEnd); now = now.Add(interval) {
+				evalTimes = append(evalTimes, now)
+			}
+			// Every query of every evaluation, run ahead and side by side;
+			// the evaluations below read the answers in Grafana's order.
+			var keys []queryKey
+			for _, now := range evalTimes {
+				for _, ar := range ars {
+					for _, q := range ar.rule.Data {
+						if iq, from, to, ok := dataQuery(q, now); ok {
+							keys = append(keys, g.text(iq, from, to, nil))
+						}
+					}
+				}
+			}
+			runner.prefetch(keys)
+			for _, now := range evalTimes {
 				for _, ar := range ars {
 					if err := g.eval(ar, now); err != nil {
 						t.Fatalf("rule %s at %s: %v", ar.rule.UID, now.Sub(scEnd), err)
@@ -324,8 +369,8 @@ func TestAgainstInfluxDB(t *testing.T) {
 				t.Errorf("%s: Grafana would alert differently:\nonly Grafana: %s\nonly expected: %s", lang,
 					strings.Join(onlyGrafana, "\n  "), strings.Join(onlyExpected, "\n  "))
 			}
-			t.Logf("%s: %d rules, %d evaluations each, %d queries, %d series returned; %d alerts expected, %d alerting",
-				lang, len(ars), int(80*time.Minute/interval)+1, g.queries, g.series, len(expectedAlerts), len(got))
+			t.Logf("%s: %d rules, %d evaluations each, %d queries (%d distinct, each run against InfluxDB), %d series returned; %d alerts expected, %d alerting",
+				lang, len(ars), len(evalTimes), g.queries, len(g.texts), g.series, len(expectedAlerts), len(got))
 		})
 	}
 }
@@ -337,24 +382,26 @@ var dashboardVars = map[Language]map[string]string{
 	Flux:     {"host": `["leaf01"]`, "port": `["Ethernet1/5"]`, "lane": `["1","3"]`},
 }
 
-// checkDashboardQueries runs every variable query and every panel target
-// over the last 6 hours of the scenario (or the panel's own time range):
-// each must run and return data.
-func checkDashboardQueries(t *testing.T, srv *influxtest.Server, lang Language, b *Bundle) {
-	g := &grafanaSim{t: t, srv: srv, lang: lang}
-	vars := dashboardVars[lang]
-	n := 0
+// dashboardQuery is one variable query or panel target of a dashboard,
+// with the time range the test runs it over.
+type dashboardQuery struct {
+	what     string // dashboard uid and the variable or panel
+	q        InfluxQuery
+	from, to time.Time
+}
+
+// dashboardQueries lists every variable query and every panel target of
+// b, over the last 6 hours of the scenario (or the panel's own time
+// range).
+func dashboardQueries(t *testing.T, b *Bundle) []dashboardQuery {
+	var out []dashboardQuery
 	for _, d := range b.Dashboards {
 		for _, v := range d.Templating.List {
 			if v.Query == nil || v.Query.String == nil {
 				continue
 			}
-			q := InfluxQuery{Query: *v.Query.String}
-			frames, err := g.runAny(q, scEnd.Add(-6*time.Hour), scEnd, vars)
-			if err != nil || frames == 0 {
-				t.Errorf("%s: variable %s: %d results, %v\n%s", *d.Uid, v.Name, frames, err, q.Query)
-			}
-			n++
+			out = append(out, dashboardQuery{fmt.Sprintf("%s: variable %s", *d.Uid, v.Name),
+				InfluxQuery{Query: *v.Query.String}, scEnd.Add(-6 * time.Hour), scEnd})
 		}
 		for _, p := range d.Panels {
 			if p.Panel == nil {
@@ -372,28 +419,44 @@ func checkDashboardQueries(t *testing.T, srv *influxtest.Server, lang Language, 
 				from = scEnd.Add(-dur)
 			}
 			for _, tg := range p.Panel.Targets {
-				q := tg.(InfluxQuery)
-				frames, err := g.runAny(q, from, scEnd, vars)
-				if err != nil || frames == 0 {
-					t.Errorf("%s: panel %q: %d results, %v\n%s", *d.Uid, *p.Panel.Title, frames, err, q.Query)
-				}
-				n++
+				out = append(out, dashboardQuery{fmt.Sprintf("%s: panel %q", *d.Uid, *p.Panel.Title), tg.(InfluxQuery), from, scEnd})
 			}
 		}
 	}
-	t.Logf("%s: %d dashboard queries run", lang, n)
+	return out
+}
+
+// checkDashboardQueries runs every variable query and every panel target:
+// each must run and return data.
+func checkDashboardQueries(t *testing.T, runner *queryRunner, lang Language, b *Bundle) {
+	g := newGrafanaSim(runner, lang)
+	vars := dashboardVars[lang]
+	qs := dashboardQueries(t, b)
+	keys := make([]queryKey, len(qs))
+	for i, dq := range qs {
+		keys[i] = g.text(dq.q, dq.from, dq.to, vars)
+	}
+	runner.prefetch(keys)
+	for _, dq := range qs {
+		frames, err := g.runAny(dq.q, dq.from, dq.to, vars)
+		if err != nil || frames == 0 {
+			t.Errorf("%s: %d results, %v\n%s", dq.what, frames, err, dq.q.Query)
+		}
+	}
+	t.Logf("%s: %d dashboard queries run", lang, len(qs))
 }
 
 // runAny runs a query that may return tables (SHOW, table format) and
 // counts its series or records.
 func (g *grafanaSim) runAny(q InfluxQuery, from, to time.Time, vars map[string]string) (int, error) {
+	k := g.text(q, from, to, vars)
 	if g.lang == Flux {
-		return len(g.srv.QueryFlux(g.t, interpolateFlux(q.Query, from, to, time.Minute, vars))), nil
+		recs, err := g.runner.flux(k.text)
+		return len(recs), err
 	}
-	text := interpolateInfluxQL(q.Query, from, to, time.Minute, vars)
-	series, err := g.srv.QueryErr(text)
+	series, err := g.runner.influxQL(k.text)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", text, err)
+		return 0, err
 	}
 	n := 0
 	for _, s := range series {
