@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ddm-agent/ddm/internal/smallfile"
 )
 
 // The files of a spool directory. ddm creates only these and removes only
@@ -100,7 +102,7 @@ func CheckSpoolDir(dir string) error {
 		return fmt.Errorf("spool_dir %s: %w", abs, err)
 	}
 	if !st.IsDir() {
-		return fmt.Errorf("spool_dir %s is not a directory (a %s): %w", abs, fileKind(st.Mode()), ErrNotSpoolDir)
+		return fmt.Errorf("spool_dir %s is not a directory (a %s): %w", abs, smallfile.Kind(st.Mode()), ErrNotSpoolDir)
 	}
 	if err := checkFS(abs); err != nil {
 		return err
@@ -139,7 +141,7 @@ func checkCreatable(abs string) error {
 			return fmt.Errorf("spool_dir %s: %w", abs, err)
 		}
 		if !st.IsDir() {
-			return fmt.Errorf("spool_dir %s cannot be created: %s is not a directory (a %s): %w", abs, p, fileKind(st.Mode()), ErrNotSpoolDir)
+			return fmt.Errorf("spool_dir %s cannot be created: %s is not a directory (a %s): %w", abs, p, smallfile.Kind(st.Mode()), ErrNotSpoolDir)
 		}
 		if err := checkFS(p); err != nil {
 			return err
@@ -163,20 +165,4 @@ func checkFS(p string) error {
 		return fmt.Errorf("spool_dir %s is on a kernel pseudo-filesystem (%#x), not storage: %w", p, sfs.Type, ErrNotSpoolDir)
 	}
 	return nil
-}
-
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeDevice != 0 && m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "block device"
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeSymlink != 0:
-		return "symbolic link"
-	}
-	return "file"
 }

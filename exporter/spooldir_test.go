@@ -45,7 +45,7 @@ func TestCheckSpoolDir(t *testing.T) {
 		{"earlier format's files", mk("legacy", "00000000000000000001", "00000000000000000042.START"), ""},
 		{"a foreign file", mk("theirs", segFileName(1), "notes.txt"), `holds "notes.txt", which ddm did not create`},
 		{"a foreign folder", mk("theirs2", "keep/"), `holds "keep", which ddm did not create`},
-		{"a file", file, "is not a directory (a file)"},
+		{"a file", file, "is not a directory (a regular file)"},
 		{"below a file", filepath.Join(file, "spool"), "cannot be created: " + file + " is not a directory"},
 		{"/dev/null", "/dev/null", "spool_dir /dev/null is not a directory (a character device)"},
 		{"/proc/self", "/proc/self", "kernel pseudo-filesystem"},

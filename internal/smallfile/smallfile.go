@@ -45,7 +45,7 @@ func Read(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w (it is %s)", path, ErrNotRegular, kind(st.Mode()))
+		return nil, fmt.Errorf("%s: %w (it is a %s)", path, ErrNotRegular, Kind(st.Mode()))
 	}
 	if st.Size() > limit {
 		return nil, &TooLargeError{Path: path, Size: st.Size(), Limit: limit}
@@ -62,20 +62,26 @@ func Read(path string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-func kind(m fs.FileMode) string {
+// Kind names what a file is, for errors that say why a path was refused:
+// "directory", "named pipe", "character device", "regular file", ...
+func Kind(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
-		return "a directory"
+		return "directory"
 	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
+		return "named pipe"
 	case m&fs.ModeSocket != 0:
-		return "a socket"
+		return "socket"
 	case m&fs.ModeCharDevice != 0:
-		return "a character device"
+		return "character device"
 	case m&fs.ModeDevice != 0:
-		return "a block device"
+		return "block device"
+	case m&fs.ModeSymlink != 0:
+		return "symbolic link"
+	case m.IsRegular():
+		return "regular file"
 	}
-	return "not a regular file"
+	return "irregular file"
 }
 
 // FormatSize writes a byte count the way a person reads it: 1 MiB, 64 KiB,

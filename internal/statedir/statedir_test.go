@@ -51,8 +51,8 @@ func TestUsable(t *testing.T) {
 	}{
 		{dir, true},
 		{filepath.Join(dir, "missing", "ddm"), true}, // created by ddm
-		{file, false},                                // not a folder
-		{filepath.Join(file, "ddm"), false},          // under a file
+		{file, false},                       // not a folder
+		{filepath.Join(file, "ddm"), false}, // under a file
 	}
 	if os.Geteuid() != 0 {
 		// Root may write anywhere; for a user /proc is not writable.
