@@ -65,6 +65,7 @@ rules:
 // its absence rule; restarting the agent while both still hold does not
 // fire them again, because the state is kept in the state directory.
 func TestRunAlarmsFireOnceAcrossRestart(t *testing.T) {
+	t.Parallel()
 	srv := influxtest.Start(t)
 	dir := t.TempDir()
 	platform, later := filepath.Join(dir, "p.yaml"), filepath.Join(dir, "later.yaml")
@@ -93,8 +94,14 @@ func TestRunAlarmsFireOnceAcrossRestart(t *testing.T) {
 	// A new process, same state directory, the same world: both alarms
 	// still hold at their first evaluation and stay firing. (One that no
 	// longer holds resolves then: TestRunRestoredAlarms.)
+	// The new process runs until its reads of 2.5 s after its start are in
+	// InfluxDB: past for (1 s) and module_absent (1 s), so an alarm it
+	// did not restore would have fired again by then.
+	second := time.Now()
 	p2 := startDDM(t, args(later)...)
-	time.Sleep(4 * time.Second)
+	influxtest.Wait(t, 30*time.Second, "2.5 s of the second run in InfluxDB", func() bool {
+		return srv.Count(t, "temperature_c", "xcvr_module", fmt.Sprintf(`"port"='hot' AND time >= %d`, second.Add(2500*time.Millisecond).UnixNano())) > 0
+	})
 	p2.stop(t, syscall.SIGTERM)
 	for _, c := range []struct{ rule, port string }{{"hot_module", "hot"}, {"gone", "pulled"}} {
 		rows := transitions(c.rule, c.port)
@@ -156,6 +163,7 @@ rules:
 // and timestamp were one point in InfluxDB, and summary showed fewer
 // alarms than the journal.
 func TestRunEveryAlarmEventReachesInfluxDB(t *testing.T) {
+	t.Parallel()
 	srv := influxtest.Start(t)
 	dir := t.TempDir()
 	platform, rules := filepath.Join(dir, "p.yaml"), filepath.Join(dir, "rules.yaml")

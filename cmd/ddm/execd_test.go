@@ -36,6 +36,7 @@ rules:
 // prefix Telegraf reads (E!, W!, I!, D!), so an info line is not logged as
 // an error by Telegraf; standard output is line protocol only.
 func TestRunLineProtocolLogPrefixes(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	platform := filepath.Join(dir, "p.yaml")
 	rules := filepath.Join(dir, "rules.yaml")

@@ -141,23 +141,35 @@ func TestRunSurvivesOutageAndKill(t *testing.T) {
 	p := startDDM(t, args...)
 	influxtest.Wait(t, 30*time.Second, "first points", func() bool { return srv.Count(t, "tx_power_mw", "xcvr_lane", "") > 0 })
 
+	// The outage: the agent keeps reading and spooling, about 100 kB a
+	// second here; it is killed once 3 s of reads are in the spool.
 	srv.Stop()
-	time.Sleep(10 * time.Second) // the outage: the agent keeps reading and spooling
+	spool := filepath.Join(dir, "spool")
+	atStop := spoolBytes(t, spool)
+	influxtest.Wait(t, 60*time.Second, "300 kB spooled during the outage", func() bool { return spoolBytes(t, spool) >= atStop+300_000 })
 	p.stop(t, syscall.SIGKILL)
 	killed := time.Now()
 	time.Sleep(time.Second)
 	restarted := time.Now()
+	// Still down: the new process spools too (its own reads on top of what
+	// the first left), after replaying nothing yet.
+	atRestart := spoolBytes(t, spool)
 	p2 := startDDM(t, args...)
-	time.Sleep(3 * time.Second) // still down: the new process spools too, after replaying nothing yet
+	influxtest.Wait(t, 60*time.Second, "the new process spooling", func() bool { return spoolBytes(t, spool) >= atRestart+100_000 })
 	srv.Restart(t)
-	influxtest.Wait(t, 60*time.Second, "points from after the restart", func() bool {
+	back := time.Now()
+	// The spool is sent in order, so a point read a second after InfluxDB
+	// came back means the backlog went first.
+	influxtest.Wait(t, 60*time.Second, "points read after InfluxDB came back", func() bool {
 		ts := laneTimes(t, srv, "p1")
-		return len(ts) > 0 && ts[len(ts)-1].After(restarted.Add(5*time.Second))
+		return len(ts) > 0 && ts[len(ts)-1].After(back.Add(time.Second))
 	})
 	p2.stop(t, syscall.SIGTERM)
 	for _, port := range []string{"p1", "p2", "p3"} {
 		ts := laneTimes(t, srv, port)
-		if len(ts) < 40 {
+		// At least 3 s before the kill, 1 s after it and 1 s after
+		// InfluxDB's return: 20 reads.
+		if len(ts) < 20 {
 			t.Fatalf("%s: only %d points", port, len(ts))
 		}
 		for i := 1; i < len(ts); i++ {
@@ -180,6 +192,22 @@ func TestRunSurvivesOutageAndKill(t *testing.T) {
 	}
 }
 
+// spoolBytes is the size of the spool's segment files in dir.
+func spoolBytes(t *testing.T, dir string) int64 {
+	t.Helper()
+	segs, err := filepath.Glob(filepath.Join(dir, "*.seg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, seg := range segs {
+		if fi, err := os.Stat(seg); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
 // TestRunSIGTERMFlushes: on SIGTERM the agent sends what it has before it
 // exits.
 func TestRunSIGTERMFlushes(t *testing.T) {
@@ -187,7 +215,10 @@ func TestRunSIGTERMFlushes(t *testing.T) {
 	dir, platform := writePlatform(t)
 	p := startDDM(t, "run", "--emulate="+platform, "--influx-url", srv.URL(), "--influx-bucket", srv.Bucket(),
 		"--interval", "200ms", "--state-dir", dir)
-	time.Sleep(3 * time.Second)
+	// Running and delivering (a flush interval's worth of points would
+	// have landed without SIGTERM too): then the tail is what SIGTERM
+	// must flush.
+	influxtest.Wait(t, 30*time.Second, "points of p2 in InfluxDB", func() bool { return len(laneTimes(t, srv, "p2")) >= 5 })
 	stopAt := time.Now()
 	p.stop(t, syscall.SIGTERM)
 	ts := laneTimes(t, srv, "p2")

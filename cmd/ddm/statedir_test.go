@@ -27,6 +27,7 @@ const nobody = 65534
 // permission denied"), keep its spool and alarm state in the user's own
 // folder, and an emulated switch in a folder of its own there.
 func TestRunStateDirForUser(t *testing.T) {
+	t.Parallel()
 	srv := influxtest.Start(t)
 	// A folder every user can reach, holding the binary and the home.
 	base, err := os.MkdirTemp("", "ddm-user-")
@@ -166,6 +167,7 @@ rules:
 // beyond the module's high_alarm 80"). The alarm of a port the next run
 // does not have is dropped, not restated.
 func TestRunRestoredAlarms(t *testing.T) {
+	t.Parallel()
 	srv := influxtest.Start(t)
 	dir := t.TempDir()
 	hot, cool, rules := filepath.Join(dir, "hot.yaml"), filepath.Join(dir, "cool.yaml"), filepath.Join(dir, "rules.yaml")
