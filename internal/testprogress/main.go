@@ -11,7 +11,7 @@
 // A top-level test is listed when it took at least a second, and a test
 // still running is named every minute. The exit status is go test's.
 //
-// Usage (make test): go run ./internal/testprogress -p 1 -count=1 ./...
+// Usage (make test): go run ./internal/testprogress -p 1 -parallel 4 -count=1 -timeout 30m ./...
 package main
 
 import (
