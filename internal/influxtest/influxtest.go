@@ -260,6 +260,10 @@ func (s *Server) start() error {
 	}
 	cmd := exec.Command(s.bin, "run", "-config", s.conf)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	// The server dies with the test binary: a package that go test kills
+	// at its -timeout runs no t.Cleanup, and its servers went on using the
+	// CPU the next packages needed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	// GOGC=400: influxd (Flux above all) allocates much per query; fewer
 	// collections cut its CPU per query by a fifth to a quarter, which on
 	// 2 cores is test time. The heap of a test server stays small.

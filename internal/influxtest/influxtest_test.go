@@ -3,9 +3,13 @@ package influxtest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -162,3 +166,36 @@ func TestBinaryMessage(t *testing.T) {
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
+
+// TestServerDiesWithTestBinary: a test binary that ends without its
+// cleanups (go test's -timeout panics it) leaves no influxd running.
+func TestServerDiesWithTestBinary(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperStartAndExit$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "DDM_INFLUXTEST_HELPER=1")
+	out, err := cmd.Output()
+	var pid int
+	var dir string
+	if _, serr := fmt.Sscanf(string(out), "PID %d DIR %s", &pid, &dir); serr != nil {
+		t.Fatalf("helper: %v, %q", err, out)
+	}
+	Wait(t, 10*time.Second, fmt.Sprintf("influxd %d gone", pid), func() bool {
+		return syscall.Kill(pid, 0) == syscall.ESRCH
+	})
+	// The helper's t.TempDir, which its cleanups did not remove.
+	if err := os.RemoveAll(filepath.Dir(dir)); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestHelperStartAndExit is not a test: run by TestServerDiesWithTestBinary
+// as a child process, it starts a server, says its process id and exits
+// at once, its cleanups not run.
+func TestHelperStartAndExit(t *testing.T) {
+	if os.Getenv("DDM_INFLUXTEST_HELPER") != "1" {
+		return
+	}
+	s := Start(t)
+	fmt.Printf("PID %d DIR %s\n", s.cmd.Process.Pid, s.dir)
+	os.Exit(0)
+}
