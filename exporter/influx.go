@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -32,14 +31,12 @@ type InfluxConfig struct {
 	// or "database".
 	Bucket string
 
-	// The token ("user:password" or "" without auth for 1.8) is Token if
-	// set, else the content of TokenFile, else the environment variable
-	// named by TokenEnv. It never comes from the command line (argv is
-	// world-readable in /proc): callers fill Token from config.Token. It is
+	// Token is "user:password" (or "" without auth) for 1.8, the API token
+	// for 2.x. It never comes from the command line (argv is world-readable
+	// in /proc): callers read it with config.Token, the one reader of token
+	// files and variables (regular file, size cap, no blocking open). It is
 	// never logged; InfluxConfig's String and LogValue redact it.
-	Token     string
-	TokenFile string
-	TokenEnv  string
+	Token string
 
 	// TLS: CAFile adds a CA to the system pool; CertFile and KeyFile are a
 	// client certificate. Server verification is on unless
@@ -94,8 +91,8 @@ func (c InfluxConfig) String() string {
 	if c.Token != "" {
 		tok = "<redacted>"
 	}
-	return fmt.Sprintf("InfluxConfig{URL:%s Org:%q Bucket:%q Token:%s TokenFile:%q TokenEnv:%q SpoolDir:%q}",
-		c.URL, c.Org, c.Bucket, tok, c.TokenFile, c.TokenEnv, c.SpoolDir)
+	return fmt.Sprintf("InfluxConfig{URL:%s Org:%q Bucket:%q Token:%s SpoolDir:%q}",
+		c.URL, c.Org, c.Bucket, tok, c.SpoolDir)
 }
 
 // LogValue keeps the token out of structured logs.
@@ -137,22 +134,6 @@ func (c *InfluxConfig) defaults() {
 	if c.LogEvery <= 0 {
 		c.LogEvery = time.Minute
 	}
-}
-
-func (c *InfluxConfig) token() (string, error) {
-	switch {
-	case c.Token != "":
-		return c.Token, nil
-	case c.TokenFile != "":
-		b, err := os.ReadFile(c.TokenFile)
-		if err != nil {
-			return "", fmt.Errorf("influx token file: %w", err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	case c.TokenEnv != "":
-		return os.Getenv(c.TokenEnv), nil
-	}
-	return "", nil
 }
 
 func (c *InfluxConfig) tlsConfig() (*tls.Config, error) {
@@ -299,10 +280,7 @@ func NewInfluxWriter(cfg InfluxConfig) (*InfluxWriter, error) {
 	if cfg.SpoolDir == "" {
 		return nil, errors.New("influx: no spool directory")
 	}
-	token, err := cfg.token()
-	if err != nil {
-		return nil, err
-	}
+	token := cfg.Token
 	if err := checkToken(token); err != nil {
 		return nil, err
 	}

@@ -216,7 +216,9 @@ func TestErrorPolicies(t *testing.T) {
 func TestRequestShape(t *testing.T) {
 	const secret = "ddm:s3cr3t-token"
 	var logs bytes.Buffer
-	for _, src := range []string{"Token", "TokenFile", "TokenEnv"} {
+	// Token files and variables are read by config.Token (config tests,
+	// and cmd/ddm's TestSecurityTokenNeverShown through the real binary).
+	for _, src := range []string{"Token"} {
 		t.Run(src, func(t *testing.T) {
 			f := newFakeInflux(t, func(i int, _ []byte, _ [][]byte) (int, string, http.Header) {
 				if i == 1 {
@@ -226,18 +228,7 @@ func TestRequestShape(t *testing.T) {
 			})
 			cfg := testConfig(t, f.srv.URL)
 			cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			switch src {
-			case "Token":
-				cfg.Token = secret
-			case "TokenFile":
-				cfg.TokenFile = filepath.Join(t.TempDir(), "token")
-				if err := os.WriteFile(cfg.TokenFile, []byte(secret+"\n"), 0o600); err != nil {
-					t.Fatal(err)
-				}
-			case "TokenEnv":
-				cfg.TokenEnv = "DDM_TEST_INFLUX_TOKEN"
-				t.Setenv(cfg.TokenEnv, secret)
-			}
+			cfg.Token = secret
 			w := newWriter(t, cfg)
 			w.Write(seqPoints(0, 10)...)
 			st := waitStats(t, w, 10*time.Second, "sent", func(s Stats) bool { return s.Sent == 10 })
@@ -461,7 +452,7 @@ func TestConfigErrors(t *testing.T) {
 		{URL: "ftp://x", Bucket: "b", SpoolDir: "x"},
 		{URL: "http://x:8086", Bucket: "", SpoolDir: "x"},
 		{URL: "http://x:8086", Bucket: "b", SpoolDir: ""},
-		{URL: "http://x:8086", Bucket: "b", SpoolDir: "x", TokenFile: "/nonexistent"},
+		{URL: "http://x:8086", Bucket: "b", SpoolDir: "x", Token: "user:pass\nword"},
 	} {
 		if _, err := NewInfluxWriter(cfg); err == nil {
 			t.Errorf("%v accepted", cfg)
