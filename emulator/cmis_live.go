@@ -141,6 +141,10 @@ func (c *cmisP) apply(m *Module, s, prev *sample) {
 	if prev != nil && prev.state != s.state {
 		lo[8] |= 0x01 // ModuleStateChanged
 	}
+	lo[41] = 0 // ModuleFault cause
+	if s.state == stateFault {
+		lo[41] = faultCause
+	}
 	t, v := rawTemp(s.tempC), rawVolt(s.vccV)
 	put16(lo, 14, uint16(t))
 	put16(lo, 16, v)
@@ -222,6 +226,9 @@ func (c *cmisP) applyBank(m *Module, s, prev *sample, bank uint8) {
 			latch(143, c.bias.nibble(int32(bias)))
 		}
 		latch(149, c.rx.nibble(int32(rx)))
+		if l.hostBER >= kp4BER {
+			p11[idx(137)] |= bit // Tx CDR LOL: the host-side signal is lost
+		}
 		if int32(rx) < c.los {
 			p11[idx(147)] |= bit // RxLOS
 			p11[idx(148)] |= bit // RxCDR LOL

@@ -58,9 +58,18 @@
 // its Rx power log-linearly, and eSNR, LTP and errored frames follow the
 // BER (errored frames in whole KP4 codewords of an update interval, as a
 // module counts them: 0 on a healthy link). Degradations script changes by lane (TxFade, RxFade, BERRamp,
-// TempRunaway) and Faults inject misbehaviour (FaultNACK with a seeded
+// TempRunaway, LaserAgeing, HostErrors) and Faults inject misbehaviour (FaultNACK with a seeded
 // RNG, FaultBusy, FaultUnplug, FaultRefusedPages, FaultCorrupt,
-// FaultSlowFreeze), each on a time Window. No goroutines are started.
+// FaultSlowFreeze) or end a link (FaultFiberCut, FaultModule), each on a
+// time Window. No goroutines are started.
+//
+// The slow degradations a forecast looks for run on the virtual clock
+// over simulated days (a ManualClock advanced by days costs at most
+// maxTicks updates):
+// laser ageing (bias climbing to a plateau near 65 mA while the Tx power
+// holds, then falling), a dirty connector (RxFade on one lane at tenths
+// of a dB a day), exponential pre-FEC BER growth (BERRamp), host-side
+// errors, and a slow thermal rise (TempRunaway at a small rate).
 //
 // # Platforms
 //

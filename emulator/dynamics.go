@@ -226,10 +226,11 @@ func (md *model) runawayC(t time.Time, tempC float64) float64 {
 	return rise
 }
 
-// berAt applies BER ramps of lane to the physical BER at t.
-func (md *model) berAt(lane int, t time.Time, ber float64) float64 {
+// berAt applies the BER ramps of kind k (BERRamp on the media side,
+// HostErrors on the host side) of lane to the BER at t.
+func (md *model) berAt(k DegradationKind, lane int, t time.Time, ber float64) float64 {
 	for _, d := range md.c.degradations {
-		if d.Kind != BERRamp || !d.appliesTo(lane) {
+		if d.Kind != k || !d.appliesTo(lane) {
 			continue
 		}
 		e, ok := d.progress(md.c.origin, t)
@@ -305,6 +306,9 @@ func (md *model) sampleAt(t, inserted time.Time, load float64, st *dynState, fro
 
 	e := t.Sub(inserted)
 	s := &sample{state: md.moduleState(e), dp: md.dpState(e)}
+	if s.state == stateReady && md.faultActive(FaultModule, t) {
+		s.state, s.dp = stateFault, dpDeactivated // no light, no monitors
+	}
 	base := p.TempC + st.thermal + md.drift(t, 1, 0.3, 17*time.Minute)
 	s.tempC = base + md.runawayC(t, base)
 	dT := s.tempC - p.TempC
@@ -321,7 +325,7 @@ func (md *model) sampleAt(t, inserted time.Time, load float64, st *dynState, fro
 	}
 	s.lanes = make([]laneSample, p.Lanes)
 	for i := range s.lanes {
-		md.lane(&s.lanes[i], i, t, e, dT, s.aux)
+		md.lane(&s.lanes[i], i, t, s.dp, dT, s.aux)
 		if s.lanes[i].active && !frozen {
 			st.stats[i].add(s.lanes[i].ber, s.lanes[i].efr, dt)
 		}
@@ -342,9 +346,9 @@ func (md *model) sampleAt(t, inserted time.Time, load float64, st *dynState, fro
 }
 
 // lane fills lane i's values.
-func (md *model) lane(l *laneSample, i int, t time.Time, e time.Duration, dT float64, aux [3]float64) {
+func (md *model) lane(l *laneSample, i int, t time.Time, dp uint8, dT float64, aux [3]float64) {
 	p := md.p
-	l.dp = md.dpState(e)
+	l.dp = dp
 	l.active = l.dp == dpActivated
 	l.laserTempC = p.TempC + 4 + 0.3*dT + md.spread[i].laserT
 	for k, a := range p.Aux {
@@ -359,23 +363,28 @@ func (md *model) lane(l *laneSample, i int, t time.Time, e time.Duration, dT flo
 	}
 	key := uint64(i) << 8
 	txFade := md.fadeDB(TxFade, i, t)
+	climbMA, ageLossDB := md.ageing(i, t)
 	var txDBm float64
 	if p.ModulatorLossDB > 0 {
 		txDBm = l.elsInDBm - p.ModulatorLossDB + md.spread[i].tx*0.5
 	} else {
-		txDBm = p.TxPowerDBm + md.spread[i].tx + md.drift(t, key|1, 0.1, 31*time.Minute) - 0.02*dT - txFade
+		txDBm = p.TxPowerDBm + md.spread[i].tx + md.drift(t, key|1, 0.1, 31*time.Minute) - 0.02*dT - txFade - ageLossDB
 	}
 	l.txMW = mW(txDBm)
 	if !p.NoBias {
 		l.biasMA = p.BiasMA * (1 + md.spread[i].bias) * (1 + 0.01*dT) * (1 + 0.05*txFade)
+		l.biasMA += climbMA * (1 + md.spread[i].bias)
 	}
 	rxDBm := p.RxPowerDBm + md.spread[i].rx + md.drift(t, key|2, 0.15, 13*time.Minute) - md.fadeDB(RxFade, i, t)
+	if md.faultActive(FaultFiberCut, t) {
+		rxDBm = cutRxDBm + md.drift(t, key|2, 0.15, 13*time.Minute)
+	}
 	l.rxMW = mW(rxDBm)
 	ber := p.BER * math.Pow(10, p.BERSlope*(p.RxPowerDBm-rxDBm)+0.15*md.jitter(t, key|3))
-	ber = math.Min(math.Max(md.berAt(i, t, ber), 1e-20), 0.5)
+	ber = math.Min(math.Max(md.berAt(BERRamp, i, t, ber), 1e-20), 0.5)
 	l.ber = ber
 	l.efr = md.countedFrames(uncorrectableFrameRatio(ber), t, key|7)
-	l.hostBER = hostBER * math.Pow(10, 0.3*md.jitter(t, key|4))
+	l.hostBER = math.Min(md.berAt(HostErrors, i, t, hostBER*math.Pow(10, 0.3*md.jitter(t, key|4))), 0.5)
 	decades := math.Log10(ber) - math.Log10(math.Max(p.BER, 1e-20))
 	l.esnrDB = p.ESNRDB - 1.25*decades + 0.1*md.jitter(t, key|5)
 	l.ltpDB = p.LTPDB - 1.0*decades + 0.1*md.jitter(t, key|6)

@@ -81,6 +81,14 @@ const (
 	// FaultSlowFreeze: a VDM freeze or unfreeze requested while active
 	// takes Delay (default 800 ms) instead of the module's freeze delay.
 	FaultSlowFreeze FaultKind = "slow_freeze"
+	// FaultFiberCut: the received light is gone on every lane while
+	// active (a cut fibre or a far end that went dark): Rx power reads
+	// about -40 dBm, RxLOS and RxCDR LOL latch, Tx is untouched.
+	FaultFiberCut FaultKind = "fiber_cut"
+	// FaultModule: a CMIS module is in ModuleFault while active (lower
+	// byte 3), its data paths deactivated, with fault cause custom (32) in
+	// lower byte 41; it powers up again when the window ends.
+	FaultModule FaultKind = "module_fault"
 )
 
 // DefaultSlowFreeze is the freeze delay of FaultSlowFreeze without a Delay.
@@ -109,7 +117,7 @@ func (f Fault) Validate() error {
 		if len(f.Pages) == 0 {
 			return fmt.Errorf("%s: no pages", f.Kind)
 		}
-	case FaultBusy, FaultUnplug:
+	case FaultBusy, FaultUnplug, FaultFiberCut, FaultModule:
 	case FaultSlowFreeze:
 		if f.Delay < 0 {
 			return fmt.Errorf("%s: negative delay", f.Kind)
@@ -146,6 +154,18 @@ const (
 	// TempRunaway: the module temperature rises Rate °C per minute until
 	// it reaches Target °C (default 95).
 	TempRunaway DegradationKind = "temp_runaway"
+	// LaserAgeing: an ageing laser whose power control raises its bias to
+	// keep the Tx power: the lane's bias climbs from its nominal toward
+	// Target mA (default 65, see ageingTarget) along 1-exp(-3e/Duration),
+	// 95 % of the way after Duration, while the Tx power holds; from then
+	// on the bias stays on its plateau and the Tx power falls Rate dB per
+	// hour (0: holds).
+	LaserAgeing DegradationKind = "laser_ageing"
+	// HostErrors: the host-side (electrical) pre-FEC BER moves
+	// log-linearly to Target over Duration, then holds; while it is at or
+	// above the KP4 limit (2.4e-4) the lane's Tx CDR LOL latches. The media
+	// side stays clean.
+	HostErrors DegradationKind = "host_errors"
 )
 
 // Degradation is a scripted change of a module's values over time, from
@@ -174,7 +194,11 @@ func (d Degradation) Validate() error {
 		if d.Rate < 0 {
 			return fmt.Errorf("%s: negative rate", d.Kind)
 		}
-	case BERRamp:
+	case LaserAgeing:
+		if d.Duration <= 0 || d.Rate < 0 || d.Target < 0 {
+			return fmt.Errorf("%s: want a positive duration (the climb), a rate >= 0 (dB/h after it) and a target bias >= 0 mA", d.Kind)
+		}
+	case BERRamp, HostErrors:
 		if !(d.Target > 0 && d.Target <= 0.5) {
 			return fmt.Errorf("%s: target BER %v not in (0, 0.5]", d.Kind, d.Target)
 		}

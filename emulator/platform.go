@@ -77,7 +77,7 @@ type Scenario struct {
 // fault returns the scenario as a Fault if it is one.
 func (s Scenario) fault() (Fault, bool) {
 	switch k := FaultKind(s.Kind); k {
-	case FaultNACK, FaultBusy, FaultUnplug, FaultRefusedPages, FaultCorrupt, FaultSlowFreeze:
+	case FaultNACK, FaultBusy, FaultUnplug, FaultRefusedPages, FaultCorrupt, FaultSlowFreeze, FaultFiberCut, FaultModule:
 		return Fault{Kind: k, Window: Window{Start: s.Start, Duration: s.Duration, Every: s.Every},
 			Rate: s.Rate, Pages: s.Pages, Delay: s.Delay}, true
 	}
@@ -86,7 +86,7 @@ func (s Scenario) fault() (Fault, bool) {
 
 func (s Scenario) degradation() (Degradation, bool) {
 	switch k := DegradationKind(s.Kind); k {
-	case TxFade, RxFade, BERRamp, TempRunaway:
+	case TxFade, RxFade, BERRamp, TempRunaway, LaserAgeing, HostErrors:
 		return Degradation{Kind: k, Lane: s.Lane, Start: s.Start, Duration: s.Duration, Rate: s.Rate, Target: s.Target}, true
 	}
 	return Degradation{}, false
