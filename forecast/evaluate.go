@@ -1,0 +1,183 @@
+package forecast
+
+import (
+	"math"
+	"sort"
+	"time"
+)
+
+// Limit is a threshold a quantity is forecast to reach, in the quantity's
+// own unit (mW, mA, °C, a BER ratio).
+type Limit struct {
+	// Name as the schema names it: high_alarm, high_warning, low_warning,
+	// low_alarm, or KP4LimitName.
+	Name  string
+	Value float64
+	// High: the limit is reached from below (the value rises to it).
+	High bool
+}
+
+// Options tune Evaluate; the zero value takes the defaults.
+type Options struct {
+	// Window: fit over the newest Window of history before the evaluation
+	// time (default: all of it).
+	Window time.Duration
+	// MinSpan: no trend until the history covers this long (default 2
+	// days: less cannot tell a trend from the daily temperature cycle).
+	MinSpan time.Duration
+	// MaxPoints: the buckets are merged (median) into at most this many
+	// points before the fit (default 48); the fit costs MaxPoints² / 2.
+	MaxPoints int
+	// Z: the normal quantile of the slope's confidence bounds (default
+	// 2.576, 99 % two-sided). A trend is significant when its bounds
+	// exclude zero; the days interval comes from the same bounds.
+	Z float64
+	// Horizon: a crossing further away than this is not forecast
+	// (default 365 days).
+	Horizon time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.MinSpan <= 0 {
+		o.MinSpan = 48 * time.Hour
+	}
+	if o.MaxPoints < 8 {
+		o.MaxPoints = 48
+	}
+	if o.Z <= 0 {
+		o.Z = 2.576
+	}
+	if o.Horizon <= 0 {
+		o.Horizon = 365 * 24 * time.Hour
+	}
+	return o
+}
+
+// Trend is the fitted trend at the evaluation time, on the history's scale
+// (decades for BER), per day.
+type Trend struct {
+	// OK: the history was long enough to fit; nothing else is set
+	// otherwise.
+	OK bool
+	// Level is the fitted value at the evaluation time.
+	Level float64
+	// PerDay is the slope at the evaluation time; PerDayLow and
+	// PerDayHigh its confidence bounds.
+	PerDay, PerDayLow, PerDayHigh float64
+	// Curvature is the change of slope per day (per day²) when it is
+	// significant (an accelerating decline, a bias levelling off), else 0.
+	Curvature float64
+	// Significant: the slope's bounds exclude zero.
+	Significant bool
+	// Points fitted, the time they span, and the level steps found and
+	// taken out of the fit.
+	Points int
+	Span   time.Duration
+	Steps  int
+}
+
+// Crossing is when the fitted trend reaches a limit, in days from the
+// evaluation time, with the interval from the fit's bounds. DaysHigh is
+// +Inf when the slow end of the interval never reaches the limit within
+// the horizon.
+type Crossing struct {
+	Limit                   Limit
+	Days, DaysLow, DaysHigh float64
+}
+
+// Result of Evaluate.
+type Result struct {
+	At    time.Time
+	Trend Trend
+	// Crossings: the limits the trend reaches within the horizon, soonest
+	// first; empty for a stable or improving series, for a series too
+	// short to fit, and for a limit already crossed (that is an alarm,
+	// not a forecast).
+	Crossings []Crossing
+}
+
+// point is one fitted point: t in days relative to the evaluation time
+// (negative: the past), y on the model scale, seg its level segment.
+type point struct {
+	t, y float64
+	seg  int
+}
+
+// Evaluate fits the history as of at (buckets after at are ignored) and
+// forecasts when it reaches each limit in the direction it is worsening.
+func (h *History) Evaluate(at time.Time, limits []Limit, o Options) Result {
+	o = o.withDefaults()
+	res := Result{At: at}
+	pts := h.points(at, o)
+	if len(pts) < 8 || time.Duration((pts[len(pts)-1].t-pts[0].t)*float64(24*time.Hour)) < o.MinSpan-time.Duration(h.BucketSeconds)*time.Second {
+		return res
+	}
+	var f fitter
+	f.z = o.Z
+	res.Trend = f.fit(pts)
+	res.Trend.Span = time.Duration((pts[len(pts)-1].t - pts[0].t) * float64(24*time.Hour))
+	horizon := o.Horizon.Hours() / 24
+	for _, l := range limits {
+		thr, ok := h.Scale.ToModel(l.Value)
+		if !ok {
+			continue
+		}
+		if c, ok := f.cross(thr, l.High, horizon); ok {
+			c.Limit = l
+			res.Crossings = append(res.Crossings, c)
+		}
+	}
+	sort.SliceStable(res.Crossings, func(i, j int) bool { return res.Crossings[i].Days < res.Crossings[j].Days })
+	return res
+}
+
+// points merges the buckets inside the window before at into at most
+// o.MaxPoints points, each the median of its buckets' values (robust to a
+// bucket taken by a spike), at the mean time of those buckets.
+func (h *History) points(at time.Time, o Options) []point {
+	end := at.Unix()
+	first := int64(math.MinInt64)
+	if o.Window > 0 {
+		first = end - int64(o.Window/time.Second)
+	}
+	lo := sort.Search(len(h.Buckets), func(i int) bool { return h.Buckets[i].Start >= first })
+	hi := sort.Search(len(h.Buckets), func(i int) bool { return h.Buckets[i].Start > end })
+	bs := h.Buckets[lo:hi]
+	if len(bs) == 0 {
+		return nil
+	}
+	w := h.BucketSeconds
+	nb := (bs[len(bs)-1].Start-bs[0].Start)/w + 1 // buckets spanned, gaps included
+	group := (nb + int64(o.MaxPoints) - 1) / int64(o.MaxPoints)
+	pts := make([]point, 0, min(int64(len(bs)), int64(o.MaxPoints)))
+	vals := make([]float64, 0, group)
+	const day = 86400.0
+	for i := 0; i < len(bs); {
+		g := (bs[i].Start - bs[0].Start) / w / group
+		vals = vals[:0]
+		var tsum float64
+		j := i
+		for ; j < len(bs) && (bs[j].Start-bs[0].Start)/w/group == g; j++ {
+			vals = append(vals, bs[j].Value())
+			// The bucket's middle, clamped to at for the newest one.
+			mid := float64(bs[j].Start) + float64(w)/2
+			tsum += math.Min(mid, float64(end))
+		}
+		pts = append(pts, point{t: (tsum/float64(j-i) - float64(end)) / day, y: median(vals)})
+		i = j
+	}
+	return pts
+}
+
+// median sorts v in place and returns its median (NaN when empty).
+func median(v []float64) float64 {
+	n := len(v)
+	if n == 0 {
+		return math.NaN()
+	}
+	sort.Float64s(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
+}
