@@ -15,6 +15,7 @@ import (
 	"github.com/ddm-agent/ddm/cmis/dumpfile"
 	"github.com/ddm-agent/ddm/emulator"
 	"github.com/ddm-agent/ddm/i2c"
+	"github.com/ddm-agent/ddm/modread"
 	"periph.io/x/conn/v3/physic"
 )
 
@@ -224,7 +225,7 @@ func emulated(t *testing.T, profile string, faults ...emulator.Fault) (i2c.Memor
 func readStatic(t *testing.T, mem i2c.Memory) (*cmis.Layout, *cmis.Snapshot) {
 	t.Helper()
 	s := cmis.NewSnapshot()
-	if err := i2c.ReadStatic(context.Background(), mem, s); err != nil && !isRefusal(err) {
+	if err := modread.ReadStatic(context.Background(), mem, s); err != nil && !isRefusal(err) {
 		t.Fatal(err)
 	}
 	l, err := cmis.NewLayout(s)
@@ -235,7 +236,7 @@ func readStatic(t *testing.T, mem i2c.Memory) (*cmis.Layout, *cmis.Snapshot) {
 }
 
 func isRefusal(err error) bool {
-	var fe *i2c.FetchError
+	var fe *modread.FetchError
 	return errors.As(err, &fe)
 }
 
@@ -262,7 +263,7 @@ func TestLayoutMatchesDecodeOnEmulatedModules(t *testing.T) {
 					plans = append(plans, cmis.VDM)
 				}
 				for _, c := range plans {
-					if err := i2c.Fetch(ctx, mem, l.Plan(c), read); err != nil && !isRefusal(err) {
+					if err := modread.Fetch(ctx, mem, l.Plan(c), read); err != nil && !isRefusal(err) {
 						t.Fatalf("step %d %v: %v", step, c, err)
 					}
 				}
@@ -315,7 +316,7 @@ func TestLayoutFallsBackOnBadReads(t *testing.T) {
 				clk.Advance(time.Second)
 				read.Reset()
 				for _, c := range []cmis.Cadence{cmis.Fast, cmis.VDM} {
-					if err := i2c.Fetch(ctx, mem, l.Plan(c), read); err != nil && !isRefusal(err) {
+					if err := modread.Fetch(ctx, mem, l.Plan(c), read); err != nil && !isRefusal(err) {
 						t.Fatalf("step %d %v: %v", step, c, err)
 					}
 				}

@@ -18,6 +18,7 @@ const (
 	IDGBIC      = 0x01
 	IDSoldered  = 0x02
 	IDSFP       = 0x03
+	IDDWDMSFP   = 0x0B
 	IDQSFP      = 0x0C
 	IDQSFPPlus  = 0x0D
 	IDQSFP28    = 0x11
@@ -63,7 +64,7 @@ func IdentifierName(id uint8) string {
 		return "XPAK"
 	case 0x0A:
 		return "X2"
-	case 0x0B:
+	case IDDWDMSFP:
 		return "DWDM-SFP/SFP+"
 	case IDQSFP:
 		return "QSFP"
@@ -126,10 +127,25 @@ func IdentifierName(id uint8) string {
 	return fmt.Sprintf("Reserved (%02Xh)", id)
 }
 
+// SFF8472Identifiers are the identifier codes of SFF-8472 modules (GBIC,
+// soldered, SFP/SFP+/SFP28, DWDM-SFP/SFP+): two devices, A0h and A2h, and
+// an A0h whose bytes 128-255 are plain memory with no page select (byte
+// 127 is vendor data). The I²C guard is given this list so that it never
+// writes a page select there. FamilyOf is the one definition.
+func SFF8472Identifiers() []uint8 {
+	var ids []uint8
+	for id := 0; id <= 0xFF; id++ {
+		if FamilyOf(uint8(id)) == FamilySFF8472 {
+			ids = append(ids, uint8(id))
+		}
+	}
+	return ids
+}
+
 // FamilyOf returns the management family of an identifier code.
 func FamilyOf(id uint8) Family {
 	switch id {
-	case IDGBIC, IDSoldered, IDSFP, 0x0B:
+	case IDGBIC, IDSoldered, IDSFP, IDDWDMSFP:
 		return FamilySFF8472
 	case IDQSFP, IDQSFPPlus, IDQSFP28:
 		return FamilySFF8636

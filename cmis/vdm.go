@@ -7,19 +7,31 @@ import (
 
 // VDM pages (CMIS 5.3 §8.20; banked, one set per bank of 8 lanes).
 const (
-	pageVDMDesc   = 0x20 // 20h-23h: descriptors of groups 1-4
-	pageVDMSample = 0x24 // 24h-27h: samples
-	pageVDMThresh = 0x28 // 28h-2Bh: threshold sets
-	pageVDMFlags  = 0x2C // latched flags, 32 bytes a group
-	pageVDMCtrl   = 0x2F // 128 b1-0 groups-1; 144 b7 freeze request; 145 b7 freeze done, b6 unfreeze done
+	pageVDMDesc   = 0x20           // 20h-23h: descriptors of groups 1-4
+	pageVDMSample = 0x24           // 24h-27h: samples
+	pageVDMThresh = 0x28           // 28h-2Bh: threshold sets
+	pageVDMFlags  = 0x2C           // latched flags, 32 bytes a group
+	pageVDMCtrl   = VDMControlPage // 128 b1-0 groups-1; 144 b7 freeze request; 145 b7 freeze done, b6 unfreeze done
 
 	vdmSlots = 64 // descriptors (and samples) per group
+)
 
-	// VDMFreezeRequest is the offset on page 2Fh of the freeze control byte;
-	// bit 7 requests a freeze. VDMFreezeStatus is where FreezeDone (b7) and
-	// UnfreezeDone (b6) read back.
-	VDMFreezeRequest = 144
-	VDMFreezeStatus  = 145
+// The VDM freeze handshake (CMIS 5.3 §8.20.3), defined here once: the
+// module reader runs the handshake with these, and the I²C guard admits
+// the one write it needs (bit VDMFreezeRequestBit of VDMFreezeRequest on
+// VDMControlPage) from them.
+const (
+	// VDMControlPage is the module-wide VDM control page.
+	VDMControlPage = 0x2F
+	// VDMFreezeRequest is the offset on page 2Fh of the freeze control
+	// byte; bit VDMFreezeRequestBit requests a freeze.
+	VDMFreezeRequest    = 144
+	VDMFreezeRequestBit = 0x80
+	// VDMFreezeStatus is where FreezeDone (VDMFreezeDoneBit) and
+	// UnfreezeDone (VDMUnfreezeDoneBit) read back.
+	VDMFreezeStatus    = 145
+	VDMFreezeDoneBit   = 0x80
+	VDMUnfreezeDoneBit = 0x40
 )
 
 // Sample formats.

@@ -13,6 +13,7 @@ import (
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/emulator"
 	"github.com/ddm-agent/ddm/i2c"
+	"github.com/ddm-agent/ddm/modread"
 )
 
 // Bus cost per module and cadence, on the emulator's virtual bus clock
@@ -44,7 +45,7 @@ func bitsToTime(bits int, f physic.Frequency) time.Duration {
 func minimum(plan []cmis.Range, selected cmis.PageID, haveSel bool) (tx, bytes, selects, bits int) {
 	seen := map[cmis.PageID]bool{}
 	cur, have := selected, haveSel
-	for _, r := range i2c.SortRanges(plan) {
+	for _, r := range modread.SortRanges(plan) {
 		if !r.Page.Lower && (!have || cur != r.Page) && !seen[r.Page] {
 			seen[r.Page] = true
 			selects++
@@ -90,7 +91,7 @@ func measure(t testing.TB, profile string) []costRow {
 	s := cmis.NewSnapshot()
 	var rows []costRow
 	before := mem.Stats()
-	if err := i2c.ReadStatic(ctx, mem, s); err != nil {
+	if err := modread.ReadStatic(ctx, mem, s); err != nil {
 		t.Fatal(err)
 	}
 	st := mem.Stats().Sub(before)
@@ -123,21 +124,21 @@ func measure(t testing.TB, profile string) []costRow {
 	fast := cmis.Plan(s, cmis.Fast)
 	vdm := cmis.Plan(s, cmis.VDM)
 	var lastFast, lastVDM i2c.Stats
-	var timing i2c.FreezeTiming // learned across cycles, as the agent keeps it per port
+	var timing modread.FreezeTiming // learned across cycles, as the agent keeps it per port
 	var selBeforeFast cmis.PageID
 	for cycle := 0; cycle < 3; cycle++ {
 		before = mem.Stats()
-		if err := i2c.Fetch(ctx, mem, fast, s); err != nil {
+		if err := modread.Fetch(ctx, mem, fast, s); err != nil {
 			t.Fatal(err)
 		}
 		lastFast = mem.Stats().Sub(before)
 		if len(vdm) > 0 {
 			before = mem.Stats()
-			release, err := i2c.Freeze(ctx, mem, 0x50, i2c.FreezeOptions{Wait: wait, Learned: &timing})
+			release, err := modread.Freeze(ctx, mem, 0x50, modread.FreezeOptions{Wait: wait, Learned: &timing})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := i2c.Fetch(ctx, mem, vdm, s); err != nil {
+			if err := modread.Fetch(ctx, mem, vdm, s); err != nil {
 				t.Fatal(err)
 			}
 			if err := release(ctx); err != nil {
@@ -149,7 +150,7 @@ func measure(t testing.TB, profile string) []costRow {
 	}
 	// Steady state: a module polled only at the fast cadence keeps its
 	// last fast page selected (the last range of the sorted plan).
-	fs := i2c.SortRanges(fast)
+	fs := modread.SortRanges(fast)
 	selBeforeFast = fs[len(fs)-1].Page
 	haveSel := !selBeforeFast.Lower
 	if len(vdm) > 0 {
@@ -264,13 +265,13 @@ func BenchmarkPagerFastCycle(b *testing.B) {
 	mem := i2c.NewPager(bus, i2c.PagerOptions{}).Module(0x50)
 	s := cmis.NewSnapshot()
 	ctx := context.Background()
-	if err := i2c.ReadStatic(ctx, mem, s); err != nil {
+	if err := modread.ReadStatic(ctx, mem, s); err != nil {
 		b.Fatal(err)
 	}
 	fast := cmis.Plan(s, cmis.Fast)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := i2c.Fetch(ctx, mem, fast, s); err != nil {
+		if err := modread.Fetch(ctx, mem, fast, s); err != nil {
 			b.Fatal(err)
 		}
 	}

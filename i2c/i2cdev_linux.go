@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"unsafe"
 
-	"github.com/ddm-agent/ddm/cmis"
 	"golang.org/x/sys/unix"
 	"periph.io/x/conn/v3/i2c"
 	"periph.io/x/host/v3/sysfs"
@@ -95,9 +94,9 @@ func (o i2cDevOpener) open(bus int) (i2c.BusCloser, error) {
 	}()
 	var funcs uint // unsigned long
 	if err := o.sys.ioctl(uintptr(fd), ioctlI2CFuncs, unsafe.Pointer(&funcs)); err != nil {
-		return nil, fmt.Errorf("%s: I2C_FUNCS: %w", path, classifyBusErr(err, cmis.AddrA0))
+		return nil, fmt.Errorf("%s: I2C_FUNCS: %w", path, classifyBusErr(err, AddrA0))
 	}
-	if err := claimAddr(o.sys, fd, path, cmis.AddrA0); err != nil {
+	if err := claimAddr(o.sys, fd, path, AddrA0); err != nil {
 		return nil, err
 	}
 	kind, err := chooseBus(funcs)
@@ -108,7 +107,7 @@ func (o i2cDevOpener) open(bus int) (i2c.BusCloser, error) {
 		return o.newI2C(bus)
 	}
 	keep = true
-	return newSMBus(path, fd, funcs, o.sys, cmis.AddrA0), nil
+	return newSMBus(path, fd, funcs, o.sys, AddrA0), nil
 }
 
 type busKind int

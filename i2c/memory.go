@@ -12,8 +12,7 @@ type Memory interface {
 	// Read fills p from offset off of (bank, page) at device address addr:
 	// the role address 0x50 (A0h: CMIS, SFF-8636, SFF-8472 ID) or 0x51
 	// (SFF-8472 A2h), which the Memory maps to the module's own address.
-	// off and len(p) never cross the 127/128 boundary (callers use
-	// cmis.Range, which guarantees it).
+	// off and len(p) never cross the 127/128 boundary.
 	Read(ctx context.Context, addr, bank, page uint8, off int, p []byte) error
 	// Write writes p at offset off of (bank, page). Only the allowlist
 	// passes (see Allowed); everything else returns ErrWriteRefused.
@@ -23,6 +22,17 @@ type Memory interface {
 	// String names the module for errors and logs.
 	String() string
 }
+
+// Role addresses: a Memory is addressed at these whatever address the
+// module answers at on its bus, and maps them.
+const (
+	AddrA0 = 0x50 // CMIS, SFF-8636, and SFF-8472's ID device (A0h)
+	AddrA2 = 0x51 // SFF-8472's diagnostics device (A2h)
+)
+
+// WindowSize is the size of lower memory and of one upper page: a read is
+// at most this long and stays inside one of them.
+const WindowSize = 128
 
 // Stats counts the I/O a Memory has done.
 type Stats struct {

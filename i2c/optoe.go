@@ -13,8 +13,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/ddm-agent/ddm/cmis"
 )
 
 // The optoe transport reads a module through the optoe kernel driver's
@@ -270,20 +268,20 @@ func (l optoeLayout) offset(addr, bank, page uint8, off, n int) (int64, error) {
 	if l.class == OptoeSFP {
 		return l.twoAddress(addr, bank, page, off)
 	}
-	if addr != cmis.AddrA0 {
+	if addr != AddrA0 {
 		return 0, fmt.Errorf("%w: dev_class %d is a one-address module: no device 0x%02X", ErrNotSupported, l.class, addr)
 	}
 	switch {
 	case off < 128:
 		return int64(off), nil
 	case page < 0x10 || bank == 0:
-		return int64(page)*cmis.PageSize + int64(off), nil
+		return int64(page)*WindowSize + int64(off), nil
 	case l.banks == 0:
 		return 0, fmt.Errorf("%w: %w: bank %d: this optoe reads bank 0 only (no bank_size attribute, or bank_size 0; SONiC's optoe with banks is needed)", ErrNotSupported, ErrRefused, bank)
 	case int(bank) >= l.banks:
 		return 0, fmt.Errorf("%w: %w: bank %d: the driver's bank_size is %d", ErrNotSupported, ErrRefused, bank, l.banks)
 	}
-	return (int64(bank)*int64(l.bankPages)+int64(page))*cmis.PageSize + int64(off), nil
+	return (int64(bank)*int64(l.bankPages)+int64(page))*WindowSize + int64(off), nil
 }
 
 // twoAddress is the SFF-8472 layout: A0h (no pages) then A2h and its pages.
@@ -292,14 +290,14 @@ func (l optoeLayout) twoAddress(addr, bank, page uint8, off int) (int64, error) 
 		return 0, fmt.Errorf("%w: %w: SFF-8472 has no banks", ErrNotSupported, ErrRefused)
 	}
 	switch {
-	case addr == cmis.AddrA0 && (off < 128 || page == 0):
+	case addr == AddrA0 && (off < 128 || page == 0):
 		return int64(off), nil
-	case addr == cmis.AddrA0:
+	case addr == AddrA0:
 		return 0, fmt.Errorf("%w: SFF-8472 A0h has no pages", ErrNotSupported)
-	case addr == cmis.AddrA2 && off < 128:
-		return 2*cmis.PageSize + int64(off), nil
-	case addr == cmis.AddrA2:
-		return 3*cmis.PageSize + int64(page)*cmis.PageSize + int64(off-128), nil
+	case addr == AddrA2 && off < 128:
+		return 2*WindowSize + int64(off), nil
+	case addr == AddrA2:
+		return 3*WindowSize + int64(page)*WindowSize + int64(off-128), nil
 	}
 	return 0, fmt.Errorf("%w: SFF-8472 answers at 0x50 and 0x51 only, not 0x%02X", ErrNotSupported, addr)
 }

@@ -141,7 +141,7 @@ func (m *ModuleMemory) Stats() Stats {
 }
 
 // device maps a role address (0x50 for A0h, 0x51 for SFF-8472 A2h, as
-// cmis.PageID and Fetch use them) to this module's bus address, so a module
+// callers address a module) to this module's bus address, so a module
 // strapped at another base address (0x52 on a shared bus) reads right.
 func (m *ModuleMemory) device(addr uint8) uint8 {
 	if addr == 0x50 || addr == 0x51 {

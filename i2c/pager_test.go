@@ -13,6 +13,7 @@ import (
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/emulator"
 	"github.com/ddm-agent/ddm/i2c"
+	"github.com/ddm-agent/ddm/modread"
 )
 
 // The pager is tested against the emulator, which behaves as module
@@ -54,18 +55,18 @@ func newRig(t *testing.T, profiles map[uint16]string, opts ...emulator.Option) *
 func readAll(t *testing.T, ctx context.Context, mem i2c.Memory, addr uint8, wait func(context.Context, time.Duration) error) (*cmis.Snapshot, error) {
 	t.Helper()
 	s := cmis.NewSnapshot()
-	if err := i2c.ReadStatic(ctx, mem, s); err != nil {
+	if err := modread.ReadStatic(ctx, mem, s); err != nil {
 		return s, err
 	}
-	if err := i2c.Fetch(ctx, mem, cmis.Plan(s, cmis.Fast), s); err != nil {
+	if err := modread.Fetch(ctx, mem, cmis.Plan(s, cmis.Fast), s); err != nil {
 		return s, err
 	}
 	if vdm := cmis.Plan(s, cmis.VDM); len(vdm) > 0 {
-		release, err := i2c.Freeze(ctx, mem, addr, i2c.FreezeOptions{Wait: wait})
+		release, err := modread.Freeze(ctx, mem, addr, modread.FreezeOptions{Wait: wait})
 		if err != nil {
 			return s, err
 		}
-		if err := i2c.Fetch(ctx, mem, vdm, s); err != nil {
+		if err := modread.Fetch(ctx, mem, vdm, s); err != nil {
 			return s, err
 		}
 		if err := release(ctx); err != nil {
@@ -141,15 +142,15 @@ func TestPagerSelectsOnlyWhenPageChanges(t *testing.T) {
 	mem := r.pager.Module(0x50)
 	ctx := context.Background()
 	s := cmis.NewSnapshot()
-	if err := i2c.ReadStatic(ctx, mem, s); err != nil {
+	if err := modread.ReadStatic(ctx, mem, s); err != nil {
 		t.Fatal(err)
 	}
 	fast := cmis.Plan(s, cmis.Fast)
-	if err := i2c.Fetch(ctx, mem, fast, s); err != nil {
+	if err := modread.Fetch(ctx, mem, fast, s); err != nil {
 		t.Fatal(err)
 	}
 	before := mem.Stats()
-	if err := i2c.Fetch(ctx, mem, fast, s); err != nil {
+	if err := modread.Fetch(ctx, mem, fast, s); err != nil {
 		t.Fatal(err)
 	}
 	d := mem.Stats().Sub(before)
@@ -165,10 +166,10 @@ func TestPagerBanks(t *testing.T) {
 	mem := r.pager.Module(0x50)
 	ctx := context.Background()
 	s := cmis.NewSnapshot()
-	if err := i2c.ReadStatic(ctx, mem, s); err != nil {
+	if err := modread.ReadStatic(ctx, mem, s); err != nil {
 		t.Fatal(err)
 	}
-	if err := i2c.Fetch(ctx, mem, cmis.Plan(s, cmis.Fast), s); err != nil {
+	if err := modread.Fetch(ctx, mem, cmis.Plan(s, cmis.Fast), s); err != nil {
 		t.Fatal(err)
 	}
 	m, _ := cmis.Decode(s)
@@ -194,7 +195,7 @@ func TestPagerRefusedPages(t *testing.T) {
 	r := newRig(t, map[uint16]string{0x50: "osfp-800g-dr8"}, emulator.WithFaults(emulator.Fault{Kind: emulator.FaultRefusedPages, Pages: []uint8{0x20, 0x28}}))
 	mem := r.pager.Module(0x50)
 	s := cmis.NewSnapshot()
-	if err := i2c.ReadStatic(context.Background(), mem, s); err != nil {
+	if err := modread.ReadStatic(context.Background(), mem, s); err != nil {
 		t.Fatal(err)
 	}
 	m, _ := cmis.Decode(s)
@@ -213,11 +214,11 @@ func TestPagerRefusesPageTheModuleLacks(t *testing.T) {
 	r := newRig(t, map[uint16]string{0x50: "qsfpdd-400g-fr4"})
 	mem := r.pager.Module(0x50)
 	s := cmis.NewSnapshot()
-	err := i2c.Fetch(context.Background(), mem, []cmis.Range{
+	err := modread.Fetch(context.Background(), mem, []cmis.Range{
 		{Page: cmis.Upper(0, 0x77), Offset: 128, Length: 8},
 		{Page: cmis.Upper(0, 0), Offset: 128, Length: 16},
 	}, s)
-	var fe *i2c.FetchError
+	var fe *modread.FetchError
 	if !errors.As(err, &fe) || !errors.Is(err, i2c.ErrRefused) || len(fe.Refused) != 1 {
 		t.Fatalf("err %v, want one refused range", err)
 	}
@@ -307,16 +308,6 @@ func TestPagerRetriesNACKs(t *testing.T) {
 	}
 }
 
-func TestFreezeTimeout(t *testing.T) {
-	r := newRig(t, map[uint16]string{0x50: "osfp-800g-dr8"}, emulator.WithFaults(emulator.Fault{Kind: emulator.FaultSlowFreeze, Delay: 5 * time.Second}))
-	mem := r.pager.Module(0x50)
-	_, err := i2c.Freeze(context.Background(), mem, 0x50, i2c.FreezeOptions{Timeout: 50 * time.Millisecond,
-		Wait: func(ctx context.Context, d time.Duration) error { r.clk.Advance(d); time.Sleep(d); return ctx.Err() }})
-	if !errors.Is(err, i2c.ErrFreezeTimeout) {
-		t.Fatalf("slow freeze: %v, want ErrFreezeTimeout", err)
-	}
-}
-
 func TestPagerBusTimeIsWireTime(t *testing.T) {
 	r := newRig(t, map[uint16]string{0x50: "osfp-800g-dr8"})
 	mem := r.pager.Module(0x50)
@@ -329,34 +320,5 @@ func TestPagerBusTimeIsWireTime(t *testing.T) {
 	want := time.Duration(bits) * time.Second / 400000
 	if got := mem.Stats().BusTime; got != want {
 		t.Errorf("bus time %v, want %v (%d bits at 400 kHz)", got, want, bits)
-	}
-}
-
-// writesFail lets the first n writes through, then fails every write.
-type writesFail struct {
-	i2c.Memory
-	n   int
-	err error
-}
-
-func (w *writesFail) Write(ctx context.Context, addr, bank, page uint8, off int, p []byte) error {
-	if w.n == 0 {
-		return w.err
-	}
-	w.n--
-	return w.Memory.Write(ctx, addr, bank, page, off, p)
-}
-
-// TestFreezeTimeoutUnfreezeFails: when the module does not confirm the
-// freeze and withdrawing the request fails as well, the error says both
-// (the module may stay frozen), and is still a freeze timeout.
-func TestFreezeTimeoutUnfreezeFails(t *testing.T) {
-	r := newRig(t, map[uint16]string{0x50: "osfp-800g-dr8"}, emulator.WithFaults(emulator.Fault{Kind: emulator.FaultSlowFreeze, Delay: 5 * time.Second}))
-	errBus := errors.New("bus stuck low")
-	mem := &writesFail{Memory: r.pager.Module(0x50), n: 1, err: errBus} // the freeze request goes through
-	_, err := i2c.Freeze(context.Background(), mem, 0x50, i2c.FreezeOptions{Timeout: 50 * time.Millisecond,
-		Wait: func(ctx context.Context, d time.Duration) error { r.clk.Advance(d); time.Sleep(d); return ctx.Err() }})
-	if !errors.Is(err, i2c.ErrFreezeTimeout) || !errors.Is(err, errBus) || !strings.Contains(err.Error(), "may stay frozen") {
-		t.Fatalf("freeze timeout, then a failed unfreeze: %v", err)
 	}
 }

@@ -40,7 +40,7 @@ type Reader struct {
 	layout *cmis.Layout
 	fast   *cmis.Snapshot
 	// freeze is what this module's handshake took last time (ReadVDM only).
-	freeze i2c.FreezeTiming
+	freeze FreezeTiming
 }
 
 // New returns a Reader of the module behind mem.
@@ -54,7 +54,7 @@ func New(mem i2c.Memory, opts Options) *Reader {
 // IsPartial reports whether err only says that the module refused some
 // ranges (pages it does not have): the rest was read and decoded.
 func IsPartial(err error) bool {
-	var fe *i2c.FetchError
+	var fe *FetchError
 	return errors.As(err, &fe)
 }
 
@@ -62,7 +62,7 @@ func IsPartial(err error) bool {
 // module did not confirm in time, or the transport refused the freeze
 // write. What was read before it is decoded.
 func IsHandshake(err error) bool {
-	return errors.Is(err, i2c.ErrFreezeTimeout) || errors.Is(err, i2c.ErrWriteRefused)
+	return errors.Is(err, ErrFreezeTimeout) || errors.Is(err, i2c.ErrWriteRefused)
 }
 
 // Decoded reports whether a read that returned err still decoded into its
@@ -84,7 +84,7 @@ func (r *Reader) Probe(ctx context.Context) error {
 // to SetStatic.
 func (r *Reader) ReadStatic(ctx context.Context) (*cmis.Snapshot, error) {
 	s := cmis.NewSnapshot()
-	err := i2c.ReadStatic(ctx, r.mem, s)
+	err := ReadStatic(ctx, r.mem, s)
 	if err != nil && !IsPartial(err) {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func (r *Reader) ReadFast(ctx context.Context, dst *cmis.Module) (*cmis.Snapshot
 	}
 	read := r.fast
 	read.Reset()
-	err := i2c.Fetch(ctx, r.mem, r.layout.Plan(cmis.Fast), read)
+	err := Fetch(ctx, r.mem, r.layout.Plan(cmis.Fast), read)
 	if dst != nil && Decoded(err) {
 		r.layout.DecodeInto(dst, read)
 	}
@@ -161,14 +161,14 @@ func (r *Reader) fetchFrozen(ctx context.Context, ranges []cmis.Range, read *cmi
 		return nil
 	}
 	if r.opts.NoFreeze {
-		return i2c.Fetch(ctx, r.mem, ranges, read)
+		return Fetch(ctx, r.mem, ranges, read)
 	}
-	release, err := i2c.Freeze(ctx, r.mem, cmis.AddrA0, i2c.FreezeOptions{
+	release, err := Freeze(ctx, r.mem, cmis.AddrA0, FreezeOptions{
 		Timeout: r.opts.FreezeTimeout, Wait: r.opts.Wait, Learned: &r.freeze})
 	if err != nil {
 		return err
 	}
-	ferr := i2c.Fetch(ctx, r.mem, ranges, read)
+	ferr := Fetch(ctx, r.mem, ranges, read)
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.FreezeTimeout)
 	defer cancel()
 	return errors.Join(ferr, release(rctx))
@@ -196,7 +196,7 @@ func (r *Reader) ReadAll(ctx context.Context, now func() time.Time) (*Full, erro
 		return nil, partial
 	}
 	s := static.Clone()
-	if err := i2c.Fetch(ctx, r.mem, r.layout.Plan(cmis.Fast), s); err != nil {
+	if err := Fetch(ctx, r.mem, r.layout.Plan(cmis.Fast), s); err != nil {
 		if !IsPartial(err) {
 			return nil, err
 		}

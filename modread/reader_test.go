@@ -189,8 +189,8 @@ func TestErrors(t *testing.T) {
 		partial, handshake bool
 	}{
 		{"nil", nil, false, false},
-		{"refused page", &i2c.FetchError{Module: "m", Refused: []cmis.Range{{Page: cmis.PageID{Page: 0x20}}}, Err: errors.New("NACK")}, true, false},
-		{"freeze timeout", i2c.ErrFreezeTimeout, false, true},
+		{"refused page", &FetchError{Module: "m", Refused: []cmis.Range{{Page: cmis.PageID{Page: 0x20}}}, Err: errors.New("NACK")}, true, false},
+		{"freeze timeout", ErrFreezeTimeout, false, true},
 		{"write refused", i2c.ErrWriteRefused, false, true},
 		{"absent", i2c.ErrAbsent, false, false},
 		{"busy", i2c.ErrBusy, false, false},
@@ -226,7 +226,7 @@ func TestAbsence(t *testing.T) {
 		{"busy, tenth read", busy, 10, true},
 		{"absent", i2c.ErrAbsent, 1, true},
 		{"bus error", i2c.ErrBus, 5, false},
-		{"refused page", &i2c.FetchError{Module: "m", Refused: []cmis.Range{{}}, Err: busy}, 1, false},
+		{"refused page", &FetchError{Module: "m", Refused: []cmis.Range{{}}, Err: busy}, 1, false},
 	}
 	for _, tc := range tests {
 		err := Absence(tc.err, tc.inARow, DefaultAbsentAfter)

@@ -139,7 +139,7 @@ func sectionName(id cmis.PageID, sff bool) (string, error) {
 }
 
 // isSFF8472 reports whether s is an SFF-8472 module: it holds A2h memory
-// or its identifier (byte 0) is GBIC, soldered or SFP.
+// or its identifier (byte 0) is one of SFF-8472's.
 func isSFF8472(s *cmis.Snapshot) bool {
 	for _, id := range s.Pages() {
 		if id.Addr == cmis.AddrA2 {
@@ -147,7 +147,7 @@ func isSFF8472(s *cmis.Snapshot) bool {
 		}
 	}
 	b := s.Bytes(cmis.Lower, 0, 1)
-	return b != nil && b[0] >= 0x01 && b[0] <= 0x03
+	return b != nil && cmis.FamilyOf(b[0]) == cmis.FamilySFF8472
 }
 
 // writeSection writes the lines of sec that hold any byte that was read,

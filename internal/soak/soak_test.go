@@ -22,6 +22,7 @@ import (
 	"github.com/ddm-agent/ddm/exporter"
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/internal/influxtest"
+	"github.com/ddm-agent/ddm/modread"
 )
 
 // params are the soak's knobs, from the environment.
@@ -229,7 +230,7 @@ func (r *recorder) Observe(s agent.Sample) {
 	for _, ev := range s.Events {
 		pr.events[ev.Type]++
 	}
-	if errors.Is(s.Err, i2c.ErrFreezeTimeout) {
+	if errors.Is(s.Err, modread.ErrFreezeTimeout) {
 		pr.freezeTimeouts++
 	}
 	switch s.Kind {

@@ -1,10 +1,13 @@
-package i2c
+package modread
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/ddm-agent/ddm/cmis"
+	"github.com/ddm-agent/ddm/i2c"
 )
 
 // VDM freeze handshake (CMIS 5.3 §8.20.3, timing from SONiC and the
@@ -12,12 +15,6 @@ import (
 // (2Fh:145 b7), read the samples, clear FreezeRequest, poll UnfreezeDone
 // (2Fh:145 b6). Polls back off from 1 ms to 10 ms; nothing sleeps for a
 // fixed time, and each wait ends with the deadline.
-
-const (
-	vdmStatusByte   = 145
-	vdmFreezeDone   = 0x80
-	vdmUnfreezeDone = 0x40
-)
 
 // ErrFreezeTimeout: the module did not confirm a freeze or unfreeze in time.
 var ErrFreezeTimeout = errors.New("VDM freeze handshake timed out")
@@ -45,7 +42,7 @@ type FreezeTiming struct {
 // until it says they are frozen. The caller reads the VDM pages, then
 // calls the returned release, which unfreezes and waits for confirmation.
 // If Freeze fails it has already tried to unfreeze.
-func Freeze(ctx context.Context, mem Memory, addr uint8, opts FreezeOptions) (release func(context.Context) error, err error) {
+func Freeze(ctx context.Context, mem i2c.Memory, addr uint8, opts FreezeOptions) (release func(context.Context) error, err error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = time.Second
 	}
@@ -55,7 +52,7 @@ func Freeze(ctx context.Context, mem Memory, addr uint8, opts FreezeOptions) (re
 	if err := setFreeze(ctx, mem, addr, true); err != nil {
 		return nil, err
 	}
-	if err := pollStatus(ctx, mem, addr, vdmFreezeDone, opts, learned(opts, true)); err != nil {
+	if err := pollStatus(ctx, mem, addr, cmis.VDMFreezeDoneBit, opts, learned(opts, true)); err != nil {
 		// Withdraw the request; if that fails too the module may stay
 		// frozen (its statistics stop for every reader), so say so.
 		if uerr := setFreeze(context.WithoutCancel(ctx), mem, addr, false); uerr != nil {
@@ -67,7 +64,7 @@ func Freeze(ctx context.Context, mem Memory, addr uint8, opts FreezeOptions) (re
 		if err := setFreeze(ctx, mem, addr, false); err != nil {
 			return err
 		}
-		if err := pollStatus(ctx, mem, addr, vdmUnfreezeDone, opts, learned(opts, false)); err != nil {
+		if err := pollStatus(ctx, mem, addr, cmis.VDMUnfreezeDoneBit, opts, learned(opts, false)); err != nil {
 			return fmt.Errorf("%s: unfreeze: %w", mem, err)
 		}
 		return nil
@@ -81,22 +78,22 @@ func Freeze(ctx context.Context, mem Memory, addr uint8, opts FreezeOptions) (re
 // The Memory refuses the write if a bit other than 7 would change against
 // its own read of the byte; that happens when our read was corrupted on the
 // wire, so the read-modify-write is tried once more before giving up.
-func setFreeze(ctx context.Context, mem Memory, addr uint8, on bool) error {
+func setFreeze(ctx context.Context, mem i2c.Memory, addr uint8, on bool) error {
 	var err error
 	for try := 0; try < 2; try++ {
 		cur := make([]byte, 1)
-		if err = mem.Read(ctx, addr, 0, VDMControlPage, VDMFreezeByte, cur); err != nil {
+		if err = mem.Read(ctx, addr, 0, cmis.VDMControlPage, cmis.VDMFreezeRequest, cur); err != nil {
 			return err
 		}
-		v := cur[0] &^ VDMFreezeBit
+		v := cur[0] &^ cmis.VDMFreezeRequestBit
 		if on {
-			v |= VDMFreezeBit
+			v |= cmis.VDMFreezeRequestBit
 		}
 		if v == cur[0] {
 			return nil
 		}
-		err = mem.Write(ctx, addr, 0, VDMControlPage, VDMFreezeByte, []byte{v})
-		if !errors.Is(err, ErrWriteRefused) {
+		err = mem.Write(ctx, addr, 0, cmis.VDMControlPage, cmis.VDMFreezeRequest, []byte{v})
+		if !errors.Is(err, i2c.ErrWriteRefused) {
 			return err
 		}
 	}
@@ -115,7 +112,7 @@ func learned(opts FreezeOptions, freeze bool) *time.Duration {
 
 // pollStatus polls 2Fh:145 until bit is set. The first wait is what the
 // module took last time (learned), else none; then 1 ms doubling to 10 ms.
-func pollStatus(ctx context.Context, mem Memory, addr uint8, bit byte, opts FreezeOptions, learned *time.Duration) error {
+func pollStatus(ctx context.Context, mem i2c.Memory, addr uint8, bit byte, opts FreezeOptions, learned *time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	wait := time.Millisecond
@@ -129,7 +126,7 @@ func pollStatus(ctx context.Context, mem Memory, addr uint8, bit byte, opts Free
 	}
 	st := make([]byte, 1)
 	for {
-		if err := mem.Read(ctx, addr, 0, VDMControlPage, vdmStatusByte, st); err != nil {
+		if err := mem.Read(ctx, addr, 0, cmis.VDMControlPage, cmis.VDMFreezeStatus, st); err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("%w after %v", ErrFreezeTimeout, opts.Timeout)
 			}
@@ -146,5 +143,16 @@ func pollStatus(ctx context.Context, mem Memory, addr uint8, bit byte, opts Free
 		}
 		waited += wait
 		wait = min(2*wait, 10*time.Millisecond)
+	}
+}
+
+func timerWait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }

@@ -1,4 +1,4 @@
-package i2c
+package modread
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/ddm-agent/ddm/cmis"
+	"github.com/ddm-agent/ddm/i2c"
 )
 
 // FetchError lists the ranges a module refused (pages it does not have)
@@ -28,7 +29,7 @@ func (e *FetchError) Unwrap() error { return e.Err }
 // (page not present) does not stop the others and is reported in a
 // *FetchError; any other error (absent module, bus failure, context) stops
 // the fetch and is returned as it is.
-func Fetch(ctx context.Context, mem Memory, ranges []cmis.Range, s *cmis.Snapshot) error {
+func Fetch(ctx context.Context, mem i2c.Memory, ranges []cmis.Range, s *cmis.Snapshot) error {
 	rs := ranges
 	// The plans a poller fetches every cycle mostly come in this order
 	// already: no copy to sort then.
@@ -44,7 +45,7 @@ func Fetch(ctx context.Context, mem Memory, ranges []cmis.Range, s *cmis.Snapsho
 		}
 		b := buf[:r.Length]
 		err := mem.Read(ctx, addr, r.Page.Bank, r.Page.Page, r.Offset, b)
-		if errors.Is(err, ErrRefused) {
+		if errors.Is(err, i2c.ErrRefused) {
 			if fe == nil {
 				fe = &FetchError{Module: mem.String(), Err: err}
 			}
@@ -105,7 +106,7 @@ func rangeLess(a, b cmis.Range) bool {
 // thresholds, VDM descriptors and thresholds) into s, following cmis.Plan
 // round by round. Refused ranges are skipped, not retried, and returned in
 // a *FetchError after everything else was read.
-func ReadStatic(ctx context.Context, mem Memory, s *cmis.Snapshot) error {
+func ReadStatic(ctx context.Context, mem i2c.Memory, s *cmis.Snapshot) error {
 	refused := map[cmis.Range]bool{}
 	var first *FetchError
 	for round := 0; round < 8; round++ {
