@@ -108,12 +108,13 @@ type point struct {
 func (h *History) Evaluate(at time.Time, limits []Limit, o Options) Result {
 	o = o.withDefaults()
 	res := Result{At: at}
-	pts := h.points(at, o)
+	pts, rho := h.points(at, o)
 	if len(pts) < 8 || time.Duration((pts[len(pts)-1].t-pts[0].t)*float64(24*time.Hour)) < o.MinSpan-time.Duration(h.BucketSeconds)*time.Second {
 		return res
 	}
 	var f fitter
 	f.z = o.Z
+	f.rho = rho
 	res.Trend = f.fit(pts)
 	res.Trend.Span = time.Duration((pts[len(pts)-1].t - pts[0].t) * float64(24*time.Hour))
 	horizon := o.Horizon.Hours() / 24
@@ -134,7 +135,13 @@ func (h *History) Evaluate(at time.Time, limits []Limit, o Options) Result {
 // points merges the buckets inside the window before at into at most
 // o.MaxPoints points, each the median of its buckets' values (robust to a
 // bucket taken by a spike), at the mean time of those buckets.
-func (h *History) points(at time.Time, o Options) []point {
+//
+// rho is the lag-1 autocorrelation of the noise between neighbouring
+// points, from the buckets' first differences (many more than the
+// points, so a steadier estimate; a smooth trend hardly touches them):
+// for AR(1) noise of correlation r between buckets, differences
+// correlate at -(1-r)/2, and points g buckets apart correlate at r^g.
+func (h *History) points(at time.Time, o Options) (pts []point, rho float64) {
 	end := at.Unix()
 	first := int64(math.MinInt64)
 	if o.Window > 0 {
@@ -144,13 +151,22 @@ func (h *History) points(at time.Time, o Options) []point {
 	hi := sort.Search(len(h.Buckets), func(i int) bool { return h.Buckets[i].Start > end })
 	bs := h.Buckets[lo:hi]
 	if len(bs) == 0 {
-		return nil
+		return nil, 0
 	}
 	w := h.BucketSeconds
 	nb := (bs[len(bs)-1].Start-bs[0].Start)/w + 1 // buckets spanned, gaps included
 	group := (nb + int64(o.MaxPoints) - 1) / int64(o.MaxPoints)
-	pts := make([]point, 0, min(int64(len(bs)), int64(o.MaxPoints)))
+	pts = make([]point, 0, min(int64(len(bs)), int64(o.MaxPoints)))
 	vals := make([]float64, 0, group)
+	daily := dailyProfile(bs, w)
+	value := func(b Bucket) float64 {
+		v := b.Value()
+		if daily != nil {
+			v -= daily[dayBin(b.Start, w)]
+		}
+		return v
+	}
+	rho = math.Pow(bucketRho(bs, w, value), float64(group))
 	const day = 86400.0
 	for i := 0; i < len(bs); {
 		g := (bs[i].Start - bs[0].Start) / w / group
@@ -158,7 +174,7 @@ func (h *History) points(at time.Time, o Options) []point {
 		var tsum float64
 		j := i
 		for ; j < len(bs) && (bs[j].Start-bs[0].Start)/w/group == g; j++ {
-			vals = append(vals, bs[j].Value())
+			vals = append(vals, value(bs[j]))
 			// The bucket's middle, clamped to at for the newest one.
 			mid := float64(bs[j].Start) + float64(w)/2
 			tsum += math.Min(mid, float64(end))
@@ -166,7 +182,89 @@ func (h *History) points(at time.Time, o Options) []point {
 		pts = append(pts, point{t: (tsum/float64(j-i) - float64(end)) / day, y: median(vals)})
 		i = j
 	}
-	return pts
+	return pts, rho
+}
+
+// bucketRho estimates the lag-1 autocorrelation of the noise between
+// neighbouring buckets (gaps skipped), in [0, 0.95].
+func bucketRho(bs []Bucket, w int64, value func(Bucket) float64) float64 {
+	var sum, n float64
+	for i := 1; i < len(bs); i++ {
+		if bs[i].Start-bs[i-1].Start == w {
+			sum += value(bs[i]) - value(bs[i-1])
+			n++
+		}
+	}
+	if n < 8 {
+		return 0
+	}
+	mean := sum / n
+	var num, den float64
+	prev, havePrev := 0.0, false
+	for i := 1; i < len(bs); i++ {
+		if bs[i].Start-bs[i-1].Start != w {
+			havePrev = false
+			continue
+		}
+		d := value(bs[i]) - value(bs[i-1]) - mean
+		den += d * d
+		if havePrev {
+			num += d * prev
+		}
+		prev, havePrev = d, true
+	}
+	if den == 0 {
+		return 0
+	}
+	return math.Min(math.Max(1+2*num/den, 0), 0.95)
+}
+
+// dayBin is the bucket's place in the day.
+func dayBin(start, w int64) int { return int(((start % 86400) + 86400) % 86400 / w) }
+
+// dailyProfile estimates the daily cycle of the buckets (the temperature
+// of a data centre follows its load): per place in the day, the median
+// over the days of each bucket's departure from the mean of the 24 hours
+// around it, which a trend hardly changes. It is nil when the buckets do
+// not divide a day or do not hold two complete days for every place.
+func dailyProfile(bs []Bucket, w int64) []float64 {
+	const day = 86400
+	bins := int(day / w)
+	if day%w != 0 || bins < 2 || len(bs) < 3*bins {
+		return nil
+	}
+	dev := make([][]float64, bins)
+	var sum float64
+	lo, hi := 0, 0 // window [lo, hi) of buckets within 12 h of bs[i]
+	for i := range bs {
+		for hi < len(bs) && bs[hi].Start < bs[i].Start+day/2 {
+			sum += bs[hi].Value()
+			hi++
+		}
+		for bs[lo].Start < bs[i].Start-day/2 {
+			sum -= bs[lo].Value()
+			lo++
+		}
+		if hi-lo == bins { // a complete day around it
+			b := dayBin(bs[i].Start, w)
+			dev[b] = append(dev[b], bs[i].Value()-sum/float64(bins))
+		}
+	}
+	prof := make([]float64, bins)
+	var mean float64
+	for b := range dev {
+		if len(dev[b]) < 2 {
+			return nil
+		}
+		prof[b] = median(dev[b])
+		mean += prof[b] / float64(bins)
+	}
+	// A cycle has no mean; what is left is the trend's share of the
+	// off-centre window (an even number of buckets), not the cycle's.
+	for b := range prof {
+		prof[b] -= mean
+	}
+	return prof
 }
 
 // median sorts v in place and returns its median (NaN when empty).

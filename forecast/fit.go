@@ -16,132 +16,238 @@ const (
 	minHalf = 6
 )
 
-// fitter holds one fit: the model is y(τ) = level + slope·τ + curv·τ²/2,
-// τ in days from the evaluation time, with bounds on each term.
+// shape is the form the model extrapolates.
+type shape uint8
+
+const (
+	// straight: y = level + slope·τ.
+	straight shape = iota
+	// bending: the decline accelerates; y = level + slope·τ + k·τ²/2
+	// (k: change of slope per day).
+	bending
+	// levelling: the change slows toward a plateau; y = level +
+	// slope·k·(1 - e^(-τ/k)) (k: time constant in days; the plateau is
+	// level + slope·k).
+	levelling
+)
+
+// model is one extrapolation, τ in days from the evaluation time.
+type model struct {
+	shape        shape
+	level, slope float64
+	k            float64
+}
+
+// offset is y(τ) - level.
+func (m model) offset(t float64) float64 {
+	switch m.shape {
+	case bending:
+		return m.slope*t + m.k*t*t/2
+	case levelling:
+		return m.slope * m.k * -math.Expm1(-t/m.k)
+	}
+	return m.slope * t
+}
+
+// reach is the first τ in (0, horizon] where the model has risen by dist
+// (> 0), or +Inf. Callers flip signs so that worsening is rising.
+func (m model) reach(dist, horizon float64) float64 {
+	if dist <= 0 {
+		return 0
+	}
+	s, k := m.slope, m.k
+	var t float64
+	switch {
+	case s <= 0 && (m.shape != bending || k <= 0):
+		return math.Inf(1)
+	case m.shape == bending:
+		disc := s*s + 2*k*dist
+		if disc < 0 {
+			return math.Inf(1) // turns back before reaching it
+		}
+		// The smaller positive root of k/2·τ² + s·τ - dist = 0, in the
+		// form that stays exact when k is small.
+		t = 2 * dist / (s + math.Sqrt(disc))
+		if !(t > 0) {
+			return math.Inf(1)
+		}
+	case m.shape == levelling:
+		if s*k <= dist {
+			return math.Inf(1) // the plateau is short of it
+		}
+		t = -k * math.Log1p(-dist/(s*k))
+	default:
+		t = dist / s
+	}
+	if t > horizon {
+		return math.Inf(1)
+	}
+	return t
+}
+
+// fitter holds one fit: the model at its estimate, the models at the
+// corners of its bounds, and the straight line's bounds.
 type fitter struct {
-	z                        float64
-	level, levelLo, levelHi  float64
-	slope, slopeLo, slopeHi  float64
-	curv, curvLo, curvHi     float64
-	linLo, linHi             float64 // bounds of the straight-line slope
-	significant, accelerated bool
-	scratch                  []float64
+	z, rho           float64 // bounds' normal quantile; noise autocorrelation between points
+	est              model
+	corners          []model
+	linLo, linHi     float64 // bounds of the straight-line slope
+	slopeLo, slopeHi float64 // bounds of the model's slope now
+	levelLo, levelHi float64
+	infl             float64 // widening of the bounds for correlated noise
+	slopes, tmp      []float64
+}
+
+// newModel makes the model for the slopes s1 of the older half (centre
+// c1) and s2 of the newer half (centre c2), both τ < 0: straight when
+// they are equal, bending when the newer is steeper, levelling when it
+// is flatter with the same sign; a newer slope of the other sign (the
+// trend turned) is taken straight.
+func newModel(s1, c1, s2, c2 float64) model {
+	switch {
+	case s1 == s2 || c2 <= c1:
+		return model{shape: straight, slope: s2}
+	case (s2 > 0) != (s1 > 0) || s2 == 0:
+		return model{shape: straight, slope: s2}
+	case math.Abs(s2) > math.Abs(s1):
+		k := (s2 - s1) / (c2 - c1)
+		return model{shape: bending, slope: s2 - k*c2, k: k}
+	default:
+		T := (c2 - c1) / math.Log(s1/s2)
+		return model{shape: levelling, slope: s2 * math.Exp(c2/T), k: T}
+	}
 }
 
 func (f *fitter) fit(pts []point) Trend {
-	steps := markSteps(pts, f.buf(len(pts)))
-	s, lo, hi := f.theilSen(pts)
-	f.linLo, f.linHi = lo, hi
-	f.slope, f.slopeLo, f.slopeHi = s, lo, hi
-	f.curv, f.curvLo, f.curvHi = 0, 0, 0
+	f.tmp = grow(f.tmp, len(pts))
+	steps := markSteps(pts, f.tmp)
+	nPairs := f.pairSlopes(pts)
+	s := median(f.slopes[:nPairs])
+	// Noise that wanders (neighbouring points alike) looks like evidence
+	// to the pair ranks: widen the bounds by √((1+ρ)/(1-ρ)).
+	f.infl = math.Sqrt((1 + f.rho) / (1 - f.rho))
+	f.linLo, f.linHi = f.bounds(pts, nPairs)
+	f.est = model{shape: straight, slope: s}
+	f.corners = append(f.corners[:0], model{slope: f.linLo}, model{slope: f.linHi})
 
 	// Curvature: the slopes of the older and the newer half. When their
-	// bounds do not overlap the series bends, and the newer slope,
-	// carried to the evaluation time, is the one to extrapolate.
+	// bounds do not overlap the series bends or levels off, and the
+	// model follows the newer half.
 	mid := (pts[0].t + pts[len(pts)-1].t) / 2
 	k := 0
 	for k < len(pts) && pts[k].t < mid {
 		k++
 	}
 	if k >= minHalf && len(pts)-k >= minHalf {
-		s1, lo1, hi1 := f.theilSen(pts[:k])
-		s2, lo2, hi2 := f.theilSen(pts[k:])
+		n1 := f.pairSlopes(pts[:k])
+		s1 := median(f.slopes[:n1])
+		lo1, hi1 := f.bounds(pts[:k], n1)
+		n2 := f.pairSlopes(pts[k:])
+		s2 := median(f.slopes[:n2])
+		lo2, hi2 := f.bounds(pts[k:], n2)
 		c1, c2 := meanT(pts[:k]), meanT(pts[k:])
 		if lo2 > hi1 || hi2 < lo1 {
-			dt := c2 - c1
-			f.accelerated = true
-			f.curv = (s2 - s1) / dt
-			f.curvLo = (lo2 - hi1) / dt
-			f.curvHi = (hi2 - lo1) / dt
-			// Slope at τ=0: the newer half's slope carried from its
-			// centre c2 (<0) to now.
-			f.slope = s2 - f.curv*c2
-			f.slopeLo = lo2 - f.curv*c2
-			f.slopeHi = hi2 - f.curv*c2
+			f.est = newModel(s1, c1, s2, c2)
+			f.corners = f.corners[:0]
+			for _, a := range [2]float64{lo1, hi1} {
+				for _, b := range [2]float64{lo2, hi2} {
+					f.corners = append(f.corners, newModel(a, c1, b, c2))
+				}
+			}
 		}
 	}
-	f.significant = f.slopeLo > 0 || f.slopeHi < 0
+	f.slopeLo, f.slopeHi = f.est.slope, f.est.slope
+	for _, m := range f.corners {
+		f.slopeLo, f.slopeHi = math.Min(f.slopeLo, m.slope), math.Max(f.slopeHi, m.slope)
+	}
 
 	// Level at τ=0: the median residual of the last segment around the
 	// model's shape, and its spread for the bounds.
 	last := pts[len(pts)-1].seg
-	res := f.buf(len(pts))[:0]
+	res := f.tmp[:0]
 	for _, p := range pts {
 		if p.seg == last {
-			res = append(res, p.y-f.slope*p.t-f.curv*p.t*p.t/2)
+			res = append(res, p.y-f.est.offset(p.t))
 		}
 	}
-	f.level = median(res)
+	f.est.level = median(res)
 	for i := range res {
-		res[i] = math.Abs(res[i] - f.level)
+		res[i] = math.Abs(res[i] - f.est.level)
 	}
 	// 1.4826·MAD estimates σ; the median of n points has σ·1.2533/√n.
-	se := 1.4826 * median(res) * 1.2533 / math.Sqrt(float64(len(res)))
-	f.levelLo, f.levelHi = f.level-f.z*se, f.level+f.z*se
+	se := f.infl * 1.4826 * median(res) * 1.2533 / math.Sqrt(float64(len(res)))
+	f.levelLo, f.levelHi = f.est.level-f.z*se, f.est.level+f.z*se
 
-	return Trend{
+	tr := Trend{
 		OK:          true,
-		Level:       f.level,
-		PerDay:      f.slope,
+		Level:       f.est.level,
+		PerDay:      f.est.slope,
 		PerDayLow:   f.slopeLo,
 		PerDayHigh:  f.slopeHi,
-		Curvature:   f.curv,
-		Significant: f.significant,
+		Significant: f.slopeLo > 0 || f.slopeHi < 0,
 		Points:      len(pts),
 		Steps:       steps,
 	}
-}
-
-func (f *fitter) buf(n int) []float64 {
-	if cap(f.scratch) < n {
-		f.scratch = make([]float64, n)
+	switch f.est.shape {
+	case bending:
+		tr.Curvature = f.est.k
+	case levelling:
+		tr.Curvature = -f.est.slope / f.est.k
 	}
-	return f.scratch[:n]
+	return tr
 }
 
-// theilSen returns the median of the slopes between every pair of points
-// of the same segment, and its confidence bounds: the order statistics
-// of the pair slopes either side of the median by z standard deviations
-// of Kendall's S (summed over the segments, ties ignored).
-func (f *fitter) theilSen(pts []point) (slope, lo, hi float64) {
+func grow(b []float64, n int) []float64 {
+	if cap(b) < n {
+		return make([]float64, n)
+	}
+	return b[:n]
+}
+
+// pairSlopes fills f.slopes with the slopes between every pair of points
+// of the same segment (Theil–Sen's) and returns how many.
+func (f *fitter) pairSlopes(pts []point) int {
 	n := len(pts)
-	slopes := make([]float64, 0, n*(n-1)/2)
+	f.slopes = f.slopes[:0]
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n && pts[j].seg == pts[i].seg; j++ {
+			if dt := pts[j].t - pts[i].t; dt > 0 {
+				f.slopes = append(f.slopes, (pts[j].y-pts[i].y)/dt)
+			}
+		}
+	}
+	return len(f.slopes)
+}
+
+// bounds returns the confidence bounds of the Theil–Sen slope of pts, whose
+// pair slopes f.slopes[:n] are sorted (by median): the order statistics
+// either side of the median by z standard deviations of Kendall's S,
+// summed over the segments and widened by f.infl.
+func (f *fitter) bounds(pts []point, n int) (lo, hi float64) {
+	if n == 0 {
+		return math.Inf(-1), math.Inf(1)
+	}
 	var varS float64
-	for i := 0; i < n; {
+	for i := 0; i < len(pts); {
 		j := i
-		for j < n && pts[j].seg == pts[i].seg {
+		for j < len(pts) && pts[j].seg == pts[i].seg {
 			j++
 		}
 		m := float64(j - i)
 		varS += m * (m - 1) * (2*m + 5) / 18
-		for a := i; a < j; a++ {
-			for b := a + 1; b < j; b++ {
-				if dt := pts[b].t - pts[a].t; dt > 0 {
-					slopes = append(slopes, (pts[b].y-pts[a].y)/dt)
-				}
-			}
-		}
 		i = j
 	}
-	N := len(slopes)
-	if N == 0 {
-		return 0, math.Inf(-1), math.Inf(1)
+	c := f.z * f.infl * math.Sqrt(varS)
+	l := int(math.Floor((float64(n) - c) / 2))
+	u := int(math.Ceil((float64(n) + c) / 2))
+	lo, hi = math.Inf(-1), math.Inf(1)
+	if l >= 0 {
+		lo = f.slopes[l]
 	}
-	slope = median(slopes) // sorts slopes
-	c := f.z * math.Sqrt(varS)
-	l := int(math.Floor((float64(N) - c) / 2))
-	u := int(math.Ceil((float64(N) + c) / 2))
-	if l < 0 {
-		lo = math.Inf(-1)
-	} else {
-		lo = slopes[l]
+	if u < n {
+		hi = f.slopes[u]
 	}
-	if u >= N {
-		hi = math.Inf(1)
-	} else {
-		hi = slopes[u]
-	}
-	return slope, lo, hi
+	return lo, hi
 }
 
 func meanT(pts []point) float64 {
@@ -214,59 +320,29 @@ func (f *fitter) cross(thr float64, high bool, horizon float64) (Crossing, bool)
 		sign = -1
 	}
 	// Everything in the worsening direction: rising toward thr.
-	level, gap := sign*f.level, sign*thr
-	if level >= gap {
-		return Crossing{}, false
-	}
 	worsening := (high && (f.linLo > 0 || f.slopeLo > 0)) || (!high && (f.linHi < 0 || f.slopeHi < 0))
-	if !worsening {
+	if !worsening || sign*f.est.level >= sign*thr {
 		return Crossing{}, false
 	}
-	days := reach(gap-level, sign*f.slope, sign*f.curv, horizon)
+	flip := func(m model) model {
+		m.slope *= sign
+		if m.shape == bending {
+			m.k *= sign
+		}
+		return m
+	}
+	days := flip(f.est).reach(sign*(thr-f.est.level), horizon)
 	if math.IsInf(days, 1) {
 		return Crossing{}, false
 	}
-	// The interval: every combination of the bounds of level, slope and
-	// curvature; the soonest and the latest crossing.
-	lo, hi := math.Inf(1), 0.0
-	for _, l := range [2]float64{f.levelLo, f.levelHi} {
-		for _, s := range [2]float64{f.slopeLo, f.slopeHi} {
-			for _, c := range [2]float64{f.curvLo, f.curvHi} {
-				d := reach(gap-sign*l, sign*s, sign*c, horizon)
-				lo = math.Min(lo, d)
-				hi = math.Max(hi, d)
-			}
+	// The interval: every corner of the bounds with either end of the
+	// level's; the soonest and the latest crossing.
+	lo, hi := days, days
+	for _, m := range f.corners {
+		for _, l := range [2]float64{f.levelLo, f.levelHi} {
+			d := flip(m).reach(sign*(thr-l), horizon)
+			lo, hi = math.Min(lo, d), math.Max(hi, d)
 		}
 	}
-	return Crossing{Days: days, DaysLow: math.Min(lo, days), DaysHigh: math.Max(hi, days)}, true
-}
-
-// reach is the first τ > 0 with s·τ + c·τ²/2 = dist (dist > 0), or +Inf
-// when there is none within horizon days.
-func reach(dist, s, c, horizon float64) float64 {
-	if dist <= 0 {
-		return 0
-	}
-	var t float64
-	if math.Abs(c) < 1e-12*math.Max(1, math.Abs(s)) {
-		if s <= 0 {
-			return math.Inf(1)
-		}
-		t = dist / s
-	} else {
-		disc := s*s + 2*c*dist
-		if disc < 0 {
-			return math.Inf(1) // bends back before reaching it
-		}
-		// The smaller positive root of c/2·τ² + s·τ - dist = 0, written
-		// to stay exact when c is small.
-		t = 2 * dist / (s + math.Sqrt(disc))
-		if t <= 0 || math.IsNaN(t) {
-			return math.Inf(1)
-		}
-	}
-	if t > horizon {
-		return math.Inf(1)
-	}
-	return t
+	return Crossing{Days: days, DaysLow: lo, DaysHigh: hi}, true
 }

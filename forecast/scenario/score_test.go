@@ -1,0 +1,24 @@
+package scenario
+
+import (
+	"os"
+	"testing"
+
+	"github.com/ddm-agent/ddm/forecast"
+)
+
+// TestFigures scores the forecaster over 560 randomized lanes and holds it
+// to the goals of docs/FORECAST.md; -v prints the tables there.
+func TestFigures(t *testing.T) {
+	lanes := Generate(13, 560)
+	fig := Score(lanes, 13, forecast.Options{})
+	if testing.Verbose() {
+		fig.Print(os.Stdout)
+	}
+	if m := fig.At[1].Median; !(m < 0.20) {
+		t.Errorf("median error at 50 %% of the way %.1f %%, goal < 20 %%", 100*m)
+	}
+	if share := float64(fig.HealthyFalse) / float64(fig.Healthy); !(share < 0.01) {
+		t.Errorf("false forecasts on healthy lanes %.2f %%, goal < 1 %%", 100*share)
+	}
+}
