@@ -61,6 +61,9 @@ const (
 	p11TxBias   = 170
 	p11RxPower  = 186
 	p11LastByte = 201
+	// p11ActiveSet is the Active Control Set's DPConfigLane bytes, one a
+	// lane of the bank: bits 7-4 AppSel, 3-1 DataPathID, 0 explicit control.
+	p11ActiveSet = 206
 )
 
 var moduleStateNames = [8]string{
@@ -122,6 +125,9 @@ func (l *Layout) staticCMIS() {
 		c.perBank = laneCount(m.Applications)
 	}
 	l.staticVDM()
+	if !c.flat {
+		m.ActiveAppSel = activeAppSel(v, c.adv.Banks)
+	}
 	c.elsfp = m.IdentifierCode == IDELSFP || m.FunctionType == "laser source"
 	if b := v.Bytes(Lower, cmisActiveFW, 2); b != nil {
 		c.fw, c.fwName = [2]byte{b[0], b[1]}, fmt.Sprintf("%d.%d", b[0], b[1])
@@ -186,6 +192,9 @@ func (l *Layout) dynamicCMIS(m *Module, mem *layered, st *storage) {
 	m.PM = coherentPM(mem, st.pm)
 	if c.elsfp {
 		m.LaserSource = l.elsfpLasers(mem, st.lasers)
+		if b := mem.bytes(Upper(0, pageELSFPMon), elsfpICC, 2); b != nil {
+			m.SupplyCurrentMA = put(st.icc, float64(u16(b))*0.2)
+		}
 	}
 }
 
@@ -617,4 +626,21 @@ func (m *Module) cmisLinkLengths(l []byte) {
 	m.setLinkLength("om4", 2*float64(l[2]))
 	m.setLinkLength("om3", 2*float64(l[3]))
 	m.setLinkLength("om2", float64(l[4]))
+}
+
+// activeAppSel returns the AppSel each host lane's active data path runs
+// (page 11h 206-213 of each bank, lane 8·bank+i+1), or nil when bank 0's
+// bytes were not read. A missing later bank ends the list.
+func activeAppSel(s *Snapshot, banks int) []uint8 {
+	var out []uint8
+	for bank := 0; bank < banks; bank++ {
+		b := s.Bytes(Upper(uint8(bank), 0x11), p11ActiveSet, 8)
+		if b == nil {
+			break
+		}
+		for _, c := range b {
+			out = append(out, c>>4)
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package cmis
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -613,7 +614,18 @@ func TestELSFP(t *testing.T) {
 	put16(mon[200-128:], 10000)               // laser 1 power 100 mW
 	mon[232-128] = 200                        // 3.0 V
 	im.page(0, pageELSFPCtrl)[221-128] = 0x02 // laser 1 on
+	im.page(0, pageELSFPCtrl)[166-128] = 0x04 // fault bitmap: laser 3
+	im.page(0, pageELSFPCtrl)[174-128] = 0x06 // warning bitmap: lasers 2, 3
+	put16(mon[240-128:], 10000)               // ICC 10000 x 200 uA = 2 A
 	m := mustDecode(t, im.snapshot(t))
+	if m.SupplyCurrentMA == nil || *m.SupplyCurrentMA != 2000 {
+		t.Errorf("supply current %v mA, want 2000", m.SupplyCurrentMA)
+	}
+	for i, want := range [][2]bool{{false, false}, {false, true}, {true, true}, {false, false}} {
+		if l := m.LaserSource[i]; l.Fault != want[0] || l.Warning != want[1] {
+			t.Errorf("laser %d fault %v warning %v, want %v", i+1, l.Fault, l.Warning, want)
+		}
+	}
 	if len(m.LaserSource) != 8 {
 		t.Fatalf("%d lasers", len(m.LaserSource))
 	}
@@ -623,5 +635,21 @@ func TestELSFP(t *testing.T) {
 	}
 	if m.LaserSource[1].PowerDBM != nil || m.LaserSource[1].State != "off" {
 		t.Errorf("laser 2 %+v", m.LaserSource[1])
+	}
+}
+
+// TestActiveAppSel: page 11h bytes 206-213 of each bank give the AppSel of
+// each host lane (bits 7-4), lane 8·bank+i+1.
+func TestActiveAppSel(t *testing.T) {
+	im := newCMISImage(IDOSFPXD, 2, 0)
+	for i := 0; i < 8; i++ {
+		im.page(0, 0x11)[206-128+i] = 0x10 | byte(i/4*4)<<1 // AppSel 1, data paths from lanes 1 and 5
+		im.page(1, 0x11)[206-128+i] = 0x20                  // AppSel 2
+	}
+	im.page(1, 0x11)[213-128] = 0x00 // lane 16 unused
+	m := mustDecode(t, im.snapshot(t))
+	want := []uint8{1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 0}
+	if !slices.Equal(m.ActiveAppSel, want) {
+		t.Errorf("active AppSel %v, want %v", m.ActiveAppSel, want)
 	}
 }

@@ -394,6 +394,7 @@ func mergedSameAsPage00(top *window, view *Snapshot, id PageID, p00 *window) boo
 // into it writes over its floats and slices instead of allocating.
 type storage struct {
 	temp, vcc, laserTemp, tec, vcc2 *float64
+	icc                             *float64
 	lanes                           []Lane
 	vdm                             []VDMValue
 	lasers                          []Laser
@@ -403,7 +404,7 @@ type storage struct {
 func take(m *Module) storage {
 	return storage{
 		temp: m.TemperatureC, vcc: m.VccV, laserTemp: m.LaserTemperatureC, tec: m.TECCurrentPct, vcc2: m.Vcc2V,
-		lanes: m.Lanes[:0], vdm: m.VDM[:0], lasers: m.LaserSource[:0], pm: m.PM,
+		icc: m.SupplyCurrentMA, lanes: m.Lanes[:0], vdm: m.VDM[:0], lasers: m.LaserSource[:0], pm: m.PM,
 	}
 }
 

@@ -49,6 +49,10 @@ type Module struct {
 	FunctionType string `json:"function_type,omitempty"`
 
 	Applications []Application `json:"applications,omitempty"`
+	// ActiveAppSel is the AppSel of each host lane's active data path
+	// configuration (CMIS page 11h bytes 206-213 of every bank, bits 7-4;
+	// index lane-1, 0 = lane unused), read with the static pages.
+	ActiveAppSel []uint8 `json:"active_appsel,omitempty"`
 
 	// ModuleState is the CMIS module state machine (ModuleReady, ...) or,
 	// for SFF modules, "ready"/"data not ready".
@@ -63,6 +67,10 @@ type Module struct {
 	LaserTemperatureC *float64 `json:"laser_temperature_c,omitempty"`
 	TECCurrentPct     *float64 `json:"tec_current_pct,omitempty"`
 	Vcc2V             *float64 `json:"vcc2_v,omitempty"`
+	// SupplyCurrentMA is the module's supply current where it reports one:
+	// an external laser source's ICC monitor (OIF-ELSFP page 1Bh:240).
+	// With VccV it gives a measured power consumption.
+	SupplyCurrentMA *float64 `json:"supply_current_ma,omitempty"`
 	// Flags lists the module-level latched flags that are set.
 	Flags ModuleFlags `json:"flags,omitempty"`
 
@@ -170,6 +178,11 @@ type Laser struct {
 	PowerDBM *float64 `json:"power_dbm,omitempty"`
 	VoltageV *float64 `json:"voltage_v,omitempty"`
 	State    string   `json:"state,omitempty"`
+	// Fault and Warning are the laser's bits of the ELSFP fault and
+	// warning bitmaps (page 1Ah 166-181): the laser is outside its alarm
+	// or warning limits, or has failed.
+	Fault   bool `json:"fault,omitempty"`
+	Warning bool `json:"warning,omitempty"`
 }
 
 // CoherentPM is the C-CMIS performance monitoring of pages 34h/35h, in brief
@@ -228,7 +241,7 @@ func (m *Module) Clone() *Module {
 	c := *m
 	// Room for every float the copy points to, so that append never moves
 	// the block while pointers into it are handed out.
-	floats := make([]float64, 0, 5+5*len(m.Lanes)+4*len(m.LaserSource)+11)
+	floats := make([]float64, 0, 6+5*len(m.Lanes)+4*len(m.LaserSource)+11)
 	own := func(p *float64) *float64 {
 		if p == nil {
 			return nil
@@ -238,6 +251,7 @@ func (m *Module) Clone() *Module {
 	}
 	c.TemperatureC, c.VccV, c.LaserTemperatureC, c.TECCurrentPct, c.Vcc2V =
 		own(m.TemperatureC), own(m.VccV), own(m.LaserTemperatureC), own(m.TECCurrentPct), own(m.Vcc2V)
+	c.SupplyCurrentMA = own(m.SupplyCurrentMA)
 	c.Lanes = slices.Clone(m.Lanes)
 	for i := range c.Lanes {
 		l := &c.Lanes[i]

@@ -76,6 +76,12 @@ func cmisStaticRanges(s *Snapshot) []Range {
 		for bank := 0; bank < adv.Banks; bank++ {
 			rs = append(rs, wholePage(Upper(uint8(bank), pageELSFPCtrl)))
 		}
+	} else {
+		// The active control set: which application each host lane runs
+		// (the data rate of the energy view).
+		for bank := 0; bank < adv.Banks; bank++ {
+			rs = append(rs, Range{Page: Upper(uint8(bank), 0x11), Offset: p11ActiveSet, Length: 8})
+		}
 	}
 	return rs
 }
@@ -101,7 +107,7 @@ func cmisFastRanges(s *Snapshot) []Range {
 		if id == IDELSFP {
 			rs = append(rs,
 				Range{Page: Upper(uint8(bank), pageELSFPCtrl), Offset: 165, Length: 222 - 165 + 1},
-				Range{Page: Upper(uint8(bank), pageELSFPMon), Offset: 184, Length: 56})
+				Range{Page: Upper(uint8(bank), pageELSFPMon), Offset: 184, Length: elsfpICC + 2 - 184})
 			continue
 		}
 		rs = append(rs, Range{Page: Upper(uint8(bank), 0x11), Offset: p11DPState, Length: p11LastByte - p11DPState + 1})

@@ -25,6 +25,7 @@ const (
 	sfpWavelength  = 60 // 60-61, nm; cable compliance for cables
 	sfpCCBase      = 63 // over 0-62
 	sfpBitRateExt  = 66 // 250 MBd when byte 12 is FFh
+	sfpOptions     = 64 // 64-65, Table 8-3: b1 of 64 power level 2, b5 power level 3
 	sfpSN          = 68 // 68-83
 	sfpDate        = 84 // 84-91
 	sfpDiagType    = 92 // Table 8-5
@@ -131,7 +132,24 @@ func (m *Module) sfpIdentity(s *Snapshot) {
 	if ext {
 		m.SerialNumber = text(s.Bytes(Lower, sfpSN, 16))
 		m.DateCode = text(s.Bytes(Lower, sfpDate, 8))
+		m.PowerClass, m.MaxPowerW = sfpPowerLevel(s.Bytes(Lower, sfpOptions, 2), s.Bytes(Lower, sfpCompliance, 1)[0])
 	}
+}
+
+// sfpPowerLevel decodes the power level declaration of A0h bytes 64-65
+// (Table 8-3): level 1 (1.0 W) unless bit 1 of byte 64 declares level 2
+// (1.5 W, defined from SFF-8472 Rev 10.2, compliance byte 94 >= 03h) or
+// bit 5 declares level 3 (2.0 W, Rev 11.4, byte 94 >= 07h). Older
+// revisions used those bits otherwise, so they are ignored there.
+func sfpPowerLevel(options []byte, compliance uint8) (int, *float64) {
+	level, watts := 1, 1.0
+	if options[0]&0x02 != 0 && compliance >= 0x03 {
+		level, watts = 2, 1.5
+	}
+	if options[0]&0x20 != 0 && compliance >= 0x07 {
+		level, watts = 3, 2.0
+	}
+	return level, ptr(watts)
 }
 
 // sfpMedia decodes wavelength or cable length. For a passive or active

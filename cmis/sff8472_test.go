@@ -15,6 +15,7 @@ func TestSFF8472Vectors(t *testing.T) {
 		// HW 1.0, LA 0.0158, LW 0.0316. The rest: ethtool. A2h 110 b1 (Rx
 		// LOS) is set; ethtool does not print it.
 		file: "sff8472_10g_sfpp_lr_oem_SFP-10GB-LR_wobcom",
+		powerClass: 1, maxPower: "1", // A0h 64 declares no higher power level
 		spec: "SFF-8472", specRev: "10.2",
 		vendor: "OEM", oui: "00:17:6a", pn: "SFP-10GB-LR", rev: "B4", sn: "YAOY1060", date: "150703",
 		conn: "LC", wavelength: "1310", temp: "34.54", vcc: "3.29",
@@ -32,6 +33,7 @@ func TestSFF8472Vectors(t *testing.T) {
 		// 35-37 (a go-ethtool offset bug); SFF-8472 Table 4-1 puts the OUI
 		// at 37-39 = 00:02:c9, as ethtool prints.
 		file: "sff8472_10g_sfpp_flexoptix_P.B1696.10.DA_wobcom",
+		powerClass: 1, maxPower: "1", // A0h 64 declares no higher power level
 		spec: "SFF-8472", specRev: "10.2",
 		vendor: "FLEXOPTIX", oui: "00:02:c9", pn: "P.B1696.10.DA", rev: "A", sn: "F79B5KH", date: "191218",
 		conn: "LC", wavelength: "1330", temp: "25.54", vcc: "3.2545",
@@ -47,6 +49,7 @@ func TestSFF8472Vectors(t *testing.T) {
 		// Source (Junos): FS, DW44-10G-80-4214 rev A, SN, 1542 nm, SFF-8472
 		// v10.2, date 200914. Monitors and thresholds: ethtool.
 		file: "sff8472_10g_sfpp_dwdm_ch44_fs_DW44-10G-80-4214_sfppi",
+		powerClass: 1, maxPower: "1", // A0h 64 declares no higher power level
 		spec: "SFF-8472", specRev: "10.2",
 		vendor: "FS", oui: "00:90:65", pn: "DW44-10G-80-4214", rev: "A", sn: "G2006599998", date: "200914",
 		conn: "LC", wavelength: "1542", temp: "45.92", vcc: "3.2620",
@@ -61,6 +64,7 @@ func TestSFF8472Vectors(t *testing.T) {
 	}, {
 		// Source (Junos): Arista Networks SFP-10GLR-31 rev 0002, v10.4, 1310 nm.
 		file: "sff8472_10g_sfpp_lr_arista_SFP-10GLR-31_sfppi",
+		powerClass: 1, maxPower: "1", // A0h 64 declares no higher power level
 		spec: "SFF-8472", specRev: "10.4",
 		vendor: "Arista Networks", oui: "00:1c:73", pn: "SFP-10GLR-31", rev: "0002", sn: "F2032002143", date: "200811",
 		conn: "LC", wavelength: "1310", temp: "39.37", vcc: "3.2756",
@@ -76,6 +80,7 @@ func TestSFF8472Vectors(t *testing.T) {
 		// Laser off: bias 0, Rx 0 mW (no dBm), low alarms and warnings set
 		// (A2h 112/116 = 05h, 113/117 = 40h), as ethtool prints them.
 		file: "sff8472_10g_sfpp_lr_championone_10GSFPplusE-LR_sfppi",
+		powerClass: 1, maxPower: "1", // A0h 64 declares no higher power level
 		spec: "SFF-8472", specRev: "9.5",
 		vendor: "CHAMPION ONE", oui: "00:00:00", pn: "10GSFP+E-LR", rev: "A", sn: "ATF0G5M", date: "150409",
 		conn: "LC", wavelength: "1310", temp: "34.88", vcc: "3.3016",
@@ -91,6 +96,8 @@ func TestSFF8472Vectors(t *testing.T) {
 	}, {
 		// Date code bytes 90-91 are NUL: ethtool prints "200528__".
 		file: "sff8472_xgspon_olt_ciena_tibit_XCVR-SGPL02_sfppi",
+		// A0h 64 = 3Ch (bit 5: power level 3), 94 = 08h (Rev 12.3 >= 11.4): 2.0 W.
+		powerClass: 3, maxPower: "2",
 		spec: "SFF-8472", specRev: "12.3",
 		vendor: "CIENA-BIT", oui: "2a:ea:15", pn: "XCVR-SGPL02", rev: "002", sn: "OLT-E8B47070354A", date: "200528",
 		conn: "SC", wavelength: "1577", temp: "35.00", vcc: "0.0000",
@@ -106,6 +113,7 @@ func TestSFF8472Vectors(t *testing.T) {
 		// Source (go-ethtool): no monitoring (A0h 92 b6 = 0), wavelength 0.
 		// Nothing from A2h, and no warning about it.
 		file: "sff8472_brocade_57-1000042-02_nodom_wobcom",
+		powerClass: 1, maxPower: "1", // A0h 64 declares no higher power level
 		spec: "SFF-8472", specRev: "unspecified",
 		vendor: "BROCADE", oui: "00:05:1e", pn: "57-1000042-02", sn: "F78TVUM", date: "181121",
 		noAdvertisement: true,
@@ -113,6 +121,7 @@ func TestSFF8472Vectors(t *testing.T) {
 		// Source (Junos): GLC-T, rev B, "no DDM, no wavelength". A2h was read
 		// (all zero) but A0h 92 = 0, so it is not decoded.
 		file: "sff8472_1g_sfp_copper_oem_GLC-T_sfppi",
+		powerClass: 1, maxPower: "1", // A0h 64 declares no higher power level
 		spec: "SFF-8472", specRev: "unspecified",
 		vendor: "OEM", oui: "00:0b:40", pn: "GLC-T", rev: "B", sn: "M0312A887", date: "130823",
 		noAdvertisement: true,
@@ -121,6 +130,7 @@ func TestSFF8472Vectors(t *testing.T) {
 		// SFF-8431 appendix E, as ethtool says), not a wavelength; the
 		// source (Junos) prints "Wavelength 256 nm" from them. Length 1 m.
 		file: "sff8472_25g_sfp28_dac_ubnt_sfppi",
+		powerClass: 1, maxPower: "1", // A0h 64 declares no higher power level
 		spec: "SFF-8472", specRev: "unspecified",
 		vendor: "Ubiquiti Inc.", oui: "24:5a:4c", pn: "DAC-SFP28-1M", rev: "A1", sn: "AH22091000096", date: "221013",
 		conn: "No separable connector", cableLen: "1",
@@ -243,7 +253,7 @@ func calibrated() *sfpModule {
 
 func TestSFF8472ExternalCalibration(t *testing.T) {
 	base := sffWant{
-		spec: "SFF-8472", specRev: "12.3", oui: "00:00:00",
+		spec: "SFF-8472", specRev: "12.3", oui: "00:00:00", powerClass: 1, maxPower: "1",
 		temp: "23.000", vcc: "3.2100",
 		lanes: []laneWant{{"38.000", "0.5050", "0.0528", 0}},
 		thresholds: map[string][4]string{
@@ -547,5 +557,31 @@ func TestSFF8472Plan(t *testing.T) {
 			t.Errorf("%s: %v plan %v, want %v", tc.name, tc.c, got, tc.want)
 		}
 		checkRanges(t, got)
+	}
+}
+
+func TestSFF8472PowerLevel(t *testing.T) {
+	tests := []struct {
+		name       string
+		byte64     uint8
+		compliance uint8
+		level      int
+		watts      float64
+	}{
+		{"none declared", 0x00, 0x08, 1, 1.0},
+		{"level 2", 0x02, 0x03, 2, 1.5},
+		{"level 2 before Rev 10.2 is not a declaration", 0x02, 0x02, 1, 1.0},
+		{"level 3", 0x20, 0x07, 3, 2.0},
+		{"level 3 and 2 bits: 3", 0x22, 0x08, 3, 2.0},
+		{"level 3 before Rev 11.4 falls back to level 2", 0x22, 0x05, 2, 1.5},
+		{"paging bit alone", 0x10, 0x08, 1, 1.0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			level, w := sfpPowerLevel([]byte{tc.byte64, 0}, tc.compliance)
+			if level != tc.level || w == nil || *w != tc.watts {
+				t.Errorf("sfpPowerLevel(%02Xh, %02Xh) = %d, %v W; want %d, %v W", tc.byte64, tc.compliance, level, w, tc.level, tc.watts)
+			}
+		})
 	}
 }

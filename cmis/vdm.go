@@ -393,6 +393,12 @@ func coherentPM(mem *layered, pm *CoherentPM) *CoherentPM {
 const (
 	pageELSFPCtrl = 0x1A // 221-222: lane state, 2 bits a laser
 	pageELSFPMon  = 0x1B // 184 bias (100 µA), 200 power (10 µW), 232 voltage (15 mV)
+	// elsfpFaults is the fault bitmap (166-173) followed by the warning
+	// bitmap (174-181) on page 1Ah; a bank's lasers are its bits 0-7.
+	elsfpFaults = 166
+	// elsfpICC is the module's supply current monitor on page 1Bh (U16,
+	// 200 µA).
+	elsfpICC = 240
 )
 
 var laserStateNames = [4]string{"off", "ramping", "on", "reserved"}
@@ -403,6 +409,7 @@ func (l *Layout) elsfpLasers(mem *layered, out []Laser) []Laser {
 	for bank := 0; bank < l.cmis.adv.Banks; bank++ {
 		mon := mem.bytes(Upper(uint8(bank), pageELSFPMon), 184, 56)
 		state := mem.bytes(Upper(uint8(bank), pageELSFPCtrl), 221, 2)
+		flags := mem.bytes(Upper(uint8(bank), pageELSFPCtrl), elsfpFaults, 16)
 		if mon == nil && state == nil {
 			continue
 		}
@@ -419,6 +426,10 @@ func (l *Layout) elsfpLasers(mem *layered, out []Laser) []Laser {
 			}
 			if state != nil {
 				ls.State = laserStateNames[(state[i/4]>>(2*(i%4)))&0x03]
+			}
+			ls.Fault, ls.Warning = false, false
+			if flags != nil {
+				ls.Fault, ls.Warning = flags[i/8]&(1<<(i%8)) != 0, flags[8+i/8]&(1<<(i%8)) != 0
 			}
 		}
 	}

@@ -236,6 +236,13 @@ func (c *cmisP) applyBank(m *Module, s, prev *sample, bank uint8) {
 	}
 }
 
+// An ELSFP's supply current besides its lasers, and the efficiency of the
+// converter feeding the lasers from Vcc.
+const (
+	elsControlMA    = 500.0
+	elsConverterEff = 0.85
+)
+
 // applyELSFP writes the lasers' monitors (1Bh 184-239), states (1Ah
 // 221-222) and fault and warning bitmaps (1Ah 165-181, live).
 func (c *cmisP) applyELSFP(m *Module, s *sample) {
@@ -248,14 +255,19 @@ func (c *cmisP) applyELSFP(m *Module, s *sample) {
 	for k := 166; k <= 181; k++ {
 		a[idx(k)] = 0
 	}
-	icc := 500.0 // mA of control electronics
+	// Supply current: the control electronics and TECs, plus each laser's
+	// electrical power (bias × laser voltage) drawn from Vcc through a
+	// converter of elsConverterEff.
+	icc := elsControlMA
 	for i, l := range s.lasers {
 		bias, pwr := u16(l.biasMA*10), u16(l.powerMW*100)
 		put16(b, 184+2*i, bias)
 		put16(b, 200+2*i, pwr)
 		b[idx(232+i)] = byte(u16(l.voltV / 0.015))
 		a[idx(221+i/4)] |= l.state << (2 * (i % 4))
-		icc += l.biasMA * 1.2
+		if s.vccV > 0 {
+			icc += l.biasMA * l.voltV / (s.vccV * elsConverterEff)
+		}
 		if l.state != laserOn {
 			continue
 		}
