@@ -14,7 +14,7 @@ func TestSFF8472Vectors(t *testing.T) {
 		// Rx power 0 (so no dBm; ethtool prints "-inf dBm"), Rx thresholds
 		// HW 1.0, LA 0.0158, LW 0.0316. The rest: ethtool. A2h 110 b1 (Rx
 		// LOS) is set; ethtool does not print it.
-		file: "sff8472_10g_sfpp_lr_oem_SFP-10GB-LR_wobcom",
+		file:       "sff8472_10g_sfpp_lr_oem_SFP-10GB-LR_wobcom",
 		powerClass: 1, maxPower: "1", // A0h 64 declares no higher power level
 		spec: "SFF-8472", specRev: "10.2",
 		vendor: "OEM", oui: "00:17:6a", pn: "SFP-10GB-LR", rev: "B4", sn: "YAOY1060", date: "150703",
@@ -32,7 +32,7 @@ func TestSFF8472Vectors(t *testing.T) {
 		// high alarm 1.7783 mW. It asserts OUI "20:00:00", which is bytes
 		// 35-37 (a go-ethtool offset bug); SFF-8472 Table 4-1 puts the OUI
 		// at 37-39 = 00:02:c9, as ethtool prints.
-		file: "sff8472_10g_sfpp_flexoptix_P.B1696.10.DA_wobcom",
+		file:       "sff8472_10g_sfpp_flexoptix_P.B1696.10.DA_wobcom",
 		powerClass: 1, maxPower: "1", // A0h 64 declares no higher power level
 		spec: "SFF-8472", specRev: "10.2",
 		vendor: "FLEXOPTIX", oui: "00:02:c9", pn: "P.B1696.10.DA", rev: "A", sn: "F79B5KH", date: "191218",
@@ -48,7 +48,7 @@ func TestSFF8472Vectors(t *testing.T) {
 	}, {
 		// Source (Junos): FS, DW44-10G-80-4214 rev A, SN, 1542 nm, SFF-8472
 		// v10.2, date 200914. Monitors and thresholds: ethtool.
-		file: "sff8472_10g_sfpp_dwdm_ch44_fs_DW44-10G-80-4214_sfppi",
+		file:       "sff8472_10g_sfpp_dwdm_ch44_fs_DW44-10G-80-4214_sfppi",
 		powerClass: 1, maxPower: "1", // A0h 64 declares no higher power level
 		spec: "SFF-8472", specRev: "10.2",
 		vendor: "FS", oui: "00:90:65", pn: "DW44-10G-80-4214", rev: "A", sn: "G2006599998", date: "200914",
@@ -63,7 +63,7 @@ func TestSFF8472Vectors(t *testing.T) {
 		},
 	}, {
 		// Source (Junos): Arista Networks SFP-10GLR-31 rev 0002, v10.4, 1310 nm.
-		file: "sff8472_10g_sfpp_lr_arista_SFP-10GLR-31_sfppi",
+		file:       "sff8472_10g_sfpp_lr_arista_SFP-10GLR-31_sfppi",
 		powerClass: 1, maxPower: "1", // A0h 64 declares no higher power level
 		spec: "SFF-8472", specRev: "10.4",
 		vendor: "Arista Networks", oui: "00:1c:73", pn: "SFP-10GLR-31", rev: "0002", sn: "F2032002143", date: "200811",
@@ -79,7 +79,7 @@ func TestSFF8472Vectors(t *testing.T) {
 	}, {
 		// Laser off: bias 0, Rx 0 mW (no dBm), low alarms and warnings set
 		// (A2h 112/116 = 05h, 113/117 = 40h), as ethtool prints them.
-		file: "sff8472_10g_sfpp_lr_championone_10GSFPplusE-LR_sfppi",
+		file:       "sff8472_10g_sfpp_lr_championone_10GSFPplusE-LR_sfppi",
 		powerClass: 1, maxPower: "1", // A0h 64 declares no higher power level
 		spec: "SFF-8472", specRev: "9.5",
 		vendor: "CHAMPION ONE", oui: "00:00:00", pn: "10GSFP+E-LR", rev: "A", sn: "ATF0G5M", date: "150409",
@@ -112,7 +112,7 @@ func TestSFF8472Vectors(t *testing.T) {
 	}, {
 		// Source (go-ethtool): no monitoring (A0h 92 b6 = 0), wavelength 0.
 		// Nothing from A2h, and no warning about it.
-		file: "sff8472_brocade_57-1000042-02_nodom_wobcom",
+		file:       "sff8472_brocade_57-1000042-02_nodom_wobcom",
 		powerClass: 1, maxPower: "1", // A0h 64 declares no higher power level
 		spec: "SFF-8472", specRev: "unspecified",
 		vendor: "BROCADE", oui: "00:05:1e", pn: "57-1000042-02", sn: "F78TVUM", date: "181121",
@@ -120,7 +120,7 @@ func TestSFF8472Vectors(t *testing.T) {
 	}, {
 		// Source (Junos): GLC-T, rev B, "no DDM, no wavelength". A2h was read
 		// (all zero) but A0h 92 = 0, so it is not decoded.
-		file: "sff8472_1g_sfp_copper_oem_GLC-T_sfppi",
+		file:       "sff8472_1g_sfp_copper_oem_GLC-T_sfppi",
 		powerClass: 1, maxPower: "1", // A0h 64 declares no higher power level
 		spec: "SFF-8472", specRev: "unspecified",
 		vendor: "OEM", oui: "00:0b:40", pn: "GLC-T", rev: "B", sn: "M0312A887", date: "130823",
@@ -129,7 +129,7 @@ func TestSFF8472Vectors(t *testing.T) {
 		// Passive cable (A0h 8 b2): bytes 60-61 are cable compliance (01h,
 		// SFF-8431 appendix E, as ethtool says), not a wavelength; the
 		// source (Junos) prints "Wavelength 256 nm" from them. Length 1 m.
-		file: "sff8472_25g_sfp28_dac_ubnt_sfppi",
+		file:       "sff8472_25g_sfp28_dac_ubnt_sfppi",
 		powerClass: 1, maxPower: "1", // A0h 64 declares no higher power level
 		spec: "SFF-8472", specRev: "unspecified",
 		vendor: "Ubiquiti Inc.", oui: "24:5a:4c", pn: "DAC-SFP28-1M", rev: "A1", sn: "AH22091000096", date: "221013",

@@ -133,7 +133,7 @@ func TestEmulatorProfiles(t *testing.T) {
 			got := energy.ForModule(name, full.Module)
 			check(t, got, w)
 			if w.basis == energy.Measured && (got.MaxPowerW == nil || got.LoadFraction == nil ||
-				math.Abs(*got.LoadFraction-w.watts / *got.MaxPowerW) > 1e-9) {
+				math.Abs(*got.LoadFraction - w.watts / *got.MaxPowerW) > 1e-9) {
 				t.Errorf("load fraction %v, want measured over the advertised %v W", got.LoadFraction, got.MaxPowerW)
 			}
 		})
@@ -169,14 +169,14 @@ func TestVectors(t *testing.T) {
 		// class 1, 1.5 W; 4 x 10300 -> 40; 37.5.
 		"sff8436_40g_qsfpp_dac_oem_QSFP-H40G-CU1M_sfppi": {watts: 1.5, basis: energy.Advertised, gbps: 40, pj: 37.5},
 		// SFF-8472, A0h 64 = 00h: level 1, 1 W; 10300 -> 10; 100.
-		"sff8472_10g_sfpp_dwdm_ch44_fs_DW44-10G-80-4214_sfppi":    {watts: 1, basis: energy.Advertised, gbps: 10, pj: 100},
-		"sff8472_10g_sfpp_flexoptix_P.B1696.10.DA_wobcom":         {watts: 1, basis: energy.Advertised, gbps: 10, pj: 100},
-		"sff8472_10g_sfpp_lr_arista_SFP-10GLR-31_sfppi":           {watts: 1, basis: energy.Advertised, gbps: 10, pj: 100},
-		"sff8472_10g_sfpp_lr_championone_10GSFPplusE-LR_sfppi":    {watts: 1, basis: energy.Advertised, gbps: 10, pj: 100},
-		"sff8472_10g_sfpp_lr_oem_SFP-10GB-LR_wobcom":              {watts: 1, basis: energy.Advertised, gbps: 10, pj: 100},
-		"sff8472_1g_sfp_copper_oem_GLC-T_sfppi":                   {watts: 1, basis: energy.Advertised, gbps: 1, pj: 1000},
-		"sff8472_25g_sfp28_dac_ubnt_sfppi":                        {watts: 1, basis: energy.Advertised, gbps: 25, pj: 40},
-		"sff8472_brocade_57-1000042-02_nodom_wobcom":              {watts: 1, basis: energy.Advertised, gbps: 1, pj: 1000},
+		"sff8472_10g_sfpp_dwdm_ch44_fs_DW44-10G-80-4214_sfppi": {watts: 1, basis: energy.Advertised, gbps: 10, pj: 100},
+		"sff8472_10g_sfpp_flexoptix_P.B1696.10.DA_wobcom":      {watts: 1, basis: energy.Advertised, gbps: 10, pj: 100},
+		"sff8472_10g_sfpp_lr_arista_SFP-10GLR-31_sfppi":        {watts: 1, basis: energy.Advertised, gbps: 10, pj: 100},
+		"sff8472_10g_sfpp_lr_championone_10GSFPplusE-LR_sfppi": {watts: 1, basis: energy.Advertised, gbps: 10, pj: 100},
+		"sff8472_10g_sfpp_lr_oem_SFP-10GB-LR_wobcom":           {watts: 1, basis: energy.Advertised, gbps: 10, pj: 100},
+		"sff8472_1g_sfp_copper_oem_GLC-T_sfppi":                {watts: 1, basis: energy.Advertised, gbps: 1, pj: 1000},
+		"sff8472_25g_sfp28_dac_ubnt_sfppi":                     {watts: 1, basis: energy.Advertised, gbps: 25, pj: 40},
+		"sff8472_brocade_57-1000042-02_nodom_wobcom":           {watts: 1, basis: energy.Advertised, gbps: 1, pj: 1000},
 		// A0h 64 = 3Ch (bit 5), 94 = 08h: level 3, 2 W; 10300 -> 10; 200.
 		"sff8472_xgspon_olt_ciena_tibit_XCVR-SGPL02_sfppi": {watts: 2, basis: energy.Advertised, gbps: 10, pj: 200},
 		// SFF-8636 class 1, 1.5 W; 4 x 26000 Mb/s -> 25.2 -> 25: 100; 15.
