@@ -17,7 +17,6 @@ import (
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
-	"github.com/influxdata/influxdb-client-go/v2/api"
 	http2 "github.com/influxdata/influxdb-client-go/v2/api/http"
 )
 
@@ -178,10 +177,11 @@ func checkToken(token string) error {
 // bounded in-memory queue and returns; a spooler goroutine moves the queue
 // into the spool as records of at most BatchSize points (to disk, or kept
 // in memory while the disk refuses); a sender goroutine takes batches of
-// whole records from the spool's head, writes them with the client's
-// WriteAPIBlocking, and has the spool remove a batch only once the server
-// resolved every point of it. WriteAPIBlocking returns each request's
-// error to the caller: there is no error channel to drain.
+// whole records from the spool's head, posts them (gzipped at a fast
+// level, in memory it reuses) through the client library's HTTP service,
+// and has the spool remove a batch only once the server resolved every
+// point of it. Each request's error comes back to the sender: there is no
+// error channel to drain.
 //
 // Error policy, by the server's answer:
 //   - 2xx: the batch is resolved.
@@ -219,9 +219,14 @@ func checkToken(token string) error {
 // timestamp, same point). One process at a time may use a spool directory
 // (flock on SpoolDir/ddm-spool.lock).
 type InfluxWriter struct {
-	cfg       InfluxConfig
-	client    influxdb2.Client
-	api       api.WriteAPIBlocking
+	cfg    InfluxConfig
+	client influxdb2.Client
+	// svc posts the requests (the library's authorisation, user agent and
+	// error parsing); writeURL is its write endpoint. The body is built
+	// and compressed here, in buffers the sender reuses (see post).
+	svc       http2.Service
+	writeURL  string
+	req       requestBuffers // the sender's
 	spool     *spool
 	logger    *slog.Logger
 	fails     *failureLog
@@ -265,6 +270,19 @@ type InfluxWriter struct {
 type lineQueue struct {
 	buf  []byte
 	ends []int // offset after each line's '\n'
+}
+
+// maxReusedQueue is the largest queue buffer kept for reuse: the queue of
+// a normal second is a few hundred kB; one grown by a burst is left to the
+// garbage collector rather than held for good.
+const maxReusedQueue = 4 << 20
+
+// reuse empties q, keeping its memory unless a burst made it large.
+func (q lineQueue) reuse() lineQueue {
+	if cap(q.buf) > maxReusedQueue {
+		return lineQueue{}
+	}
+	return lineQueue{buf: q.buf[:0], ends: q.ends[:0]}
 }
 
 // NewInfluxWriter opens (or replays) the spool and starts the writer.
@@ -320,7 +338,11 @@ func NewInfluxWriter(cfg InfluxConfig) (*InfluxWriter, error) {
 		SetLogLevel(0).
 		SetApplicationName("ddm")
 	w.client = influxdb2.NewClientWithOptions(cfg.URL, token, opts)
-	w.api = w.client.WriteAPIBlocking(cfg.Org, cfg.Bucket)
+	w.svc = w.client.HTTPService()
+	if w.writeURL, err = writeURL(w.svc.ServerAPIURL(), cfg.Org, cfg.Bucket); err != nil {
+		sp.close()
+		return nil, err
+	}
 	w.sendCtx, w.cancelSend = context.WithCancel(context.Background())
 	go w.spooler()
 	go w.sender()
@@ -427,10 +449,14 @@ func (w *InfluxWriter) spooler() {
 	coalesce := min(50*time.Millisecond, w.cfg.FlushInterval/4)
 	retryDisk := time.NewTicker(time.Second)
 	defer retryDisk.Stop()
+	// Two queues take turns: Write fills one while the spooler writes the
+	// other to the spool, so the lines are encoded once into memory that
+	// is reused, not into a queue grown afresh for every burst.
+	var spare lineQueue
 	for {
 		w.qmu.Lock()
 		q := w.queue
-		w.queue = lineQueue{}
+		w.queue = spare
 		w.qmu.Unlock()
 		for i := 0; i < len(q.ends); i += w.cfg.BatchSize {
 			start := 0
@@ -443,6 +469,7 @@ func (w *InfluxWriter) spooler() {
 		if len(q.ends) > 0 {
 			notify(w.spoolNotify)
 		}
+		spare = q.reuse()
 		if stop == nil {
 			return // closing: the queue is drained
 		}
@@ -475,6 +502,7 @@ func (w *InfluxWriter) sender() {
 	defer tick.Stop()
 	var (
 		pending        *pendingBatch
+		lines          [][]byte // the lines of each batch in turn, reused
 		retry          <-chan time.Time
 		failures       int
 		flushDue       bool
@@ -498,7 +526,8 @@ func (w *InfluxWriter) sender() {
 		}
 		if retry == nil && pending == nil && n > 0 && (n >= w.cfg.BatchSize || flushDue || closing) {
 			if b := w.spool.peek(w.cfg.BatchSize); b != nil {
-				pending = &pendingBatch{batch: b, lines: splitLines(b.payload)}
+				lines = splitLinesInto(lines[:0], b.payload)
+				pending = &pendingBatch{batch: b, lines: lines}
 			}
 		}
 		if retry == nil && pending != nil {

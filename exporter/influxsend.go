@@ -18,7 +18,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 
 	http2 "github.com/influxdata/influxdb-client-go/v2/api/http"
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
@@ -34,18 +33,22 @@ type pendingBatch struct {
 // splitLines returns the lines of payload (each ending in '\n') without
 // their newlines; they share payload's memory.
 func splitLines(payload []byte) [][]byte {
-	lines := make([][]byte, 0, bytes.Count(payload, []byte{'\n'}))
+	return splitLinesInto(make([][]byte, 0, bytes.Count(payload, []byte{'\n'})), payload)
+}
+
+// splitLinesInto appends the lines of payload to dst, as splitLines.
+func splitLinesInto(dst [][]byte, payload []byte) [][]byte {
 	for len(payload) > 0 {
 		i := bytes.IndexByte(payload, '\n')
 		if i < 0 {
 			i = len(payload)
 		}
 		if i > 0 {
-			lines = append(lines, payload[:i])
+			dst = append(dst, payload[:i])
 		}
 		payload = payload[min(i+1, len(payload)):]
 	}
-	return lines
+	return dst
 }
 
 // answer is what one write request came to.
@@ -279,15 +282,16 @@ func refusalKind(a answer) string {
 // post sends one request of lines and classifies the answer; a failure
 // that is not about the points is logged and counted here.
 func (w *InfluxWriter) post(lines [][]byte) answer {
-	body := make([]byte, 0, bodySize(lines))
+	body := w.req.body[:0]
 	for _, l := range lines {
 		body = append(append(body, l...), '\n')
 	}
+	w.req.body = body
 	ctx, cancel := context.WithTimeout(w.sendCtx, w.cfg.Timeout)
 	defer cancel()
 	start := time.Now()
 	w.requests.Add(1)
-	err := w.api.WriteRecord(ctx, unsafe.String(unsafe.SliceData(body), len(body)))
+	err := w.send(ctx, body)
 	if err == nil {
 		w.latency.Store(int64(time.Since(start)))
 		w.fails.ok("influx", "writes accepted again")

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"syscall"
@@ -75,6 +76,11 @@ type spool struct {
 
 	inflight   *spoolBatch // handed out by peek, not yet acknowledged
 	infDropped int64       // points of inflight the bounds removed meanwhile
+
+	// Reused by peek, one batch in flight at a time: the batch's payload
+	// (valid until the next peek) and the record being read.
+	batchBuf []byte
+	readBuf  []byte
 
 	dropped int64 // points removed by the bounds (disk and memory), never sent
 	corrupt int64 // points lost to damaged records
@@ -451,8 +457,9 @@ func (s *spool) unlock() {
 }
 
 // append adds a record of points lines (payload: each line ending in
-// '\n'); the spool keeps payload. It never fails: what the disk refuses is
-// kept in memory. It returns the disk's error, if any.
+// '\n'); the caller may reuse payload once it returns (what the disk
+// refuses is copied). It never fails: what the disk refuses is kept in
+// memory. It returns the disk's error, if any.
 func (s *spool) append(payload []byte, points int) error {
 	if points <= 0 {
 		return nil
@@ -471,7 +478,7 @@ func (s *spool) append(payload []byte, points int) error {
 			}
 		}
 	}
-	s.mem = append(s.mem, memRecord{seq: s.memSeq, payload: payload, points: p})
+	s.mem = append(s.mem, memRecord{seq: s.memSeq, payload: bytes.Clone(payload), points: p})
 	s.memSeq++
 	s.memBytes += int64(len(payload))
 	s.memPoints += p
@@ -706,7 +713,7 @@ func (s *spool) peek(maxPoints int) *spoolBatch {
 	if s.inflight != nil {
 		return nil
 	}
-	b := &spoolBatch{}
+	b := &spoolBatch{payload: s.batchBuf[:0]}
 	limit := int64(maxPoints)
 	full := false
 	for i := 0; i < len(s.segs) && !full; i++ {
@@ -752,6 +759,7 @@ func (s *spool) peek(maxPoints int) *spoolBatch {
 			b.memEnd = r.seq + 1
 		}
 	}
+	s.batchBuf = reusable(b.payload)
 	if b.points == 0 {
 		s.stepOverEmptyLocked()
 		return nil
@@ -776,11 +784,14 @@ func (s *spool) readRecords(g *segment, from int64, fn func(off int64, payload [
 		if _, err := f.ReadAt(h[:], off); err == nil && binary.LittleEndian.Uint32(h[:]) == recMagic {
 			n := int64(binary.LittleEndian.Uint32(h[4:]))
 			if n > 0 && n <= recMaxPayload && off+recHeaderSize+n <= g.size {
-				buf := make([]byte, recHeaderSize+n)
+				// Grown with room to spare: records differ a little in size.
+				buf := slices.Grow(s.readBuf[:0], int(recHeaderSize+n))[:recHeaderSize+n]
+				s.readBuf = buf
 				if _, err := f.ReadAt(buf, off); err != nil {
 					return false, err
 				}
 				if payload, p, size, ok := recordAt(buf); ok {
+					s.readBuf = reusable(s.readBuf)
 					if !fn(off, payload, p) {
 						return true, nil
 					}
@@ -804,6 +815,18 @@ func (s *spool) readRecords(g *segment, from int64, fn func(off int64, payload [
 		return stopped, nil
 	}
 	return false, nil
+}
+
+// maxReusedBuf is the largest read or batch buffer the spool keeps for
+// the next batch: a batch of the default 5,000 points is about 2 MB.
+const maxReusedBuf = 4 << 20
+
+// reusable returns b, or nil when it is too large to hold on to.
+func reusable(b []byte) []byte {
+	if cap(b) > maxReusedBuf {
+		return nil
+	}
+	return b
 }
 
 func (s *spool) readSeg(g *segment, from int64) ([]byte, error) {

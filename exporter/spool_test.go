@@ -59,8 +59,9 @@ func drain(t testing.TB, s *spool) [][]byte {
 	if b == nil {
 		return nil
 	}
+	lines := splitLines(bytes.Clone(b.payload)) // the spool reuses the payload's memory after the ack
 	s.ack(b, false)
-	return splitLines(b.payload)
+	return lines
 }
 
 // segPaths lists a spool's segment files in order.
