@@ -17,6 +17,7 @@ import (
 
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/i2c"
+	"github.com/ddm-agent/ddm/internal/vclock"
 	"github.com/ddm-agent/ddm/modread"
 )
 
@@ -52,19 +53,18 @@ type Options struct {
 	// of interval/2 and 500 ms.
 	ReadTimeout time.Duration
 	// FreezeTimeout bounds each half of the VDM freeze handshake; default
-	// 500 ms. A module that misses it has its VDM reads paused for ten VDM
-	// intervals (at least a minute).
+	// modread.DefaultFreezeTimeout. A module that misses it has its VDM
+	// reads paused for ten VDM intervals (at least a minute).
 	FreezeTimeout time.Duration
 	// AbsentAfter: a present module that NACKs every try for this many
 	// reads in a row is taken as removed; default 3.
 	AbsentAfter int
-	// Now is the wall clock that stamps samples; nil means time.Now.
-	Now func() time.Time
-	// Elapsed is the steady clock: time since the agent was made, never
-	// stepped. nil means Now's own monotonic reading (Go's time.Now carries
-	// one), which is right for time.Now and for virtual clocks that do not
-	// step; a test that steps Now sets Elapsed too.
-	Elapsed func() time.Duration
+	// Clock is what the agent reads and waits on: its wall clock stamps
+	// samples, its steady clock measures durations, and every wait (the
+	// next port due, read timeouts, NACK backoff inside the reader, VDM
+	// freeze polls) is on it. nil means the machine's clock; tests and
+	// `ddm rules test` pass a vclock.Virtual and step it.
+	Clock vclock.Clock
 }
 
 func (o Options) withDefaults() Options {
@@ -90,16 +90,13 @@ func (o Options) withDefaults() Options {
 		o.ReadTimeout = max(o.Interval/2, 500*time.Millisecond)
 	}
 	if o.FreezeTimeout == 0 {
-		// The sonic-mgmt test plan expects FreezeDone within 500 ms. The
-		// bus worker waits meanwhile, so a longer timeout would cost the
-		// module's neighbours their cadence.
-		o.FreezeTimeout = 500 * time.Millisecond
+		o.FreezeTimeout = modread.DefaultFreezeTimeout
 	}
 	if o.AbsentAfter == 0 {
 		o.AbsentAfter = modread.DefaultAbsentAfter
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = vclock.NewReal()
 	}
 	return o
 }
@@ -167,7 +164,8 @@ type Sample struct {
 type Health struct {
 	LastGood            time.Time
 	ConsecutiveFailures int
-	// NextAttempt is when the port will be read again (backoff).
+	// NextAttempt is when the port will be read again (backoff), on the
+	// wall clock.
 	NextAttempt time.Time
 }
 
@@ -199,7 +197,7 @@ type Agent struct {
 func New(ports []Port, obs Observer, opts Options) (*Agent, error) {
 	a := &Agent{opts: opts.withDefaults(), obs: obs, buses: map[string][]*portState{}, lastTick: map[string]time.Time{},
 		progress: map[string]*BusProgress{}}
-	a.clock = newClock(a.opts.Now, a.opts.Elapsed)
+	a.clock = newClock(a.opts.Clock)
 	names := map[string]bool{}
 	for _, p := range ports {
 		if names[p.Name] {
@@ -209,7 +207,7 @@ func New(ports []Port, obs Observer, opts Options) (*Agent, error) {
 			return nil, fmt.Errorf("agent: port %q has no transport", p.Name)
 		}
 		names[p.Name] = true
-		reader := modread.New(p.Mem, modread.Options{NoFreeze: p.NoFreeze, FreezeTimeout: a.opts.FreezeTimeout})
+		reader := modread.New(p.Mem, modread.Options{NoFreeze: p.NoFreeze, FreezeTimeout: a.opts.FreezeTimeout, Wait: a.opts.Clock.Sleep})
 		a.buses[p.Bus] = append(a.buses[p.Bus], &portState{port: p, reader: reader, agent: a, vdmInterval: a.opts.VDMInterval})
 	}
 	for bus := range a.buses {
@@ -255,7 +253,7 @@ func (a *Agent) passBudget(n int) time.Duration {
 // A worker waiting for its next port to fall due is never stalled, however
 // long the interval.
 func (a *Agent) Stalled() []string {
-	now := a.clock.steadyOf(a.opts.Now())
+	_, now := a.clock.now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var out []string
@@ -298,13 +296,18 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.runCtx = ctx
 	defer a.wg.Wait() // VDM reads in flight finish (they release the freeze)
 	var wg sync.WaitGroup
+	// The workers start together: on a virtual clock no worker's first
+	// pass may be seen as the whole agent waiting before the others exist.
+	start := make(chan struct{})
 	for bus, ports := range a.buses {
 		wg.Add(1)
-		go func() {
+		a.opts.Clock.Go(func() {
 			defer wg.Done()
+			<-start
 			a.runBus(ctx, bus, ports)
-		}()
+		})
 	}
+	close(start)
 	wg.Wait()
 	return ctx.Err()
 }
@@ -324,14 +327,17 @@ func (a *Agent) LastCycles() map[string]time.Time {
 
 // runBus is one bus worker: it reads every port that is due, in turn, then
 // sleeps until the next port is due.
+//
+// Ports fall due on the steady clock: a step of the wall clock (back or
+// forward) neither stalls the cadence nor bunches reads.
 func (a *Agent) runBus(ctx context.Context, bus string, ports []*portState) {
-	now := a.opts.Now()
+	now := a.clock.steady()
 	for _, ps := range ports {
 		ps.nextFast = now
 	}
 	prog := a.progress[bus]
 	for {
-		now = a.opts.Now()
+		now = a.clock.steady()
 		var passStart time.Time // steady
 		for _, ps := range ports {
 			if ctx.Err() != nil {
@@ -339,7 +345,7 @@ func (a *Agent) runBus(ctx context.Context, bus string, ports []*portState) {
 			}
 			if !now.Before(ps.nextFast) {
 				if passStart.IsZero() {
-					passStart = a.clock.steadyOf(a.opts.Now())
+					_, passStart = a.clock.now()
 					a.mu.Lock()
 					prog.BusySince = passStart
 					a.mu.Unlock()
@@ -347,11 +353,11 @@ func (a *Agent) runBus(ctx context.Context, bus string, ports []*portState) {
 				a.poll(ctx, bus, ps)
 			}
 		}
-		end := a.opts.Now()
+		end, endSteady := a.clock.now()
 		a.mu.Lock()
 		a.lastTick[bus] = end
 		if !passStart.IsZero() {
-			prog.LastPass, prog.PassTime, prog.BusySince = end, a.clock.steadyOf(end).Sub(passStart), time.Time{}
+			prog.LastPass, prog.PassTime, prog.BusySince = end, endSteady.Sub(passStart), time.Time{}
 		}
 		a.mu.Unlock()
 		a.clock.check()
@@ -361,16 +367,8 @@ func (a *Agent) runBus(ctx context.Context, bus string, ports []*portState) {
 				next = ps.nextFast
 			}
 		}
-		d := next.Sub(a.opts.Now())
-		if d < 0 {
-			d = 0
-		}
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if a.opts.Clock.Sleep(ctx, next.Sub(a.clock.steady())) != nil {
 			return
-		case <-t.C:
 		}
 	}
 }
@@ -378,17 +376,18 @@ func (a *Agent) runBus(ctx context.Context, bus string, ports []*portState) {
 // poll reads one port once and schedules its next read.
 func (a *Agent) poll(ctx context.Context, bus string, ps *portState) {
 	o := a.opts
-	start := o.Now()
-	rctx, cancel := context.WithTimeout(ctx, o.ReadTimeout)
+	start := a.clock.steady()
+	rctx, cancel := o.Clock.WithTimeout(ctx, o.ReadTimeout)
 	before := ps.port.Mem.Stats()
 	s := ps.read(rctx, o, start)
 	cancel()
 	s.Port, s.Bus = ps.port.Name, bus
 	s.IO = ps.port.Mem.Stats().Sub(before)
 	if s.Time.IsZero() {
-		s.Time = o.Now()
+		s.Time = o.Clock.Now()
 	}
-	s.Steady = a.clock.steadyOf(s.Time)
+	s.Steady = a.clock.steady()
+	// The schedule is kept on the steady clock (see runBus).
 	// Schedule from the planned time, not the finish time, so a port keeps
 	// its cadence instead of drifting by its read time each cycle.
 	planned := ps.nextFast
@@ -400,17 +399,17 @@ func (a *Agent) poll(ctx context.Context, bus string, ps *portState) {
 		ps.nextFast = planned.Add(o.AbsentInterval)
 	case KindError:
 		backoff := o.Interval << min(ps.health.ConsecutiveFailures, 10)
-		ps.nextFast = s.Time.Add(min(backoff, o.MaxBackoff))
+		ps.nextFast = s.Steady.Add(min(backoff, o.MaxBackoff))
 	default:
 		// Keep at least half an interval between two reads of a port: a late
 		// read must not be followed at once by the next one (two samples in
 		// one millisecond collapse into one point in InfluxDB).
 		ps.nextFast = planned.Add(o.Interval)
-		if floor := s.Time.Add(o.Interval / 2); ps.nextFast.Before(floor) {
+		if floor := s.Steady.Add(o.Interval / 2); ps.nextFast.Before(floor) {
 			ps.nextFast = floor
 		}
 	}
-	ps.health.NextAttempt = ps.nextFast
+	ps.health.NextAttempt = s.Time.Add(ps.nextFast.Sub(s.Steady))
 	s.Health = ps.health
 	if a.obs != nil && ctx.Err() == nil {
 		a.obs.Observe(s)

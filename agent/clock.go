@@ -3,21 +3,24 @@ package agent
 import (
 	"sync"
 	"time"
+
+	"github.com/ddm-agent/ddm/internal/vclock"
 )
 
-// clock gives the agent two readings of time. The wall clock (Options.Now)
-// stamps samples: it is what InfluxDB, Grafana and the operator go by, and
-// it can step, backward too (NTP correcting a wrong clock, date -s). The
-// steady clock never steps: it is the wall clock at the agent's start
-// advanced by Go's monotonic clock, so its readings are still plain
-// time.Time values near the wall clock, but durations and buckets measured
-// on it (alarm rules: for, clear_for, rate and baseline buckets; cycle
-// times) are right across a step. The clock also notices steps back of
-// the wall clock and counts them.
+// clock gives the agent two readings of time from its vclock.Clock. The
+// wall clock (Now) stamps samples: it is what InfluxDB, Grafana and the
+// operator go by, and it can step, backward too (NTP correcting a wrong
+// clock, date -s). The steady clock never steps: it is the wall clock at
+// the agent's start advanced by the clock's steady reading (Go's monotonic
+// clock on the machine), so its readings are still plain time.Time values
+// near the wall clock, but durations and buckets measured on it (alarm
+// rules: for, clear_for, rate and baseline buckets; cycle times) are right
+// across a step. The clock also notices steps back of the wall clock and
+// counts them.
 type clock struct {
-	now     func() time.Time
-	elapsed func() time.Duration // nil: now's own monotonic reading
-	origin  time.Time
+	clk          vclock.Clock
+	origin       time.Time     // the wall clock at start
+	originSteady time.Duration // the steady reading at start
 
 	mu       sync.Mutex
 	offset   time.Duration // wall minus steady at the last check
@@ -27,18 +30,20 @@ type clock struct {
 	lastAt   time.Time
 }
 
-func newClock(now func() time.Time, elapsed func() time.Duration) *clock {
-	return &clock{now: now, elapsed: elapsed, origin: now()}
+func newClock(clk vclock.Clock) *clock {
+	// Round(0): the origin is a wall reading; the steady clock's own
+	// reading supplies the monotonic part.
+	return &clock{clk: clk, origin: clk.Now().Round(0), originSteady: clk.Steady()}
 }
 
-// steadyOf maps a wall reading taken from now to the steady clock. With
-// Go's own clock the mapping is exact: t.Sub(origin) uses both readings'
-// monotonic parts.
-func (c *clock) steadyOf(t time.Time) time.Time {
-	if c.elapsed != nil {
-		return c.origin.Add(c.elapsed())
-	}
-	return c.origin.Add(t.Sub(c.origin))
+// steady reads the steady clock.
+func (c *clock) steady() time.Time {
+	return c.origin.Add(c.clk.Steady() - c.originSteady)
+}
+
+// now reads both clocks.
+func (c *clock) now() (wall, steady time.Time) {
+	return c.clk.Now(), c.steady()
 }
 
 // stepTolerance: a step back smaller than this is not counted (points are
@@ -51,9 +56,10 @@ const stepTolerance = time.Millisecond
 func (c *clock) check() time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	w := c.now()
-	// Round(0) drops the monotonic readings: this is the wall difference.
-	off := w.Round(0).Sub(c.steadyOf(w).Round(0))
+	w, s := c.now()
+	// Round(0) drops the wall reading's monotonic part: this is the wall
+	// difference.
+	off := w.Round(0).Sub(s)
 	defer func() { c.offset, c.checked = off, true }()
 	if c.checked && off < c.offset-stepTolerance {
 		c.back++

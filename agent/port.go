@@ -16,14 +16,12 @@ import (
 type portState struct {
 	port    Port
 	present bool
-	// reader reads the module: it keeps the static pages and their
-	// Layout, and reuses the fast read's snapshot.
-	reader *modread.Reader
-	// static holds the static pages read at insertion (identity,
-	// advertisement, thresholds, VDM descriptors); nil when they must be
-	// read again. Each fast read is decoded into module, reused from cycle
-	// to cycle.
-	static   *cmis.Snapshot
+	// reader reads the module: it keeps the static pages (identity,
+	// advertisement, thresholds, VDM descriptors) and their Layout, and
+	// reuses the fast read's snapshot. Forgetting them (reader.Forget)
+	// makes the next read a static read. Each fast read is decoded into
+	// module, reused from cycle to cycle.
+	reader   *modread.Reader
 	staticAt time.Time
 	module   cmis.Module
 	// last module state and firmware, to notice changes that call for a
@@ -57,7 +55,8 @@ type portState struct {
 	agent       *Agent
 }
 
-// read does what is due for the port now and returns the sample.
+// read does what is due for the port now (on the steady clock: it keeps
+// the cadences) and returns the sample.
 func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample {
 	var s Sample
 	if !ps.present {
@@ -65,20 +64,21 @@ func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample 
 			return ps.failed(ctx, err, o)
 		}
 		ps.present, ps.firstRead = true, true
-		ps.static = nil
+		ps.reader.Forget()
 		ps.flags = newFlagHistory()
 		ps.forget()
-		s.Events = append(s.Events, Event{Time: o.Now(), Type: "inserted", Text: "module inserted"})
+		s.Events = append(s.Events, Event{Time: o.Clock.Now(), Type: "inserted", Text: "module inserted"})
 	}
 	kind := KindFast
 	// After failed reads the cage may hold another module (pulled and
 	// replaced faster than AbsentAfter reads): read the static pages again,
 	// and noticeChanges reports a different serial as a replacement.
 	if ps.health.ConsecutiveFailures > 0 {
-		ps.static, ps.good = nil, nil
+		ps.reader.Forget()
+		ps.good = nil
 	}
-	if ps.static == nil || now.Sub(ps.staticAt) >= o.Revalidate {
-		ev, err := ps.readStatic(ctx, o)
+	if ps.reader.Static() == nil || now.Sub(ps.staticAt) >= o.Revalidate {
+		ev, err := ps.readStatic(ctx, o, now)
 		s.Events = append(s.Events, ev...)
 		if err != nil {
 			r := ps.failed(ctx, err, o)
@@ -100,7 +100,7 @@ func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample 
 	if layout := ps.reader.Layout(); len(layout.Plan(cmis.VDM)) > 0 && ps.vdmDue(now) {
 		ps.startVDM(o, layout, read, now, first)
 	}
-	t := o.Now()
+	t := o.Clock.Now()
 	// The observer may keep the sample's Module; ps.module is refilled next
 	// cycle, so the sample gets a copy (a handful of allocations, against
 	// some 150 for a full decode).
@@ -127,15 +127,17 @@ func (ps *portState) forget() {
 	}
 }
 
-// readStatic reads the static pages and records what changed.
-func (ps *portState) readStatic(ctx context.Context, o Options) ([]Event, error) {
+// readStatic reads the static pages and records what changed; at is the
+// steady time of the read, which the next revalidation counts from.
+func (ps *portState) readStatic(ctx context.Context, o Options, at time.Time) ([]Event, error) {
+	prev := ps.reader.Static() // nil after Forget: nothing to compare
 	s, err := ps.reader.ReadStatic(ctx)
 	if !modread.Decoded(err) {
 		return nil, err
 	}
 	var ev []Event
-	now := o.Now()
-	staticAt := now
+	now := o.Clock.Now()
+	staticAt := at
 	layout := ps.reader.Layout()
 	// Lower memory was read whole, latched flags included, and that read
 	// cleared them: account for them now or they are lost.
@@ -151,14 +153,14 @@ func (ps *portState) readStatic(ctx context.Context, o Options) ([]Event, error)
 		}
 		// Read the static pages again soon, not a revalidation later.
 		retry := min(max(10*o.Interval, 10*time.Second), o.Revalidate)
-		staticAt = now.Add(retry - o.Revalidate)
+		staticAt = at.Add(retry - o.Revalidate)
 		ev = append(ev, Event{Time: now, Type: "checksum_failed",
 			Text: fmt.Sprintf("%s failed its checksum on a static read; the last good copy is kept, read again in %v", strings.Join(kept, ", "), retry)})
 	}
-	if ps.static != nil && !sameStatic(ps.static, s) {
+	if prev != nil && !sameStatic(prev, s) {
 		ev = append(ev, Event{Time: now, Type: "static_changed", Text: "identity, advertisement or thresholds changed since the last read"})
 	}
-	ps.static, ps.staticAt = s, staticAt
+	ps.staticAt = staticAt
 	return ev, nil
 }
 
@@ -243,9 +245,9 @@ func (ps *portState) startVDM(o Options, layout *cmis.Layout, fast *cmis.Snapsho
 	read := ps.vdm.read
 	read.CopyFrom(fast)
 	ps.agent.wg.Add(1)
-	go func() {
+	o.Clock.Go(func() {
 		defer ps.agent.wg.Done()
-		ctx, cancel := context.WithTimeout(ps.agent.runCtx, o.ReadTimeout+2*o.FreezeTimeout)
+		ctx, cancel := o.Clock.WithTimeout(ps.agent.runCtx, o.ReadTimeout+2*o.FreezeTimeout)
 		defer cancel()
 		s := Sample{Port: ps.port.Name, Bus: ps.port.Bus, Kind: KindVDM}
 		// Decoded before the read is released: the next VDM read reuses
@@ -255,9 +257,9 @@ func (ps *portState) startVDM(o Options, layout *cmis.Layout, fast *cmis.Snapsho
 		// Absent, busy or a bus error: the fast cadence reports it.
 		gone := !modread.Decoded(err)
 		if !gone {
-			s.Err, s.Time = err, o.Now()
+			s.Err, s.Time = err, o.Clock.Now()
 			s.Module, s.IOTotal = ps.vdm.module.Clone(), ps.port.Mem.Stats()
-			s.Steady = ps.agent.clock.steadyOf(s.Time)
+			s.Steady = ps.agent.clock.steady()
 			if first {
 				// The lane flags in this read are those of the first read.
 				maskFirstRead(s.Module)
@@ -269,7 +271,7 @@ func (ps *portState) startVDM(o Options, layout *cmis.Layout, fast *cmis.Snapsho
 			// every interval.
 			pause := max(10*o.VDMInterval, time.Minute)
 			ps.vdm.next = start.Add(pause)
-			s.Events = append(s.Events, Event{Time: o.Now(), Type: "vdm_paused",
+			s.Events = append(s.Events, Event{Time: o.Clock.Now(), Type: "vdm_paused",
 				Text: fmt.Sprintf("VDM freeze handshake failed (%v); VDM paused for %v", err, pause)})
 		}
 		ps.vdm.busy = false
@@ -277,7 +279,7 @@ func (ps *portState) startVDM(o Options, layout *cmis.Layout, fast *cmis.Snapsho
 		if !gone && ps.agent.obs != nil && ps.agent.runCtx.Err() == nil {
 			ps.agent.obs.Observe(s)
 		}
-	}()
+	})
 }
 
 // Latched flags that report a change of state rather than a condition.
@@ -314,7 +316,7 @@ func (ps *portState) noticeChanges(m *cmis.Module, t time.Time) []Event {
 	}
 	if ps.lastState != 0 && m.ModuleStateCode != ps.lastState {
 		ev = append(ev, Event{Time: t, Type: "state_changed", Text: fmt.Sprintf("module state %s", m.ModuleState)})
-		ps.static = nil
+		ps.reader.Forget()
 	}
 	// A firmware version counts as changed when two reads in a row agree on
 	// the new one: a bit flipped on the wire must not trigger a static
@@ -326,7 +328,7 @@ func (ps *portState) noticeChanges(m *cmis.Module, t time.Time) []Event {
 		ps.pendingFW = m.FirmwareVer
 	default:
 		ev = append(ev, Event{Time: t, Type: "firmware_changed", Text: fmt.Sprintf("firmware %s -> %s", ps.lastFW, m.FirmwareVer)})
-		ps.static = nil
+		ps.reader.Forget()
 		ps.lastFW, ps.pendingFW = m.FirmwareVer, ""
 	}
 	ps.lastState = m.ModuleStateCode
@@ -336,7 +338,7 @@ func (ps *portState) noticeChanges(m *cmis.Module, t time.Time) []Event {
 // failed turns a read error into a sample: absent (with a removal event if
 // the module was there) or an error with backoff.
 func (ps *portState) failed(ctx context.Context, err error, o Options) Sample {
-	now := o.Now()
+	now := o.Clock.Now()
 	// A module that NACKs every try for AbsentAfter reads in a row is gone.
 	if ps.present {
 		err = modread.Absence(err, ps.health.ConsecutiveFailures+1, o.AbsentAfter)
@@ -346,7 +348,8 @@ func (ps *portState) failed(ctx context.Context, err error, o Options) Sample {
 		if ps.present {
 			s.Events = append(s.Events, Event{Time: now, Type: "removed", Text: "module removed"})
 		}
-		ps.present, ps.static, ps.lastState, ps.lastFW, ps.lastSerial, ps.good = false, nil, 0, "", "", nil
+		ps.present, ps.lastState, ps.lastFW, ps.lastSerial, ps.good = false, 0, "", "", nil
+		ps.reader.Forget()
 		ps.health.ConsecutiveFailures = 0
 		ps.forget()
 		return s

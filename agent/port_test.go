@@ -41,7 +41,7 @@ func TestSamplesKeepTheirModule(t *testing.T) {
 	ctx := context.Background()
 	for range 10 {
 		clk.Advance(time.Second)
-		s := ps.read(ctx, a.opts, clk.Now())
+		s := ps.read(ctx, a.opts, a.clock.steady())
 		a.wg.Wait()
 		got = append(got, keep(s))
 	}
@@ -117,7 +117,7 @@ func TestVDMStartsAfterALateAdvertisement(t *testing.T) {
 	ctx := context.Background()
 	for range 10 {
 		clk.Advance(time.Second)
-		ps.read(ctx, a.opts, clk.Now())
+		ps.read(ctx, a.opts, a.clock.steady())
 		a.wg.Wait()
 	}
 	if len(ps.reader.Layout().Plan(cmis.VDM)) == 0 {

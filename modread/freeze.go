@@ -21,7 +21,7 @@ var ErrFreezeTimeout = errors.New("VDM freeze handshake timed out")
 
 // FreezeOptions bound the handshake.
 type FreezeOptions struct {
-	// Timeout for each of FreezeDone and UnfreezeDone (default 1 s).
+	// Timeout for each of FreezeDone and UnfreezeDone (default DefaultFreezeTimeout).
 	Timeout time.Duration
 	// Wait waits between polls (nil: a timer).
 	Wait func(ctx context.Context, d time.Duration) error
@@ -44,7 +44,7 @@ type FreezeTiming struct {
 // If Freeze fails it has already tried to unfreeze.
 func Freeze(ctx context.Context, mem i2c.Memory, addr uint8, opts FreezeOptions) (release func(context.Context) error, err error) {
 	if opts.Timeout == 0 {
-		opts.Timeout = time.Second
+		opts.Timeout = DefaultFreezeTimeout
 	}
 	if opts.Wait == nil {
 		opts.Wait = timerWait
@@ -112,6 +112,10 @@ func learned(opts FreezeOptions, freeze bool) *time.Duration {
 
 // pollStatus polls 2Fh:145 until bit is set. The first wait is what the
 // module took last time (learned), else none; then 1 ms doubling to 10 ms.
+// The timeout is kept twice: by the context on the machine's clock, and
+// by the sum of the waits on Wait's clock, so a handshake on a virtual
+// clock (tests, ddm rules test) times out after Timeout of that clock's
+// time, whatever the machine's clock does meanwhile.
 func pollStatus(ctx context.Context, mem i2c.Memory, addr uint8, bit byte, opts FreezeOptions, learned *time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
@@ -138,10 +142,15 @@ func pollStatus(ctx context.Context, mem i2c.Memory, addr uint8, bit byte, opts 
 			}
 			return nil
 		}
-		if err := opts.Wait(ctx, wait); err != nil {
+		if waited >= opts.Timeout {
 			return fmt.Errorf("%w after %v (status %02Xh)", ErrFreezeTimeout, opts.Timeout, st[0])
 		}
-		waited += wait
+		// The last wait ends at the timeout, for one last look.
+		w := min(wait, opts.Timeout-waited)
+		if err := opts.Wait(ctx, w); err != nil {
+			return fmt.Errorf("%w after %v (status %02Xh)", ErrFreezeTimeout, opts.Timeout, st[0])
+		}
+		waited += w
 		wait = min(2*wait, 10*time.Millisecond)
 	}
 }

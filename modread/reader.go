@@ -11,8 +11,11 @@ import (
 )
 
 // DefaultFreezeTimeout bounds each half of the VDM freeze handshake when
-// Options.FreezeTimeout is zero.
-const DefaultFreezeTimeout = time.Second
+// Options.FreezeTimeout is zero, for the agent, `ddm dump` and `ddm rules
+// test` alike. The sonic-mgmt test plan expects FreezeDone within 500 ms;
+// a module that takes longer keeps its statistics frozen for every other
+// reader meanwhile (the agent pauses its VDM reads).
+const DefaultFreezeTimeout = 500 * time.Millisecond
 
 // Options say how a module is read.
 type Options struct {
