@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/ddm-agent/ddm/cmis"
+	"github.com/ddm-agent/ddm/energy"
 	"github.com/ddm-agent/ddm/internal/plural"
 )
 
@@ -42,6 +43,8 @@ type Entry struct {
 	Source Source
 	Module *cmis.Module
 	IO     *IO
+	// Energy is the module's energy view (ddm dump), printed when set.
+	Energy *energy.Port
 }
 
 // JSON writes one JSON object for the entry: the module's fields at the top
@@ -77,6 +80,11 @@ func JSON(w io.Writer, e Entry) error {
 	}
 	if e.IO != nil {
 		obj["io"], _ = json.Marshal(e.IO)
+	}
+	if e.Energy != nil {
+		if obj["energy"], err = json.Marshal(roundedEnergy(e.Energy)); err != nil {
+			return fmt.Errorf("report: encode energy: %w", err)
+		}
 	}
 	b, err := json.Marshal(obj)
 	if err != nil {
@@ -125,7 +133,8 @@ func Text(w io.Writer, e Entry) error {
 	}
 	p.applications(m.Applications)
 	mon := joinNonEmpty("   ", fmtOpt("temperature %.2f °C", m.TemperatureC), fmtOpt("Vcc %.4f V", m.VccV),
-		fmtOpt("laser temperature %.2f °C", m.LaserTemperatureC), fmtOpt("TEC current %.1f %%", m.TECCurrentPct), fmtOpt("Vcc2 %.4f V", m.Vcc2V))
+		fmtOpt("laser temperature %.2f °C", m.LaserTemperatureC), fmtOpt("TEC current %.1f %%", m.TECCurrentPct), fmtOpt("Vcc2 %.4f V", m.Vcc2V),
+		fmtOpt("supply current %.1f mA", m.SupplyCurrentMA))
 	if mon != "" {
 		p.line("Monitors", "%s", mon)
 	}
@@ -137,6 +146,7 @@ func Text(w io.Writer, e Entry) error {
 	p.pm(m.PM)
 	p.lasers(m.LaserSource)
 	p.checksums(m.Checksums)
+	p.energy(e.Energy)
 	if e.IO != nil {
 		p.line("Bus I/O", "%d transactions, %d bytes read, %d written, %d page selects, %d NACKs, %d retries, %.3f ms on the bus",
 			e.IO.Transactions, e.IO.BytesRead, e.IO.BytesWritten, e.IO.PageSelects, e.IO.NACKs, e.IO.Retries, float64(e.IO.BusTimeUS)/1000)
@@ -353,11 +363,21 @@ func (p *printer) lasers(ls []cmis.Laser) {
 	if len(ls) == 0 {
 		return
 	}
-	p.printf("Lasers\n  %4s  %-8s %9s %10s %7s %9s\n", "lane", "state", "bias mA", "power mW", "dBm", "voltage V")
+	p.printf("Lasers\n  %4s  %-8s %9s %10s %7s %9s  %s\n", "lane", "state", "bias mA", "power mW", "dBm", "voltage V", "flags")
 	for _, l := range ls {
-		p.printf("  %4d  %-8s %9s %10s %7s %9s\n", l.Lane, dash(l.State), num("%.1f", l.BiasMA), num("%.2f", l.PowerMW),
-			num("%.2f", l.PowerDBM), num("%.3f", l.VoltageV))
+		p.printf("  %4d  %-8s %9s %10s %7s %9s  %s\n", l.Lane, dash(l.State), num("%.1f", l.BiasMA), num("%.2f", l.PowerMW),
+			num("%.2f", l.PowerDBM), num("%.3f", l.VoltageV), laserFlags(l))
 	}
+}
+
+func laserFlags(l cmis.Laser) string {
+	switch {
+	case l.Fault:
+		return "fault"
+	case l.Warning:
+		return "warning"
+	}
+	return "-"
 }
 
 // thresholdsChecksumFailed marks a thresholds table decoded from a page

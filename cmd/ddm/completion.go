@@ -280,7 +280,7 @@ func flagValues(path []string, f *pflag.Flag, given map[string]string) ([]string
 // positionals are what a command takes as arguments after its flags.
 func positionals(path []string, given map[string]string) ([]string, bool) {
 	switch path[0] {
-	case "dump":
+	case "dump", "energy":
 		return portNames(given), false
 	case "emulate":
 		return append([]string{"default"}, emulator.Profiles()...), true

@@ -9,6 +9,7 @@ import (
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/cmis/dumpfile"
 	"github.com/ddm-agent/ddm/config"
+	"github.com/ddm-agent/ddm/energy"
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/modread"
 	"github.com/ddm-agent/ddm/report"
@@ -37,36 +38,11 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 		errorf(e, "dump: --json and --raw are exclusive")
 		return exitUsage
 	}
-	names := pf.positional(fs, args)
-	var cfg *config.Config
-	if pf.config != "" {
-		c, err := config.Load(pf.config)
-		if err != nil {
-			errorf(e, "dump: %v", err)
-			return exitUsage
-		}
-		cfg = c
-	}
-	ts, err := pf.open(cfg)
-	if err != nil {
-		errorf(e, "dump: %v", err)
-		return exitUsage
+	ts, selected, code := openSelected(e, "dump", &pf, pf.positional(fs, args), *all)
+	if ts == nil {
+		return code
 	}
 	defer ts.Close()
-	selected, err := selectPorts(ts.ports, names, *all)
-	if err != nil {
-		var np noPortError
-		if errors.As(err, &np) {
-			// Right after --emulate, the name was more likely meant as a
-			// profile: say why it is not one, and not a port either.
-			if eerr := pf.emulateValueError(np.name); eerr != nil {
-				err = fmt.Errorf("%w; nor a port of the emulated switch (ports: %v)", eerr, np.known)
-			}
-		}
-		errorf(e, "dump: %v", err)
-		return exitUsage
-	}
-	code := exitOK
 	for _, t := range selected {
 		rctx, cancel := context.WithTimeout(ctx, *timeout)
 		full, err := readModule(rctx, t)
@@ -91,7 +67,8 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 			}
 			continue
 		}
-		entry := report.Entry{Source: report.Source{Port: t.Name, Time: snap.Time.UTC().Format(time.RFC3339Nano)}, Module: full.Module, IO: reportIO(io)}
+		entry := report.Entry{Source: report.Source{Port: t.Name, Time: snap.Time.UTC().Format(time.RFC3339Nano)}, Module: full.Module, IO: reportIO(io),
+			Energy: energy.ForModule(t.Name, full.Module)}
 		if *asJSON {
 			err = report.JSON(e.stdout, entry)
 		} else {
@@ -103,6 +80,41 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 		}
 	}
 	return code
+}
+
+// openSelected opens the ports the flags name (configuration, transport or
+// emulator) and selects those named on the command line, or all. On error
+// it says why and returns nil targets with the exit code.
+func openSelected(e env, cmd string, pf *portFlags, names []string, all bool) (*targets, []target, int) {
+	var cfg *config.Config
+	if pf.config != "" {
+		c, err := config.Load(pf.config)
+		if err != nil {
+			errorf(e, "%s: %v", cmd, err)
+			return nil, nil, exitUsage
+		}
+		cfg = c
+	}
+	ts, err := pf.open(cfg)
+	if err != nil {
+		errorf(e, "%s: %v", cmd, err)
+		return nil, nil, exitUsage
+	}
+	selected, err := selectPorts(ts.ports, names, all)
+	if err != nil {
+		var np noPortError
+		if errors.As(err, &np) {
+			// Right after --emulate, the name was more likely meant as a
+			// profile: say why it is not one, and not a port either.
+			if eerr := pf.emulateValueError(np.name); eerr != nil {
+				err = fmt.Errorf("%w; nor a port of the emulated switch (ports: %v)", eerr, np.known)
+			}
+		}
+		errorf(e, "%s: %v", cmd, err)
+		ts.Close()
+		return nil, nil, exitUsage
+	}
+	return ts, selected, exitOK
 }
 
 func selectPorts(all []target, names []string, wantAll bool) ([]target, error) {

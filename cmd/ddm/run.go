@@ -36,6 +36,7 @@ func commands() []command {
 	return []command{
 		{"run", "the agent: poll modules, evaluate alarms, stream to InfluxDB", cmdRun},
 		{"dump", "read modules once: identity, lanes, thresholds, flags, VDM, bus I/O", cmdDump},
+		{"energy", "power, data rate and energy per bit of every module, against reference ranges", cmdEnergy},
 		{"decode", "decode saved module dumps (ddm, ethtool -m hex, optoe, raw binaries)", cmdDecode},
 		{"rules", "check, print, test (emulated) and export (Grafana) alarm rules", cmdRules},
 		{"emulate", "show emulated switches; write emulated modules' memory as dumps", cmdEmulate},
