@@ -12,14 +12,27 @@ import (
 type Options struct {
 	// Labels are added to every event (a rule's own labels win).
 	Labels map[string]string
+	// Diagnose, when set, names the likely cause of an alarm that fires on
+	// a port (lane 0: the module), with its evidence, for the event's
+	// Cause and Evidence. It is called with the port's evaluation under
+	// way, so it must not call the Engine.
+	Diagnose func(port string, lane int) Diagnosis
+}
+
+// Diagnosis is the likely cause of an alarm and the evidence for it, in
+// words ("laser ageing"; "lane 3 bias 61.2 mA, +0.4 mA/day").
+type Diagnosis struct {
+	Cause    string
+	Evidence []string
 }
 
 // Engine evaluates rules on samples. It is safe for concurrent use: calls
 // for different ports run in parallel, calls for one port are serialized.
 type Engine struct {
-	rules []*crule
-	mu    sync.RWMutex
-	ports map[string]*portState
+	rules    []*crule
+	diagnose func(port string, lane int) Diagnosis
+	mu       sync.RWMutex
+	ports    map[string]*portState
 }
 
 // portState is everything the engine keeps about one port.
@@ -57,6 +70,7 @@ type series struct {
 	firedAt    time.Time
 	clearSince time.Time
 	lastSeen   time.Time
+	outlookAt  time.Time // forecast and cohort rules: the outlook that last had this series
 	value      float64
 	threshold  float64
 	limit      string
@@ -153,6 +167,8 @@ func (e *Engine) EvaluateAt(port string, wall, steady time.Time, m *cmis.Module,
 			ev.vdmThresholds(r, rs)
 		case condFlags:
 			ev.flags(r, rs)
+		case condForecast, condCohort:
+			// evaluated on the agent's forecasts (EvaluateOutlook)
 		case condModuleAbsent:
 			if rs.active > 0 {
 				ev.apply(r, rs, 0, "", 0, false, true, 0, 0, "", r.Severity)

@@ -21,6 +21,8 @@ const (
 	condModuleThresholds
 	condVDMThresholds
 	condFlags
+	condForecast
+	condCohort
 )
 
 // crule is a rule compiled for evaluation.
@@ -43,7 +45,7 @@ type crule struct {
 // rules must come from Parse (which compiles conditions and templates);
 // nil means no rules.
 func NewEngine(rules *Rules, opts Options) *Engine {
-	e := &Engine{ports: map[string]*portState{}}
+	e := &Engine{ports: map[string]*portState{}, diagnose: opts.Diagnose}
 	if rules == nil {
 		return e
 	}
@@ -80,6 +82,10 @@ func compile(r *Rule, opts Options) *crule {
 		c.metricName = [2]string{"module.flags", "lane.flags"}
 	case condModuleAbsent:
 		c.metricName = [2]string{"module.present", "module.present"}
+	case condForecast:
+		c.metricName = [2]string{"forecast." + r.Forecast.Quantity, "forecast." + r.Forecast.Quantity}
+	case condCohort:
+		c.metricName = [2]string{"cohort." + r.Cohort.Quantity, "cohort." + r.Cohort.Quantity}
 	default:
 		c.metricName = [2]string{r.Metric, r.Metric}
 	}

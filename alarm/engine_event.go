@@ -73,11 +73,21 @@ type Event struct {
 	Since   time.Time
 	Summary string
 	Labels  map[string]string
+	// Cause is the likely cause of a firing alarm and Evidence what it
+	// rests on (Options.Diagnose); empty without a diagnosis and on
+	// resolved events.
+	Cause    string
+	Evidence []string
 }
 
 // emit records a state change.
 func (ev *evaluator) emit(r *crule, s *series, st State) {
-	ev.events = append(ev.events, ev.e.event(r, ev.ps, s, st, ev.wall))
+	e := ev.e.event(r, ev.ps, s, st, ev.wall)
+	if st == Firing && ev.e.diagnose != nil {
+		d := ev.e.diagnose(e.Port, e.Lane)
+		e.Cause, e.Evidence = d.Cause, d.Evidence
+	}
+	ev.events = append(ev.events, e)
 }
 
 func (e *Engine) event(r *crule, ps *portState, s *series, st State, t time.Time) Event {

@@ -48,6 +48,8 @@ var ruleKeys = map[string]readRuleKey{
 	"builtin":        func(p *parser, r *Rule, _ *ruleNodes, v *yaml.Node) { r.Builtin = p.str(v, "builtin") },
 	"metric":         func(p *parser, r *Rule, _ *ruleNodes, v *yaml.Node) { r.Metric = p.str(v, "metric") },
 	"module_absent":  func(p *parser, r *Rule, _ *ruleNodes, v *yaml.Node) { r.ModuleAbsent = p.duration(v, "module_absent") },
+	"forecast":       func(p *parser, r *Rule, _ *ruleNodes, v *yaml.Node) { r.Forecast = p.forecastRule(v) },
+	"cohort":         func(p *parser, r *Rule, _ *ruleNodes, v *yaml.Node) { r.Cohort = p.cohortRule(v) },
 	"absent":         func(p *parser, r *Rule, _ *ruleNodes, v *yaml.Node) { r.Absent = p.duration(v, "absent") },
 	"match":          func(p *parser, r *Rule, _ *ruleNodes, v *yaml.Node) { p.selector(v, &r.Match) },
 	"above":          func(p *parser, r *Rule, _ *ruleNodes, v *yaml.Node) { l := p.level(v, "above"); r.Above = &l },
@@ -155,25 +157,29 @@ func (p *parser) ruleName(r *Rule, rn *ruleNodes) {
 	}
 }
 
-// ruleKind checks that the rule is exactly one of builtin, metric and
-// module_absent, then checks it as that kind. nerr is the error count
-// before the rule was read.
+// ruleKind checks that the rule is exactly one of builtin, metric,
+// module_absent, forecast and cohort, then checks it as that kind. nerr is
+// the error count before the rule was read.
 func (p *parser) ruleKind(r *Rule, rn *ruleNodes, nerr int) {
 	kinds := 0
-	for _, k := range []string{"builtin", "metric", "module_absent"} {
+	for _, k := range []string{"builtin", "metric", "module_absent", "forecast", "cohort"} {
 		if rn.has(k) {
 			kinds++
 		}
 	}
 	switch {
 	case kinds == 0:
-		p.errf(r.Line, "rule %q needs metric:, builtin: or module_absent:", r.Name)
+		p.errf(r.Line, "rule %q needs metric:, builtin:, module_absent:, forecast: or cohort:", r.Name)
 	case kinds > 1:
-		p.errf(r.Line, "rule %q: metric, builtin and module_absent exclude each other", r.Name)
+		p.errf(r.Line, "rule %q: metric, builtin, module_absent, forecast and cohort exclude each other", r.Name)
 	case rn.has("builtin"):
 		p.builtinRule(r, rn)
 	case rn.has("module_absent"):
 		p.moduleAbsentRule(r, rn, nerr)
+	case rn.has("forecast"):
+		p.outlookKindRule(r, rn, "forecast")
+	case rn.has("cohort"):
+		p.outlookKindRule(r, rn, "cohort")
 	default:
 		p.metricRule(r, rn)
 	}
@@ -202,7 +208,7 @@ func (p *parser) ruleTrust(r *Rule, rn *ruleNodes) {
 	}
 }
 
-// ruleSeverity checks that a metric or module_absent rule has one
+// ruleSeverity checks that a metric, module_absent, forecast or cohort rule has one
 // severity; builtin sets have theirs per class (builtinSeverities).
 func (p *parser) ruleSeverity(r *Rule, rn *ruleNodes) {
 	if rn.has("builtin") {

@@ -42,7 +42,7 @@ const (
 )
 
 // Rule is one entry of the rules list, as written. Exactly one of Builtin,
-// Metric (with one condition) or ModuleAbsent is set.
+// Metric (with one condition), ModuleAbsent, Forecast or Cohort is set.
 type Rule struct {
 	Name string
 	// Line is where the rule starts in the file.
@@ -89,6 +89,11 @@ type Rule struct {
 	// ModuleAbsent fires when a port that has held a module has been empty
 	// for this long.
 	ModuleAbsent time.Duration
+	// Forecast fires when the agent forecasts that a quantity reaches one
+	// of the module's thresholds within a window; Cohort when a quantity's
+	// robust z-score among its peers is beyond a limit (outlook.go).
+	Forecast *ForecastRule
+	Cohort   *CohortRule
 
 	// Clear is an explicit clear threshold (one value; two for outside).
 	Clear []float64
@@ -354,6 +359,14 @@ func (r *Rule) Condition() string {
 		return "no data for " + fmtDuration(r.Absent)
 	case condModuleAbsent:
 		return "module absent for " + fmtDuration(r.ModuleAbsent)
+	case condForecast:
+		th := "threshold"
+		if r.Forecast.Threshold != "" {
+			th = r.Forecast.Threshold + " threshold"
+		}
+		return fmt.Sprintf("%s forecast to reach its %s within %s", r.Forecast.Quantity, th, fmtDuration(r.Forecast.Within))
+	case condCohort:
+		return fmt.Sprintf("%s robust z-score among its peers beyond ±%g", r.Cohort.Quantity, r.Cohort.Z)
 	}
 	return r.Builtin
 }

@@ -63,8 +63,13 @@ func ruleKind(r *crule) string {
 	if r.Builtin != "" {
 		return r.Builtin
 	}
-	if r.kind == condModuleAbsent {
+	switch r.kind {
+	case condModuleAbsent:
 		return "module_absent"
+	case condForecast:
+		return "forecast " + r.Forecast.Quantity
+	case condCohort:
+		return "cohort " + r.Cohort.Quantity
 	}
 	return r.Metric + " " + conditionKeys[map[condKind]int{condAbove: 0, condBelow: 1, condOutside: 2, condRate: 3, condBaseline: 4, condAbsent: 5}[r.kind]]
 }

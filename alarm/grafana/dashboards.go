@@ -398,6 +398,7 @@ func (o Options) switchDash(rules *alarm.Rules) *dashboard.DashboardBuilder {
 		Description("Identity from xcvr_info, written when a module is inserted (the panel looks back 30 days).").
 		Datasource(*o.dsRef()).GridPos(gridPos(0, 32, 24, 10)).TimeFrom("30d").
 		WithTarget(o.target("A", o.infoTable(), "", "table")))
+	d = d.WithPanel(o.atRiskPanel(p, 42))
 	return d
 }
 

@@ -125,11 +125,15 @@ func (o Options) exportRule(file string, r *alarm.Rule) (alerting.Rule, Exported
 		labels[k] = v
 	}
 	labels["rule"] = r.Name
-	if ex.Local || !isMetric {
+	switch {
+	case outlookRule(r):
+		labels["severity"] = r.Severity.String()
+		condition, ex.How, err = b.outlook(refs)
+	case ex.Local || !isMetric:
 		condition, ex.How = b.local(refs)
 		// The agent applied for and clear_for before it wrote the state.
 		forDur, keep = 0, 0
-	} else {
+	default:
 		labels["severity"] = r.Severity.String()
 		condition, ex.How, err = b.metric(series, refs)
 	}

@@ -60,6 +60,15 @@ const extraRules = `
     hysteresis: 0.02
     for: 1m
     severity: warning
+  - name: rx_at_risk
+    forecast: {quantity: rx_power, within: 14d}
+    for: 30m
+    severity: major
+  - name: rx_outlier
+    cohort: {quantity: rx_power, z: 4}
+    hysteresis: 1
+    for: 15m
+    severity: minor
 `
 
 func scenarioRules() (*alarm.Rules, error) {
@@ -113,6 +122,11 @@ var expectedAlerts = []alertKey{
 	// Ethernet1/47: unplugged since end-20m (its VDM stopped, but an empty
 	// cage is not stale).
 	{"module_absent", "leaf01", "Ethernet1/47", "", "major"},
+	// Ethernet1/6 lane 4: Rx forecast to reach its low warning in 9 days
+	// (its low alarm in 20: outside the window); lane 5's forecast of 5
+	// days went away at end-50m; lane 7 stands out of its cohort.
+	{"rx_at_risk", "leaf01", "Ethernet1/6", "4", "major"},
+	{"rx_outlier", "leaf01", "Ethernet1/6", "7", "minor"},
 	// Ethernet1/48: VDM stopped at end-15m, the module still there.
 	{"vdm_stale", "leaf01", "Ethernet1/48", "1", "warning"},
 	{"vdm_stale", "leaf01", "Ethernet1/48", "2", "warning"},
@@ -293,6 +307,10 @@ func scenario(rules *alarm.Rules) (pts []exporter.Point, active []alertKey) {
 					}
 				}
 				pts = append(pts, exporter.EventPoints(hp.host, eng.Evaluate(port, t, s.m, s.present), true)...)
+				if o, ok := scOutlook(hp.host, port, t); ok && s.present {
+					pts = append(pts, outlookPoints(hp.host, port, t, o)...)
+					pts = append(pts, exporter.EventPoints(hp.host, eng.EvaluateOutlook(port, t, t, o), true)...)
+				}
 			}
 			// The daemon rewrites firing alarms every minute.
 			active := eng.Active()
@@ -310,4 +328,49 @@ func scenario(rules *alarm.Rules) (pts []exporter.Point, active []alertKey) {
 		}
 	}
 	return pts, active
+}
+
+// scOutlook is what the agent's forecast says about a port at t: every
+// alarm.ForecastEvery from scDense, as the agent makes them.
+func scOutlook(host, port string, t time.Time) (*alarm.Outlook, bool) {
+	if t.Before(scDense) || t.Sub(scStart)%alarm.ForecastEvery != 0 {
+		return nil, false
+	}
+	since := func(d time.Duration) bool { return !t.Before(scEnd.Add(-d)) }
+	o := &alarm.Outlook{}
+	switch host + " " + port {
+	case "leaf01 Ethernet1/6":
+		o.Crossings = []alarm.Crossing{
+			{Lane: 4, Quantity: cmis.QRxPower, Limit: "low_warning", Threshold: mw(-7.4), Days: 9, DaysLow: 7, DaysHigh: 12},
+			{Lane: 4, Quantity: cmis.QRxPower, Limit: "low_alarm", Threshold: mw(-10.4), Days: 20, DaysLow: 15, DaysHigh: 28},
+		}
+		if !since(50 * time.Minute) {
+			o.Crossings = append(o.Crossings, alarm.Crossing{Lane: 5, Quantity: cmis.QRxPower, Limit: "low_warning", Threshold: mw(-7.4), Days: 5, DaysLow: 4, DaysHigh: 7})
+		}
+		z := -5.2
+		if !since(70 * time.Minute) {
+			z = -1
+		}
+		o.Scores = []alarm.Score{{Lane: 1, Quantity: cmis.QRxPower, Z: 0.3}, {Lane: 7, Quantity: cmis.QRxPower, Z: z}}
+	case "leaf02 Ethernet1/5":
+		// A bias trend a month out, and the same lane 7 as leaf01's
+		// outlier, in its cohort.
+		o.Crossings = []alarm.Crossing{{Lane: 1, Quantity: cmis.QTxBias, Limit: "high_warning", Threshold: 130, Days: 30, DaysLow: 20, DaysHigh: 45}}
+		o.Scores = []alarm.Score{{Lane: 7, Quantity: cmis.QRxPower, Z: 1.1}}
+	}
+	return o, true
+}
+
+// outlookPoints are the xcvr_forecast and xcvr_cohort points of an
+// outlook, as the agent writes them.
+func outlookPoints(host, port string, t time.Time, o *alarm.Outlook) []exporter.Point {
+	var pts []exporter.Point
+	for _, c := range o.Crossings {
+		pts = append(pts, exporter.ForecastPoint(exporter.Forecast{Host: host, Port: port, Lane: c.Lane, Quantity: c.Quantity,
+			TrendPerDay: -0.1, Limit: c.Limit, Threshold: c.Threshold, Days: c.Days, DaysLow: c.DaysLow, DaysHigh: c.DaysHigh, Time: t}))
+	}
+	for _, s := range o.Scores {
+		pts = append(pts, exporter.CohortPoint(exporter.CohortScore{Host: host, Port: port, Lane: s.Lane, Quantity: s.Quantity, Z: s.Z, Median: 1, Peers: 16, Time: t}))
+	}
+	return pts
 }

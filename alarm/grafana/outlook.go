@@ -1,0 +1,127 @@
+package grafana
+
+// The "links at risk" panel is a panel of the classic dashboard model,
+// deprecated in the SDK (see dashboards.go).
+//lint:file-ignore SA1019 the classic dashboard JSON is what file provisioning reads
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+
+	"github.com/ddm-agent/ddm/alarm"
+)
+
+// Forecast and cohort rules are evaluated by Grafana on the agent's own
+// forecasts: the xcvr_forecast points (one per port, lane, quantity and
+// threshold with a crossing forecast, every alarm.ForecastEvery) and the
+// xcvr_cohort points (robust z-score per port, lane and quantity).
+var (
+	forecastDays = source{measurement: "xcvr_forecast", field: "days_to_threshold"}
+	cohortZ      = source{measurement: "xcvr_cohort", field: "z"}
+	// forecastSeries are the tags of an xcvr_forecast series.
+	forecastSeries = []string{"host", "port", "lane", "quantity", "limit"}
+	cohortSeries   = []string{"host", "port", "lane", "quantity"}
+)
+
+// forecastLookback is how far back the queries over forecasts look: three
+// forecast cycles, so one late or lost cycle does not clear an alert,
+// and a crossing no longer forecast clears within it.
+const forecastLookback = 3 * alarm.ForecastEvery
+
+// outlook builds the pipeline of a forecast or cohort rule.
+func (b *ruleBuilder) outlook(refs *tmplRefs) (string, string, error) {
+	r := b.r
+	src, t, what := forecastDays, forecastSeries, "xcvr_forecast.days_to_threshold"
+	q := ""
+	if r.Forecast != nil {
+		q = r.Forecast.Quantity
+	} else {
+		src, t, what = cohortZ, cohortSeries, "xcvr_cohort.z"
+		q = r.Cohort.Quantity
+	}
+	src = src.with("quantity", q)
+	if f := r.Forecast; f != nil && f.Threshold != "" {
+		re := "^(?:high|low)_" + f.Threshold + "$"
+		if f.Threshold == "alarm" {
+			re = "^(?:(?:high|low)_alarm|" + alarm.KP4LimitName + ")$"
+		}
+		src.matches = append(src.matches, &tagMatch{tag: "limit", regex: re})
+	}
+	pm, err := globMatch("port", r.Match.Port)
+	if err != nil {
+		return "", "", err
+	}
+	if pm != nil {
+		src.matches = append(src.matches, pm)
+	}
+	if lm := laneMatch(r.Match.Lanes); lm != nil {
+		src.matches = append(src.matches, lm)
+	}
+	a := b.data(forecastLookback, 0, b.lastQuery(src, t))
+	v := b.reduce(a)
+	refs.value = variable("$values", v, "Value")
+	if f := r.Forecast; f != nil {
+		days := f.Within.Hours() / 24
+		refs.threshold = number(days)
+		return b.threshold(v, cond{"lt", []float64{days}}, nil),
+			fmt.Sprintf("Grafana reads the agent's latest forecast of %s per series (%s with quantity %s, within %s) and alerts when the crossing is forecast in less than %g days; the agent writes a crossing only while one is forecast, so the alert clears when it is no longer.",
+				q, what, q, promDuration(forecastLookback), days), nil
+	}
+	z, h := r.Cohort.Z, r.Hysteresis
+	var unload *cond
+	if h > 0 {
+		unload = &cond{"within_range", []float64{-(z - h), z - h}}
+	}
+	refs.threshold = number(z)
+	return b.threshold(v, cond{"outside_range", []float64{-z, z}}, unload),
+		fmt.Sprintf("Grafana reads the agent's latest cohort score of %s per series (%s with quantity %s, within %s) and alerts when it is beyond ±%g%s.",
+			q, what, q, promDuration(forecastLookback), z, hysteresisNote(unload)), nil
+}
+
+// atRiskPanel is the "links at risk" table: every lane (and module) of
+// the host with a threshold crossing forecast, soonest first.
+func (o Options) atRiskPanel(p *panels, y uint32) cog.Builder[dashboard.Panel] {
+	asc := false
+	return tablePanel(p).Title("Links at risk").
+		Description(fmt.Sprintf("Lanes and modules whose trend the agent forecasts to reach one of the module's own thresholds (or the KP4 limit for pre-FEC BER), soonest first: days to the threshold with its interval, and the trend per day (decades per day for BER). From the agent's xcvr_forecast points of the last %s.", promDuration(forecastLookback))).
+		Datasource(*o.dsRef()).GridPos(gridPos(0, y, 24, 10)).TimeFrom(promDuration(forecastLookback)).
+		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("days").Desc(asc)}).
+		WithTarget(o.target("A", o.atRiskQuery(), "", "table"))
+}
+
+// atRiskQuery lists the latest forecast of every series of the host.
+func (o Options) atRiskQuery() string {
+	fields := [][2]string{{"days_to_threshold", "days"}, {"days_low", "days_low"}, {"days_high", "days_high"}, {"trend_per_day", "trend_per_day"}, {"threshold", "threshold"}}
+	per := forecastSeries[1:]
+	if o.Language == Flux {
+		var f []string
+		cols := []string{fluxString("_time")}
+		for _, t := range per {
+			cols = append(cols, fluxString(t))
+		}
+		for _, x := range fields {
+			f = append(f, "r._field == "+fluxString(x[0]))
+			cols = append(cols, fluxString(x[0]))
+		}
+		return fmt.Sprintf("from(bucket: %s)\n  |> range(start: v.timeRangeStart, stop: v.timeRangeStop)\n"+
+			"  |> filter(fn: (r) => r._measurement == \"xcvr_forecast\" and (%s))\n%s  |> last()\n"+
+			"  |> pivot(rowKey: [\"_time\"], columnKey: [\"_field\"], valueColumn: \"_value\")\n"+
+			"  |> group()\n  |> rename(columns: {days_to_threshold: \"days\"})\n  |> sort(columns: [\"days\"])\n  |> keep(columns: [%s])",
+			fluxString(o.Bucket), strings.Join(f, " or "), fluxVars([]string{"host"}),
+			strings.ReplaceAll(strings.Join(cols, ", "), `"days_to_threshold"`, `"days"`))
+	}
+	var sel []string
+	for _, x := range fields {
+		sel = append(sel, fmt.Sprintf("last(%s) AS %s", iqlIdent(x[0]), iqlIdent(x[1])))
+	}
+	return fmt.Sprintf("SELECT %s FROM %s WHERE %s GROUP BY %s", strings.Join(sel, ", "), o.iqlFrom("xcvr_forecast"),
+		forecastDays.iqlWhereVars([]string{"host"}), iqlGroupBy(per))
+}
+
+// outlookRule reports whether Grafana evaluates r on the agent's
+// forecasts (a forecast or cohort rule without identity selectors).
+func outlookRule(r *alarm.Rule) bool { return (r.Forecast != nil || r.Cohort != nil) && !r.Local() }
