@@ -1,6 +1,9 @@
 package exporter
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Measurements of the agent's forecasts (docs/SCHEMA.md).
 const (
@@ -26,7 +29,9 @@ type Forecast struct {
 	// high_alarm, kp4); empty when no crossing is forecast.
 	Limit     string
 	Threshold float64
-	// Days to the threshold and its interval, set with Limit.
+	// Days to the threshold and its interval, set with Limit. DaysHigh is
+	// +Inf when the slow end of the interval never reaches the threshold:
+	// the field is then left out (not counted as a non-finite value).
 	Days, DaysLow, DaysHigh float64
 	Time                    time.Time
 }
@@ -44,7 +49,9 @@ func ForecastPoint(f Forecast) Point {
 		p.AddFloat("threshold", f.Threshold)
 		p.AddFloat("days_to_threshold", f.Days)
 		p.AddFloat("days_low", f.DaysLow)
-		p.AddFloat("days_high", f.DaysHigh)
+		if !math.IsInf(f.DaysHigh, 0) {
+			p.AddFloat("days_high", f.DaysHigh)
+		}
 	}
 	return p
 }
