@@ -435,31 +435,27 @@ ports:
 	t.Logf("passes took %v to %v", passes[0].PassTime, passes[len(passes)-1].PassTime)
 }
 
-// hungMemory is a module whose reads block and ignore their context, as a
+// hungLink is a module whose reads block and ignore their context, as a
 // wedged adapter driver does.
-type hungMemory struct{ release chan struct{} }
+type hungLink struct{ release chan struct{} }
 
-func (h hungMemory) Read(ctx context.Context, addr, bank, page uint8, off int, p []byte) error {
+func (h hungLink) Transfer(ctx context.Context, a i2c.Access) (int, error) {
 	<-h.release
-	return ctx.Err()
+	return 0, ctx.Err()
 }
-func (h hungMemory) Write(ctx context.Context, addr, bank, page uint8, off int, p []byte) error {
-	return i2c.ErrWriteRefused
-}
-func (hungMemory) Stats() i2c.Stats { return i2c.Stats{} }
-func (hungMemory) String() string   { return "hung" }
+func (hungLink) String() string { return "hung" }
 
 // TestAgentStalledBus: a bus whose read never returns is reported stalled
 // once its pass runs past its budget (2 x ports x read timeout + 2 s); a
 // bus that only waits for its next read, however long the interval, is
 // not.
 func TestAgentStalledBus(t *testing.T) {
-	hung := hungMemory{release: make(chan struct{})}
-	waiting := hungMemory{release: make(chan struct{})}
+	hung := hungLink{release: make(chan struct{})}
+	waiting := hungLink{release: make(chan struct{})}
 	close(waiting.release) // answers at once (with an error), then waits a minute
 	a, _, stop := runAgent(t, []agent.Port{
-		{Name: "stuck", Bus: "i2c-1", Mem: hung},
-		{Name: "idle", Bus: "i2c-2", Mem: waiting},
+		{Name: "stuck", Bus: "i2c-1", Mem: i2c.NewGuard(hung, i2c.GuardOptions{})},
+		{Name: "idle", Bus: "i2c-2", Mem: i2c.NewGuard(waiting, i2c.GuardOptions{})},
 	}, agent.Options{Interval: time.Minute, ReadTimeout: 50 * time.Millisecond})
 	defer func() { close(hung.release); stop() }()
 	time.Sleep(500 * time.Millisecond)

@@ -54,3 +54,8 @@ func missing(s *Snapshot, rs []Range) []Range {
 	}
 	return out
 }
+
+// MaxBanks is the most banks a module has: CMIS 5.3 page 01h byte 142
+// bits 1-0 advertise 1, 2 or 4 (lanes 1-8, 1-16, 1-32). A read plan never
+// names a bank beyond it, and the I²C guard refuses one.
+const MaxBanks = 4

@@ -21,6 +21,11 @@ var (
 	// ErrWriteRefused: a write outside the allowlist was attempted. It never
 	// reaches the module.
 	ErrWriteRefused = errors.New("write refused: a monitoring agent writes only bank/page select and the VDM freeze bit")
+	// ErrRange: an access outside what a module's memory map allows: more
+	// than 128 bytes, across the 127/128 boundary, past byte 255, a bank
+	// above the module's, a device other than A0h/A2h. It never reaches
+	// the module.
+	ErrRange = errors.New("access out of range")
 	// ErrNotSupported: the transport cannot do this (for example a write
 	// through ethtool netlink, which has no module write).
 	ErrNotSupported = errors.New("not supported by this transport")

@@ -7,20 +7,29 @@ import (
 
 // Memory is a module's management memory as a transport reaches it,
 // addressed the CMIS way: device address, bank, page and I²C offset
-// (0-127 lower memory, 128-255 the selected upper page).
+// (0-127 lower memory, 128-255 the selected upper page). The only Memory
+// is a Guard over a transport's Link (NewGuard, Pager.Module, OpenOptoe,
+// OpenNetlink): every access passes the same checks and counters.
 type Memory interface {
 	// Read fills p from offset off of (bank, page) at device address addr:
 	// the role address 0x50 (A0h: CMIS, SFF-8636, SFF-8472 ID) or 0x51
 	// (SFF-8472 A2h), which the Memory maps to the module's own address.
-	// off and len(p) never cross the 127/128 boundary.
+	// off and len(p) never cross the 127/128 boundary (ErrRange).
 	Read(ctx context.Context, addr, bank, page uint8, off int, p []byte) error
 	// Write writes p at offset off of (bank, page). Only the allowlist
-	// passes (see Allowed); everything else returns ErrWriteRefused.
+	// passes (the page select, bank and page, the freeze bit of Rules);
+	// everything else returns ErrWriteRefused.
 	Write(ctx context.Context, addr, bank, page uint8, off int, p []byte) error
+	// SetRules gives the memory what it must know of module standards.
+	// Until then it refuses every write, page selects included.
+	SetRules(Rules) error
 	// Stats returns the I/O counters so far.
 	Stats() Stats
 	// String names the module for errors and logs.
 	String() string
+	// guarded seals the interface: a transport reaches a module through a
+	// Guard, never around it.
+	guarded()
 }
 
 // Role addresses: a Memory is addressed at these whatever address the
@@ -74,31 +83,9 @@ func (s Stats) Sub(o Stats) Stats {
 	}
 }
 
-// Write allowlist offsets.
+// The bank and page select bytes of lower memory: the same in CMIS,
+// SFF-8636 and SFF-8472's A2h, the paging every transport shares.
 const (
 	BankSelect = 126
 	PageSelect = 127
-	// VDMControlPage and VDMFreezeByte locate the VDM freeze request (bit 7).
-	VDMControlPage = 0x2F
-	VDMFreezeByte  = 144
-	VDMFreezeBit   = 0x80
 )
-
-// Allowed reports whether a write of p at (page, off) is in the allowlist:
-// bytes 126 and 127 (bank and page select, at any page) and page 2Fh byte
-// 144 when only bit 7 differs from old, the byte's current value (the
-// caller does the read-modify-write).
-func Allowed(page uint8, off int, p []byte, old byte) bool {
-	if len(p) == 0 {
-		return false
-	}
-	switch {
-	case off == BankSelect && len(p) <= 2:
-		return true
-	case off == PageSelect && len(p) == 1:
-		return true
-	case page == VDMControlPage && off == VDMFreezeByte && len(p) == 1:
-		return (p[0]^old)&^VDMFreezeBit == 0
-	}
-	return false
-}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/mdlayher/genetlink"
@@ -55,25 +54,24 @@ type genlConn interface {
 	Close() error
 }
 
-// Netlink is a module on a network interface, read through ethtool
-// netlink. It implements Memory. Requests are serialised (one deadline per
+// netlinkConn is a module on a network interface, read through ethtool
+// netlink: a Link. Its Guard serialises requests (one deadline per
 // socket).
-type Netlink struct {
+type netlinkConn struct {
 	ifname string
 	conn   genlConn
 	family genetlink.Family
-
-	mu    sync.Mutex
-	stats Stats
 }
 
-var _ Memory = (*Netlink)(nil)
-
 // OpenNetlink opens a generic netlink socket for the module of interface
-// ifname. It does not touch the module: a missing interface, a driver
-// without module EEPROM access or missing CAP_NET_ADMIN show on the first
-// Read, with an error that says which.
-func OpenNetlink(ifname string) (*Netlink, error) {
+// ifname and returns the module's Memory; its Close closes the socket. It
+// does not touch the module: a missing interface, a driver without module
+// EEPROM access or missing CAP_NET_ADMIN show on the first Read, with an
+// error that says which. ethtool netlink has no module write: every
+// write returns ErrNotSupported (VDM is read unfrozen on NICs).
+// Transactions count requests; the driver's page selects are not visible,
+// so PageSelects stays 0.
+func OpenNetlink(ifname string) (*Guard, error) {
 	if ifname == "" || len(ifname) >= unix.IFNAMSIZ {
 		return nil, fmt.Errorf("ethtool netlink: %w: interface name %q: want 1 to %d bytes", ErrNotSupported, ifname, unix.IFNAMSIZ-1)
 	}
@@ -89,10 +87,10 @@ func OpenNetlink(ifname string) (*Netlink, error) {
 		_ = c.Close()
 		return nil, err
 	}
-	return n, nil
+	return NewGuard(n, GuardOptions{NoWrites: true}), nil
 }
 
-func newNetlink(c genlConn, ifname string) (*Netlink, error) {
+func newNetlink(c genlConn, ifname string) (*netlinkConn, error) {
 	f, err := c.GetFamily(unix.ETHTOOL_GENL_NAME)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("ethtool netlink %s: %w: the kernel has no %q generic netlink family (needs Linux 5.6, module EEPROM pages 5.13): %w", ifname, ErrNotSupported, unix.ETHTOOL_GENL_NAME, err)
@@ -100,78 +98,47 @@ func newNetlink(c genlConn, ifname string) (*Netlink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ethtool netlink %s: %w", ifname, err)
 	}
-	return &Netlink{ifname: ifname, conn: c, family: f}, nil
+	return &netlinkConn{ifname: ifname, conn: c, family: f}, nil
 }
 
 // Close closes the socket.
-func (n *Netlink) Close() error { return n.conn.Close() }
+func (n *netlinkConn) Close() error { return n.conn.Close() }
 
 // String names the interface.
-func (n *Netlink) String() string { return "ethtool netlink " + n.ifname }
+func (n *netlinkConn) String() string { return "ethtool netlink " + n.ifname }
 
-// Stats returns the I/O counters: one transaction per request. The
-// driver's page selects are not visible, so PageSelects stays 0.
-func (n *Netlink) Stats() Stats {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.stats
-}
-
-// Write implements Memory: ethtool netlink has no module write.
-func (n *Netlink) Write(_ context.Context, _, bank, page uint8, off int, p []byte) error {
-	return n.err("write", bank, page, off, len(p), fmt.Errorf("%w: ethtool netlink has no module EEPROM write (VDM is read unfrozen)", ErrNotSupported))
-}
-
-// Read implements Memory. Lower memory (off < 128) is requested as page 0
-// bank 0, and pages 00h-0Fh as bank 0: the kernel refuses lower memory on
-// other pages, and those pages are not banked. A reply shorter than asked
-// returns ErrRefused with the bytes that came copied into p.
-func (n *Netlink) Read(ctx context.Context, addr, bank, page uint8, off int, p []byte) error {
-	if off < 0 || off > 255 {
-		return n.err("read", bank, page, off, len(p), fmt.Errorf("%w: offset %d: want 0-255", ErrNotSupported, off))
+// Transfer implements Link: one request per read, for an access the Guard
+// checked and normalised (lower memory as page 0 bank 0, which the kernel
+// requires; unbanked pages as bank 0). A reply shorter than asked returns
+// ErrRefused with the bytes that came copied into a.Data.
+func (n *netlinkConn) Transfer(ctx context.Context, a Access) (int, error) {
+	if a.Op != OpRead {
+		return 0, fmt.Errorf("%w: ethtool netlink has no module EEPROM write (VDM is read unfrozen)", ErrNotSupported)
 	}
-	req := eepromRequest{offset: uint32(off), length: uint32(len(p)), page: page, bank: bank, addr: addr}
-	if off < 128 {
-		req.page, req.bank = 0, 0
-	}
-	if req.page < 0x10 {
-		req.bank = 0
-	}
+	req := eepromRequest{offset: uint32(a.Off), length: uint32(len(a.Data)), page: a.Page, bank: a.Bank, addr: a.Addr}
 	if err := req.validate(); err != nil {
-		return n.err("read", bank, page, off, len(p), fmt.Errorf("%w: %w", ErrNotSupported, err))
+		return 0, fmt.Errorf("%w: %w", ErrNotSupported, err)
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
 	if err := ctx.Err(); err != nil {
-		return n.err("read", bank, page, off, len(p), err)
+		return 0, err
 	}
-	start := time.Now()
 	data, err := n.execute(ctx, req)
-	n.stats.Transactions++
-	n.stats.BusTime += time.Since(start)
-	if err == nil {
-		switch {
-		case len(data) < len(p):
-			copy(p, data)
-			err = fmt.Errorf("%w: the driver returned %d of %d bytes", ErrRefused, len(data), len(p))
-		case len(data) > len(p):
-			err = fmt.Errorf("%w: the kernel returned %d bytes for a %d-byte read", ErrBus, len(data), len(p))
-		default:
-			copy(p, data)
-		}
-	}
-	n.stats.BytesRead += int64(min(len(data), len(p)))
 	if err != nil {
-		n.stats.Errors++
-		return n.err("read", bank, page, off, len(p), err)
+		return 0, err
 	}
-	return nil
+	switch {
+	case len(data) < len(a.Data):
+		return copy(a.Data, data), fmt.Errorf("%w: the driver returned %d of %d bytes", ErrRefused, len(data), len(a.Data))
+	case len(data) > len(a.Data):
+		return 0, fmt.Errorf("%w: the kernel returned %d bytes for a %d-byte read", ErrBus, len(data), len(a.Data))
+	}
+	return copy(a.Data, data), nil
 }
 
 // execute sends one request and returns the reply's DATA. The context's
 // deadline becomes the socket's, and cancelling the context wakes a
 // blocked receive by moving the deadline to the past.
-func (n *Netlink) execute(ctx context.Context, req eepromRequest) ([]byte, error) {
+func (n *netlinkConn) execute(ctx context.Context, req eepromRequest) ([]byte, error) {
 	attrs, err := req.encode(n.ifname)
 	if err != nil {
 		return nil, fmt.Errorf("%w: encoding the request: %w", ErrBus, err)
@@ -201,10 +168,6 @@ func (n *Netlink) execute(ctx context.Context, req eepromRequest) ([]byte, error
 		return nil, classifyNetlinkErr(err, req.bank, req.page)
 	}
 	return parseEEPROMReply(msgs)
-}
-
-func (n *Netlink) err(op string, bank, page uint8, off, length int, err error) error {
-	return &Error{Op: op, Module: n.String(), Bank: bank, Page: page, Offset: off, Length: length, Err: err}
 }
 
 // eepromRequest is one ETHTOOL_MSG_MODULE_EEPROM_GET.

@@ -92,17 +92,30 @@ func eepromReply(t *testing.T, ifname string, data []byte) []genetlink.Message {
 	}}
 }
 
-// testNetlink returns a Netlink on a genltest connection that serves the
-// ethtool family and passes module EEPROM requests to fn.
-func testNetlink(t *testing.T, fn genltest.Func) *Netlink {
+// testNetlinkConn returns the ethtool netlink Link on a genltest
+// connection that serves the ethtool family and passes module EEPROM
+// requests to fn.
+func testNetlinkConn(t *testing.T, fn genltest.Func) *netlinkConn {
 	t.Helper()
 	c := genltest.Dial(genltest.ServeFamily(ethtoolFamily, genltest.CheckRequest(ethtoolFamily.ID, unix.ETHTOOL_MSG_MODULE_EEPROM_GET, netlink.Request, fn)))
 	n, err := newNetlink(c, "eth3")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = n.Close() })
 	return n
+}
+
+// testNetlink returns the Memory of a module behind ethtool netlink on a
+// genltest connection that serves the ethtool family and passes module
+// EEPROM requests to fn, with the rules a Reader gives it.
+func testNetlink(t *testing.T, fn genltest.Func) *Guard {
+	t.Helper()
+	g := NewGuard(testNetlinkConn(t, fn), GuardOptions{NoWrites: true})
+	t.Cleanup(func() { _ = g.Close() })
+	if err := g.SetRules(testRules()); err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
 
 func TestNetlinkRead(t *testing.T) {
@@ -219,8 +232,8 @@ func TestNetlinkKernelLimits(t *testing.T) {
 		{"10-bit address", 0x80, 0, 0, 1},
 	} {
 		err := n.Read(context.Background(), tc.addr, 0, tc.page, tc.off, make([]byte, tc.n))
-		if !errors.Is(err, ErrNotSupported) {
-			t.Errorf("%s: %v, want ErrNotSupported", tc.name, err)
+		if !errors.Is(err, ErrRange) {
+			t.Errorf("%s: %v, want ErrRange (the guard's, before the kernel's)", tc.name, err)
 		}
 	}
 	// Read never asks for lower memory on a page other than 0 (it
@@ -231,7 +244,7 @@ func TestNetlinkKernelLimits(t *testing.T) {
 	if err := (eepromRequest{offset: 128, length: 128, page: 0xFF, bank: 3, addr: 0x50}).validate(); err != nil {
 		t.Errorf("a whole upper page: %v", err)
 	}
-	if err := n.Write(context.Background(), 0x50, 0, VDMControlPage, VDMFreezeByte, []byte{0x80}); !errors.Is(err, ErrNotSupported) {
+	if err := n.Write(context.Background(), 0x50, 0, vdmControlPage, vdmFreezeByte, []byte{0x80}); !errors.Is(err, ErrNotSupported) {
 		t.Errorf("write: %v, want ErrNotSupported", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -270,7 +283,7 @@ func (c *blockingConn) Execute(genetlink.Message, uint16, netlink.HeaderFlags) (
 
 func TestNetlinkContext(t *testing.T) {
 	c := &blockingConn{woke: make(chan struct{})}
-	n := &Netlink{ifname: "eth3", conn: c, family: ethtoolFamily}
+	n := NewGuard(&netlinkConn{ifname: "eth3", conn: c, family: ethtoolFamily}, GuardOptions{NoWrites: true})
 	dl := time.Now().Add(time.Hour)
 	ctx, cancel := context.WithDeadline(context.Background(), dl)
 	time.AfterFunc(10*time.Millisecond, cancel)

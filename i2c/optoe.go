@@ -10,9 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
-	"time"
 )
 
 // The optoe transport reads a module through the optoe kernel driver's
@@ -67,28 +65,38 @@ type OptoeOptions struct {
 	BankPages int
 }
 
-// Optoe is a module behind the optoe driver. It implements Memory. Reads
-// are positional (pread), so concurrent reads never race on a file offset.
-type Optoe struct {
+// optoeFile is the optoe driver's file of one module: a Link. Reads are
+// positional (pread), so concurrent reads never race on a file offset.
+type optoeFile struct {
 	path  string
 	f     *os.File
 	rw    bool // opened for writing: the VDM freeze byte can be set
 	shape optoeLayout
-
-	wmu   sync.Mutex // serialises the freeze byte's read-modify-write
-	mu    sync.Mutex
-	stats Stats
 }
 
-var _ Memory = (*Optoe)(nil)
-
-// OpenOptoe opens an optoe eeprom file. It reads dev_class (unless
-// opts.Class is set) and bank_size from the same directory: without a
-// bank_size attribute, or with 0, the driver reads bank 0 only. The file
-// is opened read-write when permitted, else read-only, in which case Write
-// returns ErrNotSupported. Errors from opening the file wrap the os error
+// OpenOptoe opens an optoe eeprom file and returns the module's Memory;
+// its Close closes the file. It reads dev_class (unless opts.Class is
+// set) and bank_size from the same directory: without a bank_size
+// attribute, or with 0, the driver reads bank 0 only. The file is opened
+// read-write when permitted, else read-only, in which case the freeze
+// write returns ErrNotSupported. The driver selects pages itself, so a
+// page select written to this Memory returns ErrNotSupported (it would
+// race the driver's own). Errors from opening the file wrap the os error
 // (fs.ErrNotExist: the driver is not bound; fs.ErrPermission).
-func OpenOptoe(path string, opts OptoeOptions) (*Optoe, error) {
+//
+// Transactions count file reads and writes; the driver's page selects are
+// invisible from user space, so PageSelects stays 0 (each upper-page
+// access costs the driver a select, the transfer and a select back to
+// page 00h).
+func OpenOptoe(path string, opts OptoeOptions) (*Guard, error) {
+	o, err := openOptoeFile(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return NewGuard(o, GuardOptions{}), nil
+}
+
+func openOptoeFile(path string, opts OptoeOptions) (*optoeFile, error) {
 	shape := optoeLayout{class: opts.Class, bankPages: opts.BankPages}
 	if shape.bankPages == 0 {
 		shape.bankPages = OptoeBankPagesHLD
@@ -118,7 +126,7 @@ func OpenOptoe(path string, opts OptoeOptions) (*Optoe, error) {
 			shape.banks = n
 		}
 	}
-	o := &Optoe{path: path, shape: shape, rw: true}
+	o := &optoeFile{path: path, shape: shape, rw: true}
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
 		o.rw = false
@@ -132,121 +140,49 @@ func OpenOptoe(path string, opts OptoeOptions) (*Optoe, error) {
 }
 
 // Close closes the file.
-func (o *Optoe) Close() error { return o.f.Close() }
+func (o *optoeFile) Close() error { return o.f.Close() }
 
 // String names the module by its file.
-func (o *Optoe) String() string { return "optoe " + o.path }
+func (o *optoeFile) String() string { return "optoe " + o.path }
 
-// Stats returns the I/O counters. Transactions counts file reads and
-// writes; the driver's page selects are invisible from user space, so
-// PageSelects stays 0 (each upper-page access costs the driver a select,
-// the transfer and a select back to page 00h).
-func (o *Optoe) Stats() Stats {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.stats
-}
-
-// Read implements Memory. A read past the pages the module (or the
+// Transfer implements Link. A read past the pages the module (or the
 // driver's dev_class) supports returns ErrRefused; a bank above 0 without
 // the driver's bank support returns an error wrapping both ErrNotSupported
-// and ErrRefused, so a fetch skips it.
-func (o *Optoe) Read(ctx context.Context, addr, bank, page uint8, off int, p []byte) error {
+// and ErrRefused, so a fetch skips it. The only write that reaches it is
+// the VDM freeze byte, which the Guard admitted.
+func (o *optoeFile) Transfer(ctx context.Context, a Access) (int, error) {
 	if err := ctx.Err(); err != nil {
-		return o.err("read", bank, page, off, len(p), err)
-	}
-	at, err := o.shape.offset(addr, bank, page, off, len(p))
-	if err != nil {
-		return o.err("read", bank, page, off, len(p), err)
-	}
-	if err := o.readAt(p, at); err != nil {
-		return o.err("read", bank, page, off, len(p), err)
-	}
-	return nil
-}
-
-// Write implements Memory. The driver selects pages itself, so the only
-// write that reaches it is the VDM freeze request (CMIS page 2Fh byte 144,
-// bit 7): the byte is read, Allowed checks that only bit 7 changes, then
-// the new value is written. Writing byte 126 or 127 would race the
-// driver's own selects and returns ErrNotSupported; anything else returns
-// ErrWriteRefused. Nothing is written on any error.
-func (o *Optoe) Write(ctx context.Context, addr, bank, page uint8, off int, p []byte) error {
-	if err := ctx.Err(); err != nil {
-		return o.err("write", bank, page, off, len(p), err)
+		return 0, err
 	}
 	switch {
-	case off >= BankSelect && off <= PageSelect:
-		return o.err("write", bank, page, off, len(p), fmt.Errorf("%w: optoe selects banks and pages itself; writing byte %d would race the driver", ErrNotSupported, off))
-	case page != VDMControlPage || off != VDMFreezeByte || len(p) != 1:
-		return o.err("write", bank, page, off, len(p), ErrWriteRefused)
-	case o.shape.class != OptoeCMIS:
-		return o.err("write", bank, page, off, len(p), fmt.Errorf("%w: dev_class %d is not CMIS: there is no VDM freeze byte", ErrWriteRefused, o.shape.class))
-	case !o.rw:
-		return o.err("write", bank, page, off, len(p), fmt.Errorf("%w: %s is open read-only (no write permission)", ErrNotSupported, o.path))
+	case a.Op == OpSelect:
+		return 0, fmt.Errorf("%w: optoe selects banks and pages itself; writing byte %d would race the driver", ErrNotSupported, a.Off)
+	case a.Op == OpWrite && o.shape.class != OptoeCMIS:
+		return 0, fmt.Errorf("%w: dev_class %d is not CMIS: there is no VDM freeze byte", ErrWriteRefused, o.shape.class)
+	case a.Op == OpWrite && !o.rw:
+		return 0, fmt.Errorf("%w: %s is open read-only (no write permission)", ErrNotSupported, o.path)
 	}
-	at, err := o.shape.offset(addr, bank, page, off, 1)
+	at, err := o.shape.offset(a.Addr, a.Bank, a.Page, a.Off)
 	if err != nil {
-		return o.err("write", bank, page, off, 1, err)
+		return 0, err
 	}
-	o.wmu.Lock()
-	defer o.wmu.Unlock()
-	var old [1]byte
-	if err := o.readAt(old[:], at); err != nil {
-		return o.err("read", bank, page, off, 1, err)
+	if a.Op == OpWrite {
+		n, err := o.f.WriteAt(a.Data, at)
+		if err != nil {
+			err = fmt.Errorf("linear offset %d: %w", at, classifyDriverErr(err))
+		}
+		return n, err
 	}
-	if !Allowed(page, off, p, old[0]) {
-		return o.err("write", bank, page, off, 1, fmt.Errorf("%w: byte is %02Xh, writing %02Xh would change more than bit 7", ErrWriteRefused, old[0], p[0]))
-	}
-	if err := ctx.Err(); err != nil {
-		return o.err("write", bank, page, off, 1, err)
-	}
-	if err := o.writeAt(p, at); err != nil {
-		return o.err("write", bank, page, off, 1, err)
-	}
-	return nil
-}
-
-// readAt reads len(p) bytes at linear offset at, counting one transaction.
-func (o *Optoe) readAt(p []byte, at int64) error {
-	start := time.Now()
-	n, err := o.f.ReadAt(p, at)
+	n, err := o.f.ReadAt(a.Data, at)
 	switch {
-	case n == len(p):
+	case n == len(a.Data):
 		err = nil // ReadAt may report io.EOF with a full read at the end of the file
 	case err == nil || errors.Is(err, io.EOF):
-		err = fmt.Errorf("%w: linear offset %d: optoe returned %d of %d bytes (the module does not have this page, or dev_class does not match the module)", ErrRefused, at, n, len(p))
+		err = fmt.Errorf("%w: linear offset %d: optoe returned %d of %d bytes (the module does not have this page, or dev_class does not match the module)", ErrRefused, at, n, len(a.Data))
 	default:
 		err = fmt.Errorf("linear offset %d: %w", at, classifyDriverErr(err))
 	}
-	o.count(time.Since(start), n, 0, err)
-	return err
-}
-
-func (o *Optoe) writeAt(p []byte, at int64) error {
-	start := time.Now()
-	n, err := o.f.WriteAt(p, at)
-	if err != nil {
-		err = fmt.Errorf("linear offset %d: %w", at, classifyDriverErr(err))
-	}
-	o.count(time.Since(start), 0, n, err)
-	return err
-}
-
-func (o *Optoe) count(d time.Duration, read, written int, err error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.stats.Transactions++
-	o.stats.BytesRead += int64(read)
-	o.stats.BytesWritten += int64(written)
-	o.stats.BusTime += d
-	if err != nil {
-		o.stats.Errors++
-	}
-}
-
-func (o *Optoe) err(op string, bank, page uint8, off, n int, err error) error {
-	return &Error{Op: op, Module: o.String(), Bank: bank, Page: page, Offset: off, Length: n, Err: err}
+	return n, err
 }
 
 // optoeLayout maps (address, bank, page, offset) to an offset in the
@@ -257,14 +193,10 @@ type optoeLayout struct {
 	bankPages int // linear pages per bank >= 1
 }
 
-// offset returns the file offset of n bytes at I²C offset off of (bank,
-// page) at addr. Lower memory (off < 128) is the same on every page, and
-// pages 00h-0Fh are not banked, so bank is ignored for both, as a module
-// ignores BankSelect there.
-func (l optoeLayout) offset(addr, bank, page uint8, off, n int) (int64, error) {
-	if err := checkRange(page, off, n); err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrNotSupported, err)
-	}
+// offset returns the file offset of I²C offset off of (bank, page) at
+// addr, for an access the Guard checked and normalised (lower memory is
+// page 0 bank 0; an unbanked page is bank 0).
+func (l optoeLayout) offset(addr, bank, page uint8, off int) (int64, error) {
 	if l.class == OptoeSFP {
 		return l.twoAddress(addr, bank, page, off)
 	}
@@ -274,7 +206,7 @@ func (l optoeLayout) offset(addr, bank, page uint8, off, n int) (int64, error) {
 	switch {
 	case off < 128:
 		return int64(off), nil
-	case page < 0x10 || bank == 0:
+	case bank == 0:
 		return int64(page)*WindowSize + int64(off), nil
 	case l.banks == 0:
 		return 0, fmt.Errorf("%w: %w: bank %d: this optoe reads bank 0 only (no bank_size attribute, or bank_size 0; SONiC's optoe with banks is needed)", ErrNotSupported, ErrRefused, bank)

@@ -48,6 +48,12 @@ func newRig(t *testing.T, profiles map[uint16]string, opts ...emulator.Option) *
 		r.clk.Advance(d) // the emulator's time moves with the waits
 		return ctx.Err()
 	}})
+	for addr := range profiles {
+		// What a Reader gives every Memory: the pager's guards keep it.
+		if err := r.pager.Module(uint8(addr)).SetRules(modread.BusRules()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return r
 }
 
@@ -133,7 +139,7 @@ func TestPagerEveryProfile(t *testing.T) {
 				t.Errorf("%d of %d writes hit bytes a host may not write", ignored, total)
 			}
 			for _, w := range r.mods[0x50].Writes() {
-				if w.Offset != i2c.BankSelect && w.Offset != i2c.PageSelect && !(w.Page == i2c.VDMControlPage && w.Offset == i2c.VDMFreezeByte) {
+				if w.Offset != i2c.BankSelect && w.Offset != i2c.PageSelect && !(w.Page == cmis.VDMControlPage && w.Offset == cmis.VDMFreezeRequest) {
 					t.Errorf("write outside the allowlist reached the module: %+v", w)
 				}
 			}
@@ -242,7 +248,7 @@ func TestPagerAllowlist(t *testing.T) {
 			continue
 		}
 		for _, page := range []uint8{0, 0x10, 0x2F} {
-			if page == i2c.VDMControlPage && off == i2c.VDMFreezeByte {
+			if page == cmis.VDMControlPage && off == cmis.VDMFreezeRequest {
 				continue
 			}
 			if err := mem.Write(ctx, 0x50, 0, page, off, []byte{0xFF}); !errors.Is(err, i2c.ErrWriteRefused) {
@@ -258,7 +264,7 @@ func TestPagerAllowlist(t *testing.T) {
 		t.Errorf("freeze request: %v", err)
 	}
 	for _, w := range r.mods[0x50].Writes() {
-		if w.Offset != i2c.BankSelect && w.Offset != i2c.PageSelect && w.Offset != i2c.VDMFreezeByte {
+		if w.Offset != i2c.BankSelect && w.Offset != i2c.PageSelect && w.Offset != cmis.VDMFreezeRequest {
 			t.Errorf("write reached the module: %+v", w)
 		}
 	}
@@ -278,11 +284,11 @@ func TestPagerRetriesBoundedAndOthersUnaffected(t *testing.T) {
 	ctx := context.Background()
 	buf := make([]byte, 1)
 	bm := r.pager.Module(0x52)
-	if err := bm.Read(ctx, 0x52, 0, 0, 0, buf); err != nil {
+	if err := bm.Read(ctx, 0x50, 0, 0, 0, buf); err != nil {
 		t.Fatalf("before the fault: %v", err)
 	}
 	r.clk.Advance(2 * time.Minute)
-	err = bm.Read(ctx, 0x52, 0, 0, 0, buf)
+	err = bm.Read(ctx, 0x50, 0, 0, 0, buf)
 	if !errors.Is(err, i2c.ErrBusy) {
 		t.Fatalf("stuck busy: %v, want ErrBusy", err)
 	}
@@ -290,7 +296,7 @@ func TestPagerRetriesBoundedAndOthersUnaffected(t *testing.T) {
 		t.Errorf("stuck busy stats %+v, want 3 retries and 4 NACKs", st)
 	}
 	// Nothing at 0x53: absent.
-	if err := r.pager.Module(0x53).Read(ctx, 0x53, 0, 0, 0, buf); !errors.Is(err, i2c.ErrAbsent) {
+	if err := r.pager.Module(0x53).Read(ctx, 0x50, 0, 0, 0, buf); !errors.Is(err, i2c.ErrAbsent) {
 		t.Errorf("empty address: %v, want ErrAbsent", err)
 	}
 	// The healthy module is read as usual.
@@ -326,5 +332,33 @@ func TestPagerBusTimeIsWireTime(t *testing.T) {
 	want := time.Duration(bits) * time.Second / 400000
 	if got := mem.Stats().BusTime; got != want {
 		t.Errorf("bus time %v, want %v (%d bits at 400 kHz)", got, want, bits)
+	}
+}
+
+// TestPagerNeverSelectsOnUnpagedA0: SFF-8472's A0h has no page select
+// (byte 127 is vendor data). Even when its upper memory is the first thing
+// read, before anything told the pager what module this is, nothing is
+// written to it: the guard reads the identifier first. A page other than
+// 00h there is refused, and the A2h device still pages.
+func TestPagerNeverSelectsOnUnpagedA0(t *testing.T) {
+	r := newRig(t, map[uint16]string{0x50: "sfp28-25g"})
+	mem := r.pager.Module(0x50)
+	ctx := context.Background()
+	if err := mem.Read(ctx, 0x50, 0, 0, 128, make([]byte, 128)); err != nil {
+		t.Fatal(err)
+	}
+	if err := mem.Read(ctx, 0x50, 0, 1, 128, make([]byte, 8)); !errors.Is(err, i2c.ErrRefused) {
+		t.Errorf("A0h page 01h: %v, want ErrRefused", err)
+	}
+	if err := mem.Write(ctx, 0x50, 0, 0, i2c.PageSelect, []byte{1}); !errors.Is(err, i2c.ErrRefused) && !errors.Is(err, i2c.ErrWriteRefused) {
+		t.Errorf("page select on A0h: %v, want refused", err)
+	}
+	for _, w := range r.mods[0x50].Writes() {
+		if w.Addr == 0x50 {
+			t.Errorf("write reached SFF-8472 A0h: %+v", w)
+		}
+	}
+	if st := mem.Stats(); st.PageSelects != 0 || st.BytesWritten != 0 {
+		t.Errorf("stats %+v: want no select, nothing written", st)
 	}
 }

@@ -5,7 +5,6 @@ package i2c
 import (
 	"fmt"
 	"sync"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -47,10 +46,9 @@ type smbusIoctlData struct {
 //	w=[off, b1 .. bk]    I²C-block write (bank and page at 126 together)
 //	w=nil r=n            n "receive byte" reads at the current pointer
 //
-// Each SMBus call is one transaction on the wire (Stats). Writes are
-// limited to offsets 126, 127 and 144, the only bytes the allowlist can
-// admit: the bus does not know the page, so the pager's full check stays
-// the authority, and this is the last line.
+// It is a bus, not a Memory: the Pager's Guards are what checks and counts
+// every transaction on it (one pager transaction may be several SMBus
+// calls: a 128-byte read is four 32-byte block reads).
 type smbusBus struct {
 	name  string
 	fd    int
@@ -60,7 +58,6 @@ type smbusBus struct {
 	mu      sync.Mutex
 	addr    uint16 // the address I2C_SLAVE last set
 	addrSet bool
-	stats   Stats
 }
 
 var _ i2c.BusCloser = (*smbusBus)(nil)
@@ -89,14 +86,6 @@ func (b *smbusBus) Close() error {
 	return err
 }
 
-// Stats returns the wire-level counters: an n-byte read counts
-// ceil(n/32) transactions.
-func (b *smbusBus) Stats() Stats {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.stats
-}
-
 // Tx implements i2c.Bus.
 func (b *smbusBus) Tx(addr uint16, w, r []byte) error {
 	b.mu.Lock()
@@ -110,8 +99,6 @@ func (b *smbusBus) Tx(addr uint16, w, r []byte) error {
 		return fmt.Errorf("%s: %w: a %d-byte write then a read has no SMBus form", b.name, ErrNotSupported, len(w))
 	case len(w) == 0 && len(r) == 0:
 		return nil
-	case len(w) > 1 && !smbusWritable(w[0], len(w)-1):
-		return fmt.Errorf("%s 0x%02X: %w: %d byte(s) at offset %d", b.name, addr, ErrWriteRefused, len(w)-1, w[0])
 	}
 	if !b.addrSet || b.addr != addr {
 		if err := claimAddr(b.sys, b.fd, b.name, addr); err != nil {
@@ -139,18 +126,6 @@ func (b *smbusBus) Tx(addr uint16, w, r []byte) error {
 	return b.call(addr, "I²C-block write", funcSMBusWriteI2CBlock, smbusWrite, w[0], smbusI2CBlockData, d)
 }
 
-// smbusWritable admits the bytes a module may be written at: bank and page
-// select (126, 127) and the VDM freeze byte (144).
-func smbusWritable(off byte, n int) bool {
-	switch off {
-	case BankSelect:
-		return n <= 2
-	case PageSelect, VDMFreezeByte:
-		return n == 1
-	}
-	return false
-}
-
 // readBlocks reads len(r) bytes from offset off in I²C-block reads of at
 // most 32 bytes, each at its own command (offset): no read relies on the
 // module's address pointer.
@@ -166,11 +141,9 @@ func (b *smbusBus) readBlocks(addr uint16, off byte, r []byte) error {
 			return err
 		}
 		if int(d[0]) < n {
-			b.stats.Errors++
 			return fmt.Errorf("%s 0x%02X: %w: I²C-block read at offset %d returned %d of %d bytes", b.name, addr, ErrBus, cmd, d[0], n)
 		}
 		copy(r[k:k+n], d[1:1+n])
-		b.stats.BytesRead += int64(n)
 	}
 	return nil
 }
@@ -183,12 +156,11 @@ func (b *smbusBus) receiveBytes(addr uint16, r []byte) error {
 			return err
 		}
 		r[i] = d[0]
-		b.stats.BytesRead++
 	}
 	return nil
 }
 
-// call issues one I2C_SMBUS ioctl, counting it, after checking that the
+// call issues one I2C_SMBUS ioctl, after checking that the
 // adapter offers the transfer.
 func (b *smbusBus) call(addr uint16, what string, need uint, rw, cmd uint8, size uint32, d *smbusData) error {
 	if b.funcs&need == 0 {
@@ -197,20 +169,8 @@ func (b *smbusBus) call(addr uint16, what string, need uint, rw, cmd uint8, size
 	// req and d escape to the heap (they go through an interface), where
 	// nothing moves; the kernel reads d through req.data.
 	req := &smbusIoctlData{readWrite: rw, command: cmd, size: size, data: d}
-	start := time.Now()
-	err := b.sys.ioctl(uintptr(b.fd), ioctlI2CSMBus, unsafe.Pointer(req))
-	b.stats.Transactions++
-	b.stats.BusTime += time.Since(start)
-	if err != nil {
-		b.stats.Errors++
+	if err := b.sys.ioctl(uintptr(b.fd), ioctlI2CSMBus, unsafe.Pointer(req)); err != nil {
 		return fmt.Errorf("%s: %s at 0x%02X offset %d: %w", b.name, what, addr, cmd, classifyBusErr(err, addr))
-	}
-	if rw == smbusWrite && d != nil {
-		n := 1
-		if size == smbusI2CBlockData {
-			n = int(d[0])
-		}
-		b.stats.BytesWritten += int64(n)
 	}
 	return nil
 }

@@ -28,8 +28,9 @@ type smbusCall struct {
 	data []byte // union i2c_smbus_data at the call, nil for a nil pointer
 }
 
-// fakeIoctl stands in for i2c-dev: it records every call and serves
-// I²C-block and receive-byte reads from mem.
+// fakeIoctl stands in for i2c-dev: it records every call, serves
+// I²C-block and receive-byte reads from mem and keeps what is written
+// (one flat 256-byte memory: a page select reads back as written).
 type fakeIoctl struct {
 	funcs   uint
 	mem     [256]byte
@@ -74,6 +75,10 @@ func (f *fakeIoctl) ioctl(_ uintptr, req uint, arg unsafe.Pointer) error {
 		f.ptr++
 	case d.readWrite == smbusWrite && d.size == smbusByte:
 		f.ptr = d.command
+	case d.readWrite == smbusWrite && d.size == smbusByteData:
+		f.mem[d.command] = d.data[0]
+	case d.readWrite == smbusWrite && d.size == smbusI2CBlockData:
+		copy(f.mem[d.command:], d.data[1:1+d.data[0]])
 	}
 	return nil
 }
@@ -133,9 +138,6 @@ func TestSMBusBlockReadChunks(t *testing.T) {
 	if len(f.slaves) != 0 {
 		t.Errorf("I2C_SLAVE issued for the address already set: %v", f.slaves)
 	}
-	if st := b.Stats(); st.Transactions != 3 || st.BytesRead != 74 {
-		t.Errorf("stats %+v: want 3 transactions, 74 bytes", st)
-	}
 
 	// A whole lower page: four blocks.
 	f.calls = nil
@@ -154,7 +156,7 @@ func TestSMBusBlockReadChunks(t *testing.T) {
 func TestSMBusWrites(t *testing.T) {
 	b, f := testSMBus(t)
 	// Freeze request: byte-data write.
-	if err := b.Tx(0x50, []byte{VDMFreezeByte, 0x80}, nil); err != nil {
+	if err := b.Tx(0x50, []byte{vdmFreezeByte, 0x80}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Bank and page together: I²C-block write of 2 bytes at 126.
@@ -176,7 +178,7 @@ func TestSMBusWrites(t *testing.T) {
 	if len(f.calls) != 6 {
 		t.Fatalf("%d calls, want 6", len(f.calls))
 	}
-	checkRaw(t, f.calls[0], smbusWrite, VDMFreezeByte, smbusByteData)
+	checkRaw(t, f.calls[0], smbusWrite, vdmFreezeByte, smbusByteData)
 	if f.calls[0].data[0] != 0x80 {
 		t.Errorf("byte-data value %02X", f.calls[0].data[0])
 	}
@@ -193,17 +195,7 @@ func TestSMBusWrites(t *testing.T) {
 	if !bytes.Equal(r, f.mem[130:132]) {
 		t.Errorf("receive bytes %x, want %x", r, f.mem[130:132])
 	}
-	if st := b.Stats(); st.BytesWritten != 1+2+1 {
-		t.Errorf("stats %+v: want 4 bytes written", st)
-	}
-
-	// Nothing outside 126, 127 and 144 is written.
 	f.calls = nil
-	for _, w := range [][]byte{{0, 1}, {26, 0x10}, {143, 0}, {VDMFreezeByte, 0x80, 0}, {PageSelect, 1, 2}, {BankSelect, 1, 2, 3}} {
-		if err := b.Tx(0x50, w, nil); !errors.Is(err, ErrWriteRefused) {
-			t.Errorf("write % x: %v, want ErrWriteRefused", w, err)
-		}
-	}
 	if err := b.Tx(0x50, []byte{126, 0}, make([]byte, 1)); !errors.Is(err, ErrNotSupported) {
 		t.Errorf("2-byte write then read: %v", err)
 	}
@@ -240,8 +232,8 @@ func TestSMBusErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), "/dev/i2c-7") || !strings.Contains(err.Error(), "offset 128") {
 				t.Errorf("%v: want the device and the offset", err)
 			}
-			if len(f.calls) != 1 || b.Stats().Errors != 1 {
-				t.Errorf("%d calls, stats %+v: want one failed transaction", len(f.calls), b.Stats())
+			if len(f.calls) != 1 {
+				t.Errorf("%d calls: want one failed transaction", len(f.calls))
 			}
 		})
 	}

@@ -7,6 +7,13 @@
 // for what a read is (what counts as partial, when the freeze is released,
 // how long the handshake may take) are written once.
 //
+// It is also where the decoder meets the bus: it runs the decoder's read
+// plans over an i2c.Memory (Fetch, ReadStatic, round by round), runs the
+// VDM freeze handshake at the offsets cmis defines (Freeze), and gives
+// every Memory the BusRules (the freeze bit, the identifiers whose A0h has
+// no page select, the bank limit) as plain values, so that i2c knows no
+// module standard.
+//
 // A Reader holds no clock and no schedule: when to read what, presence,
 // backoff and events belong to the caller.
 package modread

@@ -29,7 +29,16 @@ func (e *FetchError) Unwrap() error { return e.Err }
 // (page not present) does not stop the others and is reported in a
 // *FetchError; any other error (absent module, bus failure, context) stops
 // the fetch and is returned as it is.
+//
+// Fetch gives mem the BusRules first; a Reader does that once.
 func Fetch(ctx context.Context, mem i2c.Memory, ranges []cmis.Range, s *cmis.Snapshot) error {
+	if err := bind(mem); err != nil {
+		return err
+	}
+	return fetch(ctx, mem, ranges, s)
+}
+
+func fetch(ctx context.Context, mem i2c.Memory, ranges []cmis.Range, s *cmis.Snapshot) error {
 	rs := ranges
 	// The plans a poller fetches every cycle mostly come in this order
 	// already: no copy to sort then.
@@ -41,7 +50,7 @@ func Fetch(ctx context.Context, mem i2c.Memory, ranges []cmis.Range, s *cmis.Sna
 	for _, r := range rs {
 		addr := r.Page.Addr
 		if addr == 0 {
-			addr = cmis.AddrA0
+			addr = i2c.AddrA0
 		}
 		b := buf[:r.Length]
 		err := mem.Read(ctx, addr, r.Page.Bank, r.Page.Page, r.Offset, b)
@@ -106,7 +115,15 @@ func rangeLess(a, b cmis.Range) bool {
 // thresholds, VDM descriptors and thresholds) into s, following cmis.Plan
 // round by round. Refused ranges are skipped, not retried, and returned in
 // a *FetchError after everything else was read.
+// It gives mem the BusRules first.
 func ReadStatic(ctx context.Context, mem i2c.Memory, s *cmis.Snapshot) error {
+	if err := bind(mem); err != nil {
+		return err
+	}
+	return readStatic(ctx, mem, s)
+}
+
+func readStatic(ctx context.Context, mem i2c.Memory, s *cmis.Snapshot) error {
 	refused := map[cmis.Range]bool{}
 	var first *FetchError
 	for round := 0; round < 8; round++ {
@@ -119,7 +136,7 @@ func ReadStatic(ctx context.Context, mem i2c.Memory, s *cmis.Snapshot) error {
 		if len(todo) == 0 {
 			break
 		}
-		err := Fetch(ctx, mem, todo, s)
+		err := fetch(ctx, mem, todo, s)
 		var fe *FetchError
 		if errors.As(err, &fe) {
 			for _, r := range fe.Refused {

@@ -42,7 +42,16 @@ type FreezeTiming struct {
 // until it says they are frozen. The caller reads the VDM pages, then
 // calls the returned release, which unfreezes and waits for confirmation.
 // If Freeze fails it has already tried to unfreeze.
+//
+// Freeze gives mem the BusRules first; a Reader does that once.
 func Freeze(ctx context.Context, mem i2c.Memory, addr uint8, opts FreezeOptions) (release func(context.Context) error, err error) {
+	if err := bind(mem); err != nil {
+		return nil, err
+	}
+	return freeze(ctx, mem, addr, opts)
+}
+
+func freeze(ctx context.Context, mem i2c.Memory, addr uint8, opts FreezeOptions) (release func(context.Context) error, err error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultFreezeTimeout
 	}

@@ -44,6 +44,9 @@ type Reader struct {
 	fast   *cmis.Snapshot
 	// freeze is what this module's handshake took last time (ReadVDM only).
 	freeze FreezeTiming
+	// bindErr is why mem refused the BusRules (never, for the decoder's
+	// own constants), returned by every read.
+	bindErr error
 }
 
 // New returns a Reader of the module behind mem.
@@ -51,7 +54,7 @@ func New(mem i2c.Memory, opts Options) *Reader {
 	if opts.FreezeTimeout <= 0 {
 		opts.FreezeTimeout = DefaultFreezeTimeout
 	}
-	return &Reader{mem: mem, opts: opts}
+	return &Reader{mem: mem, opts: opts, bindErr: bind(mem)}
 }
 
 // IsPartial reports whether err only says that the module refused some
@@ -76,6 +79,9 @@ func Decoded(err error) bool { return err == nil || IsPartial(err) || IsHandshak
 // Probe reads the identifier byte: the cheapest way to tell an empty cage
 // from a module (one 1-byte read, no page select).
 func (r *Reader) Probe(ctx context.Context) error {
+	if r.bindErr != nil {
+		return r.bindErr
+	}
 	return r.mem.Read(ctx, cmis.AddrA0, 0, 0, 0, make([]byte, 1))
 }
 
@@ -86,8 +92,11 @@ func (r *Reader) Probe(ctx context.Context) error {
 // that changes it (putting back a page that failed its checksum) hands it
 // to SetStatic.
 func (r *Reader) ReadStatic(ctx context.Context) (*cmis.Snapshot, error) {
+	if r.bindErr != nil {
+		return nil, r.bindErr
+	}
 	s := cmis.NewSnapshot()
-	err := ReadStatic(ctx, r.mem, s)
+	err := readStatic(ctx, r.mem, s)
 	if err != nil && !IsPartial(err) {
 		return nil, err
 	}
@@ -133,7 +142,7 @@ func (r *Reader) ReadFast(ctx context.Context, dst *cmis.Module) (*cmis.Snapshot
 	}
 	read := r.fast
 	read.Reset()
-	err := Fetch(ctx, r.mem, r.layout.Plan(cmis.Fast), read)
+	err := fetch(ctx, r.mem, r.layout.Plan(cmis.Fast), read)
 	if dst != nil && Decoded(err) {
 		r.layout.DecodeInto(dst, read)
 	}
@@ -164,14 +173,14 @@ func (r *Reader) fetchFrozen(ctx context.Context, ranges []cmis.Range, read *cmi
 		return nil
 	}
 	if r.opts.NoFreeze {
-		return Fetch(ctx, r.mem, ranges, read)
+		return fetch(ctx, r.mem, ranges, read)
 	}
-	release, err := Freeze(ctx, r.mem, cmis.AddrA0, FreezeOptions{
+	release, err := freeze(ctx, r.mem, cmis.AddrA0, FreezeOptions{
 		Timeout: r.opts.FreezeTimeout, Wait: r.opts.Wait, Learned: &r.freeze})
 	if err != nil {
 		return err
 	}
-	ferr := Fetch(ctx, r.mem, ranges, read)
+	ferr := fetch(ctx, r.mem, ranges, read)
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.FreezeTimeout)
 	defer cancel()
 	return errors.Join(ferr, release(rctx))
@@ -199,7 +208,7 @@ func (r *Reader) ReadAll(ctx context.Context, now func() time.Time) (*Full, erro
 		return nil, partial
 	}
 	s := static.Clone()
-	if err := Fetch(ctx, r.mem, r.layout.Plan(cmis.Fast), s); err != nil {
+	if err := fetch(ctx, r.mem, r.layout.Plan(cmis.Fast), s); err != nil {
 		if !IsPartial(err) {
 			return nil, err
 		}

@@ -135,7 +135,7 @@ func (d *tap) Tx(addr uint16, w, r []byte) error {
 		d.reads.Add(1)
 	}
 	switch {
-	case len(w) == 2 && w[0] == i2c.VDMFreezeByte && w[1]&i2c.VDMFreezeBit != 0:
+	case len(w) == 2 && w[0] == cmis.VDMFreezeRequest && w[1]&cmis.VDMFreezeRequestBit != 0:
 		d.freezeReqs.Add(1)
 	case len(w) == 2 && w[0] == i2c.PageSelect && d.refused[w[1]],
 		len(w) == 3 && w[0] == i2c.BankSelect && d.refused[w[2]]:
