@@ -78,7 +78,8 @@ func startPlatform(t *testing.T, yaml string, opts agent.Options) (*agent.Agent,
 	for _, p := range pl.Ports() {
 		bus := pl.Buses()[p.Bus]
 		if pagers[p.Bus] == nil {
-			pagers[p.Bus] = i2c.NewPager(bus, i2c.PagerOptions{})
+			// NACK retries hold the bus: they take no virtual time.
+			pagers[p.Bus] = i2c.NewPager(bus, i2c.PagerOptions{Wait: vclock.Skip})
 		}
 		pg, addr := pagers[p.Bus], uint8(p.Address)
 		ports = append(ports, agent.Port{Name: p.Name, Bus: bus.Root().String(), Addr: addr, Mem: pg.Module(addr), Forget: func() { pg.Forget(addr) }})
@@ -149,8 +150,8 @@ func TestAgentCadenceUnderFaults(t *testing.T) {
 	// Healthy ports keep their cadence while their bus neighbours NACK,
 	// stick busy and vanish: on virtual time a neighbour's failures cost
 	// no time of the clock the cadence is kept on, so every cycle is read,
-	// on time (NACK retries wait on the machine's clock; a neighbour that
-	// holds the bus past the read timeout is TestAgentStalledBus's).
+	// on time (NACK retries take no virtual time, vclock.Skip; a neighbour
+	// that holds the bus past the read timeout is TestAgentStalledBus's).
 	want := int(elapsed/interval) + 1 // reads at 0, 100 ms, ... 4 s
 	for _, p := range []string{"healthy1", "healthy2", "xd", "sfp"} {
 		n := 0

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -10,16 +9,17 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/ddm-agent/ddm/agent"
 	"github.com/ddm-agent/ddm/alarm"
 	"github.com/ddm-agent/ddm/alarm/grafana"
-	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/emulator"
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/internal/plural"
-	"github.com/ddm-agent/ddm/modread"
+	"github.com/ddm-agent/ddm/internal/vclock"
 )
 
 const rulesUsage = `usage: ddm rules check FILE
@@ -29,8 +29,8 @@ const rulesUsage = `usage: ddm rules check FILE
 
 check          validate a rules file and print every problem as FILE:LINE: message (exit 2 if any)
 print-default  print ddm's default rules file (the starting point for /etc/ddm/rules.yaml)
-test           run the rules (FILE, or the defaults) against an emulated switch on a simulated
-               clock and print what fires and resolves, and when:
+test           run the rules (FILE, or the defaults) against an emulated switch read by the agent at
+               an interval of one step, on a simulated clock, and print what fires and resolves, and when:
                  T+00:12:30 FIRING major pre_fec_ber_major Ethernet1/5 lane 3 value 1.2e-4 threshold 1e-4
 export         write Grafana alert rules (alerting/ddm-rules.yaml) and dashboards (dashboards/*.json)
                for the rules (FILE, or the defaults) into DIR
@@ -278,7 +278,7 @@ func rulesTest(ctx context.Context, e env, args []string) int {
 	fs := newFlags(e, "rules test")
 	scenario := fs.String("emulate", "", "the scenario: a built-in name or a platform YAML file (required)")
 	duration := fs.Duration("duration", time.Hour, "how long to run the scenario (simulated time)")
-	step := fs.Duration("step", 10*time.Second, "read every module and evaluate the rules every step (simulated time)")
+	step := fs.Duration("step", 10*time.Second, "the agent's read interval, fast and VDM, and so of the rules' evaluation (simulated time)")
 	fs.Usage = func() { rulesHelp(e.stderr); fmt.Fprintln(e.stderr); fs.PrintDefaults() }
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
@@ -296,48 +296,107 @@ func rulesTest(ctx context.Context, e env, args []string) int {
 		return exitUsage
 	}
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clk := emulator.NewManualClock(start)
+	clk := vclock.New(start)
 	pl, err := rulesScenario(*scenario, clk)
 	if err != nil {
 		errorf(e, "rules test: %v", err)
 		return exitUsage
 	}
-	ports := emuPorts(pl, clk)
+	ports := rulesPorts(pl)
 	if len(ports) == 0 {
 		errorf(e, "rules test: the scenario has no ports")
 		return exitUsage
 	}
 	eng := alarm.NewEngine(rs, alarm.Options{})
+	obs := &rulesObserver{eng: eng, rs: rs, start: start, order: map[string]int{}}
+	for i, p := range ports {
+		obs.order[p.Name] = i
+	}
+	// The agent itself reads the modules, at an interval of one step (VDM
+	// too), on the virtual clock: what fires is what `ddm run` at that
+	// interval would fire, absences and backoff included.
+	ag, err := agent.New(ports, obs, agent.Options{Interval: *step, VDMInterval: *step, Clock: clk})
+	if err != nil {
+		errorf(e, "rules test: %v", err)
+		return exitUsage
+	}
 	fmt.Fprintf(e.stdout, "# %s, scenario %s (%s), %v in steps of %v\n", plural.Count(rulesEnabled(rs), "rule", "rules"), *scenario, plural.Count(len(ports), "port", "ports"), *duration, *step)
-	firing := 0
-	for k := time.Duration(0); k <= *duration; k += *step {
+	actx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { ag.Run(actx); close(done) }()
+	defer func() { stop(); <-done }()
+	clk.BlockUntil(len(ag.Buses())) // the first pass, at T+0
+	obs.flush(e.stdout)
+	for elapsed := time.Duration(0); elapsed < *duration; elapsed += *step {
 		if err := ctx.Err(); err != nil {
 			errorf(e, "rules test: %v", err)
 			return exitError
 		}
-		now := start.Add(k)
-		if clk.Now().Before(now) {
-			clk.Set(now)
-		}
-		for _, p := range ports {
-			m, present, rerr := p.read(ctx)
-			if rerr != nil {
-				// A read that failed changes no alarm, as in the agent.
-				fmt.Fprintf(e.stdout, "%s READ-ERROR %s: %v\n", rulesElapsed(now, start), p.name, rerr)
-				continue
-			}
-			for _, ev := range eng.Evaluate(p.name, now, m, present) {
-				fmt.Fprintln(e.stdout, rulesEventLine(ev, start, rs))
-				if ev.State == alarm.Firing {
-					firing++
-				} else {
-					firing--
-				}
-			}
+		clk.Advance(min(*step, *duration-elapsed))
+		obs.flush(e.stdout)
+	}
+	fmt.Fprintf(e.stdout, "# %s: %s firing\n", rulesElapsed(start.Add(*duration), start), plural.Count(obs.firing, "alarm", "alarms"))
+	return exitOK
+}
+
+// rulesObserver evaluates the rules on every sample, as the daemon does,
+// and keeps the lines to print. Samples of one instant arrive from several
+// goroutines (a worker per bus, a VDM read per port) in any order: flush
+// prints them in the order of their time, then of the ports, so a scenario
+// prints the same on every run.
+type rulesObserver struct {
+	eng   *alarm.Engine
+	rs    *alarm.Rules
+	start time.Time
+	order map[string]int // port -> its place in the scenario
+
+	mu     sync.Mutex
+	lines  []rulesLine
+	firing int
+}
+
+type rulesLine struct {
+	t    time.Time
+	port int
+	text string
+}
+
+func (o *rulesObserver) Observe(s agent.Sample) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	add := func(t time.Time, text string) {
+		o.lines = append(o.lines, rulesLine{t: t, port: o.order[s.Port], text: text})
+	}
+	if s.Kind == agent.KindError {
+		// A read that failed changes no alarm, as in the agent.
+		add(s.Time, fmt.Sprintf("%s READ-ERROR %s: %v", rulesElapsed(s.Time, o.start), s.Port, s.Err))
+		return
+	}
+	for _, ev := range o.eng.EvaluateAt(s.Port, s.Time, s.Steady, s.Module, s.Kind != agent.KindAbsent) {
+		add(s.Time, rulesEventLine(ev, o.start, o.rs))
+		if ev.State == alarm.Firing {
+			o.firing++
+		} else {
+			o.firing--
 		}
 	}
-	fmt.Fprintf(e.stdout, "# %s: %s firing\n", rulesElapsed(start.Add(*duration), start), plural.Count(firing, "alarm", "alarms"))
-	return exitOK
+}
+
+// flush prints the lines kept, in order of time, then of port.
+func (o *rulesObserver) flush(w io.Writer) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	sort.SliceStable(o.lines, func(i, j int) bool {
+		a, b := o.lines[i], o.lines[j]
+		if !a.t.Equal(b.t) {
+			return a.t.Before(b.t)
+		}
+		return a.port < b.port
+	})
+	for _, l := range o.lines {
+		fmt.Fprintln(w, l.text)
+	}
+	o.lines = o.lines[:0]
 }
 
 func rulesEnabled(rs *alarm.Rules) int {
@@ -351,10 +410,8 @@ func rulesEnabled(rs *alarm.Rules) int {
 }
 
 // rulesScenario parses a built-in scenario or a platform file, on clk.
-func rulesScenario(what string, clk *emulator.ManualClock) (*emulator.Platform, error) {
-	// The freeze handshake completes at once: the clock only moves when
-	// the test moves it.
-	opts := []emulator.Option{emulator.WithClock(clk), emulator.WithFreezeDelay(0)}
+func rulesScenario(what string, clk emulator.Clock) (*emulator.Platform, error) {
+	opts := []emulator.Option{emulator.WithClock(clk)}
 	if what == "default" {
 		return emulator.DefaultPlatform(opts...), nil
 	}
@@ -373,115 +430,26 @@ func rulesScenario(what string, clk *emulator.ManualClock) (*emulator.Platform, 
 	return emulator.LoadPlatform(what, opts...)
 }
 
-// emuPort is one emulated port read through the agent's reader
-// (modread): the static pages once per insertion (again after a module
-// state change), the fast monitors and, inside the VDM freeze, the VDM
-// samples every step.
-type emuPort struct {
-	name   string
-	reader *modread.Reader
-	forget func()
-	wait   func(context.Context, time.Duration) error
-	waited time.Duration // waiting done in the current read
-	cur    **emuPort     // the port its bus's pager is reading for
-	clk    *emulator.ManualClock
-	state  uint8
-	// failures counts the reads in a row that failed, so a module that
-	// NACKs every try is taken as removed when the agent would take it so.
-	failures int
-}
-
-// waitBudget bounds the simulated time one read may spend waiting (NACK
-// backoff, freeze polls): a module that never confirms a freeze would
-// otherwise poll, and move the clock, until the handshake's real-time
-// timeout.
-const waitBudget = 2 * time.Second
-
-func emuPorts(pl *emulator.Platform, clk *emulator.ManualClock) []*emuPort {
+// rulesPorts opens the platform's ports as `ddm run --emulate` opens them
+// (one pager per channel bus, the root adapter as the agent's bus), on
+// virtual time.
+func rulesPorts(pl *emulator.Platform) []agent.Port {
 	pagers := map[string]*i2c.Pager{}
-	busCur := map[string]**emuPort{}
-	var out []*emuPort
+	var out []agent.Port
 	for _, p := range pl.Ports() {
 		bus := pl.Buses()[p.Bus]
 		if bus == nil {
 			continue
 		}
-		ep := &emuPort{name: p.Name, clk: clk}
-		// Waits (NACK backoff, freeze polls) move the simulated clock,
-		// within the read's budget.
-		ep.wait = func(ctx context.Context, d time.Duration) error {
-			if ep.waited+d > waitBudget {
-				return context.DeadlineExceeded
-			}
-			ep.waited += d
-			clk.Advance(d)
-			return ctx.Err()
-		}
 		if pagers[p.Bus] == nil {
-			// The pager of a bus serves its ports in turn: its waits count
-			// against the port being read.
-			var cur **emuPort = new(*emuPort)
-			pagers[p.Bus] = i2c.NewPager(bus, i2c.PagerOptions{Wait: func(ctx context.Context, d time.Duration) error {
-				return (*cur).wait(ctx, d)
-			}})
-			busCur[p.Bus] = cur
+			// NACK retries take no simulated time: they hold the bus, which
+			// must not wait on the virtual clock (vclock.Skip).
+			pagers[p.Bus] = i2c.NewPager(bus, i2c.PagerOptions{Wait: vclock.Skip})
 		}
 		pager, addr := pagers[p.Bus], uint8(p.Address)
-		ep.reader = modread.New(pager.Module(addr), modread.Options{Wait: ep.wait})
-		ep.forget, ep.cur = func() { pager.Forget(addr) }, busCur[p.Bus]
-		out = append(out, ep)
+		out = append(out, agent.Port{Name: p.Name, Bus: bus.Root().String(), Addr: addr, Mem: pager.Module(addr), Forget: func() { pager.Forget(addr) }})
 	}
 	return out
-}
-
-// read returns the decoded module, or present false for an empty cage,
-// or an error for a module that could not be read.
-func (p *emuPort) read(ctx context.Context) (*cmis.Module, bool, error) {
-	*p.cur, p.waited = p, 0
-	fail := func(err error) (*cmis.Module, bool, error) {
-		if p.reader.Layout() != nil { // present
-			err = modread.Absence(err, p.failures+1, modread.DefaultAbsentAfter)
-		}
-		if !errors.Is(err, i2c.ErrAbsent) {
-			p.failures++
-			return nil, true, err
-		}
-		p.reader.Forget()
-		p.state, p.failures = 0, 0
-		p.forget()
-		return nil, false, nil
-	}
-	if p.reader.Layout() == nil {
-		if err := p.reader.Probe(ctx); err != nil {
-			return fail(err)
-		}
-		if _, err := p.reader.ReadStatic(ctx); !modread.Decoded(err) {
-			return fail(err)
-		}
-	}
-	// Every step reads the VDM samples too: the fast read is decoded
-	// once, with them.
-	m := new(cmis.Module)
-	layout := p.reader.Layout()
-	withVDM := len(layout.Plan(cmis.VDM)) > 0
-	fastDst := m
-	if withVDM {
-		fastDst = nil
-	}
-	read, err := p.reader.ReadFast(ctx, fastDst)
-	if !modread.Decoded(err) {
-		return fail(err)
-	}
-	if withVDM {
-		if err := p.reader.ReadVDM(ctx, layout, read, m); !modread.Decoded(err) {
-			return fail(err)
-		}
-	}
-	if p.state != 0 && m.ModuleStateCode != p.state {
-		p.reader.Forget() // read the static pages again, as the agent does
-	}
-	p.state, p.failures = m.ModuleStateCode, 0
-	return m, true, nil
 }
 
 // rulesElapsed writes T+HH:MM:SS.

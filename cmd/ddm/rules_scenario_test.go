@@ -7,9 +7,10 @@ import (
 	"testing"
 )
 
-// Alarm scenarios on the emulator, through `ddm rules test` (a manual clock
-// stepped every 10 s, every module read through the pager as the agent
-// reads it, decoded, evaluated).
+// Alarm scenarios on the emulator, through `ddm rules test`: the agent
+// reads the emulated modules at an interval of one step (10 s), on a
+// virtual clock that the command steps; every sample is evaluated as the
+// daemon evaluates it.
 
 func TestRulesScenarioModuleThreshold(t *testing.T) {
 	// Temperature runaway: the module's own page 02h thresholds (75 °C
@@ -38,11 +39,14 @@ func TestRulesScenarioUnplug(t *testing.T) {
 	if code != 0 || strings.Count(out, "FIRING major module_absent Ethernet1/47") != 1 {
 		t.Errorf("unplug: exit %d\n%s", code, out)
 	}
-	// Pulled at 10m: a module that answered before NACKs as busy, and is
-	// taken as removed on the third read that NACKs (10:20), as the agent
-	// takes it (modread.Absence); the rule's 5m run from there.
-	if !strings.Contains(out, "T+00:15:20 FIRING major module_absent Ethernet1/47") || strings.Count(out, "READ-ERROR Ethernet1/47") != 2 {
-		t.Errorf("unplug: want two read errors, then the removal at 10:20 as the agent counts it:\n%s", out)
+	// Pulled at 10m: a module that answered before NACKs as busy; the
+	// agent (at an interval of one 10 s step) reads it again with backoff,
+	// at 10:20 (two intervals) and 10:50 (four, capped at 30 s), and takes
+	// it as removed on that third read that NACKs (modread.Absence); the
+	// rule's 5m run from there.
+	if !strings.Contains(out, "T+00:10:00 READ-ERROR Ethernet1/47") || !strings.Contains(out, "T+00:10:20 READ-ERROR Ethernet1/47") ||
+		!strings.Contains(out, "T+00:15:50 FIRING major module_absent Ethernet1/47") || strings.Count(out, "READ-ERROR Ethernet1/47") != 2 {
+		t.Errorf("unplug: want read errors at 10:00 and 10:20, then the removal at 10:50 as the agent counts it:\n%s", out)
 	}
 }
 
@@ -89,5 +93,29 @@ func TestRulesScenarioErroredFramesAreFrames(t *testing.T) {
 	}
 	if !strings.Contains(out, "FIRING major errored_frames Ethernet1/12 lane 2") {
 		t.Errorf("errored_frames did not fire on the faded lane:\n%s", out)
+	}
+}
+
+// TestRulesTestSameOnEveryRun: the agent's bus workers and VDM reads run
+// at once, yet a scenario prints the same lines in the same order on every
+// run (the virtual clock finishes each instant before the next; the lines
+// of one instant are ordered by time, then port).
+func TestRulesTestSameOnEveryRun(t *testing.T) {
+	var first string
+	for run := range 3 {
+		code, out, errs := runDDM(t, "", "rules", "test", "--emulate", "default", "--duration", "60s")
+		if code != 0 {
+			t.Fatalf("exit %d %s", code, errs)
+		}
+		if run == 0 {
+			first = out
+			if !strings.Contains(out, "FIRING") || !strings.Contains(out, "READ-ERROR") {
+				t.Fatalf("the run shows neither alarms nor read errors to order:\n%s", out)
+			}
+			continue
+		}
+		if out != first {
+			t.Errorf("run %d printed\n%s\nrun 0 printed\n%s", run, out, first)
+		}
 	}
 }
