@@ -158,6 +158,10 @@ type Guard struct {
 	hasRules bool
 	unpaged  [256]bool
 	dev      [2]device
+	// Buffers of the guard's own transactions (selects, read-backs, the
+	// freeze byte), so that they cost no allocation.
+	selData, back [2]byte
+	one, val      [1]byte
 
 	statMu sync.Mutex
 	stats  Stats
@@ -299,14 +303,15 @@ func (g *Guard) writeFreeze(ctx context.Context, addr, page, v byte) error {
 	if err := g.selectPage(ctx, addr, 0, page); err != nil {
 		return err
 	}
-	old := make([]byte, 1)
+	old := g.one[:]
 	if _, err := g.tx(ctx, Access{Op: OpRead, Addr: addr, Page: page, Off: g.rules.FreezeOffset, Data: old}); err != nil {
 		return err
 	}
 	if (v^old[0])&^g.rules.FreezeBit != 0 {
 		return fmt.Errorf("%w: byte is %02Xh, writing %02Xh would change more than bit %#02x", ErrWriteRefused, old[0], v, g.rules.FreezeBit)
 	}
-	_, err := g.tx(ctx, Access{Op: OpWrite, Addr: addr, Page: page, Off: g.rules.FreezeOffset, Data: []byte{v}, old: old[0]})
+	g.val[0] = v
+	_, err := g.tx(ctx, Access{Op: OpWrite, Addr: addr, Page: page, Off: g.rules.FreezeOffset, Data: g.val[:], old: old[0]})
 	return err
 }
 
@@ -378,7 +383,7 @@ func (g *Guard) selectPage(ctx context.Context, addr, bank, page uint8) error {
 		// Which kind of memory this is decides whether byte 127 is a page
 		// select or data: read the identifier before any select (a read
 		// plan reads lower memory first, so this costs nothing there).
-		id := make([]byte, 1)
+		id := g.one[:]
 		if _, err := g.tx(ctx, Access{Op: OpRead, Addr: AddrA0, Data: id}); err != nil {
 			return err
 		}
@@ -415,7 +420,7 @@ func (g *Guard) selectPage(ctx context.Context, addr, bank, page uint8) error {
 	if d.verified[key] && (cur.known || !banked(page)) {
 		return nil
 	}
-	back := make([]byte, 2)
+	back := g.back[:]
 	readBack := Access{Op: OpRead, Addr: addr, Off: BankSelect, Data: back}
 	if _, err := g.tx(ctx, readBack); err != nil {
 		d.sel = selection{}
@@ -442,9 +447,10 @@ func (g *Guard) selectPage(ctx context.Context, addr, bank, page uint8) error {
 // writeSelect writes the page select (and the bank with it, if twoByte)
 // and updates the selection the guard believes in.
 func (g *Guard) writeSelect(ctx context.Context, addr, bank, page uint8, twoByte bool) error {
-	a := Access{Op: OpSelect, Addr: addr, Off: PageSelect, Data: []byte{page}}
+	g.selData = [2]byte{bank, page}
+	a := Access{Op: OpSelect, Addr: addr, Off: PageSelect, Data: g.selData[1:]}
 	if twoByte {
-		a = Access{Op: OpSelect, Addr: addr, Off: BankSelect, Data: []byte{bank, page}}
+		a = Access{Op: OpSelect, Addr: addr, Off: BankSelect, Data: g.selData[:]}
 	}
 	d := &g.dev[addr-AddrA0]
 	if _, err := g.tx(ctx, a); err != nil {

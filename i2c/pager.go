@@ -81,7 +81,7 @@ func (p *Pager) Module(addr uint8) *Guard {
 	defer p.mu.Unlock()
 	g := p.guards[addr]
 	if g == nil {
-		g = NewGuard(busLink{bus: p.bus, base: addr}, GuardOptions{HostPaging: true, Retry: p.opts, Lock: &p.wire})
+		g = NewGuard(&busLink{bus: p.bus, base: addr}, GuardOptions{HostPaging: true, Retry: p.opts, Lock: &p.wire})
 		p.guards[addr] = g
 	}
 	return g
@@ -106,34 +106,38 @@ func (p *Pager) Forget(addr uint8) { p.Module(addr).Forget() }
 
 // busLink is a module on a raw bus: one bus transaction per Access, at
 // the module's own address (base for A0h, base+1 for A2h, so a module
-// strapped at another base address reads right).
+// strapped at another base address reads right). Its Guard serialises
+// its transfers.
 type busLink struct {
 	bus  i2c.Bus
 	base uint8
+	w    [3]byte // what is written: the offset, then at most bank and page
 }
 
-func (l busLink) String() string { return fmt.Sprintf("%s 0x%02x", l.bus, l.base) }
+func (l *busLink) String() string { return fmt.Sprintf("%s 0x%02x", l.bus, l.base) }
 
 // Transfer implements Link.
-func (l busLink) Transfer(_ context.Context, a Access) (int, error) {
+func (l *busLink) Transfer(_ context.Context, a Access) (int, error) {
 	dev := uint16(l.base + a.Addr - AddrA0)
+	l.w[0] = byte(a.Off)
 	if a.Op == OpRead {
-		if err := l.bus.Tx(dev, []byte{byte(a.Off)}, a.Data); err != nil {
+		if err := l.bus.Tx(dev, l.w[:1], a.Data); err != nil {
 			return 0, err
 		}
 		return len(a.Data), nil
 	}
-	w := make([]byte, 1+len(a.Data))
-	w[0] = byte(a.Off)
-	copy(w[1:], a.Data)
-	if err := l.bus.Tx(dev, w, nil); err != nil {
+	if len(a.Data) > len(l.w)-1 {
+		return 0, fmt.Errorf("%w: a %d-byte write", ErrWriteRefused, len(a.Data))
+	}
+	n := copy(l.w[1:], a.Data)
+	if err := l.bus.Tx(dev, l.w[:1+n], nil); err != nil {
 		return 0, err
 	}
 	return len(a.Data), nil
 }
 
 // WireTime returns the bus's virtual wire clock, when it has one.
-func (l busLink) WireTime() (time.Duration, bool) {
+func (l *busLink) WireTime() (time.Duration, bool) {
 	if c, ok := l.bus.(busClock); ok {
 		return c.BusTime(), true
 	}
