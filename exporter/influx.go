@@ -272,14 +272,9 @@ type lineQueue struct {
 	ends []int // offset after each line's '\n'
 }
 
-// maxReusedQueue is the largest queue buffer kept for reuse: the queue of
-// a normal second is a few hundred kB; one grown by a burst is left to the
-// garbage collector rather than held for good.
-const maxReusedQueue = 4 << 20
-
-// reuse empties q, keeping its memory unless a burst made it large.
-func (q lineQueue) reuse() lineQueue {
-	if cap(q.buf) > maxReusedQueue {
+// reuse empties q for the next use, keeping its memory as bound says.
+func (q lineQueue) reuse(bound *reuseBound) lineQueue {
+	if !bound.keep(len(q.buf), cap(q.buf)) {
 		return lineQueue{}
 	}
 	return lineQueue{buf: q.buf[:0], ends: q.ends[:0]}
@@ -452,7 +447,10 @@ func (w *InfluxWriter) spooler() {
 	// Two queues take turns: Write fills one while the spooler writes the
 	// other to the spool, so the lines are encoded once into memory that
 	// is reused, not into a queue grown afresh for every burst.
-	var spare lineQueue
+	var (
+		spare lineQueue
+		bound reuseBound
+	)
 	for {
 		w.qmu.Lock()
 		q := w.queue
@@ -469,7 +467,7 @@ func (w *InfluxWriter) spooler() {
 		if len(q.ends) > 0 {
 			notify(w.spoolNotify)
 		}
-		spare = q.reuse()
+		spare = q.reuse(&bound)
 		if stop == nil {
 			return // closing: the queue is drained
 		}
@@ -527,7 +525,7 @@ func (w *InfluxWriter) sender() {
 		if retry == nil && pending == nil && n > 0 && (n >= w.cfg.BatchSize || flushDue || closing) {
 			if b := w.spool.peek(w.cfg.BatchSize); b != nil {
 				lines = splitLinesInto(lines[:0], b.payload)
-				pending = &pendingBatch{batch: b, lines: lines}
+				pending = &pendingBatch{batch: b, lines: lines, total: len(lines)}
 			}
 		}
 		if retry == nil && pending != nil {

@@ -37,9 +37,10 @@ func writeURL(apiURL, org, bucket string) (string, error) {
 // the agent), a goroutine and a pipe, and copies the body once more from a
 // string. Only the sender goroutine posts, so these need no lock.
 type requestBuffers struct {
-	body []byte
-	gz   *gzip.Writer
-	zbuf bytes.Buffer
+	body      []byte
+	bodyBound reuseBound
+	gz        *gzip.Writer
+	zbuf      bytes.Buffer
 }
 
 // gzipLevel trades a few percent of a larger body on loopback or a LAN

@@ -28,6 +28,9 @@ import (
 type pendingBatch struct {
 	batch *spoolBatch
 	lines [][]byte
+	// total is the number of lines of batch.payload: a request of that many
+	// of them is the whole payload, sent as it is (no copy into a body).
+	total int
 }
 
 // splitLines returns the lines of payload (each ending in '\n') without
@@ -88,7 +91,11 @@ func (w *InfluxWriter) deliver(p *pendingBatch) error {
 			return nil
 		}
 		g := work[0]
-		a := w.post(g)
+		var whole []byte
+		if len(g) == p.total {
+			whole = p.batch.payload
+		}
+		a := w.post(g, whole)
 		switch {
 		case a.err == nil:
 			w.sent.Add(int64(len(g)))
@@ -280,13 +287,18 @@ func refusalKind(a answer) string {
 }
 
 // post sends one request of lines and classifies the answer; a failure
-// that is not about the points is logged and counted here.
-func (w *InfluxWriter) post(lines [][]byte) answer {
-	body := w.req.body[:0]
-	for _, l := range lines {
-		body = append(append(body, l...), '\n')
+// that is not about the points is logged and counted here. whole, when
+// not nil, is lines as one body (the batch's payload, each line ending in
+// '\n'); else the lines are copied into a body the sender reuses.
+func (w *InfluxWriter) post(lines [][]byte, whole []byte) answer {
+	body := whole
+	if body == nil {
+		body = w.req.body[:0]
+		for _, l := range lines {
+			body = append(append(body, l...), '\n')
+		}
+		w.req.body = w.req.bodyBound.bytes(body)
 	}
-	w.req.body = body
 	ctx, cancel := context.WithTimeout(w.sendCtx, w.cfg.Timeout)
 	defer cancel()
 	start := time.Now()

@@ -79,8 +79,8 @@ type spool struct {
 
 	// Reused by peek, one batch in flight at a time: the batch's payload
 	// (valid until the next peek) and the record being read.
-	batchBuf []byte
-	readBuf  []byte
+	batchBuf, readBuf     []byte
+	batchBound, readBound reuseBound
 
 	dropped int64 // points removed by the bounds (disk and memory), never sent
 	corrupt int64 // points lost to damaged records
@@ -759,7 +759,7 @@ func (s *spool) peek(maxPoints int) *spoolBatch {
 			b.memEnd = r.seq + 1
 		}
 	}
-	s.batchBuf = reusable(b.payload)
+	s.batchBuf = s.batchBound.bytes(b.payload)
 	if b.points == 0 {
 		s.stepOverEmptyLocked()
 		return nil
@@ -786,12 +786,11 @@ func (s *spool) readRecords(g *segment, from int64, fn func(off int64, payload [
 			if n > 0 && n <= recMaxPayload && off+recHeaderSize+n <= g.size {
 				// Grown with room to spare: records differ a little in size.
 				buf := slices.Grow(s.readBuf[:0], int(recHeaderSize+n))[:recHeaderSize+n]
-				s.readBuf = buf
+				s.readBuf = s.readBound.bytes(buf)
 				if _, err := f.ReadAt(buf, off); err != nil {
 					return false, err
 				}
 				if payload, p, size, ok := recordAt(buf); ok {
-					s.readBuf = reusable(s.readBuf)
 					if !fn(off, payload, p) {
 						return true, nil
 					}
@@ -815,18 +814,6 @@ func (s *spool) readRecords(g *segment, from int64, fn func(off int64, payload [
 		return stopped, nil
 	}
 	return false, nil
-}
-
-// maxReusedBuf is the largest read or batch buffer the spool keeps for
-// the next batch: a batch of the default 5,000 points is about 2 MB.
-const maxReusedBuf = 4 << 20
-
-// reusable returns b, or nil when it is too large to hold on to.
-func reusable(b []byte) []byte {
-	if cap(b) > maxReusedBuf {
-		return nil
-	}
-	return b
 }
 
 func (s *spool) readSeg(g *segment, from int64) ([]byte, error) {
