@@ -16,6 +16,8 @@ type Switch struct {
 	// RateGbps the sum of their data rates.
 	PowerW   float64 `json:"power_w"`
 	RateGbps float64 `json:"data_rate_gbps"`
+	// RatedPowerW is the power of the modules that have a data rate.
+	RatedPowerW float64 `json:"rated_power_w"`
 	// WPerTbps is PowerW over RateGbps: the optics' cost per unit of
 	// capacity, laser sources and modules without a known rate included.
 	WPerTbps *float64 `json:"w_per_tbps,omitempty"`
@@ -33,7 +35,7 @@ type Switch struct {
 // Total sums ports.
 func Total(ports []*Port) Switch {
 	var s Switch
-	var ratedW, ratedGbps float64
+	var ratedGbps float64
 	for _, p := range ports {
 		if p == nil {
 			continue
@@ -50,7 +52,7 @@ func Total(ports []*Port) Switch {
 		if p.RateKnown {
 			s.RateGbps += p.Rate.Gbps
 			if p.PowerW != nil {
-				ratedW += *p.PowerW
+				s.RatedPowerW += *p.PowerW
 				ratedGbps += p.Rate.Gbps
 			}
 		}
@@ -66,7 +68,7 @@ func Total(ports []*Port) Switch {
 		s.WPerTbps = &v
 	}
 	if ratedGbps > 0 {
-		v := PicojoulesPerBit(ratedW, ratedGbps)
+		v := PicojoulesPerBit(s.RatedPowerW, ratedGbps)
 		s.PJPerBit = &v
 	}
 	if s.LimitKnown > 0 {

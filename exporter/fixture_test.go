@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/ddm-agent/ddm/cmis"
+	"github.com/ddm-agent/ddm/energy"
 	"github.com/ddm-agent/ddm/i2c"
 )
 
@@ -28,9 +29,10 @@ func exampleModule() *cmis.Module {
 		PowerClass: 7, MaxPowerW: fp(12), CableLengthM: fp(0),
 		FirmwareVer: "3.2", FirmwareInact: "3.1", HardwareVer: "1.0", FunctionType: "transmission",
 		Applications: []cmis.Application{
-			{AppSel: 1, HostInterface: "400GAUI-8 C2M", MediaInterface: "400GBASE-DR4", HostLanes: 8, MediaLanes: 4},
-			{AppSel: 2, HostInterface: "100GAUI-2 C2M", MediaInterface: "100GBASE-DR", HostLanes: 2, MediaLanes: 1},
+			{AppSel: 1, HostInterfaceID: 0x11, HostInterface: "400GAUI-8 C2M", MediaInterface: "400GBASE-DR4", HostLanes: 8, MediaLanes: 4, HostLaneMask: 0x01},
+			{AppSel: 2, HostInterfaceID: 0x0D, HostInterface: "100GAUI-2 C2M", MediaInterface: "100GBASE-DR", HostLanes: 2, MediaLanes: 1, HostLaneMask: 0x55},
 		},
+		ActiveAppSel: []uint8{1, 1, 1, 1, 1, 1, 1, 1},
 		ModuleState: "ModuleReady", ModuleStateCode: 3,
 		TemperatureC: fp(41.5), VccV: fp(3.2917), LaserTemperatureC: fp(45.25), TECCurrentPct: fp(12.5), Vcc2V: fp(1.8),
 		Flags:         cmis.TempHighWarning,
@@ -108,5 +110,16 @@ func examplePoints() []Point {
 	pts = append(pts, exampleVDMAlarms()...)
 	pts = append(pts, BusPoint("leaf01", "i2c-2", exampleTime, exampleBusStats()))
 	pts = append(pts, ProcessPoint("leaf01", exampleTime, exampleSinkStats(), ProcessStats{ClockStepsBack: 0}))
-	return pts
+	return append(pts, exampleEnergy()...)
+}
+
+// exampleEnergy: the example module's energy view (advertised), an
+// external laser source's (measured), and the totals of the two.
+func exampleEnergy() []Point {
+	els := &cmis.Module{Spec: "CMIS", IdentifierCode: cmis.IDELSFP, PartNumber: "ELS-8CW", PowerClass: 5, MaxPowerW: fp(10),
+		VccV: fp(3.3), SupplyCurrentMA: fp(2150)}
+	ports := []*energy.Port{energy.ForModule("Ethernet8", exampleModule()), energy.ForModule("els1", els)}
+	pts := EnergyPoint(exampleSource, ports[0])
+	pts = append(pts, EnergyPoint(Source{Host: "leaf01", Port: "els1", Time: exampleTime}, ports[1])...)
+	return append(pts, EnergyTotalPoints("leaf01", exampleTime, ports)...)
 }

@@ -1,9 +1,12 @@
 package exporter
 
-import "github.com/ddm-agent/ddm/agent"
+import (
+	"github.com/ddm-agent/ddm/agent"
+	"github.com/ddm-agent/ddm/energy"
+)
 
 // SamplePoints is the points an agent sample yields: for a fast read the
-// module and lane points, for a static read also the identity and
+// module, lane and energy points, for a static read also the identity and
 // thresholds, for a VDM read the VDM points only (its module and lane
 // values are those of the last fast read, already written), for an empty
 // cage present=false, for a failed read nothing (its error is in the
@@ -18,7 +21,8 @@ func SamplePoints(host string, s agent.Sample) []Point {
 	case agent.KindVDM:
 		return VDMPoints(src, s.Module)
 	case agent.KindStatic:
-		return append(ModulePoints(src, s.Module), InfoPoints(src, s.Module)...)
+		pts := append(ModulePoints(src, s.Module), InfoPoints(src, s.Module)...)
+		return append(pts, EnergyPoint(src, energy.ForModule(s.Port, s.Module))...)
 	}
-	return ModulePoints(src, s.Module)
+	return append(ModulePoints(src, s.Module), EnergyPoint(src, energy.ForModule(s.Port, s.Module))...)
 }

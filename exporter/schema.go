@@ -680,7 +680,7 @@ func Schema() []MeasurementDoc {
 		},
 	}
 
-	return []MeasurementDoc{module, lane, vdm, coherent, laser, info, thresh, alarm, agent}
+	return append([]MeasurementDoc{module, lane, vdm, coherent, laser, info, thresh, alarm, agent}, energyDocs()...)
 }
 
 // schemaIndex maps measurement -> field -> doc.
