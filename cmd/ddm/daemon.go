@@ -17,6 +17,7 @@ import (
 	"github.com/ddm-agent/ddm/agent"
 	"github.com/ddm-agent/ddm/alarm"
 	"github.com/ddm-agent/ddm/config"
+	"github.com/ddm-agent/ddm/energy"
 	"github.com/ddm-agent/ddm/exporter"
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/internal/plural"
@@ -37,6 +38,8 @@ type ddmDaemon struct {
 	// samples counts the module reads observed, to explain a run that
 	// delivered nothing.
 	samples atomic.Int64
+	// fleet is each port's last energy view, for the switch totals.
+	fleet *energy.Fleet
 }
 
 type busState struct {
@@ -48,7 +51,7 @@ type busState struct {
 
 func newDaemon(cfg *config.Config, ts *targets, rules *alarm.Rules, sink exporter.Sink, log *slog.Logger) *ddmDaemon {
 	return &ddmDaemon{cfg: cfg, ts: ts, engine: alarm.NewEngine(rules, alarm.Options{Labels: map[string]string{"host": cfg.Host}}),
-		sink: sink, log: log, buses: map[string]*busState{}}
+		sink: sink, log: log, buses: map[string]*busState{}, fleet: energy.NewFleet()}
 }
 
 func (d *ddmDaemon) alarmStatePath() string {
@@ -89,6 +92,12 @@ func (d *ddmDaemon) run(ctx context.Context) error {
 // the sinks queue.
 func (d *ddmDaemon) observe(s agent.Sample) {
 	d.samples.Add(1)
+	switch s.Kind {
+	case agent.KindAbsent:
+		d.fleet.Set(s.Port, nil)
+	case agent.KindFast, agent.KindStatic:
+		d.fleet.Set(s.Port, energy.ForModule(s.Port, s.Module))
+	}
 	pts := exporter.SamplePoints(d.cfg.Host, s)
 	for _, ev := range s.Events {
 		d.log.Info("port event", "port", s.Port, "event", ev.Type, "detail", ev.Text)
@@ -205,6 +214,7 @@ func (d *ddmDaemon) writeSelf(now time.Time, progress map[string]agent.BusProgre
 	if s, ok := d.sink.(interface{ Stats() exporter.Stats }); ok {
 		pts = append(pts, exporter.ProcessPoint(d.cfg.Host, now, s.Stats(), exporter.ProcessStats{ClockStepsBack: clockStepsBack}))
 	}
+	pts = append(pts, exporter.EnergyTotalPoints(d.cfg.Host, now, d.fleet.Ports())...)
 	d.sink.Write(pts...)
 	daemon.SdNotify(false, fmt.Sprintf("STATUS=%s, %s present, %s firing", plural.Count(len(d.ts.ports), "port", "ports"),
 		plural.Count(present, "module", "modules"), plural.Count(len(d.engine.Active()), "alarm", "alarms")))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,11 +92,13 @@ func TestRunWritesSchema(t *testing.T) {
 	})
 	p.stop(t, syscall.SIGTERM)
 	for m, fields := range map[string]map[string]string{
-		"xcvr_module": {"temperature_c": "float", "vcc_v": "float", "present": "boolean", "module_state": "string"},
-		"xcvr_lane":   {"tx_power_mw": "float", "tx_power_dbm": "float", "rx_power_mw": "float", "tx_bias_ma": "float", "rx_los": "boolean"},
-		"xcvr_vdm":    {"value": "float"},
-		"xcvr_info":   {"vendor": "string", "part_number": "string", "serial_number": "string"},
-		"xcvr_agent":  {"transactions": "integer", "bus_time_s": "float"},
+		"xcvr_module":       {"temperature_c": "float", "vcc_v": "float", "present": "boolean", "module_state": "string"},
+		"xcvr_lane":         {"tx_power_mw": "float", "tx_power_dbm": "float", "rx_power_mw": "float", "tx_bias_ma": "float", "rx_los": "boolean"},
+		"xcvr_vdm":          {"value": "float"},
+		"xcvr_info":         {"vendor": "string", "part_number": "string", "serial_number": "string"},
+		"xcvr_agent":        {"transactions": "integer", "bus_time_s": "float"},
+		"xcvr_energy":       {"power_w": "float", "basis": "string", "data_rate_gbps": "float", "pj_per_bit": "float"},
+		"xcvr_energy_total": {"power_w": "float", "ports": "integer", "w_per_tbps": "float"},
 	} {
 		got := srv.FieldTypes(t, m)
 		for f, typ := range fields {
@@ -109,6 +112,15 @@ func TestRunWritesSchema(t *testing.T) {
 		if !strings.Contains(tags, want) {
 			t.Errorf("xcvr_vdm tags %s lack %s", tags, want)
 		}
+	}
+	// Energy: p1 800G DR8 16 W at 800 Gb/s, 20 pJ/bit; the switch 16 + 25 +
+	// 3.5 = 44.5 W over 800 + 1600 + 100 Gb/s.
+	if rows := srv.Query(t, `SELECT last("pj_per_bit") AS pj FROM "xcvr_energy" WHERE "port"='p1'`); len(rows) != 1 || !floatIs(rows[0], "pj", 20) {
+		t.Errorf("p1 energy per bit: %v", rows)
+	}
+	if rows := srv.Query(t, `SELECT last("power_w") AS w, last("w_per_tbps") AS wt FROM "xcvr_energy_total" WHERE "part_number"=''`); len(rows) != 1 ||
+		!floatIs(rows[0], "w", 44.5) || !floatIs(rows[0], "wt", 44.5/2.5) {
+		t.Errorf("switch energy: %v", rows)
 	}
 	// Lanes are global: the 1.6T DR8 has 8, the QSFP28 4.
 	if n := len(srv.Query(t, `SHOW TAG VALUES FROM "xcvr_lane" WITH KEY = "lane" WHERE "port"='p3'`)); n != 4 {
@@ -252,4 +264,9 @@ func TestRunLineProtocolAndCheck(t *testing.T) {
 	if code != exitUsage || !strings.Contains(errs, "unknown flag") {
 		t.Errorf("--influx-token accepted: exit %d %s", code, errs)
 	}
+}
+
+func floatIs(r influxtest.Row, col string, want float64) bool {
+	v, ok := r.Float(col)
+	return ok && math.Abs(v-want) < 1e-9
 }
