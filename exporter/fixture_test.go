@@ -33,7 +33,7 @@ func exampleModule() *cmis.Module {
 			{AppSel: 2, HostInterfaceID: 0x0D, HostInterface: "100GAUI-2 C2M", MediaInterface: "100GBASE-DR", HostLanes: 2, MediaLanes: 1, HostLaneMask: 0x55},
 		},
 		ActiveAppSel: []uint8{1, 1, 1, 1, 1, 1, 1, 1},
-		ModuleState: "ModuleReady", ModuleStateCode: 3,
+		ModuleState:  "ModuleReady", ModuleStateCode: 3,
 		TemperatureC: fp(41.5), VccV: fp(3.2917), LaserTemperatureC: fp(45.25), TECCurrentPct: fp(12.5), Vcc2V: fp(1.8),
 		Flags:         cmis.TempHighWarning,
 		Advertisement: &cmis.Advertisement{Banks: 1, VDM: true, VDMGroups: 1, TxBiasMultiplier: 1, RxPowerIsOMA: false},
