@@ -45,6 +45,11 @@ const (
 	laneRxSpreadDB  = 1.5              // and of Rx power
 	laneBiasSpread  = 0.10             // and of bias, relative
 	runawayDefaultC = 95.0             // TempRunaway target without one
+	// Sensor noise: a module's monitors read a little differently at every
+	// update, as a real module's ADC does (uniform, ±).
+	sensorDB   = 0.05  // Tx and Rx power
+	sensorBias = 0.002 // bias, relative
+	sensorC    = 0.1   // module temperature
 )
 
 // sample is a module's values at one instant.
@@ -309,7 +314,7 @@ func (md *model) sampleAt(t, inserted time.Time, load float64, st *dynState, fro
 	if s.state == stateReady && md.faultActive(FaultModule, t) {
 		s.state, s.dp = stateFault, dpDeactivated // no light, no monitors
 	}
-	base := p.TempC + st.thermal + md.drift(t, 1, 0.3, 17*time.Minute)
+	base := p.TempC + st.thermal + md.drift(t, 1, 0.3, 17*time.Minute) + sensorC*md.jitter(t, 9)
 	s.tempC = base + md.runawayC(t, base)
 	dT := s.tempC - p.TempC
 	s.vccV = p.VccV + md.drift(t, 2, 0.004, 23*time.Minute) - 0.01*load
@@ -368,14 +373,16 @@ func (md *model) lane(l *laneSample, i int, t time.Time, dp uint8, dT float64, a
 	if p.ModulatorLossDB > 0 {
 		txDBm = l.elsInDBm - p.ModulatorLossDB + md.spread[i].tx*0.5
 	} else {
-		txDBm = p.TxPowerDBm + md.spread[i].tx + md.drift(t, key|1, 0.1, 31*time.Minute) - 0.02*dT - txFade - ageLossDB
+		txDBm = p.TxPowerDBm + md.spread[i].tx + md.drift(t, key|1, 0.1, 31*time.Minute) - 0.02*dT - txFade - ageLossDB +
+			sensorDB*md.jitter(t, key|8)
 	}
 	l.txMW = mW(txDBm)
 	if !p.NoBias {
-		l.biasMA = p.BiasMA * (1 + md.spread[i].bias) * (1 + 0.01*dT) * (1 + 0.05*txFade)
+		l.biasMA = p.BiasMA * (1 + md.spread[i].bias) * (1 + 0.01*dT) * (1 + 0.05*txFade) * (1 + sensorBias*md.jitter(t, key|9))
 		l.biasMA += climbMA * (1 + md.spread[i].bias)
 	}
-	rxDBm := p.RxPowerDBm + md.spread[i].rx + md.drift(t, key|2, 0.15, 13*time.Minute) - md.fadeDB(RxFade, i, t)
+	rxDBm := p.RxPowerDBm + md.spread[i].rx + md.drift(t, key|2, 0.15, 13*time.Minute) - md.fadeDB(RxFade, i, t) +
+		sensorDB*md.jitter(t, key|10)
 	if md.faultActive(FaultFiberCut, t) {
 		rxDBm = cutRxDBm + md.drift(t, key|2, 0.15, 13*time.Minute)
 	}
