@@ -1,6 +1,7 @@
 package i2c_test
 
 import (
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -32,4 +33,19 @@ func TestNoDecoderImport(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestNewTransportCannotBypassTheGuard: a transport written outside this
+// package cannot be a Memory by implementing its methods, even one named
+// guarded: the interface is sealed, so the only way to a Memory is
+// NewGuard over a Link. testdata/bypass tries and must not compile.
+func TestNewTransportCannotBypassTheGuard(t *testing.T) {
+	out, err := exec.Command("go", "build", "-o", os.DevNull, "./testdata/bypass").CombinedOutput()
+	if err == nil {
+		t.Fatal("testdata/bypass compiled: a type outside i2c is a Memory without a Guard")
+	}
+	if !strings.Contains(string(out), "guarded") {
+		t.Fatalf("testdata/bypass failed for another reason than the seal:\n%s", out)
+	}
+	t.Logf("refused as it should be: %s", strings.TrimSpace(string(out)))
 }

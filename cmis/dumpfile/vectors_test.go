@@ -294,3 +294,22 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestWriteSFF8472Identifiers: a module SFF-8472 describes is written as
+// [a0] whatever its identifier (GBIC, soldered, SFP, DWDM-SFP), even when
+// only its A0h was read: the identifiers are cmis.FamilyOf's, not a copy
+// (which once left DWDM-SFP 0Bh out and wrote its A0h as CMIS pages).
+func TestWriteSFF8472Identifiers(t *testing.T) {
+	for _, id := range cmis.SFF8472Identifiers() {
+		s := cmis.NewSnapshot()
+		must(t, s.Set(cmis.Lower, 0, append([]byte{id}, bytes.Repeat([]byte{0x11}, 127)...)))
+		must(t, s.Set(cmis.Upper(0, 0), 128, bytes.Repeat([]byte{0x22}, 128)))
+		var buf bytes.Buffer
+		if err := dumpfile.Write(&buf, &dumpfile.Dump{Snapshots: []*cmis.Snapshot{s}}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(buf.String(), "[a0]\n") || strings.Contains(buf.String(), "[page 00h]") {
+			t.Errorf("identifier %02Xh: not written as [a0]:\n%s", id, buf.String())
+		}
+	}
+}
