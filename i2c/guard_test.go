@@ -480,3 +480,39 @@ func netlinkRig(t *testing.T) *guardRig {
 		},
 	}
 }
+
+// TestGuardTxAdmitsOnlyTheAllowlist: the guard checks the allowlist again
+// on every write transaction, whoever builds it (the page cache, the
+// freeze's read-modify-write, a future caller inside this package), so a
+// bug above it cannot write to a module either.
+func TestGuardTxAdmitsOnlyTheAllowlist(t *testing.T) {
+	for _, tc := range guardRigs {
+		t.Run(tc.name, func(t *testing.T) {
+			r := withRules(t, tc.rig(t))
+			before := r.memory()
+			for _, a := range []Access{
+				{Op: OpWrite, Addr: AddrA0, Off: 26, Data: []byte{0x10}},                                                   // low power request
+				{Op: OpWrite, Addr: AddrA0, Page: 0x10, Off: 130, Data: []byte{0xFF}},                                      // Tx disable
+				{Op: OpWrite, Addr: AddrA0, Page: vdmControlPage, Off: vdmFreezeByte, Data: []byte{0x81}, old: 0x00},       // bit 0 too
+				{Op: OpWrite, Addr: AddrA2, Page: vdmControlPage, Off: vdmFreezeByte, Data: []byte{0x80}, old: 0x00},       // not A0h
+				{Op: OpWrite, Addr: AddrA0, Page: vdmControlPage, Off: vdmFreezeByte, Data: []byte{0x80, 0x00}, old: 0x00}, // 2 bytes
+				{Op: OpSelect, Addr: AddrA0, Off: PageSelect, Data: []byte{1, 2}},                                          // over-long select
+				{Op: OpSelect, Addr: AddrA0, Off: 125, Data: []byte{1}},                                                    // not a select byte
+				{Op: Op(9), Addr: AddrA0, Off: 127, Data: []byte{1}},                                                       // no such op
+			} {
+				r.mem.lock.Lock()
+				_, err := r.mem.tx(context.Background(), a)
+				r.mem.lock.Unlock()
+				if !errors.Is(err, ErrWriteRefused) {
+					t.Errorf("%s at page %02Xh offset %d % x: %v, want ErrWriteRefused", a.Op, a.Page, a.Off, a.Data, err)
+				}
+			}
+			if st := r.mem.Stats(); st.Transactions != 0 {
+				t.Errorf("stats %+v: a refused transaction reached the transport", st)
+			}
+			if !bytes.Equal(before, r.memory()) || len(r.sent()) > 0 {
+				t.Error("a refused transaction reached the module")
+			}
+		})
+	}
+}
