@@ -284,7 +284,7 @@ func positionals(path []string, given map[string]string) ([]string, bool) {
 		return portNames(given), false
 	case "emulate":
 		return append([]string{"default"}, emulator.Profiles()...), true
-	case "decode":
+	case "decode", "forecast":
 		return nil, true
 	case "rules":
 		if len(path) > 1 && path[1] != "print-default" {

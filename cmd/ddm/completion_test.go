@@ -90,6 +90,8 @@ func TestBashCompletion(t *testing.T) {
 		{line: "ddm rules test --emulate ", has: []string{"ber-ramp", "default", "rx-fade", "temp-runaway", "unplug"}},
 		{line: "ddm rules export --f", want: []string{"--flux", "--folder"}},
 		{line: "ddm decode mod", want: []string{"module.txt"}},
+		{line: "ddm forecast mod", want: []string{"module.txt"}},
+		{line: "ddm forecast --", want: []string{"--at", "--json"}},
 		{line: "ddm completion ", want: []string{"bash", "fish", "zsh"}},
 		{line: "ddm version ", want: nil},
 	} {

@@ -41,6 +41,7 @@ func commands() []command {
 		{"rules", "check, print, test (emulated) and export (Grafana) alarm rules", cmdRules},
 		{"emulate", "show emulated switches; write emulated modules' memory as dumps", cmdEmulate},
 		{"summary", "what arrived in InfluxDB: per-port summary and alarms", cmdSummary},
+		{"forecast", "days to threshold per lane, cohort outliers, from line protocol files", cmdForecast},
 		{"version", "print the module version, commit and Go version", cmdVersion},
 		{"completion", "print the bash, zsh or fish completion script", cmdCompletion},
 	}

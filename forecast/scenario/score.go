@@ -80,7 +80,7 @@ func Score(lanes []*Lane, seed uint64, o forecast.Options) Figures {
 			}
 			continue
 		}
-		evals := l.evalDays()
+		evals := l.EvalDays()
 		k := 0
 		l.Samples(seed+uint64(i), t0, l.Cross, func(t time.Time, v float64) {
 			d := t.Sub(t0).Hours() / 24
@@ -133,9 +133,9 @@ func Score(lanes []*Lane, seed uint64, o forecast.Options) Figures {
 	return fig
 }
 
-// evalDays are the first days the lane's noise-free curve (steps
+// EvalDays are the first days the lane's noise-free curve (steps
 // included) is each fraction of the way from its start to its limit.
-func (l *Lane) evalDays() []float64 {
+func (l *Lane) EvalDays() []float64 {
 	thr, _ := l.Scale().ToModel(l.Limit.Value)
 	start := l.TrueValue(0)
 	var out []float64
