@@ -207,7 +207,8 @@ func New(ports []Port, obs Observer, opts Options) (*Agent, error) {
 			return nil, fmt.Errorf("agent: port %q has no transport", p.Name)
 		}
 		names[p.Name] = true
-		reader := modread.New(p.Mem, modread.Options{NoFreeze: p.NoFreeze, FreezeTimeout: a.opts.FreezeTimeout, Wait: a.opts.Clock.Sleep})
+		reader := modread.New(p.Mem, modread.Options{NoFreeze: p.NoFreeze, FreezeTimeout: a.opts.FreezeTimeout,
+			Wait: a.opts.Clock.Sleep, WithTimeout: a.opts.Clock.WithTimeout})
 		a.buses[p.Bus] = append(a.buses[p.Bus], &portState{port: p, reader: reader, agent: a, vdmInterval: a.opts.VDMInterval})
 	}
 	for bus := range a.buses {

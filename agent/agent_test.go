@@ -326,7 +326,7 @@ ports:
 			}
 			clk.Advance(c.poweredFor)
 			p := pl.Ports()[0]
-			pg := i2c.NewPager(pl.Buses()[p.Bus], i2c.PagerOptions{})
+			pg := i2c.NewPager(pl.Buses()[p.Bus], i2c.PagerOptions{Wait: vclock.Skip})
 			_, rec, stop := runAgent(t, []agent.Port{{Name: p.Name, Bus: p.Bus, Addr: uint8(p.Address), Mem: pg.Module(uint8(p.Address))}},
 				agent.Options{Interval: 50 * time.Millisecond, VDMInterval: 50 * time.Millisecond, Clock: clk})
 			clk.Advance(100 * time.Millisecond) // 3 reads
@@ -407,7 +407,7 @@ ports:
 	var ports []agent.Port
 	for _, p := range pl.Ports() {
 		bus := pl.Buses()[p.Bus]
-		pg := i2c.NewPager(bus, i2c.PagerOptions{})
+		pg := i2c.NewPager(bus, i2c.PagerOptions{Wait: vclock.Skip})
 		ports = append(ports, agent.Port{Name: p.Name, Bus: bus.Root().String(), Mem: slowMemory{pg.Module(uint8(p.Address)), clk}})
 	}
 	interval := 200 * time.Millisecond
@@ -500,7 +500,7 @@ func TestAgentKeepsLastGoodIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := pl.Ports()[0]
-	pg := i2c.NewPager(pl.Buses()[p.Bus], i2c.PagerOptions{})
+	pg := i2c.NewPager(pl.Buses()[p.Bus], i2c.PagerOptions{Wait: vclock.Skip})
 	var on atomic.Bool
 	_, rec, stop := runAgent(t, []agent.Port{{Name: "p", Bus: "b", Addr: 0x50, Mem: corrupting{pg.Module(0x50), &on}}},
 		agent.Options{Interval: 50 * time.Millisecond, Revalidate: 200 * time.Millisecond, Clock: clk})
@@ -572,7 +572,7 @@ ports:
 		t.Fatal(err)
 	}
 	p := pl.Ports()[0]
-	pg := i2c.NewPager(pl.Buses()[p.Bus], i2c.PagerOptions{})
+	pg := i2c.NewPager(pl.Buses()[p.Bus], i2c.PagerOptions{Wait: vclock.Skip})
 	a, rec, stop := runAgent(t, []agent.Port{{Name: p.Name, Bus: p.Bus, Mem: pg.Module(uint8(p.Address))}}, agent.Options{Interval: interval, Clock: clk})
 	clk.Advance(10 * time.Second)
 	clk.Step(-time.Hour)
@@ -610,3 +610,69 @@ ports:
 type steadyOf struct{ v *vclock.Virtual }
 
 func (c steadyOf) Now() time.Time { return t0.Add(c.v.Steady()) }
+
+// slowPolls makes each poll of the VDM freeze status (2Fh:145) take real
+// time, as on a loaded machine.
+type slowPolls struct {
+	i2c.Memory
+	d time.Duration
+}
+
+func (m slowPolls) Read(ctx context.Context, addr, bank, page uint8, off int, p []byte) error {
+	if page == 0x2F && off == 145 {
+		time.Sleep(m.d)
+	}
+	return m.Memory.Read(ctx, addr, bank, page, off, p)
+}
+
+// TestAgentFreezeTimeoutOnVirtualTime: on virtual time the VDM freeze
+// handshake is timed on the virtual clock alone. A module that confirms in
+// half the timeout is read, however slowly the machine runs the polls (here
+// each poll takes longer in real time than the whole timeout); one that
+// needs four times the timeout is paused, with its event.
+func TestAgentFreezeTimeoutOnVirtualTime(t *testing.T) {
+	const freeze = 8 * time.Millisecond
+	for _, c := range []struct {
+		name    string
+		delay   time.Duration
+		timeout bool
+	}{
+		{"in time", freeze / 2, false},
+		{"too slow", 4 * freeze, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			clk := vclock.New(t0)
+			m, err := emulator.NewModule("osfp-800g-dr8", emulator.WithClock(clk), emulator.WithInsertion(t0.Add(-time.Hour)),
+				emulator.WithFaults(emulator.Fault{Kind: emulator.FaultSlowFreeze, Delay: c.delay}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			bus := emulator.NewBus("b", 0, clk)
+			m.AttachTo(bus)
+			mem := slowPolls{i2c.NewPager(bus, i2c.PagerOptions{Wait: vclock.Skip}).Module(0x50), 2 * freeze}
+			_, rec, stop := runAgent(t, []agent.Port{{Name: "p", Bus: "b", Mem: mem}},
+				agent.Options{Interval: time.Second, VDMInterval: time.Second, FreezeTimeout: freeze, Clock: clk})
+			clk.Advance(2500 * time.Millisecond) // VDM reads at 0, 1 and 2 s
+			stop()
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			values, paused := 0, 0
+			for _, s := range rec.samples["p"] {
+				if s.Kind == agent.KindVDM && len(s.Module.VDM) > 0 && s.Err == nil {
+					values++
+				}
+				for _, ev := range s.Events {
+					if ev.Type == "vdm_paused" {
+						paused++
+					}
+				}
+			}
+			if c.timeout && (paused != 1 || values != 0) {
+				t.Errorf("freeze in %v, timeout %v: %d vdm_paused events, %d VDM reads; want 1 and 0", c.delay, freeze, paused, values)
+			}
+			if !c.timeout && (paused != 0 || values != 3) {
+				t.Errorf("freeze in %v, timeout %v: %d vdm_paused events, %d VDM reads; want 0 and 3", c.delay, freeze, paused, values)
+			}
+		})
+	}
+}

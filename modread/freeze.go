@@ -23,8 +23,10 @@ var ErrFreezeTimeout = errors.New("VDM freeze handshake timed out")
 type FreezeOptions struct {
 	// Timeout for each of FreezeDone and UnfreezeDone (default DefaultFreezeTimeout).
 	Timeout time.Duration
-	// Wait waits between polls (nil: a timer).
-	Wait func(ctx context.Context, d time.Duration) error
+	// Wait waits between polls (nil: a timer); WithTimeout bounds each
+	// half (nil: context.WithTimeout). See Options.
+	Wait        func(ctx context.Context, d time.Duration) error
+	WithTimeout func(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc)
 	// Learned, if set, carries what the last handshake with this module
 	// took, and is updated: the first poll waits that long (at most 10 ms)
 	// instead of polling a module that is known to need time, which saves
@@ -57,6 +59,9 @@ func freeze(ctx context.Context, mem i2c.Memory, addr uint8, opts FreezeOptions)
 	}
 	if opts.Wait == nil {
 		opts.Wait = timerWait
+	}
+	if opts.WithTimeout == nil {
+		opts.WithTimeout = context.WithTimeout
 	}
 	if err := setFreeze(ctx, mem, addr, true); err != nil {
 		return nil, err
@@ -121,12 +126,12 @@ func learned(opts FreezeOptions, freeze bool) *time.Duration {
 
 // pollStatus polls 2Fh:145 until bit is set. The first wait is what the
 // module took last time (learned), else none; then 1 ms doubling to 10 ms.
-// The timeout is kept twice: by the context on the machine's clock, and
-// by the sum of the waits on Wait's clock, so a handshake on a virtual
-// clock (tests, ddm rules test) times out after Timeout of that clock's
-// time, whatever the machine's clock does meanwhile.
+// The timeout is kept twice: by a context from WithTimeout (the bus time
+// of the polls counts), and by the sum of the waits on Wait's clock, so a
+// handshake whose waits move a simulated clock times out after Timeout of
+// that clock's time even when its caller gives no WithTimeout.
 func pollStatus(ctx context.Context, mem i2c.Memory, addr uint8, bit byte, opts FreezeOptions, learned *time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	ctx, cancel := opts.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	wait := time.Millisecond
 	var waited time.Duration

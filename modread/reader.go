@@ -26,8 +26,12 @@ type Options struct {
 	// release after a cancelled read; default DefaultFreezeTimeout.
 	FreezeTimeout time.Duration
 	// Wait waits between freeze polls (nil: a timer); a simulated clock
-	// moves its time here.
-	Wait func(ctx context.Context, d time.Duration) error
+	// moves its time here. WithTimeout bounds each half of the handshake
+	// and the release (nil: context.WithTimeout). A vclock.Clock gives
+	// both (Sleep, WithTimeout), so a handshake on virtual time is timed
+	// on it alone, however slowly the machine runs it.
+	Wait        func(ctx context.Context, d time.Duration) error
+	WithTimeout func(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc)
 }
 
 // Reader reads one module over mem. It keeps the last static read and its
@@ -53,6 +57,9 @@ type Reader struct {
 func New(mem i2c.Memory, opts Options) *Reader {
 	if opts.FreezeTimeout <= 0 {
 		opts.FreezeTimeout = DefaultFreezeTimeout
+	}
+	if opts.WithTimeout == nil {
+		opts.WithTimeout = context.WithTimeout
 	}
 	return &Reader{mem: mem, opts: opts, bindErr: bind(mem)}
 }
@@ -176,12 +183,12 @@ func (r *Reader) fetchFrozen(ctx context.Context, ranges []cmis.Range, read *cmi
 		return fetch(ctx, r.mem, ranges, read)
 	}
 	release, err := freeze(ctx, r.mem, cmis.AddrA0, FreezeOptions{
-		Timeout: r.opts.FreezeTimeout, Wait: r.opts.Wait, Learned: &r.freeze})
+		Timeout: r.opts.FreezeTimeout, Wait: r.opts.Wait, WithTimeout: r.opts.WithTimeout, Learned: &r.freeze})
 	if err != nil {
 		return err
 	}
 	ferr := fetch(ctx, r.mem, ranges, read)
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.FreezeTimeout)
+	rctx, cancel := r.opts.WithTimeout(context.WithoutCancel(ctx), r.opts.FreezeTimeout)
 	defer cancel()
 	return errors.Join(ferr, release(rctx))
 }
