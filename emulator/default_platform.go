@@ -62,7 +62,13 @@ func defaultSpec() *platformSpec {
 	port("mgmt0", "sfp-10g-lr-extcal") // i2c-73
 	for i := range s.Ports {
 		if s.Ports[i].Name == "npo1" {
+			// Each of the ELSFP's 8 lasers lights one 400G-DR4 port's 4
+			// lanes of the engine: Ethernet2/1-8.
 			s.Ports[i].LaserSource = "els1"
+			for l := 1; l <= 8; l++ {
+				s.Ports[i].Lasers = append(s.Ports[i].Lasers, LaserFeed{Laser: l,
+					Lanes: []int{4*l - 3, 4*l - 2, 4*l - 1, 4 * l}, Port: fmt.Sprintf("Ethernet2/%d", l)})
+			}
 		}
 	}
 	// The scenarios unfold within the first minute and a half, so a demo

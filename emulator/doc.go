@@ -58,7 +58,8 @@
 // its Rx power log-linearly, and eSNR, LTP and errored frames follow the
 // BER (errored frames in whole KP4 codewords of an update interval, as a
 // module counts them: 0 on a healthy link). Degradations script changes by lane (TxFade, RxFade, BERRamp,
-// TempRunaway, LaserAgeing, HostErrors) and Faults inject misbehaviour (FaultNACK with a seeded
+// TempRunaway, LaserAgeing, HostErrors; LaserFault darkens an ELSFP laser and the
+// engine lanes the platform says it lights) and Faults inject misbehaviour (FaultNACK with a seeded
 // RNG, FaultBusy, FaultUnplug, FaultRefusedPages, FaultCorrupt,
 // FaultSlowFreeze) or end a link (FaultFiberCut, FaultModule), each on a
 // time Window. No goroutines are started.
@@ -89,7 +90,7 @@
 //	i2c-7     400 kHz  i2c-58..i2c-65         Ethernet1/49-52   qsfpdd-400g-fr4
 //	                                          Ethernet1/53      osfpxd-1.6t-16
 //	                                          Ethernet1/54-55   osfp-800g-dr8
-//	                                          npo1              npo-3.2t (fed by els1)
+//	                                          npo1              npo-3.2t (fed by els1: laser k lights lanes 4k-3..4k, port Ethernet2/k)
 //	i2c-8     100 kHz  i2c-66..i2c-73         els1              elsfp
 //	                                          Ethernet1/56-59   qsfp28-100g-lr4
 //	                                          Ethernet1/60-61   sfp28-25g (0x50 and 0x51)

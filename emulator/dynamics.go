@@ -259,7 +259,7 @@ func (md *model) laserPowerMW(i int, t time.Time) float64 {
 		return 0
 	}
 	st := md.laserState(t.Sub(inserted))
-	if st == laserOff {
+	if st == laserOff || md.laserFailed(i, t) {
 		return 0
 	}
 	dbm := md.p.LaserPowerDBm + md.spread[i].tx*0.3 + md.drift(t, uint64(i)<<8|11, 0.05, 19*time.Minute) -
@@ -271,12 +271,43 @@ func (md *model) laserPowerMW(i int, t time.Time) float64 {
 	return p
 }
 
+// laserFailed reports whether a LaserFault holds laser i at t.
+func (md *model) laserFailed(i int, t time.Time) bool {
+	for _, d := range md.c.degradations {
+		if d.Kind == LaserFault && d.appliesTo(i) && d.within(md.c.origin, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// laserOf returns the laser (0-based) of the source lighting engine lane i
+// (0-based): from the platform's feeds when it names them, else the
+// lasers in order, each an equal share. lit is false for a lane no feed
+// names.
+func (md *model) laserOf(i int) (laser int, lit bool) {
+	if len(md.c.laserFeeds) == 0 {
+		return defaultLaser(i, md.els.p.Lasers, md.p.Lanes), true
+	}
+	for _, f := range md.c.laserFeeds {
+		for _, l := range f.Lanes {
+			if l == i+1 {
+				return f.Laser - 1, true
+			}
+		}
+	}
+	return 0, false
+}
+
 // elsInputDBm is the external-laser input power of engine lane i at t.
 func (md *model) elsInputDBm(i int, t time.Time) float64 {
 	if md.els == nil {
 		return md.p.ELSInputDBm + md.drift(t, uint64(i)<<8|12, 0.05, 21*time.Minute)
 	}
-	laser := i * md.els.p.Lasers / max(md.p.Lanes, 1)
+	laser, lit := md.laserOf(i)
+	if !lit {
+		return -40
+	}
 	p := md.els.laserPowerMW(laser, t)
 	if p <= 0 {
 		return -40

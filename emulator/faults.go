@@ -166,6 +166,10 @@ const (
 	// above the KP4 limit (2.4e-4) the lane's Tx CDR LOL latches. The media
 	// side stays clean.
 	HostErrors DegradationKind = "host_errors"
+	// LaserFault: laser Lane of an external laser source (0: every laser)
+	// fails from Start for Duration (0: for ever): no output while it stays
+	// on, so its fault bit latches and the engine lanes it feeds go dark.
+	LaserFault DegradationKind = "laser_fault"
 )
 
 // Degradation is a scripted change of a module's values over time, from
@@ -198,6 +202,7 @@ func (d Degradation) Validate() error {
 		if d.Duration <= 0 || d.Rate < 0 || d.Target < 0 {
 			return fmt.Errorf("%s: want a positive duration (the climb), a rate >= 0 (dB/h after it) and a target bias >= 0 mA", d.Kind)
 		}
+	case LaserFault:
 	case BERRamp, HostErrors:
 		if !(d.Target > 0 && d.Target <= 0.5) {
 			return fmt.Errorf("%s: target BER %v not in (0, 0.5]", d.Kind, d.Target)
@@ -222,6 +227,13 @@ func (d Degradation) progress(origin, t time.Time) (time.Duration, bool) {
 }
 
 func (d Degradation) appliesTo(lane int) bool { return d.Lane == 0 || d.Lane == lane+1 }
+
+// within reports whether t is inside the degradation's window: from Start
+// for Duration, or for ever when Duration is 0.
+func (d Degradation) within(origin, t time.Time) bool {
+	e := t.Sub(origin) - d.Start
+	return e >= 0 && (d.Duration == 0 || e < d.Duration)
+}
 
 // nacks reports whether the module NACKs a transaction at now: stuck busy,
 // or a NACK drawn from the seeded RNG.

@@ -66,6 +66,7 @@ type config struct {
 	faults       []Fault
 	degradations []Degradation
 	laserSource  *Module
+	laserFeeds   []LaserFeed
 	pacing       func(time.Duration)
 	openDump     func(string) (*dumpfile.Dump, error)
 }
@@ -158,6 +159,13 @@ func WithDegradations(d ...Degradation) Option {
 // laser output (laser ⌊lane·lasers/lanes⌋ feeds lane), including the
 // ELSFP's own faults and degradations.
 func WithLaserSource(els *Module) Option { return func(c *config) { c.laserSource = els } }
+
+// WithLaserFeeds says which laser of the laser source (WithLaserSource)
+// lights which of the engine's lanes; a lane no feed names gets no light.
+// Without it the lasers light equal shares of the lanes in order.
+func WithLaserFeeds(feeds ...LaserFeed) Option {
+	return func(c *config) { c.laserFeeds = append([]LaserFeed(nil), feeds...) }
+}
 
 // WithPacing makes a platform's buses sleep each transaction's wire time
 // (see Bus.SetPacing). Modules ignore it.

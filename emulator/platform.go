@@ -10,6 +10,7 @@ import (
 	"periph.io/x/conn/v3/physic"
 
 	"github.com/ddm-agent/ddm/internal/fileerr"
+	"github.com/ddm-agent/ddm/topology"
 )
 
 // Platform is a whole switch: root I²C adapters, the mux channels the
@@ -49,12 +50,24 @@ type PortSpec struct {
 	Address uint16
 	// Profile is a built-in profile name or "file:PATH"; empty with Absent.
 	Profile string
-	// LaserSource names the ELSFP port feeding this optical engine.
+	// LaserSource names the ELSFP port feeding this optical engine, and
+	// Lasers which of its lasers feed which of the engine's lanes (none:
+	// the lasers in order, each feeding an equal share of the lanes).
 	LaserSource string
+	Lasers      []LaserFeed
 	// Absent: an empty cage; nothing answers at Address.
 	Absent bool
 	Serial string
 	line   int
+}
+
+// LaserFeed says that laser Laser (1-based) of the engine's laser source
+// feeds lanes Lanes (global, 1-based), which carry switch port Port.
+type LaserFeed struct {
+	Laser int
+	Lanes []int
+	Port  string
+	line  int
 }
 
 // Scenario is a fault or degradation of one port's module. Kind is a
@@ -86,7 +99,7 @@ func (s Scenario) fault() (Fault, bool) {
 
 func (s Scenario) degradation() (Degradation, bool) {
 	switch k := DegradationKind(s.Kind); k {
-	case TxFade, RxFade, BERRamp, TempRunaway, LaserAgeing, HostErrors:
+	case TxFade, RxFade, BERRamp, TempRunaway, LaserAgeing, HostErrors, LaserFault:
 		return Degradation{Kind: k, Lane: s.Lane, Start: s.Start, Duration: s.Duration, Rate: s.Rate, Target: s.Target}, true
 	}
 	return Degradation{}, false
@@ -247,7 +260,7 @@ func (p *Platform) checkPort(ps *PortSpec, byName map[string]*PortSpec, used map
 		return fail(ps.line, "port %s: unknown bus %q", ps.Name, ps.Bus)
 	case ps.Address == 0 || ps.Address >= 0x7F:
 		return fail(ps.line, "port %s: address %#02x is not a 7-bit device address", ps.Name, ps.Address)
-	case ps.Absent && (ps.Profile != "" || ps.LaserSource != ""):
+	case ps.Absent && (ps.Profile != "" || ps.LaserSource != "" || len(ps.Lasers) > 0):
 		return fail(ps.line, "port %s: an absent port has no profile or laser source", ps.Name)
 	case !ps.Absent && ps.Profile == "":
 		return fail(ps.line, "port %s: no profile (use absent: true for an empty cage)", ps.Name)
@@ -288,6 +301,14 @@ func (p *Platform) makeModule(ps *PortSpec, dir string, base config, opts, extra
 			return fail(ps.line, "port %s: laser_source %q is not an ELSFP port", ps.Name, ps.LaserSource)
 		}
 		o = append(o, WithLaserSource(els))
+		if len(ps.Lasers) > 0 {
+			if err := checkFeeds(ps, els.md.p.Lasers, fail); err != nil {
+				return err
+			}
+			o = append(o, WithLaserFeeds(ps.Lasers...))
+		}
+	} else if len(ps.Lasers) > 0 {
+		return fail(ps.Lasers[0].line, "port %s: lasers without a laser_source", ps.Name)
 	}
 	o = append(o, extra...)
 	profile := ps.Profile
@@ -309,3 +330,63 @@ func (b *Bus) hasDevice(addr uint16) bool {
 	defer b.w.mu.Unlock()
 	return b.devices[addr] != nil
 }
+
+// checkFeeds checks an engine's lasers against its source's laser count:
+// each laser exists and no lane is fed twice.
+func checkFeeds(ps *PortSpec, lasers int, fail func(int, string, ...any) error) error {
+	fed := map[int]int{}
+	for _, f := range ps.Lasers {
+		if f.Laser < 1 || f.Laser > lasers {
+			return fail(f.line, "port %s: laser %d: %s has lasers 1-%d", ps.Name, f.Laser, ps.LaserSource, lasers)
+		}
+		for _, l := range f.Lanes {
+			if prev, dup := fed[l]; dup {
+				return fail(f.line, "port %s: lane %d is fed by lasers %d and %d", ps.Name, l, prev, f.Laser)
+			}
+			fed[l] = f.Laser
+		}
+	}
+	return nil
+}
+
+// Topology returns which laser of which laser source feeds which engine
+// lanes and ports: each engine's lasers, or where it names none, the
+// source's lasers in order, each feeding an equal share of its lanes (as
+// the emulator lights them).
+func (p *Platform) Topology() *topology.Map {
+	m := &topology.Map{}
+	for _, ps := range p.ports {
+		if ps.LaserSource == "" || ps.Absent {
+			continue
+		}
+		if len(ps.Lasers) > 0 {
+			for _, f := range ps.Lasers {
+				m.Feeds = append(m.Feeds, topology.Feed{Source: ps.LaserSource, Laser: f.Laser, Engine: ps.Name,
+					Lanes: append([]int(nil), f.Lanes...), Port: f.Port})
+			}
+			continue
+		}
+		eng, els := p.modules[ps.Name], p.modules[ps.LaserSource]
+		if eng == nil || els == nil || eng.md == nil || els.md == nil {
+			continue
+		}
+		lanes, lasers := eng.md.p.Lanes, els.md.p.Lasers
+		byLaser := map[int][]int{}
+		for i := 0; i < lanes; i++ {
+			byLaser[defaultLaser(i, lasers, lanes)] = append(byLaser[defaultLaser(i, lasers, lanes)], i+1)
+		}
+		for l := 0; l < lasers; l++ {
+			if len(byLaser[l]) > 0 {
+				m.Feeds = append(m.Feeds, topology.Feed{Source: ps.LaserSource, Laser: l + 1, Engine: ps.Name, Lanes: byLaser[l]})
+			}
+		}
+	}
+	if len(m.Feeds) == 0 {
+		return nil
+	}
+	return m
+}
+
+// defaultLaser is the laser (0-based) lighting engine lane i (0-based)
+// when the platform names none: each laser an equal share, in order.
+func defaultLaser(i, lasers, lanes int) int { return i * lasers / max(lanes, 1) }

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ddm-agent/ddm/internal/fileerr"
+	"github.com/ddm-agent/ddm/topology"
 )
 
 // maxYAML bounds a platform file.
@@ -32,7 +33,8 @@ const maxYAML = 4 << 20
 //	ports:
 //	  - {name: Ethernet1/1, bus: i2c-10, profile: osfp-800g-dr8}   # address defaults to 0x50
 //	  - {name: els1, bus: i2c-11, address: 0x50, profile: elsfp}
-//	  - {name: Ethernet1/2, bus: i2c-1, address: 0x52, profile: npo-3.2t, laser_source: els1}
+//	  - {name: Ethernet1/2, bus: i2c-1, address: 0x52, profile: npo-3.2t, laser_source: els1,
+//	     lasers: [{laser: 1, lanes: 1-4, port: Ethernet2/1}, {laser: 2, lanes: 5-8, port: Ethernet2/2}]}
 //	  - {name: Ethernet1/3, bus: i2c-12, absent: true}
 //	scenarios:
 //	  - {port: Ethernet1/1, kind: ber_ramp, lane: 3, start: 2m, duration: 30m, target: 3e-4}
@@ -211,7 +213,7 @@ func (y *yparser) mux(n *yaml.Node) (MuxSpec, error) {
 
 func (y *yparser) port(n *yaml.Node) (PortSpec, error) {
 	ps := PortSpec{line: n.Line, Address: 0x50}
-	f, err := y.fields(n, "port", "name", "bus", "address", "profile", "laser_source", "absent", "serial")
+	f, err := y.fields(n, "port", "name", "bus", "address", "profile", "laser_source", "lasers", "absent", "serial")
 	if err != nil {
 		return ps, err
 	}
@@ -241,7 +243,43 @@ func (y *yparser) port(n *yaml.Node) (PortSpec, error) {
 			return ps, y.errf(a, "absent: %q is not true or false", y.scalar(a))
 		}
 	}
+	lasers, err := y.seq(f["lasers"], "lasers")
+	if err != nil {
+		return ps, err
+	}
+	for _, ln := range lasers {
+		lf, err := y.laserFeed(ln, ps.Name)
+		if err != nil {
+			return ps, err
+		}
+		ps.Lasers = append(ps.Lasers, lf)
+	}
 	return ps, nil
+}
+
+// laserFeed reads one entry of an engine's lasers: {laser: 1, lanes: 1-4,
+// port: Ethernet2/1}.
+func (y *yparser) laserFeed(n *yaml.Node, engine string) (LaserFeed, error) {
+	lf := LaserFeed{line: n.Line}
+	f, err := y.fields(n, "lasers entry", "laser", "lanes", "port")
+	if err != nil {
+		return lf, err
+	}
+	if f["laser"] == nil || f["lanes"] == nil {
+		return lf, y.errf(n, "port %s: a lasers entry needs laser and lanes", engine)
+	}
+	if lf.Laser, err = strconv.Atoi(y.scalar(f["laser"])); err != nil || lf.Laser < 1 || lf.Laser > topology.MaxLaser {
+		return lf, y.errf(f["laser"], "port %s: laser %q: want a laser number 1-%d", engine, y.scalar(f["laser"]), topology.MaxLaser)
+	}
+	if lf.Lanes, err = topology.ParseLanes(y.scalar(f["lanes"])); err != nil {
+		return lf, y.errf(f["lanes"], "port %s: %v", engine, err)
+	}
+	if p := f["port"]; p != nil {
+		if lf.Port, err = y.str(p); err != nil {
+			return lf, err
+		}
+	}
+	return lf, nil
 }
 
 func (y *yparser) scenario(n *yaml.Node) (Scenario, error) {
