@@ -19,7 +19,7 @@ import (
 // linux-access.md §2 and §4).
 
 // IsNACK reports whether err is an address NACK: the module did not
-// acknowledge (absent, or busy updating its memory). The pager retries
+// acknowledge (absent, or busy updating its memory). On a raw bus the guard retries
 // these with backoff. It recognises ENXIO and EREMOTEIO (the NACK errno of
 // several adapters) in the chain, and periph's sysfs-i2c errors, which
 // format the errno with %v and so lose it: for those it matches the errno's
@@ -54,7 +54,7 @@ func wrapErrno(sentinel error, hint string, err error) error {
 // classifyBusErr maps the errno of a raw i2c-dev transfer (an I2C_SMBUS
 // ioctl) for the device at addr. A NACK (ENXIO, or EREMOTEIO, which is
 // normalised to also wrap ENXIO) wraps ErrAbsent, because at that instant
-// nothing answered; the pager decides between absent and busy after its
+// nothing answered; the guard decides between absent and busy after its
 // retries (IsNACK).
 func classifyBusErr(err error, addr uint16) error {
 	e, _ := errnoOf(err)
