@@ -115,6 +115,7 @@ func (h *History) Evaluate(at time.Time, limits []Limit, o Options) Result {
 	var f fitter
 	f.z = o.Z
 	f.rho = rho
+	f.slopes = make([]float64, 0, len(pts)*(len(pts)-1)/2)
 	res.Trend = f.fit(pts)
 	res.Trend.Span = time.Duration((pts[len(pts)-1].t - pts[0].t) * float64(24*time.Hour))
 	horizon := o.Horizon.Hours() / 24
@@ -159,14 +160,14 @@ func (h *History) points(at time.Time, o Options) (pts []point, rho float64) {
 	pts = make([]point, 0, min(int64(len(bs)), int64(o.MaxPoints)))
 	vals := make([]float64, 0, group)
 	daily := dailyProfile(bs, w)
-	value := func(b Bucket) float64 {
-		v := b.Value()
+	bv := make([]float64, len(bs)) // bucket values, daily cycle taken out
+	for i, b := range bs {
+		bv[i] = b.Value()
 		if daily != nil {
-			v -= daily[dayBin(b.Start, w)]
+			bv[i] -= daily[dayBin(b.Start, w)]
 		}
-		return v
 	}
-	rho = math.Pow(bucketRho(bs, w, value), float64(group))
+	rho = math.Pow(bucketRho(bs, bv, w), float64(group))
 	const day = 86400.0
 	for i := 0; i < len(bs); {
 		g := (bs[i].Start - bs[0].Start) / w / group
@@ -174,7 +175,7 @@ func (h *History) points(at time.Time, o Options) (pts []point, rho float64) {
 		var tsum float64
 		j := i
 		for ; j < len(bs) && (bs[j].Start-bs[0].Start)/w/group == g; j++ {
-			vals = append(vals, value(bs[j]))
+			vals = append(vals, bv[j])
 			// The bucket's middle, clamped to at for the newest one.
 			mid := float64(bs[j].Start) + float64(w)/2
 			tsum += math.Min(mid, float64(end))
@@ -187,11 +188,11 @@ func (h *History) points(at time.Time, o Options) (pts []point, rho float64) {
 
 // bucketRho estimates the lag-1 autocorrelation of the noise between
 // neighbouring buckets (gaps skipped), in [0, 0.95].
-func bucketRho(bs []Bucket, w int64, value func(Bucket) float64) float64 {
+func bucketRho(bs []Bucket, bv []float64, w int64) float64 {
 	var sum, n float64
 	for i := 1; i < len(bs); i++ {
 		if bs[i].Start-bs[i-1].Start == w {
-			sum += value(bs[i]) - value(bs[i-1])
+			sum += bv[i] - bv[i-1]
 			n++
 		}
 	}
@@ -206,7 +207,7 @@ func bucketRho(bs []Bucket, w int64, value func(Bucket) float64) float64 {
 			havePrev = false
 			continue
 		}
-		d := value(bs[i]) - value(bs[i-1]) - mean
+		d := bv[i] - bv[i-1] - mean
 		den += d * d
 		if havePrev {
 			num += d * prev
@@ -234,6 +235,11 @@ func dailyProfile(bs []Bucket, w int64) []float64 {
 		return nil
 	}
 	dev := make([][]float64, bins)
+	per := len(bs)/bins + 1
+	flat := make([]float64, 0, bins*per)
+	for b := range dev {
+		dev[b] = flat[b*per : b*per : (b+1)*per]
+	}
 	var sum float64
 	lo, hi := 0, 0 // window [lo, hi) of buckets within 12 h of bs[i]
 	for i := range bs {

@@ -121,12 +121,11 @@ func newModel(s1, c1, s2, c2 float64) model {
 func (f *fitter) fit(pts []point) Trend {
 	f.tmp = grow(f.tmp, len(pts))
 	steps := markSteps(pts, f.tmp)
-	nPairs := f.pairSlopes(pts)
-	s := median(f.slopes[:nPairs])
 	// Noise that wanders (neighbouring points alike) looks like evidence
 	// to the pair ranks: widen the bounds by √((1+ρ)/(1-ρ)).
 	f.infl = math.Sqrt((1 + f.rho) / (1 - f.rho))
-	f.linLo, f.linHi = f.bounds(pts, nPairs)
+	var s float64
+	s, f.linLo, f.linHi = f.theilSen(pts)
 	f.est = model{shape: straight, slope: s}
 	f.corners = append(f.corners[:0], model{slope: f.linLo}, model{slope: f.linHi})
 
@@ -139,12 +138,8 @@ func (f *fitter) fit(pts []point) Trend {
 		k++
 	}
 	if k >= minHalf && len(pts)-k >= minHalf {
-		n1 := f.pairSlopes(pts[:k])
-		s1 := median(f.slopes[:n1])
-		lo1, hi1 := f.bounds(pts[:k], n1)
-		n2 := f.pairSlopes(pts[k:])
-		s2 := median(f.slopes[:n2])
-		lo2, hi2 := f.bounds(pts[k:], n2)
+		s1, lo1, hi1 := f.theilSen(pts[:k])
+		s2, lo2, hi2 := f.theilSen(pts[k:])
 		c1, c2 := meanT(pts[:k]), meanT(pts[k:])
 		if lo2 > hi1 || hi2 < lo1 {
 			f.est = newModel(s1, c1, s2, c2)
@@ -204,29 +199,13 @@ func grow(b []float64, n int) []float64 {
 	return b[:n]
 }
 
-// pairSlopes fills f.slopes with the slopes between every pair of points
-// of the same segment (Theil–Sen's) and returns how many.
-func (f *fitter) pairSlopes(pts []point) int {
-	n := len(pts)
+// theilSen returns the median of the slopes between every pair of points
+// of the same segment, and its confidence bounds: the order statistics
+// either side of the median by z standard deviations of Kendall's S
+// (summed over the segments), widened by f.infl. The order statistics
+// are selected, not sorted: this is most of a forecast's cost.
+func (f *fitter) theilSen(pts []point) (slope, lo, hi float64) {
 	f.slopes = f.slopes[:0]
-	for i := 0; i < n; i++ {
-		for j := i + 1; j < n && pts[j].seg == pts[i].seg; j++ {
-			if dt := pts[j].t - pts[i].t; dt > 0 {
-				f.slopes = append(f.slopes, (pts[j].y-pts[i].y)/dt)
-			}
-		}
-	}
-	return len(f.slopes)
-}
-
-// bounds returns the confidence bounds of the Theil–Sen slope of pts, whose
-// pair slopes f.slopes[:n] are sorted (by median): the order statistics
-// either side of the median by z standard deviations of Kendall's S,
-// summed over the segments and widened by f.infl.
-func (f *fitter) bounds(pts []point, n int) (lo, hi float64) {
-	if n == 0 {
-		return math.Inf(-1), math.Inf(1)
-	}
 	var varS float64
 	for i := 0; i < len(pts); {
 		j := i
@@ -235,19 +214,94 @@ func (f *fitter) bounds(pts []point, n int) (lo, hi float64) {
 		}
 		m := float64(j - i)
 		varS += m * (m - 1) * (2*m + 5) / 18
+		for a := i; a < j; a++ {
+			for b := a + 1; b < j; b++ {
+				if dt := pts[b].t - pts[a].t; dt > 0 {
+					f.slopes = append(f.slopes, (pts[b].y-pts[a].y)/dt)
+				}
+			}
+		}
 		i = j
+	}
+	v := f.slopes
+	n := len(v)
+	if n == 0 {
+		return 0, math.Inf(-1), math.Inf(1)
+	}
+	k := n / 2
+	slope = nth(v, k)
+	if n%2 == 0 {
+		slope = (slope + maxOf(v[:k])) / 2
 	}
 	c := f.z * f.infl * math.Sqrt(varS)
 	l := int(math.Floor((float64(n) - c) / 2))
 	u := int(math.Ceil((float64(n) + c) / 2))
 	lo, hi = math.Inf(-1), math.Inf(1)
-	if l >= 0 {
-		lo = f.slopes[l]
+	switch {
+	case l >= k:
+		lo = v[k]
+	case l >= 0:
+		lo = nth(v[:k], l)
 	}
-	if u < n {
-		hi = f.slopes[u]
+	switch {
+	case u <= k:
+		hi = v[k]
+	case u < n:
+		hi = nth(v[k+1:], u-k-1)
 	}
-	return lo, hi
+	return slope, lo, hi
+}
+
+// nth reorders v so that v[k] is its k-th smallest value (0-based), none
+// before it larger and none after it smaller, and returns it (quickselect,
+// middle-of-three pivot).
+func nth(v []float64, k int) float64 {
+	lo, hi := 0, len(v)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		// Middle of three to v[mid].
+		if v[mid] < v[lo] {
+			v[mid], v[lo] = v[lo], v[mid]
+		}
+		if v[hi] < v[lo] {
+			v[hi], v[lo] = v[lo], v[hi]
+		}
+		if v[hi] < v[mid] {
+			v[hi], v[mid] = v[mid], v[hi]
+		}
+		p := v[mid]
+		i, j := lo, hi
+		for i <= j {
+			for v[i] < p {
+				i++
+			}
+			for v[j] > p {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return v[k]
+		}
+	}
+	return v[k]
+}
+
+func maxOf(v []float64) float64 {
+	m := v[0]
+	for _, x := range v[1:] {
+		m = math.Max(m, x)
+	}
+	return m
 }
 
 func meanT(pts []point) float64 {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"testing"
 	"time"
 )
@@ -196,5 +197,33 @@ func TestClassify(t *testing.T) {
 				t.Errorf("diagnosis without its evidence: %+v", d)
 			}
 		})
+	}
+}
+
+func TestNth(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := 1; n < 60; n++ {
+		for _, dup := range []bool{false, true} {
+			v := make([]float64, n)
+			for i := range v {
+				v[i] = r.NormFloat64()
+				if dup {
+					v[i] = float64(r.IntN(4))
+				}
+			}
+			sorted := append([]float64(nil), v...)
+			sort.Float64s(sorted)
+			for k := 0; k < n; k++ {
+				w := append([]float64(nil), v...)
+				if got := nth(w, k); got != sorted[k] {
+					t.Fatalf("n %d k %d: %v, want %v", n, k, got, sorted[k])
+				}
+				for i := range w {
+					if (i < k && w[i] > w[k]) || (i > k && w[i] < w[k]) {
+						t.Fatalf("n %d k %d: not partitioned at %d", n, k, i)
+					}
+				}
+			}
+		}
 	}
 }

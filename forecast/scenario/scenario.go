@@ -184,13 +184,35 @@ func (l *Lane) truthWithSteps(d float64) float64 {
 func (l *Lane) TrueValue(d float64) float64 { return l.truthWithSteps(d) }
 
 // crossing finds the first day the noise-free curve (steps included)
-// reaches the limit, at 1-minute resolution, or +Inf within max days.
+// reaches the limit, to a second, or +Inf within max days: hourly steps,
+// then bisection inside the hour that crosses.
 func crossing(l *Lane, maxDays float64) float64 {
 	thr, _ := l.Scale().ToModel(l.Limit.Value)
-	for d := 0.0; d <= maxDays; d += 1.0 / 1440 {
+	reached := func(d float64) bool {
 		v := l.truthWithSteps(d)
-		if (l.Limit.High && v >= thr) || (!l.Limit.High && v <= thr) {
-			return d
+		return (l.Limit.High && v >= thr) || (!l.Limit.High && v <= thr)
+	}
+	return firstDay(reached, maxDays)
+}
+
+// firstDay is the first day in [0, maxDays] where ok holds, to a second,
+// or +Inf: hourly steps, then bisection inside the hour where it starts.
+func firstDay(ok func(d float64) bool, maxDays float64) float64 {
+	const hour = 1.0 / 24
+	if ok(0) {
+		return 0
+	}
+	for d := hour; d <= maxDays+hour; d += hour {
+		if ok(d) {
+			lo, hi := d-hour, d
+			for hi-lo > 1.0/86400 {
+				if mid := (lo + hi) / 2; ok(mid) {
+					hi = mid
+				} else {
+					lo = mid
+				}
+			}
+			return hi
 		}
 	}
 	return math.Inf(1)

@@ -139,12 +139,12 @@ func (l *Lane) EvalDays() []float64 {
 	thr, _ := l.Scale().ToModel(l.Limit.Value)
 	start := l.TrueValue(0)
 	var out []float64
-	k := 0
-	for d := 0.0; d <= l.Cross && k < len(Fractions); d += 1.0 / 1440 {
-		if (l.TrueValue(d)-start)/(thr-start) >= Fractions[k] {
-			out = append(out, d)
-			k++
+	for _, f := range Fractions {
+		d := firstDay(func(d float64) bool { return (l.TrueValue(d)-start)/(thr-start) >= f }, l.Cross)
+		if math.IsInf(d, 1) {
+			break
 		}
+		out = append(out, d)
 	}
 	return out
 }
