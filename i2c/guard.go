@@ -300,6 +300,9 @@ func (g *Guard) explicitSelect(ctx context.Context, addr, bank, page uint8) erro
 // writeFreeze sets or clears the freeze bit by read-modify-write: the
 // byte is read, and new may differ from it in the freeze bit only.
 func (g *Guard) writeFreeze(ctx context.Context, addr, page, v byte) error {
+	if g.unpagedA0() {
+		return fmt.Errorf("%w: this module (identifier %02Xh) has no paged memory and no VDM freeze", ErrWriteRefused, g.dev[0].ident)
+	}
 	if err := g.selectPage(ctx, addr, 0, page); err != nil {
 		return err
 	}

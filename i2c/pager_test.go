@@ -353,6 +353,9 @@ func TestPagerNeverSelectsOnUnpagedA0(t *testing.T) {
 	if err := mem.Write(ctx, 0x50, 0, 0, i2c.PageSelect, []byte{1}); !errors.Is(err, i2c.ErrRefused) && !errors.Is(err, i2c.ErrWriteRefused) {
 		t.Errorf("page select on A0h: %v, want refused", err)
 	}
+	if err := mem.Write(ctx, 0x50, 0, cmis.VDMControlPage, cmis.VDMFreezeRequest, []byte{cmis.VDMFreezeRequestBit}); !errors.Is(err, i2c.ErrWriteRefused) {
+		t.Errorf("VDM freeze on an SFP: %v, want ErrWriteRefused", err)
+	}
 	for _, w := range r.mods[0x50].Writes() {
 		if w.Addr == 0x50 {
 			t.Errorf("write reached SFF-8472 A0h: %+v", w)
