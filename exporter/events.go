@@ -31,7 +31,8 @@ func EventPoints(host string, events []alarm.Event, transition bool) []Point {
 		v, th := ev.Value, ev.Threshold
 		pts = append(pts, AlarmPoint(Alarm{Host: host, Port: ev.Port, Lane: ev.Lane, Rule: ev.Rule,
 			Observable: ev.Observable, Limit: ev.Limit, Severity: ev.Severity.String(),
-			State: ev.State.String(), Value: &v, Threshold: &th, Summary: ev.Summary, Time: t, Transition: transition}))
+			State: ev.State.String(), Value: &v, Threshold: &th, Summary: ev.Summary, Cause: ev.Cause, Evidence: ev.Evidence,
+			Time: t, Transition: transition}))
 	}
 	return pts
 }

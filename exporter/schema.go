@@ -313,7 +313,11 @@ type Alarm struct {
 	Value     *float64
 	Threshold *float64
 	Summary   string
-	Time      time.Time
+	// Cause is the likely cause of a firing alarm (laser_ageing, ...,
+	// unknown) and Evidence what it rests on; empty otherwise.
+	Cause    string
+	Evidence []string
+	Time     time.Time
 	// Transition: this point is a state change. The agent also restates
 	// every firing alarm periodically (Transition false), so a dashboard
 	// can show what is firing now without a long look-back.
@@ -350,6 +354,10 @@ func AlarmPoint(a Alarm) Point {
 	p.AddFloatPtr("value", a.Value)
 	p.AddFloatPtr("threshold", a.Threshold)
 	p.AddString("summary", a.Summary)
+	if a.Cause != "" {
+		p.AddString("cause", a.Cause)
+		p.AddString("evidence", strings.Join(a.Evidence, "; "))
+	}
 	return p
 }
 

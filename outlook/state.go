@@ -138,6 +138,8 @@ func (t *Tracker) sortedPorts() []string {
 	for n := range t.ports {
 		out = append(out, n)
 	}
-	sort.Strings(out)
+	sortStrings(out)
 	return out
 }
+
+func sortStrings(s []string) { sort.Strings(s) }

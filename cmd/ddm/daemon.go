@@ -22,6 +22,7 @@ import (
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/internal/plural"
 	"github.com/ddm-agent/ddm/internal/sdnotify"
+	"github.com/ddm-agent/ddm/outlook"
 )
 
 // ddmDaemon wires the agent to the alarm engine and the sinks, keeps the
@@ -40,6 +41,12 @@ type ddmDaemon struct {
 	samples atomic.Int64
 	// fleet is each port's last energy view, for the switch totals.
 	fleet *energy.Fleet
+	// forecasts keeps the per-lane history, forecasts every
+	// alarm.ForecastEvery and diagnoses firing alarms (outlook).
+	forecasts *outlook.Service
+	// seedFrom, when set, is the InfluxDB the forecast history is seeded
+	// from at start.
+	seedFrom outlook.Querier
 }
 
 type busState struct {
@@ -50,8 +57,9 @@ type busState struct {
 }
 
 func newDaemon(cfg *config.Config, ts *targets, rules *alarm.Rules, sink exporter.Sink, log *slog.Logger) *ddmDaemon {
-	return &ddmDaemon{cfg: cfg, ts: ts, engine: alarm.NewEngine(rules, alarm.Options{Labels: map[string]string{"host": cfg.Host}}),
-		sink: sink, log: log, buses: map[string]*busState{}, fleet: energy.NewFleet()}
+	tr := outlook.New()
+	return &ddmDaemon{cfg: cfg, ts: ts, engine: alarm.NewEngine(rules, alarm.Options{Labels: map[string]string{"host": cfg.Host}, Diagnose: tr.Diagnose}),
+		sink: sink, log: log, buses: map[string]*busState{}, fleet: energy.NewFleet(), forecasts: &outlook.Service{Tracker: tr}}
 }
 
 func (d *ddmDaemon) alarmStatePath() string {
@@ -61,6 +69,11 @@ func (d *ddmDaemon) alarmStatePath() string {
 // run polls until ctx ends.
 func (d *ddmDaemon) run(ctx context.Context) error {
 	d.loadAlarmState()
+	d.forecasts = outlook.NewService(d.forecasts.Tracker, outlook.ServiceOptions{Host: d.cfg.Host, Ports: d.portNames(),
+		Path: filepath.Join(filepath.Dir(d.cfg.Influx.SpoolDir), outlook.FileName), Seed: d.seedFrom,
+		Engine: d.engine, Events: func(evs []alarm.Event) { d.sink.Write(d.alarmEvents(evs)...) }, Write: d.sink.Write, Log: d.log,
+		// The first forecast once every port has been read twice.
+		First: min(max(2*time.Duration(d.cfg.Interval), 2*time.Second), time.Minute)})
 	ag, err := newAgent(d.cfg, d.ts, agent.ObserverFunc(d.observe))
 	if err != nil {
 		return err
@@ -68,10 +81,14 @@ func (d *ddmDaemon) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		d.housekeeping(ctx, ag)
+	}()
+	go func() {
+		defer wg.Done()
+		d.forecasts.Run(ctx)
 	}()
 	go func() {
 		defer wg.Done()
@@ -110,17 +127,24 @@ func (d *ddmDaemon) observe(s agent.Sample) {
 		if steady.IsZero() {
 			steady = s.Time
 		}
+		// Before the rules: a firing alarm's diagnosis reads this sample.
+		d.forecasts.Observe(s.Port, s.Time, s.Module)
 		events := d.engine.EvaluateAt(s.Port, s.Time, steady, s.Module, s.Kind != agent.KindAbsent)
-		pts = append(pts, exporter.EventPoints(d.cfg.Host, events, true)...)
-		for _, ev := range events {
-			d.log.Warn("alarm "+ev.State.String(), "port", ev.Port, "lane", ev.Lane, "rule", ev.Rule, "severity", ev.Severity.String(),
-				"value", ev.Value, "threshold", ev.Threshold, "summary", ev.Summary)
-		}
+		pts = append(pts, d.alarmEvents(events)...)
 	}
 	if len(pts) > 0 {
 		d.sink.Write(pts...)
 	}
 	d.account(s)
+}
+
+// alarmEvents logs alarm events and returns their xcvr_alarm points.
+func (d *ddmDaemon) alarmEvents(events []alarm.Event) []exporter.Point {
+	for _, ev := range events {
+		d.log.Warn("alarm "+ev.State.String(), append([]any{"port", ev.Port, "lane", ev.Lane, "rule", ev.Rule, "severity", ev.Severity.String(),
+			"value", ev.Value, "threshold", ev.Threshold, "summary", ev.Summary}, outlook.EventAttrs(ev)...)...)
+	}
+	return exporter.EventPoints(d.cfg.Host, events, true)
 }
 
 // account adds a sample to its bus's self-telemetry.
@@ -236,13 +260,18 @@ func (d *ddmDaemon) loadAlarmState() {
 	// A state saved with other ports (another configuration in the same
 	// folder, a port removed since) must not restate alarms that can
 	// never resolve.
+	if dropped := d.engine.Retain(d.portNames()); len(dropped) > 0 {
+		d.log.Info("saved alarm state of ports not in this configuration dropped", "file", d.alarmStatePath(), "ports", strings.Join(dropped, " "))
+	}
+}
+
+// portNames are the configured ports.
+func (d *ddmDaemon) portNames() []string {
 	names := make([]string, len(d.ts.ports))
 	for i, t := range d.ts.ports {
 		names[i] = t.Name
 	}
-	if dropped := d.engine.Retain(names); len(dropped) > 0 {
-		d.log.Info("saved alarm state of ports not in this configuration dropped", "file", d.alarmStatePath(), "ports", strings.Join(dropped, " "))
-	}
+	return names
 }
 
 // saveAlarmState writes the state atomically (temp file + rename), so a

@@ -139,6 +139,13 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		defer pprof.StopCPUProfile()
 	}
 	d := newDaemon(cfg, ts, rules, sink, log)
+	if cfg.Output == "influx" {
+		// The forecast history of a new agent on an old switch comes from
+		// what InfluxDB holds (the TLS files were checked by the writer).
+		if q, err := exporter.NewInfluxQuerier(su.influxConfig(log)); err == nil {
+			d.seedFrom = q
+		}
+	}
 	started := time.Now()
 	runErr := d.run(ctx)
 	// Flush within a deadline: what is not sent stays in the spool.
