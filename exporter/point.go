@@ -181,6 +181,15 @@ var errNoFields = errors.New("point has no fields")
 // appendLine encodes p as one line of line protocol (without the trailing
 // newline) with its timestamp in nanoseconds, truncated to precision.
 func appendLine(dst []byte, p *Point, precision time.Duration) ([]byte, error) {
+	if b, ok := appendLinePlain(dst, p, precision); ok {
+		return b, nil
+	}
+	return appendLineChecked(dst, p, precision)
+}
+
+// appendLineChecked is appendLine through the line-protocol library, which
+// checks and escapes every name and value.
+func appendLineChecked(dst []byte, p *Point, precision time.Duration) ([]byte, error) {
 	if len(p.Fields) == 0 {
 		return dst, fmt.Errorf("%s: %w", p.Measurement, errNoFields)
 	}
