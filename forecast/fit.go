@@ -89,6 +89,7 @@ func (m model) reach(dist, horizon float64) float64 {
 // corners of its bounds, and the straight line's bounds.
 type fitter struct {
 	z, rho           float64 // bounds' normal quantile; noise autocorrelation between points
+	half             int     // first point of the newer half
 	est              model
 	corners          []model
 	linLo, linHi     float64 // bounds of the straight-line slope
@@ -127,51 +128,43 @@ func (f *fitter) fit(pts []point) Trend {
 	var s float64
 	s, f.linLo, f.linHi = f.theilSen(pts)
 	f.est = model{shape: straight, slope: s}
-	f.corners = append(f.corners[:0], model{slope: f.linLo}, model{slope: f.linHi})
 
 	// Curvature: the slopes of the older and the newer half. When their
 	// bounds do not overlap the series bends or levels off, and the
 	// model follows the newer half.
 	mid := (pts[0].t + pts[len(pts)-1].t) / 2
-	k := 0
-	for k < len(pts) && pts[k].t < mid {
-		k++
+	f.half = 0
+	for f.half < len(pts) && pts[f.half].t < mid {
+		f.half++
 	}
-	if k >= minHalf && len(pts)-k >= minHalf {
-		s1, lo1, hi1 := f.theilSen(pts[:k])
-		s2, lo2, hi2 := f.theilSen(pts[k:])
-		c1, c2 := meanT(pts[:k]), meanT(pts[k:])
-		if lo2 > hi1 || hi2 < lo1 {
+	bent := false
+	if f.half >= minHalf && len(pts)-f.half >= minHalf {
+		s1, lo1, hi1 := f.theilSen(pts[:f.half])
+		s2, lo2, hi2 := f.theilSen(pts[f.half:])
+		c1, c2 := meanT(pts[:f.half]), meanT(pts[f.half:])
+		if bent = lo2 > hi1 || hi2 < lo1; bent {
 			f.est = newModel(s1, c1, s2, c2)
-			f.corners = f.corners[:0]
-			for _, a := range [2]float64{lo1, hi1} {
-				for _, b := range [2]float64{lo2, hi2} {
-					f.corners = append(f.corners, newModel(a, c1, b, c2))
-				}
-			}
 		}
 	}
+	f.setCorners(pts, bent)
 	f.slopeLo, f.slopeHi = f.est.slope, f.est.slope
 	for _, m := range f.corners {
 		f.slopeLo, f.slopeHi = math.Min(f.slopeLo, m.slope), math.Max(f.slopeHi, m.slope)
 	}
+	f.setLevel(pts)
 
-	// Level at τ=0: the median residual of the last segment around the
-	// model's shape, and its spread for the bounds.
-	last := pts[len(pts)-1].seg
-	res := f.tmp[:0]
-	for _, p := range pts {
-		if p.seg == last {
-			res = append(res, p.y-f.est.offset(p.t))
-		}
+	// The interval: a point is the median of several buckets, in which
+	// white noise averages out and a slow wander does not, so the points'
+	// residuals can be more alike from one to the next than the buckets
+	// suggested. Then the interval's bounds are widened to match; whether
+	// to forecast at all was decided on the buckets' estimate above.
+	if rr := residualRho(pts, f.est, f.tmp); rr > f.rho {
+		f.infl = math.Sqrt((1 + rr) / (1 - rr))
+		f.setCorners(pts, bent)
+		level := f.est.level
+		f.setLevel(pts)
+		f.est.level = level
 	}
-	f.est.level = median(res)
-	for i := range res {
-		res[i] = math.Abs(res[i] - f.est.level)
-	}
-	// 1.4826·MAD estimates σ; the median of n points has σ·1.2533/√n.
-	se := f.infl * 1.4826 * median(res) * 1.2533 / math.Sqrt(float64(len(res)))
-	f.levelLo, f.levelHi = f.est.level-f.z*se, f.est.level+f.z*se
 
 	tr := Trend{
 		OK:          true,
@@ -190,6 +183,75 @@ func (f *fitter) fit(pts []point) Trend {
 		tr.Curvature = -f.est.slope / f.est.k
 	}
 	return tr
+}
+
+// setCorners sets the models at the corners of the bounds: the straight
+// line's two, or, when the series bends, the four of the halves' bounds.
+func (f *fitter) setCorners(pts []point, bent bool) {
+	if !bent {
+		_, lo, hi := f.theilSen(pts)
+		f.corners = append(f.corners[:0], model{slope: lo}, model{slope: hi})
+		return
+	}
+	_, lo1, hi1 := f.theilSen(pts[:f.half])
+	_, lo2, hi2 := f.theilSen(pts[f.half:])
+	c1, c2 := meanT(pts[:f.half]), meanT(pts[f.half:])
+	f.corners = f.corners[:0]
+	for _, a := range [2]float64{lo1, hi1} {
+		for _, b := range [2]float64{lo2, hi2} {
+			f.corners = append(f.corners, newModel(a, c1, b, c2))
+		}
+	}
+}
+
+// setLevel sets the level at τ=0, the median residual of the last segment
+// around the model's shape, and its bounds from the residuals' spread.
+func (f *fitter) setLevel(pts []point) {
+	last := pts[len(pts)-1].seg
+	res := f.tmp[:0]
+	for _, p := range pts {
+		if p.seg == last {
+			res = append(res, p.y-f.est.offset(p.t))
+		}
+	}
+	f.est.level = median(res)
+	for i := range res {
+		res[i] = math.Abs(res[i] - f.est.level)
+	}
+	// 1.4826·MAD estimates σ; the median of n points has σ·1.2533/√n.
+	se := f.infl * 1.4826 * median(res) * 1.2533 / math.Sqrt(float64(len(res)))
+	f.levelLo, f.levelHi = f.est.level-f.z*se, f.est.level+f.z*se
+}
+
+// residualRho is the lag-1 autocorrelation of the residuals around m
+// (each segment around its own median level), in [0, 0.9]. tmp is
+// scratch of len(pts).
+func residualRho(pts []point, m model, tmp []float64) float64 {
+	r := tmp[:len(pts)]
+	for i := 0; i < len(pts); {
+		j := i
+		for j < len(pts) && pts[j].seg == pts[i].seg {
+			r[j] = pts[j].y - m.offset(pts[j].t)
+			j++
+		}
+		seg := append([]float64(nil), r[i:j]...)
+		b := median(seg)
+		for k := i; k < j; k++ {
+			r[k] -= b
+		}
+		i = j
+	}
+	var num, den float64
+	for i := range pts {
+		den += r[i] * r[i]
+		if i > 0 && pts[i].seg == pts[i-1].seg {
+			num += r[i] * r[i-1]
+		}
+	}
+	if den == 0 {
+		return 0
+	}
+	return math.Min(math.Max(num/den, 0), 0.9)
 }
 
 func grow(b []float64, n int) []float64 {
