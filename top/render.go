@@ -30,7 +30,7 @@ func columns(rows []Row) []column {
 		{"PORT", 13, false, 0, func(r *Row) (string, class) { return r.Port, plain }},
 		{"PART", 16, false, 6, partCell},
 		{"MARGIN", 6, true, 0, marginCell},
-		{"WORST LANE/LIMIT", 17, false, 2, worstCell},
+		{"WORST LANE/LIMIT", 19, false, 2, worstCell},
 		{"RX MIN", 6, true, 5, func(r *Row) (string, class) { return dbmCell(r.RxMinDBm, r.RxDark, r.State) }},
 		{"TX MIN", 6, true, 5, func(r *Row) (string, class) { return dbmCell(r.TxMinDBm, r.TxDark, r.State) }},
 		{"PRE-FEC BER", 11, true, 0, berCell},
@@ -96,7 +96,7 @@ func (v *View) renderTable(width, height int, s Style) string {
 	interactive := height > 0
 	if interactive {
 		room = max(height-len(out)-1, 1)
-		cur := v.find(v.cursor)
+		cur := max(v.find(v.current()), 0)
 		if cur < v.top {
 			v.top = cur
 		}
@@ -109,7 +109,7 @@ func (v *View) renderTable(width, height int, s Style) string {
 	}
 	for i := v.top; i < len(v.rows) && i < v.top+room; i++ {
 		r := &v.rows[i]
-		under := interactive && r.Port == v.cursor
+		under := interactive && r.Port == v.current()
 		l := line{width: width}
 		if under {
 			l.add("> ", plain)

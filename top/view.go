@@ -58,7 +58,7 @@ type View struct {
 
 	editing bool   // the / prompt is open
 	draft   string // what is typed at the prompt
-	cursor  string // the port under the cursor
+	cursor  string // the port under the cursor; "": the first row
 	top     int    // first row shown
 	detail  string // the port whose lanes are shown; "" for the table
 	dtop    int    // first line of the lane screen shown
@@ -120,8 +120,8 @@ func (v *View) Key(k string) (quit bool) {
 	case "end", "G":
 		v.move(len(v.rows))
 	case "enter", "right":
-		if v.cursor != "" && v.find(v.cursor) >= 0 {
-			v.detail, v.dtop = v.cursor, 0
+		if c := v.current(); c != "" {
+			v.detail, v.dtop = c, 0
 		}
 	case "s":
 		v.Sort = (v.Sort + 1) % sortKeys
@@ -187,6 +187,14 @@ func (v *View) move(d int) {
 	v.cursor = v.rows[i].Port
 }
 
+// current is the port under the cursor.
+func (v *View) current() string {
+	if v.cursor == "" && len(v.rows) > 0 {
+		return v.rows[0].Port
+	}
+	return v.cursor
+}
+
 func (v *View) find(port string) int { return indexOf(v.rows, port) }
 
 func indexOf(rows []Row, port string) int {
@@ -215,8 +223,9 @@ func (v *View) visible(rows []Row) []Row {
 		}
 		return c
 	})
-	if len(out) > 0 && indexOf(out, v.cursor) < 0 {
-		v.cursor = out[0].Port
+	if indexOf(out, v.cursor) < 0 {
+		// The port went (filtered out): back to the first row.
+		v.cursor = ""
 	}
 	return out
 }

@@ -208,6 +208,11 @@ func (t *targets) openEmulated(what string, speed physic.Frequency) error {
 	if err != nil {
 		return err
 	}
+	return t.openPlatform(pl)
+}
+
+// openPlatform opens the ports of an emulated platform, a pager per bus.
+func (t *targets) openPlatform(pl *emulator.Platform) error {
 	t.platform = pl
 	pagers := map[string]*i2c.Pager{}
 	for _, p := range pl.Ports() {

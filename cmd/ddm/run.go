@@ -35,6 +35,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "the agent: poll modules, evaluate alarms, stream to InfluxDB", cmdRun},
+		{"top", "live view of the ports: margins, pre-FEC BER, temperature, flags, alarms", cmdTop},
 		{"dump", "read modules once: identity, lanes, thresholds, flags, VDM, bus I/O", cmdDump},
 		{"energy", "power, data rate and energy per bit of every module, against reference ranges", cmdEnergy},
 		{"decode", "decode saved module dumps (ddm, ethtool -m hex, optoe, raw binaries)", cmdDecode},

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var updateTop = flag.Bool("update-top", false, "rewrite cmd/ddm/testdata/top-*.golden from the screens seen now")
+
+// topAt is the instant of the emulated switch the tests look at: its
+// scenarios have raised their alarms (BER past the KP4 limit, a fading
+// laser, a runaway temperature) and the clock stops there, so the screens
+// do not change from one refresh to the next.
+const topAt = "100s"
+
+// TestTopPlain: with stdout not a terminal, `ddm top` prints the table
+// once, as text without an escape code; on the stopped emulator clock two
+// tables printed a second apart are the same, and the same as the golden
+// file.
+func TestTopPlain(t *testing.T) {
+	t.Parallel()
+	code, out, errs := runDDM(t, "", "top", "--emulate", "--at", topAt, "--plain", "--count", "2", "--width", "200")
+	if code != exitOK || errs != "" {
+		t.Fatalf("exit %d, stderr:\n%s", code, errs)
+	}
+	if strings.Contains(out, "\x1b") {
+		t.Errorf("plain output has escape codes:\n%q", out)
+	}
+	first, second, ok := strings.Cut(out, "\n\n")
+	if !ok {
+		t.Fatalf("want two tables separated by a blank line, got:\n%s", out)
+	}
+	if first+"\n" != second {
+		t.Errorf("two tables of a stopped switch differ:\n%s\n----\n%s", first, second)
+	}
+	topGolden(t, "top-plain.golden", first)
+	for _, want := range []string{"64 ports: 64 read", "Ethernet1/12  EMU-OSFP800G-DR8  -5.51 L6 tx low_warning",
+		"critical pre_fec_ber_critical L3", "critical module_thresholds temperature_c high_alarm"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("table lacks %q", want)
+		}
+	}
+}
+
+// TestTopFlags: bad flags are named.
+func TestTopFlags(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"top"}, "no modules to read"},
+		{[]string{"top", "--emulate", "--sort", "colour"}, `--sort "colour": want one of margin, port, temperature, ber, alarms`},
+		{[]string{"top", "--config", "/nonexistent/ddm.yaml", "--at", "10s"}, "--at 10s: give a positive time with --emulate"},
+		{[]string{"top", "--emulate", "--at", "-1s"}, "--at -1s"},
+		{[]string{"top", "--emulate", "--count", "-1"}, "cannot be negative"},
+		{[]string{"top", "--emulate", "nosuchprofile"}, `--emulate "nosuchprofile": not a profile`},
+		{[]string{"top", "--emulate", "--rules", "/nonexistent/rules.yaml"}, "/nonexistent/rules.yaml"},
+	} {
+		code, _, errs := runDDM(t, "", c.args...)
+		if code != exitUsage || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, errs, exitUsage, c.want)
+		}
+	}
+}
+
+// TestTopInTmux runs the real binary in a real terminal (tmux, 180x30,
+// NO_COLOR), types keys and compares each screen with its golden file:
+// the table, sorted by temperature, filtered, alarmed only, the alarmed
+// port's lanes, back, the filter cleared, and quit (the terminal gets its screen back and the
+// exit status is 0).
+func TestTopInTmux(t *testing.T) {
+	t.Parallel()
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux not installed: .ci/run installs it")
+		}
+		t.Skip("tmux not installed (apt-get install tmux)")
+	}
+	bin := ddmBinary(t)
+	sock := filepath.Join(t.TempDir(), "tmux")
+	tm := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(tmux, append([]string{"-S", sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	// The shell around ddm prints its exit status and keeps the pane.
+	tm("new-session", "-d", "-x", "180", "-y", "30", "-e", "NO_COLOR=1", "-e", "TERM=xterm-256color", "-e", "TZ=UTC",
+		"sh -c '"+bin+" top --emulate --at "+topAt+"; echo ddm exited $?; sleep 60'")
+	t.Cleanup(func() { exec.Command(tmux, "-S", sock, "kill-server").Run() })
+
+	capture := func() string {
+		lines := strings.Split(tm("capture-pane", "-p"), "\n")
+		for i := range lines {
+			lines[i] = strings.TrimRight(lines[i], " ")
+		}
+		return strings.TrimRight(strings.Join(lines, "\n"), "\n")
+	}
+	// expect waits for the screen to show the golden file (the program
+	// reads the keys and redraws on its own time); with -update-top, for
+	// the screen to show marker and hold still for two refreshes, and
+	// writes it.
+	expect := func(name, marker string) {
+		t.Helper()
+		path := filepath.Join("testdata", name)
+		deadline := time.Now().Add(30 * time.Second)
+		if *updateTop {
+			last, since := "", time.Now()
+			for time.Now().Before(deadline) {
+				if s := capture(); s != last || !strings.Contains(s, marker) {
+					last, since = s, time.Now()
+				} else if time.Since(since) > 2500*time.Millisecond {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			topGolden(t, name, last)
+			return
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (go test ./cmd/ddm -run TestTopInTmux -update-top writes it)", err)
+		}
+		got, began := "", time.Now()
+		for time.Now().Before(deadline) {
+			if got = capture(); got+"\n" == string(want) {
+				t.Logf("%s after %v", name, time.Since(began).Round(time.Millisecond))
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("screen is not %s after 30 s:\n%s\n---- want:\n%s", path, got, want)
+	}
+	send := func(keys ...string) { tm(append([]string{"send-keys", "-t", "0"}, keys...)...) }
+
+	expect("top-tmux-start.golden", "64 ports: 64 read")
+	send("t")
+	expect("top-tmux-by-temperature.golden", "sort: temperature")
+	send("/")
+	send("-l", "1/1")
+	send("Enter")
+	expect("top-tmux-filter.golden", `filter: "1/1"  11 of 64`)
+	send("a")
+	expect("top-tmux-filter-alarmed.golden", `alarmed only  1 of 64`)
+	send("Enter")
+	expect("top-tmux-lanes.golden", "LANE DATA PATH")
+	// One key at a time: Escape and a key sent together read as alt+key.
+	send("Escape")
+	expect("top-tmux-back.golden", `alarmed only  1 of 64`)
+	send("Escape")
+	expect("top-tmux-alarmed.golden", "sort: temperature (worst first)  alarmed only")
+	send("q")
+	expect("top-tmux-quit.golden", "ddm exited 0")
+}
+
+func topGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *updateTop {
+		if err := os.WriteFile(path, []byte(got+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./cmd/ddm -run TestTop -update-top writes it)", err)
+	}
+	if got+"\n" != string(want) {
+		t.Errorf("output differs from %s:\n%s\n---- want:\n%s", path, got, want)
+	}
+}
