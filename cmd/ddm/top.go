@@ -19,6 +19,7 @@ import (
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/emulator"
+	"github.com/ddm-agent/ddm/internal/vclock"
 	"github.com/ddm-agent/ddm/top"
 )
 
@@ -36,6 +37,7 @@ type topFlags struct {
 	width       int
 	wait        time.Duration
 	at          time.Duration
+	clock       *vclock.Virtual // with --at
 }
 
 // cmdTop is the live view: the agent polls the ports in-process (the
@@ -103,25 +105,22 @@ func cmdTop(ctx context.Context, e env, args []string) int {
 		errorf(e, "top: %v", err)
 		return exitUsage
 	}
-	src, err := f.open(ctx, cfg, rules)
+	src := &topSource{engine: alarm.NewEngine(rules, alarm.Options{}), latest: map[string]*topPort{}}
+	ag, closePorts, err := f.agent(cfg, src)
 	if err != nil {
 		errorf(e, "top: %v", err)
 		return exitUsage
 	}
-	defer src.ts.Close()
+	defer closePorts()
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ag, err := newAgent(cfg, src.ts, src)
-	if err != nil {
-		errorf(e, "top: %v", err)
-		return exitUsage
-	}
 	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		ag.Run(ctx)
-	}()
 	defer func() { cancel(); <-done }()
+	if f.at == 0 {
+		go func() { ag.Run(ctx); close(done) }()
+	} else if err := f.runUntil(ctx, ag, done); err != nil {
+		errorf(e, "top: %v", err)
+		return exitError
+	}
 
 	view := &top.View{Sort: sortKey, Filter: f.filter, AlarmedOnly: f.alarmed, Interval: time.Duration(cfg.Interval).String()}
 	out, tty := e.stdout.(*os.File)
@@ -170,63 +169,59 @@ func (f *topFlags) config() (*config.Config, error) {
 	return c, nil
 }
 
-// open opens the ports and the collector that keeps their latest reads.
-// With --at, the emulated switch runs on a manual clock: the alarm rules
-// are first evaluated through the scenario's first --at, then the clock
-// stops there and the agent reads the modules as they are at that instant.
-func (f *topFlags) open(ctx context.Context, cfg *config.Config, rules *alarm.Rules) (*topSource, error) {
-	src := &topSource{engine: alarm.NewEngine(rules, alarm.Options{}), latest: map[string]*topPort{}}
+// topStart is when the scenarios of an emulated switch start under --at.
+var topStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// agent opens the ports and the agent that reads them for src. With
+// --at, the emulated switch and the agent run on a virtual clock, as in
+// `ddm rules test`: runUntil moves it to --at and leaves it there.
+func (f *topFlags) agent(cfg *config.Config, src *topSource) (*agent.Agent, func(), error) {
 	if f.at == 0 {
 		ts, err := f.ports.open(cfg)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		src.setPorts(ts)
-		return src, nil
+		ports := make([]agent.Port, len(ts.ports))
+		for i, t := range ts.ports {
+			ports[i] = t.Port
+		}
+		src.setPorts(ports)
+		ag, err := newAgent(cfg, ts, src)
+		if err != nil {
+			ts.Close()
+			return nil, nil, err
+		}
+		return ag, func() { ts.Close() }, nil
 	}
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clk := emulator.NewManualClock(start)
+	f.clock = vclock.New(topStart)
+	// The monitors of a real module refresh about every second (as
+	// emulatedNow): finer updates would cost CPU for nothing on screen.
+	// The freeze handshake completes at once: on the stopped clock a
+	// module's freeze delay would never pass.
 	pl, err := emulatedPlatform(cfg.Emulate, physic.Frequency(f.ports.busKHz)*physic.KiloHertz,
-		[]emulator.Option{emulator.WithClock(clk), emulator.WithInsertion(start.Add(-time.Hour)), emulator.WithFreezeDelay(0),
-			emulator.WithUpdateInterval(time.Second)}) // as emulatedNow: the monitors of a real module refresh about every second
+		[]emulator.Option{emulator.WithClock(f.clock), emulator.WithUpdateInterval(time.Second), emulator.WithFreezeDelay(0)})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := warmUp(ctx, pl, clk, src.engine, start, f.at, warmUpStep); err != nil {
-		return nil, err
-	}
-	clk.Set(start.Add(f.at))
-	ts := &targets{}
-	if err := ts.openPlatform(pl); err != nil {
-		return nil, err
-	}
-	src.setPorts(ts)
-	src.frozen = clk.Now
-	return src, nil
+	ports := rulesPorts(pl)
+	src.setPorts(ports)
+	ag, err := agent.New(ports, src, agent.Options{Interval: time.Duration(cfg.Interval), VDMInterval: time.Duration(cfg.VDMInterval), Clock: f.clock})
+	return ag, func() {}, err
 }
 
-// warmUpStep is the simulated time between two reads of the warm-up: as
-// `ddm rules test` steps, finer than any rule's for.
-const warmUpStep = 10 * time.Second
-
-// warmUp reads every port of pl and evaluates the rules every step of
-// simulated time from start to start+at, as `ddm rules test` does, so the
-// alarms of the stopped screen are those the agent would have raised.
-func warmUp(ctx context.Context, pl *emulator.Platform, clk *emulator.ManualClock, eng *alarm.Engine, start time.Time, at, step time.Duration) error {
-	ports := emuPorts(pl, clk)
-	for k := time.Duration(0); k <= at; k += step {
+// runUntil starts the agent on the virtual clock and moves the clock to
+// --at, an interval at a time (the agent reads and the rules run at each),
+// then leaves it there: the screen shows the switch at that instant.
+func (f *topFlags) runUntil(ctx context.Context, ag *agent.Agent, done chan struct{}) error {
+	// Run itself waits on its workers, not on the clock: a plain goroutine.
+	go func() { ag.Run(ctx); close(done) }()
+	f.clock.BlockUntil(len(ag.Buses()))
+	step := time.Second
+	for elapsed := time.Duration(0); elapsed < f.at; elapsed += step {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		now := start.Add(k)
-		if clk.Now().Before(now) {
-			clk.Set(now)
-		}
-		for _, p := range ports {
-			if m, present, err := p.read(ctx); err == nil {
-				eng.Evaluate(p.name, now, m, present)
-			}
-		}
+		f.clock.Advance(min(step, f.at-elapsed))
 	}
 	return nil
 }
@@ -234,11 +229,7 @@ func warmUp(ctx context.Context, pl *emulator.Platform, clk *emulator.ManualCloc
 // topSource is the agent's observer: it evaluates the alarm rules on each
 // sample and keeps each port's latest reads for the screen.
 type topSource struct {
-	ts     *targets
 	engine *alarm.Engine
-	// frozen, with --at, is the stopped emulator clock: the rules are
-	// evaluated at that instant, not at the agent's read times.
-	frozen func() time.Time
 
 	mu     sync.Mutex
 	order  []string
@@ -254,9 +245,8 @@ type topPort struct {
 	sawVDM bool
 }
 
-func (s *topSource) setPorts(ts *targets) {
-	s.ts = ts
-	for _, t := range ts.ports {
+func (s *topSource) setPorts(ports []agent.Port) {
+	for _, t := range ports {
 		s.order = append(s.order, t.Name)
 		s.latest[t.Name] = &topPort{}
 	}
@@ -267,10 +257,6 @@ func (s *topSource) Observe(smp agent.Sample) {
 	if smp.Kind != agent.KindError {
 		wall, steady := smp.Time, smp.Steady
 		if steady.IsZero() {
-			steady = wall
-		}
-		if s.frozen != nil {
-			wall = s.frozen()
 			steady = wall
 		}
 		s.engine.EvaluateAt(smp.Port, wall, steady, smp.Module, smp.Kind != agent.KindAbsent)
@@ -292,7 +278,11 @@ func (s *topSource) Observe(smp agent.Sample) {
 		p.state = top.Failed
 	case agent.KindVDM:
 		p.state, p.module, p.sawVDM = top.Present, smp.Module, true
-		p.vdm = smp.Module.VDM
+		// A failed freeze handshake reads no VDM value: the last ones stay
+		// on screen, with the error in the port's lanes screen.
+		if len(smp.Module.VDM) > 0 || smp.Err == nil {
+			p.vdm = smp.Module.VDM
+		}
 	default:
 		p.state, p.module = top.Present, smp.Module
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"os"
 	"os/exec"
@@ -8,6 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ddm-agent/ddm/agent"
+	"github.com/ddm-agent/ddm/alarm"
+	"github.com/ddm-agent/ddm/cmis"
 )
 
 var updateTop = flag.Bool("update-top", false, "rewrite cmd/ddm/testdata/top-*.golden from the screens seen now")
@@ -39,12 +44,44 @@ func TestTopPlain(t *testing.T) {
 		t.Errorf("two tables of a stopped switch differ:\n%s\n----\n%s", first, second)
 	}
 	topGolden(t, "top-plain.golden", first)
-	for _, want := range []string{"64 ports: 64 read", "Ethernet1/12  EMU-OSFP800G-DR8  -5.51 L6 tx low_warning",
+	for _, want := range []string{"64 ports: 64 read", "L6 tx low_warning", "3.00e-04",
 		"critical pre_fec_ber_critical L3", "critical module_thresholds temperature_c high_alarm"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("table lacks %q", want)
 		}
 	}
+}
+
+// TestTopKeepsVDMOnFailedHandshake: a VDM read whose freeze handshake
+// failed carries no value; the screen keeps the last ones and shows the
+// error, and a good read replaces them.
+func TestTopKeepsVDMOnFailedHandshake(t *testing.T) {
+	src := &topSource{engine: alarm.NewEngine(mustDefaultRules(t), alarm.Options{}), latest: map[string]*topPort{}}
+	src.setPorts([]agent.Port{{Name: "p1"}})
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	vdm := func(ber float64) *cmis.Module {
+		return &cmis.Module{VDM: []cmis.VDMValue{{Observable: "pre_fec_ber_media", Lane: 1, Value: ber}}}
+	}
+	src.Observe(agent.Sample{Port: "p1", Kind: agent.KindVDM, Time: now, Module: vdm(1e-6)})
+	src.Observe(agent.Sample{Port: "p1", Kind: agent.KindVDM, Time: now.Add(time.Second), Module: &cmis.Module{},
+		Err: errors.New("freeze: VDM freeze handshake timed out after 500ms")})
+	p := src.ports()[0]
+	if len(p.VDM) != 1 || p.VDM[0].Value != 1e-6 || !strings.Contains(p.Err, "handshake") {
+		t.Fatalf("after a failed handshake: VDM %+v, err %q; want the last value 1e-6 and the error", p.VDM, p.Err)
+	}
+	src.Observe(agent.Sample{Port: "p1", Kind: agent.KindVDM, Time: now.Add(2 * time.Second), Module: vdm(2e-6)})
+	if p := src.ports()[0]; len(p.VDM) != 1 || p.VDM[0].Value != 2e-6 || p.Err != "" {
+		t.Fatalf("after a good read: VDM %+v, err %q; want 2e-6 and no error", p.VDM, p.Err)
+	}
+}
+
+func mustDefaultRules(t *testing.T) *alarm.Rules {
+	t.Helper()
+	rs, err := loadRules("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
 }
 
 // TestTopFlags: bad flags are named.
