@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"periph.io/x/conn/v3/i2c"
+
+	"github.com/ddm-agent/ddm/internal/vclock"
 )
 
 // PagerOptions tune a Pager. The zero value is the default.
@@ -36,20 +38,9 @@ func (o PagerOptions) withDefaults() PagerOptions {
 		o.MaxBackoff = 16 * time.Millisecond
 	}
 	if o.Wait == nil {
-		o.Wait = timerWait
+		o.Wait = vclock.Sleep
 	}
 	return o
-}
-
-func timerWait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // busClock is implemented by buses that know the wire time of their

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/i2c"
+	"github.com/ddm-agent/ddm/internal/vclock"
 )
 
 // VDM freeze handshake (CMIS 5.3 §8.20.3, timing from SONiC and the
@@ -58,7 +59,7 @@ func freeze(ctx context.Context, mem i2c.Memory, addr uint8, opts FreezeOptions)
 		opts.Timeout = DefaultFreezeTimeout
 	}
 	if opts.Wait == nil {
-		opts.Wait = timerWait
+		opts.Wait = vclock.Sleep
 	}
 	if opts.WithTimeout == nil {
 		opts.WithTimeout = context.WithTimeout
@@ -166,16 +167,5 @@ func pollStatus(ctx context.Context, mem i2c.Memory, addr uint8, bit byte, opts 
 		}
 		waited += w
 		wait = min(2*wait, 10*time.Millisecond)
-	}
-}
-
-func timerWait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

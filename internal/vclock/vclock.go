@@ -39,7 +39,11 @@ func (*Real) Now() time.Time { return time.Now() }
 func (r *Real) Steady() time.Duration { return time.Since(r.start) }
 
 // Sleep waits d on a timer, or until ctx is done.
-func (*Real) Sleep(ctx context.Context, d time.Duration) error {
+func (*Real) Sleep(ctx context.Context, d time.Duration) error { return Sleep(ctx, d) }
+
+// Sleep waits d on the machine's clock, or until ctx is done (then it
+// returns ctx.Err()).
+func Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil || d <= 0 {
 		return err
 	}
