@@ -6,6 +6,7 @@ import (
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/energy"
 	"github.com/ddm-agent/ddm/i2c"
+	"github.com/ddm-agent/ddm/topology"
 )
 
 func fp(v float64) *float64 { return &v }
@@ -110,7 +111,8 @@ func examplePoints() []Point {
 	pts = append(pts, exampleVDMAlarms()...)
 	pts = append(pts, BusPoint("leaf01", "i2c-2", exampleTime, exampleBusStats()))
 	pts = append(pts, ProcessPoint("leaf01", exampleTime, exampleSinkStats(), ProcessStats{ClockStepsBack: 0}))
-	return append(pts, exampleEnergy()...)
+	pts = append(pts, exampleEnergy()...)
+	return append(pts, exampleLaserEvent()...)
 }
 
 // exampleEnergy: the example module's energy view (advertised), an
@@ -122,4 +124,16 @@ func exampleEnergy() []Point {
 	pts := EnergyPoint(exampleSource, ports[0])
 	pts = append(pts, EnergyPoint(Source{Host: "leaf01", Port: "els1", Time: exampleTime}, ports[1])...)
 	return append(pts, EnergyTotalPoints("leaf01", exampleTime, ports)...)
+}
+
+// exampleLaserEvent: laser 2 of els1 faults, darkening npo1 lanes 5-8
+// (Ethernet2/2), and a lane alarm of npo1 linked to it.
+func exampleLaserEvent() []Point {
+	ev := &topology.Event{ID: "els1/laser2@1767323045678", Source: "els1", Laser: 2, Firing: true, Cause: topology.CauseFault,
+		Time: exampleTime, PowerMW: fp(0), Feeds: []topology.Feed{{Source: "els1", Laser: 2, Engine: "npo1", Lanes: []int{5, 6, 7, 8}, Port: "Ethernet2/2"}},
+		Linked: []string{"npo1 lane 5 tx_power_low"}}
+	a := AlarmPoint(Alarm{Host: "leaf01", Port: "npo1", Lane: 6, Rule: "tx_power_low", Severity: "major", State: AlarmFiring,
+		Value: fp(0.01), Threshold: fp(0.3162), Summary: "npo1 lane 6: Tx power low", Time: exampleTime, Transition: true})
+	LinkLaserEvent(&a, ev.ID)
+	return []Point{LaserEventPoint("leaf01", ev), a}
 }

@@ -649,6 +649,7 @@ func Schema() []MeasurementDoc {
 			{"value", Float, "rule's", "the value that changed the state", "", false},
 			{"threshold", Float, "rule's", "the threshold it was compared with", "", false},
 			{"summary", String, "", "human-readable summary", "", false},
+			{"laser_event", String, "", "the xcvr_laser_event whose laser feeds this lane and was firing when the alarm changed state (optical topology); absent otherwise", "", false},
 		},
 	}
 
@@ -688,7 +689,7 @@ func Schema() []MeasurementDoc {
 		},
 	}
 
-	return append([]MeasurementDoc{module, lane, vdm, coherent, laser, info, thresh, alarm, agent}, energyDocs()...)
+	return append([]MeasurementDoc{module, lane, vdm, coherent, laser, info, thresh, alarm, agent, laserEventDoc()}, energyDocs()...)
 }
 
 // schemaIndex maps measurement -> field -> doc.

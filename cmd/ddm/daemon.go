@@ -47,6 +47,8 @@ type ddmDaemon struct {
 	// seedFrom, when set, is the InfluxDB the forecast history is seeded
 	// from at start.
 	seedFrom outlook.Querier
+	// optics correlates laser sources with the engine lanes they light.
+	optics *optics
 }
 
 type busState struct {
@@ -59,7 +61,8 @@ type busState struct {
 func newDaemon(cfg *config.Config, ts *targets, rules *alarm.Rules, sink exporter.Sink, log *slog.Logger) *ddmDaemon {
 	tr := outlook.New()
 	return &ddmDaemon{cfg: cfg, ts: ts, engine: alarm.NewEngine(rules, alarm.Options{Labels: map[string]string{"host": cfg.Host}, Diagnose: tr.Diagnose}),
-		sink: sink, log: log, buses: map[string]*busState{}, fleet: energy.NewFleet(), forecasts: &outlook.Service{Tracker: tr}}
+		sink: sink, log: log, buses: map[string]*busState{}, fleet: energy.NewFleet(), forecasts: &outlook.Service{Tracker: tr},
+		optics: newOptics(topologyOf(ts), cfg.Host, log)}
 }
 
 func (d *ddmDaemon) alarmStatePath() string {
@@ -116,6 +119,7 @@ func (d *ddmDaemon) observe(s agent.Sample) {
 		d.fleet.Set(s.Port, energy.ForModule(s.Port, s.Module))
 	}
 	pts := exporter.SamplePoints(d.cfg.Host, s)
+	pts = append(pts, d.optics.observe(s, d.engine.Active)...)
 	for _, ev := range s.Events {
 		d.log.Info("port event", "port", s.Port, "event", ev.Type, "detail", ev.Text)
 	}
@@ -140,11 +144,17 @@ func (d *ddmDaemon) observe(s agent.Sample) {
 
 // alarmEvents logs alarm events and returns their xcvr_alarm points.
 func (d *ddmDaemon) alarmEvents(events []alarm.Event) []exporter.Point {
-	for _, ev := range events {
-		d.log.Warn("alarm "+ev.State.String(), append([]any{"port", ev.Port, "lane", ev.Lane, "rule", ev.Rule, "severity", ev.Severity.String(),
-			"value", ev.Value, "threshold", ev.Threshold, "summary", ev.Summary}, outlook.EventAttrs(ev)...)...)
+	pts := exporter.EventPoints(d.cfg.Host, events, true)
+	laserEvents := d.optics.link(pts, events)
+	for i, ev := range events {
+		attrs := append([]any{"port", ev.Port, "lane", ev.Lane, "rule", ev.Rule, "severity", ev.Severity.String(),
+			"value", ev.Value, "threshold", ev.Threshold, "summary", ev.Summary}, outlook.EventAttrs(ev)...)
+		if laserEvents[i] != "" {
+			attrs = append(attrs, "laser_event", laserEvents[i])
+		}
+		d.log.Warn("alarm "+ev.State.String(), attrs...)
 	}
-	return exporter.EventPoints(d.cfg.Host, events, true)
+	return pts
 }
 
 // account adds a sample to its bus's self-telemetry.
@@ -199,7 +209,9 @@ func (d *ddmDaemon) housekeeping(ctx context.Context, ag *agent.Agent) {
 					active[i].Time = now
 				}
 				if len(active) > 0 {
-					d.sink.Write(exporter.EventPoints(d.cfg.Host, active, false)...)
+					pts := exporter.EventPoints(d.cfg.Host, active, false)
+					d.optics.link(pts, active)
+					d.sink.Write(pts...)
 				}
 				lastActive = now
 			}
