@@ -14,6 +14,11 @@ import (
 // Report is one forecast cycle: the points to write and, per port, the
 // outlook for the forecast and cohort rules.
 type Report struct {
+	// All is every series' forecast as the forecast package states it
+	// (a series with crossings once per crossing), by port, lane and
+	// quantity, with its cohort score: what `ddm dump` and `ddm forecast`
+	// print.
+	All       []forecast.Forecast
 	Forecasts []exporter.Forecast
 	Scores    []exporter.CohortScore
 	Outlooks  map[string]*alarm.Outlook
@@ -54,14 +59,19 @@ func (t *Tracker) Update(host string, at time.Time) *Report {
 		for _, k := range p.sortedKeys() {
 			res := p.series[k].Evaluate(at, p.limits(k), t.fit)
 			p.results[k] = res
+			fk := forecast.Key{Host: host, Port: n, Lane: k.Lane, Quantity: k.Quantity}
+			if len(res.Crossings) == 0 {
+				r.All = append(r.All, forecast.Forecast{Key: fk, Trend: res.Trend})
+			}
 			if !res.Trend.OK {
-				continue
+				continue // too short a history: no point, a cohort score at most
 			}
 			f := exporter.Forecast{Host: host, Port: n, Lane: k.Lane, Quantity: k.Quantity, TrendPerDay: res.Trend.PerDay, Time: at}
 			if len(res.Crossings) == 0 {
 				r.Forecasts = append(r.Forecasts, f)
 			}
 			for _, c := range res.Crossings {
+				r.All = append(r.All, forecast.Forecast{Key: fk, Trend: res.Trend, Limit: &c.Limit, Crossing: &c})
 				f.Limit, f.Threshold, f.Days, f.DaysLow, f.DaysHigh = c.Limit.Name, c.Limit.Value, c.Days, c.DaysLow, c.DaysHigh
 				r.Forecasts = append(r.Forecasts, f)
 				o.Crossings = append(o.Crossings, alarm.Crossing{Lane: k.Lane, Quantity: k.Quantity, Limit: c.Limit.Name,
@@ -138,6 +148,10 @@ func (t *Tracker) score(host string, at time.Time, names []string, r *Report) {
 			}
 		}
 	}
+	all := map[forecast.Key][]int{} // positions in r.All
+	for i := range r.All {
+		all[r.All[i].Key] = append(all[r.All[i].Key], i)
+	}
 	gks := make([]string, 0, len(groups))
 	for g := range groups {
 		gks = append(gks, g)
@@ -169,6 +183,9 @@ func (t *Tracker) score(host string, at time.Time, names []string, r *Report) {
 				Z: z, Median: scale.FromModel(c.Median), Peers: c.N, Time: at})
 			o := r.Outlooks[m.port]
 			o.Scores = append(o.Scores, alarm.Score{Lane: m.k.Lane, Quantity: m.k.Quantity, Z: z})
+			for _, i := range all[forecast.Key{Host: host, Port: m.port, Lane: m.k.Lane, Quantity: m.k.Quantity}] {
+				r.All[i].CohortZ, r.All[i].HasCohortZ = z, true
+			}
 		}
 	}
 }

@@ -45,6 +45,10 @@ type Entry struct {
 	IO     *IO
 	// Energy is the module's energy view (ddm dump), printed when set.
 	Energy *energy.Port
+	// Forecasts are the agent's forecasts for the port (ddm dump, from
+	// the agent's history), written under "forecasts" in JSON as given;
+	// the caller prints their text.
+	Forecasts any
 }
 
 // JSON writes one JSON object for the entry: the module's fields at the top
@@ -84,6 +88,11 @@ func JSON(w io.Writer, e Entry) error {
 	if e.Energy != nil {
 		if obj["energy"], err = json.Marshal(roundedEnergy(e.Energy)); err != nil {
 			return fmt.Errorf("report: encode energy: %w", err)
+		}
+	}
+	if e.Forecasts != nil {
+		if obj["forecasts"], err = json.Marshal(e.Forecasts); err != nil {
+			return fmt.Errorf("report: encode forecasts: %w", err)
 		}
 	}
 	b, err := json.Marshal(obj)

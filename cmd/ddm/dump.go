@@ -25,6 +25,7 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 	asJSON := fs.Bool("json", false, "print JSON, one object per module per line, with the I/O it cost under \"io\"")
 	raw := fs.Bool("raw", false, "print the memory read in the text dump format (ddm decode reads it back)")
 	timeout := fs.Duration("timeout", 10*time.Second, "give up on a module after this long")
+	stateDir := fs.String("state-dir", "", "the agent's state folder, for the forecasts of its history (default: the one ddm run chooses)")
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "usage: ddm dump [PORT...] [--all] [--json|--raw] [--emulate [PROFILE|PLATFORM.yaml]] [--config FILE]\n\n"+
 			"Reads each module once: identity, monitors, lanes, thresholds, flags, VDM (inside the freeze handshake),\n"+
@@ -43,6 +44,11 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 		return code
 	}
 	defer ts.Close()
+	// With the agent's history, every module is read before any is
+	// printed: a forecast's limits are its module's thresholds, and its
+	// cohort the modules of the same part number.
+	hist := dumpHistory(e, &pf, *stateDir)
+	var entries []report.Entry
 	for _, t := range selected {
 		rctx, cancel := context.WithTimeout(ctx, *timeout)
 		full, err := readModule(rctx, t)
@@ -69,17 +75,43 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 		}
 		entry := report.Entry{Source: report.Source{Port: t.Name, Time: snap.Time.UTC().Format(time.RFC3339Nano)}, Module: full.Module, IO: reportIO(io),
 			Energy: energy.ForModule(t.Name, full.Module)}
-		if *asJSON {
-			err = report.JSON(e.stdout, entry)
-		} else {
-			err = report.Text(e.stdout, entry)
+		if hist != nil {
+			hist.Observe(t.Name, snap.Time, full.Module)
+			entries = append(entries, entry)
+			continue
 		}
-		if err != nil {
-			errorf(e, "dump: %v", err)
-			return exitError
+		if code := printEntry(e, entry, *asJSON, nil); code != exitOK {
+			return code
+		}
+	}
+	if hist != nil {
+		fc := dumpForecasts(hist, time.Now())
+		for _, entry := range entries {
+			if code := printEntry(e, entry, *asJSON, fc[entry.Source.Port]); code != exitOK {
+				return code
+			}
 		}
 	}
 	return code
+}
+
+// printEntry prints one module's report, with its forecasts.
+func printEntry(e env, entry report.Entry, asJSON bool, fc []forecastJSON) int {
+	var err error
+	if fc != nil {
+		entry.Forecasts = fc
+	}
+	if asJSON {
+		err = report.JSON(e.stdout, entry)
+	} else {
+		err = report.Text(e.stdout, entry)
+		printDumpForecasts(e.stdout, fc)
+	}
+	if err != nil {
+		errorf(e, "dump: %v", err)
+		return exitError
+	}
+	return exitOK
 }
 
 // openSelected opens the ports the flags name (configuration, transport or
