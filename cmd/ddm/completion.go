@@ -14,6 +14,7 @@ import (
 
 	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/emulator"
+	"github.com/ddm-agent/ddm/top"
 )
 
 // Shell completion. `ddm completion bash|zsh|fish` prints a script that
@@ -31,7 +32,7 @@ func cmdCompletion(_ context.Context, e env, args []string) int {
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "usage: ddm completion bash|zsh|fish\n\n"+
 			"Prints the shell completion script: commands, flags, --emulate profiles and platform files, and the\n"+
-			"port names of --config or --emulate for ddm dump. Load it with\n"+
+			"port names of --config or --emulate for ddm dump and ddm top --filter. Load it with\n"+
 			"  bash: source <(ddm completion bash)   (or save it as /etc/bash_completion.d/ddm)\n"+
 			"  zsh:  source <(ddm completion zsh)    (after compinit)\n"+
 			"  fish: ddm completion fish | source    (or save it as ~/.config/fish/completions/ddm.fish)\n")
@@ -265,6 +266,14 @@ func flagValues(path []string, f *pflag.Flag, given map[string]string) ([]string
 		return append([]string{"default"}, emulator.Profiles()...), true
 	case "output":
 		return []string{"influx", "lp"}, false
+	case "sort":
+		if path[0] == "top" {
+			return top.SortNames(), false
+		}
+	case "filter":
+		if path[0] == "top" {
+			return portNames(given), false
+		}
 	case "bus-khz":
 		return []string{"100", "400", "1000"}, false
 	case "i2c-bus":

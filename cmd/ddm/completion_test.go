@@ -93,6 +93,10 @@ func TestBashCompletion(t *testing.T) {
 		{line: "ddm forecast mod", want: []string{"module.txt"}},
 		{line: "ddm forecast --", want: []string{"--at", "--json"}},
 		{line: "ddm completion ", want: []string{"bash", "fish", "zsh"}},
+		{line: "ddm to", want: []string{"top"}},
+		{line: "ddm top --so", want: []string{"--sort"}},
+		{line: "ddm top --sort ", want: []string{"margin", "port", "temperature", "ber", "alarms"}},
+		{line: "ddm top --emulate --filter Ethernet1/6", want: defaultPorts("Ethernet1/6")},
 		{line: "ddm version ", want: nil},
 	} {
 		t.Run(tc.line, func(t *testing.T) {
