@@ -315,7 +315,7 @@ ports:
 		wantChange          bool
 	}{
 		{"started after the module powered up", time.Minute, 0, false},
-		{"module powers up while watched", 0, time.Minute, true},
+		{"module powers up while watched", 0, 10 * time.Second, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
