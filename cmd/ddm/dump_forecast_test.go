@@ -17,41 +17,57 @@ import (
 	"github.com/ddm-agent/ddm/outlook"
 )
 
-// agentHistory writes the forecast history `ddm run --emulate PROFILE`
-// would have kept in dir after days of reading the emulated module every
-// hour, up to now.
-func agentHistory(t *testing.T, profile, dir string, days time.Duration) {
+// agentHistory writes the forecast history `ddm run --emulate WHAT`
+// would have kept in dir after days of reading the emulated switch every
+// step, up to now; a port whose read fails (the default switch's
+// misbehaving modules) is left out of that step.
+func agentHistory(t *testing.T, what, dir string, days, step time.Duration) *outlook.Tracker {
 	t.Helper()
 	start := time.Now().Add(-days)
 	clk := emulator.NewManualClock(start)
-	pl, err := emulatedPlatform(profile, 400*physic.KiloHertz, []emulator.Option{emulator.WithClock(clk),
+	pl, err := emulatedPlatform(what, 400*physic.KiloHertz, []emulator.Option{emulator.WithClock(clk),
 		emulator.WithInsertion(start.Add(-time.Hour)), emulator.WithUpdateInterval(5 * time.Minute), emulator.WithFreezeDelay(0)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := pl.Ports()[0]
-	r := modread.New(i2c.NewPager(pl.Buses()[p.Bus], i2c.PagerOptions{}).Module(uint8(p.Address)), modread.Options{})
+	pagers := map[string]*i2c.Pager{}
+	readers := map[string]*modread.Reader{}
+	for _, p := range pl.Ports() {
+		if pagers[p.Bus] == nil {
+			pagers[p.Bus] = i2c.NewPager(pl.Buses()[p.Bus], i2c.PagerOptions{})
+		}
+		readers[p.Name] = modread.New(pagers[p.Bus].Module(uint8(p.Address)), modread.Options{})
+	}
 	tr := outlook.New()
 	ctx := context.Background()
-	for ; clk.Now().Before(time.Now().Add(-time.Hour)); clk.Advance(time.Hour) {
+	read := func(r *modread.Reader) *cmis.Module {
 		if r.Layout() == nil {
 			if _, err := r.ReadStatic(ctx); !modread.Decoded(err) {
-				t.Fatal(err)
+				return nil
 			}
 		}
 		m := new(cmis.Module)
-		read, err := r.ReadFast(ctx, m)
+		snap, err := r.ReadFast(ctx, m)
 		if !modread.Decoded(err) {
-			t.Fatal(err)
+			r.Forget()
+			return nil
 		}
-		if err := r.ReadVDM(ctx, r.Layout(), read, m); !modread.Decoded(err) {
-			t.Fatal(err)
+		if err := r.ReadVDM(ctx, r.Layout(), snap, m); !modread.Decoded(err) {
+			return m
 		}
-		tr.Observe(p.Name, clk.Now(), m)
+		return m
+	}
+	for ; clk.Now().Before(time.Now().Add(-time.Hour)); clk.Advance(step) {
+		for _, p := range pl.Ports() {
+			if m := read(readers[p.Name]); m != nil {
+				tr.Observe(p.Name, clk.Now(), m)
+			}
+		}
 	}
 	if err := tr.SaveFile(filepath.Join(dir, outlook.FileName), time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	return tr
 }
 
 // ddm dump shows the agent's forecasts of the ports it reads, from the
@@ -64,7 +80,7 @@ func TestDumpShowsForecasts(t *testing.T) {
 	if code != 0 || strings.Contains(out, "Forecasts") {
 		t.Fatalf("without a history: exit %d, forecasts shown:\n%s\n%s", code, out, errs)
 	}
-	agentHistory(t, "osfp-800g-dr8", dir, 4*24*time.Hour)
+	agentHistory(t, "osfp-800g-dr8", dir, 4*24*time.Hour, time.Hour)
 
 	code, out, errs = runDDM(t, "", "dump", "--emulate", "osfp-800g-dr8", "--state-dir", dir)
 	if code != 0 || !strings.Contains(out, "Forecasts (the agent's history)") || !strings.Contains(out, "rx_power_mw") {
