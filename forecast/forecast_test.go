@@ -227,3 +227,16 @@ func TestNth(t *testing.T) {
 		}
 	}
 }
+
+func TestDropBefore(t *testing.T) {
+	h := NewHistory(Linear, time.Hour, 0)
+	for i := 0; i < 10; i++ {
+		h.Add(t0.Add(time.Duration(i)*time.Hour), float64(i))
+	}
+	if n := h.DropBefore(t0.Add(3*time.Hour + 30*time.Minute)); n != 4 || h.Buckets[0].Start != t0.Add(4*time.Hour).Unix() {
+		t.Errorf("dropped %d, first bucket %d: want 4 dropped, the bucket of the cut too", n, h.Buckets[0].Start)
+	}
+	if n := h.DropBefore(t0.Add(4 * time.Hour)); n != 0 {
+		t.Errorf("a cut at a bucket's start dropped %d", n)
+	}
+}

@@ -145,6 +145,18 @@ func (h *History) Add(t time.Time, v float64) bool {
 	return true
 }
 
+// DropBefore drops the buckets that hold samples from before t (the
+// bucket holding t too, unless t is its start): the history of another
+// module in the same cage. It returns how many were dropped.
+func (h *History) DropBefore(t time.Time) int {
+	cut := t.Unix()
+	k := sort.Search(len(h.Buckets), func(i int) bool { return h.Buckets[i].Start >= cut })
+	if k > 0 {
+		h.Buckets = h.Buckets[:copy(h.Buckets, h.Buckets[k:])]
+	}
+	return k
+}
+
 // trim drops buckets older than the span before newest.
 func (h *History) trim(newest int64) {
 	oldest := newest - h.BucketSeconds*int64(h.MaxBuckets-1)

@@ -81,7 +81,7 @@ func cmdForecast(_ context.Context, e env, args []string) int {
 
 // forecastAll evaluates every series read, as of at.
 func forecastAll(r *lpReader, at time.Time) []forecast.Forecast {
-	return forecast.EvaluateAll(r.build(), at, forecast.Options{})
+	return forecast.EvaluateAll(r.build(at), at, forecast.Options{})
 }
 
 func readLPFile(r *lpReader, name string, e env) error {

@@ -30,10 +30,18 @@ type lpReader struct {
 	thresholds  map[thresholdKey]latest[[]forecast.Limit]
 	vdmLimits   map[forecast.Key]latest[[]forecast.Limit]
 	info        map[portKey]latest[string]
-	hosts       map[string]bool
+	// modules: each xcvr_info point's time and module identity (part
+	// number and serial), to start a cage's series at its last swap.
+	modules map[portKey][]moduleSeen
+	hosts   map[string]bool
 }
 
 type portKey struct{ host, port string }
+
+type moduleSeen struct {
+	t  time.Time
+	id string
+}
 type thresholdKey struct{ host, port, quantity string }
 
 // latest keeps the value stamped last at or before the evaluation time,
@@ -62,6 +70,7 @@ func newLPReader(until time.Time) *lpReader {
 		thresholds: map[thresholdKey]latest[[]forecast.Limit]{},
 		vdmLimits:  map[forecast.Key]latest[[]forecast.Limit]{},
 		info:       map[portKey]latest[string]{},
+		modules:    map[portKey][]moduleSeen{},
 		hosts:      map[string]bool{},
 	}
 }
@@ -212,6 +221,11 @@ func (r *lpReader) line(line []byte) error {
 		if err != nil {
 			return err
 		}
+		serial, err := stringField(p, "serial_number")
+		if err != nil {
+			return err
+		}
+		r.modules[pk] = append(r.modules[pk], moduleSeen{p.t, part + "\x00" + serial})
 		if part == "" {
 			return nil
 		}
@@ -384,10 +398,15 @@ func (r *lpReader) sample(p point, k forecast.Key, field string) error {
 }
 
 // build returns the series in a stable order (host, port in natural
-// order, lane, quantity) with their limits and cohorts.
-func (r *lpReader) build() []*forecast.Series {
+// order, lane, quantity) with their limits and cohorts, as of at. A cage
+// whose module was swapped keeps only the samples of the module in it at
+// at: another module's trend is not this one's.
+func (r *lpReader) build(at time.Time) []*forecast.Series {
 	out := make([]*forecast.Series, 0, len(r.series))
 	for k, h := range r.series {
+		if since, ok := r.insertedAt(portKey{k.Host, k.Port}, at); ok {
+			h.DropBefore(since)
+		}
 		s := &forecast.Series{Key: k, History: h, Cohort: r.info[portKey{k.Host, k.Port}].v}
 		if l, ok := r.vdmLimits[k]; ok {
 			s.Limits = l.v
@@ -409,6 +428,22 @@ func (r *lpReader) build() []*forecast.Series {
 		return a.Quantity < b.Quantity
 	})
 	return out
+}
+
+// insertedAt is when the module in the cage at at was first seen (its
+// identity unchanged since); ok is false when the files show no swap.
+func (r *lpReader) insertedAt(pk portKey, at time.Time) (time.Time, bool) {
+	seen := r.modules[pk]
+	sort.Slice(seen, func(i, j int) bool { return seen[i].t.Before(seen[j].t) })
+	i := sort.Search(len(seen), func(i int) bool { return seen[i].t.After(at) }) - 1
+	if i < 0 {
+		return time.Time{}, false
+	}
+	j := i
+	for j > 0 && seen[j-1].id == seen[i].id {
+		j--
+	}
+	return seen[j].t, j > 0
 }
 
 // naturalLess orders names with numbers by value: Ethernet1/2 before

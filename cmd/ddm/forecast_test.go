@@ -380,3 +380,49 @@ func FuzzLPReader(f *testing.F) {
 		}
 	})
 }
+
+// TestForecastModuleSwap: a cage whose declining module was replaced by a
+// healthy one is forecast from the new module's samples only.
+func TestForecastModuleSwap(t *testing.T) {
+	start := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	swap := start.Add(10 * 24 * time.Hour)
+	var b strings.Builder
+	info := func(at time.Time, serial string) {
+		fmt.Fprintf(&b, "xcvr_info,host=h,port=p1 part_number=\"P\",serial_number=%q,firmware_version=\"1\" %d\n", serial, at.UnixNano())
+		fmt.Fprintf(&b, "xcvr_threshold,host=h,port=p1,quantity=rx_power_mw high_alarm_threshold=3,low_alarm_threshold=0.05,high_warning_threshold=2,low_warning_threshold=0.1 %d\n", at.UnixNano())
+	}
+	info(start, "OLD1")
+	info(swap, "NEW2")
+	r := rand.New(rand.NewPCG(5, 6))
+	for at := start; !at.After(swap.Add(4 * 24 * time.Hour)); at = at.Add(10 * time.Minute) {
+		v := 0.8 - 0.05*at.Sub(start).Hours()/24 // the old module: 12 days to its warning
+		if !at.Before(swap) {
+			v = 0.9 // the new one: flat
+		}
+		fmt.Fprintf(&b, "xcvr_lane,host=h,lane=1,port=p1 rx_power_mw=%g %d\n", v*(1+0.01*r.NormFloat64()), at.UnixNano())
+	}
+	path := filepath.Join(t.TempDir(), "swap.lp")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runDDM(t, "", "forecast", "--json", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, f := range decodeForecasts(t, out) {
+		if f.Days != nil {
+			t.Errorf("the old module's decline forecast for the new one: %+v", f)
+		}
+		if f.TrendPerDay == nil || math.Abs(*f.TrendPerDay) > 0.01 {
+			t.Errorf("trend %s mW/day, want the new module's, about 0", optG(f.TrendPerDay))
+		}
+	}
+	// As of before the swap, the old module's decline is forecast.
+	code, out, errs = runDDM(t, "", "forecast", "--json", "--at", swap.Add(-time.Hour).Format(time.RFC3339), path)
+	if code != 0 {
+		t.Fatalf("--at: exit %d: %s", code, errs)
+	}
+	if fc := decodeForecasts(t, out); len(fc) == 0 || fc[0].Days == nil {
+		t.Errorf("no forecast for the old module before the swap: %+v", fc)
+	}
+}
