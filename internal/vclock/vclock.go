@@ -66,9 +66,13 @@ func (*Real) WithTimeout(ctx context.Context, d time.Duration) (context.Context,
 func (*Real) Go(f func()) { go f() }
 
 // Virtual is a clock that moves only when told to. It is safe for
-// concurrent use. Goroutines that wait on it must be started with Go (or
-// be the one that calls Advance): Advance waits for the goroutines started
-// with Go to wait on the clock again, and cannot see the others.
+// concurrent use; one goroutine steps it (Advance, Step). Goroutines that
+// wait on it must be started with Go: Advance waits for them to wait on
+// the clock again and cannot see the others (a goroutine that Sleeps on it
+// without Go hides one that runs). A goroutine started with Go must block
+// on nothing but the clock for long, or end: Advance cannot tell a worker
+// queued on a lock from one at work, and a lock held across a Sleep would
+// stop the clock (hence Skip for the pager's backoff).
 type Virtual struct {
 	mu   sync.Mutex
 	cond *sync.Cond // signalled when running or waiting changes
