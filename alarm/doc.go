@@ -5,7 +5,11 @@
 // # Rules file
 //
 // Parse reads a file (version 1) whose rules are built-in sets, metric
-// rules or module-absence rules; DefaultRules returns ddm's defaults for
+// rules, module-absence rules, or forecast and cohort rules (outlook.go:
+// forecast: {quantity: rx_power, within: 14d} fires while the agent
+// forecasts a crossing of the module's threshold within the window;
+// cohort: {quantity: rx_power, z: 4} while a lane's robust z-score among
+// its peers is beyond ±z; both evaluated by EvaluateOutlook); DefaultRules returns ddm's defaults for
 // 800G/1.6T fabrics, with the source of every number in its comments:
 //
 //	version: 1
