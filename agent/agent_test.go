@@ -437,38 +437,42 @@ ports:
 }
 
 // hungLink is a module whose reads block and ignore their context, as a
-// wedged adapter driver does.
-type hungLink struct{ release chan struct{} }
+// wedged adapter driver does, until release ends. They block on the clock:
+// the test's virtual clock moves on while the bus stays stuck.
+type hungLink struct {
+	clk     vclock.Clock
+	release context.Context
+}
 
 func (h hungLink) Transfer(ctx context.Context, a i2c.Access) (int, error) {
-	<-h.release
+	_ = h.clk.Sleep(h.release, 1000*time.Hour)
 	return 0, ctx.Err()
 }
 func (hungLink) String() string { return "hung" }
 
 // TestAgentStalledBus: a bus whose read never returns is reported stalled
-// once its pass runs past its budget (2 x ports x read timeout + 2 s); a
-// bus that only waits for its next read, however long the interval, is
-// not.
+// once its pass runs past its budget (2 x ports x read timeout + 2 s), and
+// not a moment before; a bus that only waits for its next read, however
+// long the interval, is not.
 func TestAgentStalledBus(t *testing.T) {
-	hung := hungLink{release: make(chan struct{})}
-	waiting := hungLink{release: make(chan struct{})}
-	close(waiting.release) // answers at once (with an error), then waits a minute
+	clk := vclock.New(t0)
+	release, unhang := context.WithCancel(context.Background())
+	answered, answer := context.WithCancel(context.Background())
+	answer() // answers at once (with an error), then waits a minute
+	readTimeout := 50 * time.Millisecond
 	a, _, stop := runAgent(t, []agent.Port{
-		{Name: "stuck", Bus: "i2c-1", Mem: i2c.NewGuard(hung, i2c.GuardOptions{})},
-		{Name: "idle", Bus: "i2c-2", Mem: i2c.NewGuard(waiting, i2c.GuardOptions{})},
-	}, agent.Options{Interval: time.Minute, ReadTimeout: 50 * time.Millisecond})
-	defer func() { close(hung.release); stop() }()
-	time.Sleep(500 * time.Millisecond)
+		{Name: "stuck", Bus: "i2c-1", Mem: i2c.NewGuard(hungLink{clk, release}, i2c.GuardOptions{})},
+		{Name: "idle", Bus: "i2c-2", Mem: i2c.NewGuard(hungLink{clk, answered}, i2c.GuardOptions{})},
+	}, agent.Options{Interval: time.Minute, ReadTimeout: readTimeout, Clock: clk})
+	defer func() { unhang(); stop() }()
+	budget := 2*readTimeout + 2*time.Second
+	clk.Advance(budget)
 	if s := a.Stalled(); len(s) != 0 {
-		t.Errorf("stalled %v after 0.5 s, within the budget", s)
+		t.Errorf("stalled %v after %v, the budget", s, budget)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(a.Stalled()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	clk.Advance(time.Millisecond)
 	if s := a.Stalled(); len(s) != 1 || s[0] != "i2c-1" {
-		t.Errorf("stalled %v, want [i2c-1]", s)
+		t.Errorf("stalled %v a millisecond past the budget, want [i2c-1]", s)
 	}
 }
 
