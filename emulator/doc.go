@@ -35,7 +35,10 @@
 //     126 sets both (CMIS 5.3 §8.2.15).
 //   - Latched flags (CMIS lower 8-11, page 11h 134-153 per bank, VDM page
 //     2Ch; SFF-8636 lower 3-14) clear when read and latch again at the next
-//     internal update while the condition lasts. Byte 3 bit 0 (IntL) and the
+//     internal update while the condition lasts; a FaultLOSPulses pulse
+//     latches RxLOS and RxCDR LOL at its onset and at every access while it
+//     lasts, whatever the update interval, as a real module's latch does
+//     (Module.Onsets lists the onsets). Byte 3 bit 0 (IntL) and the
 //     bank summaries 4-7 (CMIS), byte 2 bit 1 (SFF-8636) follow them.
 //   - Writes to read-only bytes are ignored and counted (Module.Writes,
 //     Module.WriteCounts), so a test can prove the agent never made one.
@@ -61,7 +64,7 @@
 // TempRunaway, LaserAgeing, HostErrors; LaserFault darkens an ELSFP laser and the
 // engine lanes the platform says it lights) and Faults inject misbehaviour (FaultNACK with a seeded
 // RNG, FaultBusy, FaultUnplug, FaultRefusedPages, FaultCorrupt,
-// FaultSlowFreeze) or end a link (FaultFiberCut, FaultModule), each on a
+// FaultSlowFreeze) or end a link (FaultFiberCut, FaultModule, FaultLOSPulses), each on a
 // time Window. No goroutines are started.
 //
 // The slow degradations a forecast looks for run on the virtual clock

@@ -103,6 +103,8 @@ type model struct {
 	lanes  int
 	spread []laneSpread
 	els    *model // laser source feeding this engine, if linked
+	// los reports a pulse of FaultLOSPulses on lane i at t (nil: none).
+	los func(i int, t time.Time) bool
 }
 
 type laneSpread struct{ tx, rx, bias, laserT float64 }
@@ -414,7 +416,7 @@ func (md *model) lane(l *laneSample, i int, t time.Time, dp uint8, dT float64, a
 	}
 	rxDBm := p.RxPowerDBm + md.spread[i].rx + md.drift(t, key|2, 0.15, 13*time.Minute) - md.fadeDB(RxFade, i, t) +
 		sensorDB*md.jitter(t, key|10)
-	if md.faultActive(FaultFiberCut, t) {
+	if md.faultActive(FaultFiberCut, t) || (md.los != nil && md.los(i, t)) {
 		rxDBm = cutRxDBm + md.drift(t, key|2, 0.15, 13*time.Minute)
 	}
 	l.rxMW = mW(rxDBm)

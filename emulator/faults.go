@@ -89,6 +89,13 @@ const (
 	// byte 3), its data paths deactivated, with fault cause custom (32) in
 	// lower byte 41; it powers up again when the window ends.
 	FaultModule FaultKind = "module_fault"
+	// FaultLOSPulses: short losses of signal on Lanes (global, 1-based),
+	// from Start for Duration (0: for ever): each lane is down for a time
+	// drawn from [DownMin, DownMax] (default 30-300 ms), then up for one
+	// from [UpMin, UpMax] (default 0.2-2 s), seeded by the module's seed.
+	// RxLOS and RxCDR LOL latch at the pulse's onset on the module's clock,
+	// not at its next internal update (see pulses.go); Onsets lists them.
+	FaultLOSPulses FaultKind = "los_pulses"
 )
 
 // DefaultSlowFreeze is the freeze delay of FaultSlowFreeze without a Delay.
@@ -101,6 +108,26 @@ type Fault struct {
 	Rate  float64       `json:"rate,omitempty"`
 	Pages []uint8       `json:"pages,omitempty"`
 	Delay time.Duration `json:"delay,omitempty"`
+	// Lanes and the pulse shape of FaultLOSPulses.
+	Lanes   []int         `json:"lanes,omitempty"`
+	DownMin time.Duration `json:"down_min,omitempty"`
+	DownMax time.Duration `json:"down_max,omitempty"`
+	UpMin   time.Duration `json:"up_min,omitempty"`
+	UpMax   time.Duration `json:"up_max,omitempty"`
+}
+
+// withPulseDefaults fills the pulse shape's zero bounds.
+func (f Fault) withPulseDefaults() Fault {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&f.DownMin, DefaultPulseDownMin)
+	def(&f.DownMax, max(DefaultPulseDownMax, f.DownMin))
+	def(&f.UpMin, DefaultPulseUpMin)
+	def(&f.UpMax, max(DefaultPulseUpMax, f.UpMin))
+	return f
 }
 
 // Validate reports a fault that cannot be applied.
@@ -118,6 +145,22 @@ func (f Fault) Validate() error {
 			return fmt.Errorf("%s: no pages", f.Kind)
 		}
 	case FaultBusy, FaultUnplug, FaultFiberCut, FaultModule:
+	case FaultLOSPulses:
+		if f.Every > 0 {
+			return fmt.Errorf("%s: every does not apply (the pulses repeat on their own)", f.Kind)
+		}
+		if len(f.Lanes) == 0 {
+			return fmt.Errorf("%s: no lanes", f.Kind)
+		}
+		for _, l := range f.Lanes {
+			if l < 1 {
+				return fmt.Errorf("%s: lane %d is not 1-based", f.Kind, l)
+			}
+		}
+		p := f.withPulseDefaults()
+		if p.DownMin <= 0 || p.UpMin <= 0 || p.DownMax < p.DownMin || p.UpMax < p.UpMin {
+			return fmt.Errorf("%s: want 0 < down_min <= down_max and 0 < up_min <= up_max", f.Kind)
+		}
 	case FaultSlowFreeze:
 		if f.Delay < 0 {
 			return fmt.Errorf("%s: negative delay", f.Kind)

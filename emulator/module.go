@@ -109,6 +109,11 @@ type Module struct {
 	lastTick int64
 	prev     *sample
 
+	// pulses are the lanes' FaultLOSPulses trains, onsets their pulses
+	// begun so far (pulses.go).
+	pulses []*pulseTrain
+	onsets []Onset
+
 	load    float64
 	writes  []WriteRecord
 	wnext   int
@@ -124,6 +129,12 @@ func newModule(name string, p personality, md *model, c config) *Module {
 		serial = fmt.Sprintf("%s%08d", md.p.SerialPrefix, mix(c.seed^0x5e41)%100000000)
 	}
 	m.serial = serial
+	if md != nil {
+		m.pulses = newPulseTrains(&c)
+		if len(m.pulses) > 0 {
+			md.los = m.pulseLOS
+		}
+	}
 	m.pristine = p.build(serial)
 	m.spanList = p.spans()
 	for _, s := range m.spanList {
@@ -440,6 +451,7 @@ func (m *Module) advance(now time.Time) {
 			}
 			m.ticked, m.lastTick = true, k
 		}
+		m.latchPulses(now)
 	}
 	m.settleFreeze(now)
 }

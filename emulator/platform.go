@@ -93,6 +93,9 @@ func (s Scenario) fault() (Fault, bool) {
 	case FaultNACK, FaultBusy, FaultUnplug, FaultRefusedPages, FaultCorrupt, FaultSlowFreeze, FaultFiberCut, FaultModule:
 		return Fault{Kind: k, Window: Window{Start: s.Start, Duration: s.Duration, Every: s.Every},
 			Rate: s.Rate, Pages: s.Pages, Delay: s.Delay}, true
+	case FaultLOSPulses:
+		// One lane a scenario line (several lines for several lanes).
+		return Fault{Kind: k, Window: Window{Start: s.Start, Duration: s.Duration}, Lanes: []int{s.Lane}}, true
 	}
 	return Fault{}, false
 }
