@@ -16,6 +16,7 @@ import (
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/energy"
 	"github.com/ddm-agent/ddm/internal/plural"
+	"github.com/ddm-agent/ddm/topology"
 )
 
 // Source says where a decoded module came from.
@@ -49,6 +50,9 @@ type Entry struct {
 	// the agent's history), written under "forecasts" in JSON as given;
 	// the caller prints their text.
 	Forecasts any
+	// Feeds are the lasers that light this engine, or that this laser
+	// source lights, with each laser's state (ddm dump, optical topology).
+	Feeds []topology.LaserView
 }
 
 // JSON writes one JSON object for the entry: the module's fields at the top
@@ -84,6 +88,11 @@ func JSON(w io.Writer, e Entry) error {
 	}
 	if e.IO != nil {
 		obj["io"], _ = json.Marshal(e.IO)
+	}
+	if len(e.Feeds) > 0 {
+		if obj["laser_feeds"], err = json.Marshal(e.Feeds); err != nil {
+			return fmt.Errorf("report: encode laser feeds: %w", err)
+		}
 	}
 	if e.Energy != nil {
 		if obj["energy"], err = json.Marshal(roundedEnergy(e.Energy)); err != nil {
@@ -156,6 +165,7 @@ func Text(w io.Writer, e Entry) error {
 	p.lasers(m.LaserSource)
 	p.checksums(m.Checksums)
 	p.energy(e.Energy)
+	p.feeds(e.Feeds)
 	if e.IO != nil {
 		p.line("Bus I/O", "%d transactions, %d bytes read, %d written, %d page selects, %d NACKs, %d retries, %.3f ms on the bus",
 			e.IO.Transactions, e.IO.BytesRead, e.IO.BytesWritten, e.IO.PageSelects, e.IO.NACKs, e.IO.Retries, float64(e.IO.BusTimeUS)/1000)

@@ -12,7 +12,9 @@ import (
 	"github.com/ddm-agent/ddm/energy"
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/modread"
+	"github.com/ddm-agent/ddm/outlook"
 	"github.com/ddm-agent/ddm/report"
+	"github.com/ddm-agent/ddm/topology"
 )
 
 // cmdDump reads modules once and prints them: text, JSON or the raw
@@ -48,11 +50,34 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 	// printed: a forecast's limits are its module's thresholds, and its
 	// cohort the modules of the same part number.
 	hist := dumpHistory(e, &pf, *stateDir)
+	return dumpTargets(ctx, e, ts, selected, dumpOptions{json: *asJSON, raw: *raw, timeout: *timeout, hist: hist})
+}
+
+// dumpOptions are ddm dump's output flags, and the agent's history when
+// forecasts are shown.
+type dumpOptions struct {
+	json, raw bool
+	timeout   time.Duration
+	hist      *outlook.Tracker
+}
+
+// dumpTargets reads and prints the selected ports of ts.
+func dumpTargets(ctx context.Context, e env, ts *targets, selected []target, o dumpOptions) int {
+	code := exitOK
+	hist := o.hist
 	var entries []report.Entry
+	// The laser sources that light the selected engines are read first,
+	// so each engine shows the state of the lasers beside its lanes.
+	topo := topologyOf(ts)
+	early := readSources(ctx, topo, ts.ports, selected, o.timeout)
+	lasers := map[string][]cmis.Laser{}
+	for name, r := range early {
+		if r.full != nil {
+			lasers[name] = r.full.Module.LaserSource
+		}
+	}
 	for _, t := range selected {
-		rctx, cancel := context.WithTimeout(ctx, *timeout)
-		full, err := readModule(rctx, t)
-		cancel()
+		full, err := readOnce(ctx, t, early, o.timeout)
 		if err != nil && full == nil {
 			errorf(e, "dump: port %s: %v", t.Name, err)
 			code = exitError
@@ -62,7 +87,7 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 			errorf(e, "dump: port %s: %v (decoded what was read)", t.Name, err)
 		}
 		snap, io := full.Snapshot, full.IO
-		if *raw {
+		if o.raw {
 			d := &dumpfile.Dump{Comments: []string{
 				fmt.Sprintf("Port %s (%s, address 0x%02x), read by ddm %s at %s", t.Name, t.Bus, t.Addr, readBuildVersion().short(), snap.Time.UTC().Format(time.RFC3339)),
 				fmt.Sprintf("I/O: %d transactions, %d bytes read, %d page selects", io.Transactions, io.BytesRead, io.PageSelects),
@@ -75,19 +100,22 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 		}
 		entry := report.Entry{Source: report.Source{Port: t.Name, Time: snap.Time.UTC().Format(time.RFC3339Nano)}, Module: full.Module, IO: reportIO(io),
 			Energy: energy.ForModule(t.Name, full.Module)}
+		if topo != nil {
+			entry.Feeds = topo.Views(t.Name, lasers)
+		}
 		if hist != nil {
 			hist.Observe(t.Name, snap.Time, full.Module)
 			entries = append(entries, entry)
 			continue
 		}
-		if code := printEntry(e, entry, *asJSON, nil); code != exitOK {
+		if code := printEntry(e, entry, o.json, nil); code != exitOK {
 			return code
 		}
 	}
 	if hist != nil {
 		fc := dumpForecasts(hist, time.Now())
 		for _, entry := range entries {
-			if code := printEntry(e, entry, *asJSON, fc[entry.Source.Port]); code != exitOK {
+			if code := printEntry(e, entry, o.json, fc[entry.Source.Port]); code != exitOK {
 				return code
 			}
 		}
@@ -147,6 +175,46 @@ func openSelected(e env, cmd string, pf *portFlags, names []string, all bool) (*
 		return nil, nil, exitUsage
 	}
 	return ts, selected, exitOK
+}
+
+// sourceRead is one early read of a laser source.
+type sourceRead struct {
+	full *modread.Full
+	err  error
+}
+
+// readSources reads the laser sources (of all ports) that light the
+// selected ports, or are selected themselves.
+func readSources(ctx context.Context, topo *topology.Map, all, selected []target, timeout time.Duration) map[string]sourceRead {
+	out := map[string]sourceRead{}
+	if topo == nil {
+		return out
+	}
+	want := map[string]bool{}
+	for _, t := range selected {
+		for _, f := range topo.Of(t.Name) {
+			want[f.Source] = true
+		}
+	}
+	for _, t := range all {
+		if want[t.Name] {
+			rctx, cancel := context.WithTimeout(ctx, timeout)
+			full, err := readModule(rctx, t)
+			cancel()
+			out[t.Name] = sourceRead{full, err}
+		}
+	}
+	return out
+}
+
+// readOnce reads t, or takes its early read.
+func readOnce(ctx context.Context, t target, early map[string]sourceRead, timeout time.Duration) (*modread.Full, error) {
+	if r, ok := early[t.Name]; ok {
+		return r.full, r.err
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return readModule(rctx, t)
 }
 
 func selectPorts(all []target, names []string, wantAll bool) ([]target, error) {

@@ -1,15 +1,21 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ddm-agent/ddm/emulator"
 	"github.com/ddm-agent/ddm/internal/influxtest"
+	"github.com/ddm-agent/ddm/topology"
 )
 
 // npoPlatform is an engine lit by an ELSFP whose 8 lasers each feed one
@@ -103,5 +109,57 @@ func TestRunLaserFaultCorrelated(t *testing.T) {
 	}
 	if !strings.Contains(p.stderr.String(), `msg="laser event firing" id=`+id) {
 		t.Errorf("the journal does not name the event:\n%s", p.stderr)
+	}
+}
+
+// TestDumpLaserFeeds: ddm dump shows, beside an engine and beside its
+// laser source, which laser lights which lanes and port and each laser's
+// state: the failed laser 2 with its fault, in text and JSON. The
+// platform runs on a manual clock, 5 s past the fault's start.
+func TestDumpLaserFeeds(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clk := emulator.NewManualClock(t0)
+	pl, err := emulator.ParsePlatform("npo.yaml", []byte(npoPlatform()), emulator.WithClock(clk), emulator.WithOrigin(t0),
+		emulator.WithInsertion(t0.Add(-time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(5 * time.Second)
+	ts := &targets{}
+	if err := ts.openPlatform(pl); err != nil {
+		t.Fatal(err)
+	}
+	dump := func(asJSON bool, port string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		sel, err := selectPorts(ts.ports, []string{port}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code := dumpTargets(context.Background(), env{stdout: &out, stderr: &errb}, ts, sel, dumpOptions{json: asJSON, timeout: 10 * time.Second}); code != exitOK {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+		return out.String()
+	}
+	out := dump(false, "npo1")
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`Laser feeds`),
+		regexp.MustCompile(`els1 laser 1 +on +[0-9.]+ +- +npo1 lanes 1-4 \(Ethernet2/1\)`),
+		regexp.MustCompile(`els1 laser 2 +on +0\.00 +fault +npo1 lanes 5-8 \(Ethernet2/2\)`),
+		regexp.MustCompile(`els1 laser 8 +on .* npo1 lanes 29-32 \(Ethernet2/8\)`),
+	} {
+		if !want.MatchString(out) {
+			t.Errorf("dump lacks %s:\n%s", want, out)
+		}
+	}
+	var got struct {
+		Feeds []topology.LaserView `json:"laser_feeds"`
+	}
+	if err := json.Unmarshal([]byte(dump(true, "els1")), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Feeds) != 8 || !got.Feeds[1].Read || !got.Feeds[1].Fault || got.Feeds[1].Port != "Ethernet2/2" ||
+		topology.LanesText(got.Feeds[1].Lanes) != "5-8" || got.Feeds[0].Fault {
+		t.Errorf("laser feeds %+v", got.Feeds)
 	}
 }
