@@ -156,7 +156,7 @@ func (h *History) points(at time.Time, o Options) (pts []point, rho float64) {
 	}
 	w := h.BucketSeconds
 	nb := (bs[len(bs)-1].Start-bs[0].Start)/w + 1 // buckets spanned, gaps included
-	group := (nb + int64(o.MaxPoints) - 1) / int64(o.MaxPoints)
+	group := max(1, (nb+int64(o.MaxPoints)-1)/int64(o.MaxPoints))
 	pts = make([]point, 0, min(int64(len(bs)), int64(o.MaxPoints)))
 	vals := make([]float64, 0, group)
 	daily := dailyProfile(bs, w)

@@ -82,6 +82,8 @@ func TestHistoryJSONRoundTrip(t *testing.T) {
 		`{"scale":0,"bucket_s":60,"max_buckets":3,"buckets":[{"t":120,"n":1,"sum":1},{"t":60,"n":1,"sum":1}]}`,
 		`{"scale":0,"bucket_s":60,"max_buckets":1,"buckets":[{"t":60,"n":1,"sum":1},{"t":120,"n":1,"sum":1}]}`,
 		`{"scale":0,"bucket_s":60,"max_buckets":3,"buckets":[{"t":60,"n":0,"sum":1}]}`,
+		`{"scale":0,"bucket_s":1,"max_buckets":3,"buckets":[{"t":-9223372036854775000,"n":1,"sum":1}]}`,
+		`{"scale":0,"bucket_s":60,"max_buckets":100000000,"buckets":[]}`,
 	} {
 		var h History
 		if err := json.Unmarshal([]byte(bad), &h); err != nil {
@@ -239,4 +241,28 @@ func TestDropBefore(t *testing.T) {
 	if n := h.DropBefore(t0.Add(4 * time.Hour)); n != 0 {
 		t.Errorf("a cut at a bucket's start dropped %d", n)
 	}
+}
+
+// FuzzHistoryJSON: a history read back from a damaged state file either
+// fails Validate or can be added to and evaluated without a panic.
+func FuzzHistoryJSON(f *testing.F) {
+	h := series(Linear, 3, 10*time.Minute, 0.01, 1, func(d float64) float64 { return 0.8 - 0.01*d })
+	b, _ := json.Marshal(h)
+	f.Add(b)
+	f.Add([]byte(`{"scale":1,"bucket_s":86401,"max_buckets":2,"buckets":[{"t":0,"n":3,"sum":-1e308,"min":1,"max":-1}]}`))
+	f.Add([]byte(`{"scale":0,"bucket_s":9223372036854775807,"max_buckets":1,"buckets":[]}`))
+	f.Add([]byte(`{"scale":0,"bucket_s":1,"max_buckets":20,"buckets":[{"t":-9223372036854775000,"n":1,"sum":1},{"t":-8000000000000000000,"n":1,"sum":1},{"t":-7000000000000000000,"n":1,"sum":1},{"t":-6000000000000000000,"n":1,"sum":1},{"t":1767225600,"n":1,"sum":1},{"t":1767225700,"n":1,"sum":1},{"t":1767225800,"n":1,"sum":1},{"t":1767225900,"n":1,"sum":1},{"t":1767226000,"n":1,"sum":1},{"t":1767226100,"n":1,"sum":1},{"t":1767226200,"n":1,"sum":1}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var h History
+		if json.Unmarshal(data, &h) != nil || h.Validate() != nil {
+			return
+		}
+		h.Add(at(3), 0.5)
+		h.Add(at(1), 0.7)
+		h.Evaluate(at(3), []Limit{{Name: "low_warning", Value: 0.1}, {Name: "high_alarm", Value: 3, High: true}}, Options{})
+		h.DropBefore(at(2))
+		if _, ok := h.Current(at(3)); ok && h.Len() == 0 {
+			t.Fatal("a current value from an empty history")
+		}
+	})
 }

@@ -31,6 +31,13 @@ type History struct {
 	Buckets []Bucket `json:"buckets"`
 }
 
+// Validate's bounds.
+const (
+	maxBucketSeconds = 366 * 24 * 3600
+	maxBuckets       = 1 << 20
+	maxStart         = 1 << 40 // seconds: about year 36800
+)
+
 // Bucket sums the samples of one bucket. Its value is the mean without the
 // lowest and highest sample when it holds three or more, so one spike
 // inside a bucket does not move it.
@@ -71,8 +78,10 @@ func NewHistory(scale Scale, bucket, span time.Duration) *History {
 // Validate checks a decoded history: a positive width and bound, buckets
 // aligned, ascending and within the bound, finite sums.
 func (h *History) Validate() error {
-	if h.BucketSeconds <= 0 || h.MaxBuckets <= 0 {
-		return fmt.Errorf("forecast: history: bucket width %d s and bound %d must be positive", h.BucketSeconds, h.MaxBuckets)
+	// Bounds far beyond any use keep the time arithmetic from overflowing
+	// and a damaged file from asking for gigabytes.
+	if h.BucketSeconds <= 0 || h.BucketSeconds > maxBucketSeconds || h.MaxBuckets <= 0 || h.MaxBuckets > maxBuckets {
+		return fmt.Errorf("forecast: history: bucket width %d s (1 to %d) or bound %d (1 to %d) out of range", h.BucketSeconds, int64(maxBucketSeconds), h.MaxBuckets, maxBuckets)
 	}
 	if h.Scale != Linear && h.Scale != Log10 {
 		return fmt.Errorf("forecast: history: unknown scale %d", h.Scale)
@@ -82,6 +91,8 @@ func (h *History) Validate() error {
 	}
 	for i, b := range h.Buckets {
 		switch {
+		case b.Start < -maxStart || b.Start > maxStart:
+			return fmt.Errorf("forecast: history: bucket %d starts at %d, beyond year 30000", i, b.Start)
 		case b.Start%h.BucketSeconds != 0:
 			return fmt.Errorf("forecast: history: bucket %d starts at %d, not a multiple of %d s", i, b.Start, h.BucketSeconds)
 		case i > 0 && b.Start <= h.Buckets[i-1].Start:
