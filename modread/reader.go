@@ -46,6 +46,10 @@ type Reader struct {
 	static *cmis.Snapshot
 	layout *cmis.Layout
 	fast   *cmis.Snapshot
+	// scan and follow are the flag scan's read and follow-up ranges,
+	// reused (ScanFlags).
+	scan   *cmis.Snapshot
+	follow []cmis.Range
 	// freeze is what this module's handshake took last time (ReadVDM only).
 	freeze FreezeTiming
 	// bindErr is why mem refused the BusRules (never, for the decoder's
