@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -113,35 +114,8 @@ func TestTopFlags(t *testing.T) {
 // exit status is 0).
 func TestTopInTmux(t *testing.T) {
 	t.Parallel()
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("tmux not installed: .ci/run installs it")
-		}
-		t.Skip("tmux not installed (apt-get install tmux)")
-	}
-	bin := ddmBinary(t)
-	sock := filepath.Join(t.TempDir(), "tmux")
-	tm := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command(tmux, append([]string{"-S", sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("tmux %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
-	// The shell around ddm prints its exit status and keeps the pane.
-	tm("new-session", "-d", "-x", "180", "-y", "30", "-e", "NO_COLOR=1", "-e", "TERM=xterm-256color", "-e", "TZ=UTC",
-		"sh -c '"+bin+" top --emulate --at "+topAt+"; echo ddm exited $?; sleep 60'")
-	t.Cleanup(func() { exec.Command(tmux, "-S", sock, "kill-server").Run() })
-
-	capture := func() string {
-		lines := strings.Split(tm("capture-pane", "-p"), "\n")
-		for i := range lines {
-			lines[i] = strings.TrimRight(lines[i], " ")
-		}
-		return strings.TrimRight(strings.Join(lines, "\n"), "\n")
-	}
+	tm := newTmux(t, "NO_COLOR=1")
+	capture := func() string { return tm.capture(false) }
 	// expect waits for the screen to show the golden file (the program
 	// reads the keys and redraws on its own time); with -update-top, for
 	// the screen to show marker and hold still for two refreshes, and
@@ -177,7 +151,7 @@ func TestTopInTmux(t *testing.T) {
 		}
 		t.Fatalf("screen is not %s after 30 s:\n%s\n---- want:\n%s", path, got, want)
 	}
-	send := func(keys ...string) { tm(append([]string{"send-keys", "-t", "0"}, keys...)...) }
+	send := func(keys ...string) { tm.run(append([]string{"send-keys", "-t", "0"}, keys...)...) }
 
 	expect("top-tmux-start.golden", "64 ports: 64 read")
 	send("t")
@@ -197,6 +171,96 @@ func TestTopInTmux(t *testing.T) {
 	expect("top-tmux-alarmed.golden", "sort: temperature (worst first)  alarmed only")
 	send("q")
 	expect("top-tmux-quit.golden", "ddm exited 0")
+}
+
+// TestTopColoursInTmux: in a real terminal, values beyond an alarm limit
+// are red and warnings yellow; under NO_COLOR the same screen has no
+// colour at all, only the reverse video of the cursor line and bold
+// headings.
+func TestTopColoursInTmux(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		env       string
+		wantColor bool
+	}{{"COLORTERM=truecolor", true}, {"NO_COLOR=1", false}} {
+		t.Run(c.env, func(t *testing.T) {
+			t.Parallel()
+			tm := newTmux(t, c.env, "--alarmed")
+			var screen string
+			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+				if screen = tm.capture(true); strings.Contains(screen, "64 ports: 64 read") {
+					break
+				}
+			}
+			var row string
+			for _, l := range strings.Split(screen, "\n") {
+				if strings.Contains(l, "Ethernet1/30") {
+					row = l
+				}
+			}
+			// Ethernet1/30 (not under the cursor) has critical alarms: red.
+			red := regexp.MustCompile(`\x1b\[[0-9;]*(31|38;5;1|38;2;[0-9;]+)m`)
+			hasColor := regexp.MustCompile(`\x1b\[[0-9;]*(3[0-7]|9[0-7]|38;[0-9;]+)m`).MatchString(screen)
+			switch {
+			case row == "":
+				t.Fatalf("no Ethernet1/30 row on the screen:\n%q", screen)
+			case c.wantColor && !red.MatchString(row):
+				t.Errorf("Ethernet1/30's alarms are not red:\n%q", row)
+			case !c.wantColor && hasColor:
+				t.Errorf("NO_COLOR screen has colours:\n%q", screen)
+			case !strings.Contains(screen, "7m"):
+				t.Errorf("no reverse video on the cursor line:\n%q", screen)
+			}
+		})
+	}
+}
+
+// tmuxSession is `ddm top --emulate --at topAt [FLAG...]` in a detached
+// tmux session of its own (its own server socket), 180x30 cells.
+type tmuxSession struct {
+	t          *testing.T
+	tmux, sock string
+}
+
+func newTmux(t *testing.T, env string, flags ...string) *tmuxSession {
+	t.Helper()
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux not installed: .ci/run installs it")
+		}
+		t.Skip("tmux not installed (apt-get install tmux)")
+	}
+	bin := ddmBinary(t)
+	s := &tmuxSession{t: t, tmux: tmux, sock: filepath.Join(t.TempDir(), "tmux")}
+	// The shell around ddm prints its exit status and keeps the pane.
+	s.run("new-session", "-d", "-x", "180", "-y", "30", "-e", env, "-e", "TERM=xterm-256color", "-e", "TZ=UTC",
+		"sh -c '"+bin+" top --emulate --at "+topAt+" "+strings.Join(flags, " ")+"; echo ddm exited $?; sleep 60'")
+	t.Cleanup(func() { exec.Command(tmux, "-S", s.sock, "kill-server").Run() })
+	return s
+}
+
+func (s *tmuxSession) run(args ...string) string {
+	s.t.Helper()
+	out, err := exec.Command(s.tmux, append([]string{"-S", s.sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("tmux %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// capture is the pane's text, lines without trailing blanks; escapes
+// keeps the colour and attribute codes.
+func (s *tmuxSession) capture(escapes bool) string {
+	args := []string{"capture-pane", "-p"}
+	if escapes {
+		args = append(args, "-e")
+	}
+	lines := strings.Split(s.run(args...), "\n")
+	for i := range lines {
+		lines[i] = strings.TrimRight(lines[i], " ")
+	}
+	return strings.TrimRight(strings.Join(lines, "\n"), "\n")
 }
 
 func topGolden(t *testing.T, name, got string) {
