@@ -67,15 +67,23 @@ type Options struct {
 	Clock vclock.Clock
 }
 
+// The default cadences: the agent's when Options leaves them zero, and
+// the configuration's when neither the file nor a flag sets them.
+const (
+	DefaultInterval    = time.Second
+	DefaultVDMInterval = 10 * time.Second
+	DefaultRevalidate  = 10 * time.Minute
+)
+
 func (o Options) withDefaults() Options {
 	if o.Interval == 0 {
-		o.Interval = time.Second
+		o.Interval = DefaultInterval
 	}
 	if o.VDMInterval == 0 {
-		o.VDMInterval = 10 * time.Second
+		o.VDMInterval = DefaultVDMInterval
 	}
 	if o.Revalidate == 0 {
-		o.Revalidate = 10 * time.Minute
+		o.Revalidate = DefaultRevalidate
 	}
 	if o.AbsentInterval == 0 {
 		o.AbsentInterval = o.Interval

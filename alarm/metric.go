@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ddm-agent/ddm/cmis"
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // metricKind says where a metric lives: the module, each lane, or each VDM
@@ -59,9 +60,9 @@ var moduleMetrics = []metricDef{
 var laneMetrics = []metricDef{
 	{metLane, cmis.QTxBias, fTxBias, cmis.QTxBias, false},
 	{metLane, cmis.QTxPower, fTxPowerMW, cmis.QTxPower, false},
-	{metLane, "tx_power_dbm", fTxPowerDBM, cmis.QTxPower, true},
+	{metLane, schema.TxPowerDBM, fTxPowerDBM, cmis.QTxPower, true},
 	{metLane, cmis.QRxPower, fRxPowerMW, cmis.QRxPower, false},
-	{metLane, "rx_power_dbm", fRxPowerDBM, cmis.QRxPower, true},
+	{metLane, schema.RxPowerDBM, fRxPowerDBM, cmis.QRxPower, true},
 }
 
 // vdmObservables is every observable name the decoder knows.

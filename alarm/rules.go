@@ -10,6 +10,7 @@ import (
 
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/internal/fileerr"
+	"github.com/ddm-agent/ddm/schema"
 )
 
 //go:embed testdata/default-rules.yaml
@@ -261,11 +262,11 @@ type Series struct {
 func (r *Rule) Series() (s Series, ok bool) {
 	switch r.met.kind {
 	case metModule:
-		return Series{Measurement: "xcvr_module", Field: r.met.field}, true
+		return Series{Measurement: schema.XcvrModule, Field: r.met.field}, true
 	case metLane:
-		return Series{Measurement: "xcvr_lane", Field: r.met.field}, true
+		return Series{Measurement: schema.XcvrLane, Field: r.met.field}, true
 	case metVDM:
-		return Series{Measurement: "xcvr_vdm", Field: "value", Observable: r.met.field}, true
+		return Series{Measurement: schema.XcvrVDM, Field: schema.Value, Observable: r.met.field}, true
 	}
 	return Series{}, false
 }

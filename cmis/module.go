@@ -1,6 +1,10 @@
 package cmis
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/ddm-agent/ddm/schema"
+)
 
 // Module is the decoded state of one module: what Decode makes of a Snapshot.
 // Values are in the units their JSON names carry. A field the module does not
@@ -213,16 +217,17 @@ type Checksum struct {
 	OK       bool   `json:"ok"`
 }
 
-// Threshold set names, shared by the decoder, the exporter and the alarm rules.
+// Threshold set names, shared by the decoder, the exporter and the alarm
+// rules: each quantity is named as the field that carries its value.
 const (
-	QTemperature      = "temperature_c"
-	QVcc              = "vcc_v"
-	QTxBias           = "tx_bias_ma"
-	QTxPower          = "tx_power_mw"
-	QRxPower          = "rx_power_mw"
-	QLaserTemperature = "laser_temperature_c"
-	QTECCurrent       = "tec_current_pct"
-	QVcc2             = "vcc2_v"
+	QTemperature      = schema.TemperatureC
+	QVcc              = schema.VccV
+	QTxBias           = schema.TxBiasMA
+	QTxPower          = schema.TxPowerMW
+	QRxPower          = schema.RxPowerMW
+	QLaserTemperature = schema.LaserTemperatureC
+	QTECCurrent       = schema.TECCurrentPct
+	QVcc2             = schema.Vcc2V
 )
 
 // ptr returns a pointer to v, for optional values.

@@ -21,6 +21,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ddm-agent/ddm/agent"
+	"github.com/ddm-agent/ddm/exporter"
 	"github.com/ddm-agent/ddm/internal/fileerr"
 	"github.com/ddm-agent/ddm/internal/smallfile"
 	"github.com/ddm-agent/ddm/internal/tagvalue"
@@ -253,13 +255,13 @@ func (c *Config) applyDefaults() {
 		c.Host, _ = os.Hostname()
 	}
 	if c.Interval == 0 {
-		c.Interval = Duration(time.Second)
+		c.Interval = Duration(agent.DefaultInterval)
 	}
 	if c.VDMInterval == 0 {
-		c.VDMInterval = Duration(10 * time.Second)
+		c.VDMInterval = Duration(agent.DefaultVDMInterval)
 	}
 	if c.Revalidate == 0 {
-		c.Revalidate = Duration(10 * time.Minute)
+		c.Revalidate = Duration(agent.DefaultRevalidate)
 	}
 	for i := range c.Ports {
 		if c.Ports[i].Address == 0 {
@@ -267,7 +269,7 @@ func (c *Config) applyDefaults() {
 		}
 	}
 	if c.Influx.SpoolMaxBytes == 0 {
-		c.Influx.SpoolMaxBytes = 1 << 30
+		c.Influx.SpoolMaxBytes = exporter.DefaultSpoolMaxBytes
 	}
 	if c.Output == "" && c.Influx.URL != "" {
 		c.Output = "influx"
@@ -478,7 +480,7 @@ func (c *Config) Token(warn func(string)) (string, error) {
 		if tok == "" {
 			return "", fmt.Errorf("config: influx.token_file %s is empty: write the token (user:password for InfluxDB 1.8) into it, or leave token_file out for no authentication", c.Influx.TokenFile)
 		}
-		if err := checkToken(tok); err != nil {
+		if err := exporter.CheckToken(tok); err != nil {
 			return "", fmt.Errorf("config: influx.token_file %s: %w", c.Influx.TokenFile, err)
 		}
 		return tok, nil
@@ -493,21 +495,10 @@ func envToken(name string) (string, error) {
 	if tok == "" {
 		return "", nil
 	}
-	if err := checkToken(tok); err != nil {
+	if err := exporter.CheckToken(tok); err != nil {
 		return "", fmt.Errorf("config: $%s: %w", name, err)
 	}
 	return tok, nil
-}
-
-// checkToken refuses a token an HTTP header cannot carry. The error never
-// includes the token.
-func checkToken(tok string) error {
-	for i, r := range tok {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("the token holds a control character at byte %d (more than one line?)", i)
-		}
-	}
-	return nil
 }
 
 // Duration is a time.Duration written as "1s", "500ms", "10m".

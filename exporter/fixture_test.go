@@ -71,7 +71,8 @@ func exampleModule() *cmis.Module {
 
 func exampleAlarm() Alarm {
 	return Alarm{Host: "leaf01", Port: "Ethernet8", Lane: 3, Rule: "rx_los", Severity: "critical",
-		State: AlarmFiring, Value: fp(0), Threshold: fp(0.0398), Summary: "Ethernet8 lane 3: rx LOS", Time: exampleTime}
+		State: AlarmFiring, Value: fp(0), Threshold: fp(0.0398), Summary: "Ethernet8 lane 3: rx LOS", Time: exampleTime,
+		Cause: "far_end_or_fibre_cut", Evidence: []string{"rx power fell 12 dB in one read", "tx power and bias steady"}}
 }
 
 // exampleVDMAlarms are two alarms of one rule on one lane that fired in
@@ -110,6 +111,9 @@ func examplePoints() []Point {
 	pts = append(pts, AlarmPoint(exampleAlarm()))
 	pts = append(pts, exampleVDMAlarms()...)
 	pts = append(pts, BusPoint("leaf01", "i2c-2", exampleTime, exampleBusStats()))
+	pts = append(pts, ForecastPoint(Forecast{Host: "leaf01", Port: "Ethernet8", Lane: 3, Quantity: "rx_power_mw", TrendPerDay: -0.004,
+		Limit: "low_warning", Threshold: 0.18, Days: 41, DaysLow: 30, DaysHigh: 63, Time: exampleTime}))
+	pts = append(pts, CohortPoint(CohortScore{Host: "leaf01", Port: "Ethernet8", Lane: 3, Quantity: "rx_power_mw", Z: -3.8, Median: 0.71, Peers: 256, Time: exampleTime}))
 	pts = append(pts, ProcessPoint("leaf01", exampleTime, exampleSinkStats(), ProcessStats{ClockStepsBack: 0}))
 	pts = append(pts, exampleEnergy()...)
 	return append(pts, exampleLaserEvent()...)

@@ -3,12 +3,8 @@ package exporter
 import (
 	"math"
 	"time"
-)
 
-// Measurements of the agent's forecasts (docs/SCHEMA.md).
-const (
-	MForecast = "xcvr_forecast"
-	MCohort   = "xcvr_cohort"
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // Forecast is one trend of a quantity of a lane (Lane 0: the module) for
@@ -38,19 +34,19 @@ type Forecast struct {
 
 // ForecastPoint makes the xcvr_forecast point of a trend.
 func ForecastPoint(f Forecast) Point {
-	p := NewPoint(MForecast, f.Time)
-	p.AddTag("host", f.Host)
-	p.AddTag("port", f.Port)
-	p.AddTag("lane", laneTag(f.Lane))
-	p.AddTag("quantity", f.Quantity)
-	p.AddTag("limit", f.Limit)
-	p.AddFloat("trend_per_day", f.TrendPerDay)
+	p := NewPoint(schema.XcvrForecast, f.Time)
+	p.AddTag(schema.TagHost, f.Host)
+	p.AddTag(schema.TagPort, f.Port)
+	p.AddTag(schema.TagLane, laneTag(f.Lane))
+	p.AddTag(schema.TagQuantity, f.Quantity)
+	p.AddTag(schema.TagLimit, f.Limit)
+	p.AddFloat(schema.TrendPerDay, f.TrendPerDay)
 	if f.Limit != "" {
-		p.AddFloat("threshold", f.Threshold)
-		p.AddFloat("days_to_threshold", f.Days)
-		p.AddFloat("days_low", f.DaysLow)
+		p.AddFloat(schema.Threshold, f.Threshold)
+		p.AddFloat(schema.DaysToThreshold, f.Days)
+		p.AddFloat(schema.DaysLow, f.DaysLow)
 		if !math.IsInf(f.DaysHigh, 0) {
-			p.AddFloat("days_high", f.DaysHigh)
+			p.AddFloat(schema.DaysHigh, f.DaysHigh)
 		}
 	}
 	return p
@@ -73,13 +69,13 @@ type CohortScore struct {
 
 // CohortPoint makes the xcvr_cohort point of a score.
 func CohortPoint(c CohortScore) Point {
-	p := NewPoint(MCohort, c.Time)
-	p.AddTag("host", c.Host)
-	p.AddTag("port", c.Port)
-	p.AddTag("lane", laneTag(c.Lane))
-	p.AddTag("quantity", c.Quantity)
-	p.AddFloat("z", c.Z)
-	p.AddFloat("median", c.Median)
-	p.AddInt("peers", int64(c.Peers))
+	p := NewPoint(schema.XcvrCohort, c.Time)
+	p.AddTag(schema.TagHost, c.Host)
+	p.AddTag(schema.TagPort, c.Port)
+	p.AddTag(schema.TagLane, laneTag(c.Lane))
+	p.AddTag(schema.TagQuantity, c.Quantity)
+	p.AddFloat(schema.Z, c.Z)
+	p.AddFloat(schema.Median, c.Median)
+	p.AddInt(schema.Peers, int64(c.Peers))
 	return p
 }

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 	http2 "github.com/influxdata/influxdb-client-go/v2/api/http"
@@ -122,7 +123,7 @@ func (c *InfluxConfig) defaults() {
 		c.MaxRetryInterval = c.RetryInterval
 	}
 	if c.SpoolMaxBytes == 0 {
-		c.SpoolMaxBytes = 1 << 30
+		c.SpoolMaxBytes = DefaultSpoolMaxBytes
 	}
 	if c.QueueSize <= 0 {
 		c.QueueSize = 100000
@@ -161,13 +162,19 @@ func (c *InfluxConfig) tlsConfig() (*tls.Config, error) {
 	return tc, nil
 }
 
-// checkToken refuses a token that cannot go in an HTTP header (a line
+// DefaultSpoolMaxBytes bounds the spool when InfluxConfig (and the
+// configuration file) leave SpoolMaxBytes out.
+const DefaultSpoolMaxBytes = 1 << 30
+
+// CheckToken refuses a token that cannot go in an HTTP header (a line
 // break or another control character, e.g. from a token file with an
 // extra line): the HTTP client would refuse every request, sending none.
-func checkToken(token string) error {
+// The error never includes the token. The configuration checks the token
+// it reads with it, so a token ddm starts with is one the writer takes.
+func CheckToken(token string) error {
 	for i, r := range token {
-		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("influx token: control character %U at byte %d (a token file must hold the token alone on its line)", r, i)
+		if unicode.IsControl(r) {
+			return fmt.Errorf("the token holds a control character at byte %d (%U; a token file must hold the token alone on one line)", i, r)
 		}
 	}
 	return nil
@@ -294,8 +301,8 @@ func NewInfluxWriter(cfg InfluxConfig) (*InfluxWriter, error) {
 		return nil, errors.New("influx: no spool directory")
 	}
 	token := cfg.Token
-	if err := checkToken(token); err != nil {
-		return nil, err
+	if err := CheckToken(token); err != nil {
+		return nil, fmt.Errorf("influx token: %w", err)
 	}
 	tc, err := cfg.tlsConfig()
 	if err != nil {

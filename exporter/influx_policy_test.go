@@ -453,6 +453,7 @@ func TestConfigErrors(t *testing.T) {
 		{URL: "http://x:8086", Bucket: "", SpoolDir: "x"},
 		{URL: "http://x:8086", Bucket: "b", SpoolDir: ""},
 		{URL: "http://x:8086", Bucket: "b", SpoolDir: "x", Token: "user:pass\nword"},
+		{URL: "http://x:8086", Bucket: "b", SpoolDir: "x", Token: "user:pass\u0085word"}, // a C1 control, refused by the configuration too
 	} {
 		if _, err := NewInfluxWriter(cfg); err == nil {
 			t.Errorf("%v accepted", cfg)

@@ -35,7 +35,7 @@ const maxQueryBytes = 64 << 20
 // "database/retention-policy" or "database", Token, TLS files).
 func NewInfluxQuerier(cfg InfluxConfig) (*InfluxQuerier, error) {
 	cfg.defaults()
-	if err := checkToken(cfg.Token); err != nil {
+	if err := CheckToken(cfg.Token); err != nil {
 		return nil, err
 	}
 	tc, err := cfg.tlsConfig()

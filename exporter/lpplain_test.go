@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // TestPlainEncodingMatchesLibrary: the plain encoder writes exactly what the
@@ -153,7 +155,7 @@ func BenchmarkAppendLine(b *testing.B) {
 	pts := examplePoints()
 	var lane *Point
 	for i := range pts {
-		if pts[i].Measurement == MLane {
+		if pts[i].Measurement == schema.XcvrLane {
 			lane = &pts[i]
 			break
 		}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // PromOptions configure a PromSink.
@@ -168,7 +170,7 @@ func (s *PromSink) Collect(ch chan<- prometheus.Metric) {
 		var info map[string]string
 		for _, f := range ps.fields {
 			if f.Kind == String {
-				if ps.measurement == MInfo {
+				if ps.measurement == schema.XcvrInfo {
 					if info == nil {
 						info = make(map[string]string, len(labels)+len(ps.fields))
 						for k, v := range labels {
@@ -200,7 +202,7 @@ func (s *PromSink) Collect(ch chan<- prometheus.Metric) {
 			add(m.name, m.help, m.kind, labels, v)
 		}
 		if info != nil {
-			add(MInfo, "module identity; the labels carry xcvr_info's string fields", prometheus.GaugeValue, info, 1)
+			add(schema.XcvrInfo, "module identity; the labels carry xcvr_info's string fields", prometheus.GaugeValue, info, 1)
 		}
 	}
 	s.mu.Unlock()

@@ -13,6 +13,8 @@ import (
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/emulator"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // promSwitch feeds a PromSink with what a scrape of `ddm run --emulate`
@@ -190,9 +192,9 @@ func generatePromDoc() string {
 	}
 	for _, md := range Schema() {
 		switch md.Name {
-		case MInfo:
-			w("| `%s` | gauge (1) | `port` and every string field of `xcvr_info` | identity |\n", MInfo)
-		case MVDM:
+		case schema.XcvrInfo:
+			w("| `%s` | gauge (1) | `port` and every string field of `xcvr_info` | identity |\n", schema.XcvrInfo)
+		case schema.XcvrVDM:
 			for id := 0; id < 256; id++ {
 				o, known := cmis.LookupObservable(uint8(id))
 				m, ok := promVDM(uint8(id))
@@ -206,7 +208,7 @@ func generatePromDoc() string {
 				row(m, labels, fmt.Sprintf("`xcvr_vdm` type %d (%s)", id, o.Unit))
 			}
 			continue
-		case MThreshold:
+		case schema.XcvrThreshold:
 			for _, q := range [...]string{cmis.QTemperature, cmis.QVcc, cmis.QVcc2, cmis.QLaserTemperature, cmis.QTECCurrent,
 				cmis.QTxBias, cmis.QTxPower, cmis.QRxPower} {
 				for _, f := range md.Fields {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // How ddm's points appear on /metrics. The InfluxDB schema keeps every field
@@ -114,26 +116,26 @@ func promName(field, symbol string) (string, func(float64) float64) {
 // fields, identity numbers (xcvr_info carries the identity), and the
 // alarm's transition, value and threshold (the rule's unit varies).
 var promExposed = map[string][]string{
-	MModule: {"present", "module_state_code", "temperature_c", "vcc_v", "laser_temperature_c", "tec_current_pct", "vcc2_v",
+	schema.XcvrModule: {schema.Present, schema.ModuleStateCode, schema.TemperatureC, schema.VccV, schema.LaserTemperatureC, schema.TECCurrentPct, schema.Vcc2V,
 		"module_firmware_error", "data_path_firmware_error"},
-	MLane: {"tx_bias_ma", "tx_power_mw", "rx_power_mw",
+	schema.XcvrLane: {schema.TxBiasMA, schema.TxPowerMW, schema.RxPowerMW,
 		"tx_fault", "tx_los", "tx_cdr_lol", "rx_los", "rx_cdr_lol"},
-	MLaser:    {"bias_ma", "power_mw", "voltage_v"},
-	MInfo:     {"checksum_errors", "warnings"},
-	MAlarm:    {"firing"},
-	MCoherent: nil, // every numeric field
-	MAgent:    nil, // every field
+	schema.XcvrLaser:    {schema.BiasMA, schema.PowerMW, schema.VoltageV},
+	schema.XcvrInfo:     {schema.ChecksumErrors, schema.Warnings},
+	schema.XcvrAlarm:    {schema.Firing},
+	schema.XcvrCoherent: nil, // every numeric field
+	schema.XcvrAgent:    nil, // every field
 }
 
 // promRenames name a metric differently from its field where the field's
 // name would read badly in Prometheus.
 var promRenames = map[string]string{
-	MModule + ".module_state_code":     "xcvr_module_state",
-	MModule + ".module_firmware_error": "xcvr_module_firmware_error",
-	MInfo + ".checksum_errors":         "xcvr_module_checksum_errors",
-	MInfo + ".warnings":                "xcvr_module_decoder_warnings",
-	MAgent + ".bytes_read":             "xcvr_agent_read_bytes_total",
-	MAgent + ".bytes_written":          "xcvr_agent_written_bytes_total",
+	schema.XcvrModule + "." + schema.ModuleStateCode: "xcvr_module_state",
+	schema.XcvrModule + ".module_firmware_error":     "xcvr_module_firmware_error",
+	schema.XcvrInfo + "." + schema.ChecksumErrors:    "xcvr_module_checksum_errors",
+	schema.XcvrInfo + "." + schema.Warnings:          "xcvr_module_decoder_warnings",
+	schema.XcvrAgent + "." + schema.BytesRead:        "xcvr_agent_read_bytes_total",
+	schema.XcvrAgent + "." + schema.BytesWritten:     "xcvr_agent_written_bytes_total",
 }
 
 // promVDMDropped are the VDM basic statistics (min, max and average of the
@@ -227,7 +229,7 @@ func promThreshold(quantity, field string) (promMetric, bool) {
 		return promMetric{}, false
 	}
 	var unit string
-	for _, m := range [...]string{MModule, MLane} {
+	for _, m := range [...]string{schema.XcvrModule, schema.XcvrLane} {
 		if d, ok := lookupField(m, quantity); ok {
 			unit = d.Unit
 		}
@@ -246,17 +248,17 @@ func promThreshold(quantity, field string) (promMetric, bool) {
 // is not exposed.
 func promMetricOf(ps *promSeries, f Field) (promMetric, bool) {
 	switch ps.measurement {
-	case MVDM:
-		if f.Key != "value" {
+	case schema.XcvrVDM:
+		if f.Key != schema.Value {
 			return promMetric{}, false
 		}
-		id, ok := ps.fields["type_id"]
+		id, ok := ps.fields[schema.TypeID]
 		if !ok {
 			return promMetric{}, false
 		}
 		return promVDM(uint8(id.I))
-	case MThreshold:
-		return promThreshold(ps.tag("quantity"), f.Key)
+	case schema.XcvrThreshold:
+		return promThreshold(ps.tag(schema.TagQuantity), f.Key)
 	}
 	m, ok := promIndex[ps.measurement][f.Key]
 	return m, ok
@@ -267,5 +269,5 @@ func promMetricOf(ps *promSeries, f Field) (promMetric, bool) {
 // the metric name. xcvr_alarm keeps its observable: it tells apart alarms
 // of one rule on one lane.
 func promDropsLabel(measurement, tag string) bool {
-	return tag == "host" || tag == "observable" && measurement == MVDM || tag == "quantity" && measurement == MThreshold
+	return tag == schema.TagHost || tag == schema.TagObservable && measurement == schema.XcvrVDM || tag == schema.TagQuantity && measurement == schema.XcvrThreshold
 }

@@ -9,19 +9,7 @@ import (
 
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/i2c"
-)
-
-// Measurement names.
-const (
-	MModule    = "xcvr_module"
-	MLane      = "xcvr_lane"
-	MVDM       = "xcvr_vdm"
-	MCoherent  = "xcvr_coherent"
-	MLaser     = "xcvr_laser"
-	MInfo      = "xcvr_info"
-	MThreshold = "xcvr_threshold"
-	MAlarm     = "xcvr_alarm"
-	MAgent     = "xcvr_agent"
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // Source names where and when a module was read: the host and port tags
@@ -37,8 +25,8 @@ func (s Source) point(measurement string) Point {
 	// Lane and module points carry 20-30 fields (every flag is a field):
 	// size the slice once instead of growing it five times per point.
 	p.Fields = make([]Field, 0, 32)
-	p.AddTag("host", s.Host)
-	p.AddTag("port", s.Port)
+	p.AddTag(schema.TagHost, s.Host)
+	p.AddTag(schema.TagPort, s.Port)
 	return p
 }
 
@@ -59,17 +47,17 @@ func ModulePoints(src Source, m *cmis.Module) []Point {
 	}
 	pts := make([]Point, 0, 1+len(m.Lanes)+len(m.LaserSource))
 
-	p := src.point(MModule)
-	p.AddBool("present", true)
-	p.AddString("module_state", m.ModuleState)
-	p.AddInt("module_state_code", int64(m.ModuleStateCode))
-	p.AddString("module_fault_cause", m.ModuleFaultCause)
-	p.AddBool("interrupt", m.Interrupt)
-	p.AddFloatPtr("temperature_c", m.TemperatureC)
-	p.AddFloatPtr("vcc_v", m.VccV)
-	p.AddFloatPtr("laser_temperature_c", m.LaserTemperatureC)
-	p.AddFloatPtr("tec_current_pct", m.TECCurrentPct)
-	p.AddFloatPtr("vcc2_v", m.Vcc2V)
+	p := src.point(schema.XcvrModule)
+	p.AddBool(schema.Present, true)
+	p.AddString(schema.ModuleState, m.ModuleState)
+	p.AddInt(schema.ModuleStateCode, int64(m.ModuleStateCode))
+	p.AddString(schema.ModuleFaultCause, m.ModuleFaultCause)
+	p.AddBool(schema.Interrupt, m.Interrupt)
+	p.AddFloatPtr(schema.TemperatureC, m.TemperatureC)
+	p.AddFloatPtr(schema.VccV, m.VccV)
+	p.AddFloatPtr(schema.LaserTemperatureC, m.LaserTemperatureC)
+	p.AddFloatPtr(schema.TECCurrentPct, m.TECCurrentPct)
+	p.AddFloatPtr(schema.Vcc2V, m.Vcc2V)
 	for i, name := range cmis.ModuleFlagNames() {
 		p.AddBool(name, m.Flags&(1<<i) != 0)
 	}
@@ -77,14 +65,14 @@ func ModulePoints(src Source, m *cmis.Module) []Point {
 
 	for i := range m.Lanes {
 		l := &m.Lanes[i]
-		p := src.point(MLane)
-		p.AddTag("lane", laneTag(l.Lane))
+		p := src.point(schema.XcvrLane)
+		p.AddTag(schema.TagLane, laneTag(l.Lane))
 		if l.DataPathState != "" {
-			p.AddString("data_path_state", l.DataPathState)
+			p.AddString(schema.DataPathState, l.DataPathState)
 		}
-		p.AddFloatPtr("tx_bias_ma", l.TxBiasMA)
-		addPower(&p, "tx_power", l.TxPowerMW, l.TxPowerDBM)
-		addPower(&p, "rx_power", l.RxPowerMW, l.RxPowerDBM)
+		p.AddFloatPtr(schema.TxBiasMA, l.TxBiasMA)
+		addPower(&p, schema.TxPowerMW, schema.TxPowerDBM, l.TxPowerMW, l.TxPowerDBM)
+		addPower(&p, schema.RxPowerMW, schema.RxPowerDBM, l.RxPowerMW, l.RxPowerDBM)
 		for i, name := range cmis.LaneFlagNames() {
 			p.AddBool(name, l.Flags&(1<<i) != 0)
 		}
@@ -93,13 +81,13 @@ func ModulePoints(src Source, m *cmis.Module) []Point {
 
 	for i := range m.LaserSource {
 		l := &m.LaserSource[i]
-		p := src.point(MLaser)
-		p.AddTag("lane", laneTag(l.Lane))
-		p.AddFloatPtr("bias_ma", l.BiasMA)
-		addPower(&p, "power", l.PowerMW, l.PowerDBM)
-		p.AddFloatPtr("voltage_v", l.VoltageV)
+		p := src.point(schema.XcvrLaser)
+		p.AddTag(schema.TagLane, laneTag(l.Lane))
+		p.AddFloatPtr(schema.BiasMA, l.BiasMA)
+		addPower(&p, schema.PowerMW, schema.PowerDBM, l.PowerMW, l.PowerDBM)
+		p.AddFloatPtr(schema.VoltageV, l.VoltageV)
 		if l.State != "" {
-			p.AddString("state", l.State)
+			p.AddString(schema.State, l.State)
 		}
 		if len(p.Fields) > 0 {
 			pts = append(pts, p)
@@ -108,22 +96,22 @@ func ModulePoints(src Source, m *cmis.Module) []Point {
 	return pts
 }
 
-// addPower adds <name>_mw and, only when the power is above 0 mW,
-// <name>_dbm: 0 mW has no dBm (never -Inf, never a floor).
-func addPower(p *Point, name string, mw, dbm *float64) {
+// addPower adds the power in mW and, only when it is above 0 mW, in dBm:
+// 0 mW has no dBm (never -Inf, never a floor).
+func addPower(p *Point, mwField, dbmField string, mw, dbm *float64) {
 	if mw == nil {
 		return
 	}
-	p.AddFloat(name+"_mw", *mw)
+	p.AddFloat(mwField, *mw)
 	if *mw > 0 && dbm != nil {
-		p.AddFloat(name+"_dbm", *dbm)
+		p.AddFloat(dbmField, *dbm)
 	}
 }
 
 // AbsentPoints is what an empty cage yields: xcvr_module with present=false.
 func AbsentPoints(src Source) []Point {
-	p := src.point(MModule)
-	p.AddBool("present", false)
+	p := src.point(schema.XcvrModule)
+	p.AddBool(schema.Present, false)
 	return []Point{p}
 }
 
@@ -137,44 +125,44 @@ func VDMPoints(src Source, m *cmis.Module) []Point {
 	for i := range m.VDM {
 		v := &m.VDM[i]
 		obs, side := splitSide(v.Observable)
-		p := src.point(MVDM)
-		p.AddTag("lane", laneTag(v.Lane))
-		p.AddTag("observable", obs)
-		p.AddTag("side", side)
-		p.AddFloat("value", v.Value)
-		p.AddInt("type_id", int64(v.TypeID))
+		p := src.point(schema.XcvrVDM)
+		p.AddTag(schema.TagLane, laneTag(v.Lane))
+		p.AddTag(schema.TagObservable, obs)
+		p.AddTag(schema.TagSide, side)
+		p.AddFloat(schema.Value, v.Value)
+		p.AddInt(schema.TypeID, int64(v.TypeID))
 		if t := v.Thresholds; t != nil {
-			p.AddFloat("high_alarm_threshold", t.HighAlarm)
-			p.AddFloat("low_alarm_threshold", t.LowAlarm)
-			p.AddFloat("high_warning_threshold", t.HighWarning)
-			p.AddFloat("low_warning_threshold", t.LowWarning)
+			p.AddFloat(schema.HighAlarmThreshold, t.HighAlarm)
+			p.AddFloat(schema.LowAlarmThreshold, t.LowAlarm)
+			p.AddFloat(schema.HighWarningThreshold, t.HighWarning)
+			p.AddFloat(schema.LowWarningThreshold, t.LowWarning)
 		}
-		p.AddBool("high_alarm", v.Flags&cmis.HighAlarm != 0)
-		p.AddBool("low_alarm", v.Flags&cmis.LowAlarm != 0)
-		p.AddBool("high_warning", v.Flags&cmis.HighWarning != 0)
-		p.AddBool("low_warning", v.Flags&cmis.LowWarning != 0)
+		p.AddBool(schema.HighAlarm, v.Flags&cmis.HighAlarm != 0)
+		p.AddBool(schema.LowAlarm, v.Flags&cmis.LowAlarm != 0)
+		p.AddBool(schema.HighWarning, v.Flags&cmis.HighWarning != 0)
+		p.AddBool(schema.LowWarning, v.Flags&cmis.LowWarning != 0)
 		pts = append(pts, p)
 	}
 	if pm := m.PM; pm != nil {
-		p := src.point(MCoherent)
-		p.AddTag("lane", "1")
-		p.AddFloatPtr("pre_fec_ber_avg", pm.PreFECBERAvg)
-		p.AddFloatPtr("pre_fec_ber_min", pm.PreFECBERMin)
-		p.AddFloatPtr("pre_fec_ber_max", pm.PreFECBERMax)
+		p := src.point(schema.XcvrCoherent)
+		p.AddTag(schema.TagLane, "1")
+		p.AddFloatPtr(schema.PreFECBERAvg, pm.PreFECBERAvg)
+		p.AddFloatPtr(schema.PreFECBERMin, pm.PreFECBERMin)
+		p.AddFloatPtr(schema.PreFECBERMax, pm.PreFECBERMax)
 		if pm.UncorrectedFrames != nil {
-			p.AddInt("uncorrected_frames", int64(*pm.UncorrectedFrames))
+			p.AddInt(schema.UncorrectedFrames, int64(*pm.UncorrectedFrames))
 		}
 		if pm.Frames != nil {
-			p.AddInt("frames", int64(*pm.Frames))
+			p.AddInt(schema.Frames, int64(*pm.Frames))
 		}
-		p.AddFloatPtr("cd_avg_ps_nm", pm.CDAvgPsNm)
-		p.AddFloatPtr("dgd_avg_ps", pm.DGDAvgPs)
-		p.AddFloatPtr("osnr_avg_db", pm.OSNRAvgDB)
-		p.AddFloatPtr("esnr_avg_db", pm.ESNRAvgDB)
-		p.AddFloatPtr("cfo_avg_mhz", pm.CFOAvgMHz)
-		p.AddFloatPtr("tx_power_avg_dbm", pm.TxPowerAvgDBM)
-		p.AddFloatPtr("rx_total_power_avg_dbm", pm.RxTotalPowerDBM)
-		p.AddFloatPtr("rx_signal_power_avg_dbm", pm.RxSignalPowerDBM)
+		p.AddFloatPtr(schema.CDAvgPsNM, pm.CDAvgPsNm)
+		p.AddFloatPtr(schema.DGDAvgPs, pm.DGDAvgPs)
+		p.AddFloatPtr(schema.OSNRAvgDB, pm.OSNRAvgDB)
+		p.AddFloatPtr(schema.ESNRAvgDB, pm.ESNRAvgDB)
+		p.AddFloatPtr(schema.CFOAvgMHz, pm.CFOAvgMHz)
+		p.AddFloatPtr(schema.TxPowerAvgDBM, pm.TxPowerAvgDBM)
+		p.AddFloatPtr(schema.RxTotalPowerAvgDBM, pm.RxTotalPowerDBM)
+		p.AddFloatPtr(schema.RxSignalPowerAvgDBM, pm.RxSignalPowerDBM)
 		if len(p.Fields) > 0 {
 			pts = append(pts, p)
 		}
@@ -186,7 +174,7 @@ func VDMPoints(src Source, m *cmis.Module) []Point {
 // observable and the side tag ("pre_fec_ber_media" -> "pre_fec_ber",
 // "media"); other names have no side.
 func splitSide(name string) (observable, side string) {
-	for _, s := range [...]string{"media", "host"} {
+	for _, s := range [...]string{"media", schema.TagHost} {
 		if base, ok := strings.CutSuffix(name, "_"+s); ok && base != "" {
 			return base, s
 		}
@@ -204,46 +192,46 @@ func InfoPoints(src Source, m *cmis.Module) []Point {
 	if m == nil {
 		return nil
 	}
-	p := src.point(MInfo)
+	p := src.point(schema.XcvrInfo)
 	for _, s := range [...]struct{ k, v string }{
-		{"spec", m.Spec},
-		{"spec_revision", m.SpecRevision},
-		{"identifier", m.Identifier},
-		{"vendor", m.Vendor},
-		{"vendor_oui", m.VendorOUI},
-		{"part_number", m.PartNumber},
-		{"revision", m.Revision},
-		{"serial_number", m.SerialNumber},
-		{"date_code", m.DateCode},
-		{"clei", m.CLEI},
-		{"connector", m.Connector},
-		{"media_type", m.MediaType},
-		{"media_technology", m.MediaTech},
-		{"firmware_version", m.FirmwareVer},
-		{"firmware_inactive_version", m.FirmwareInact},
-		{"hardware_version", m.HardwareVer},
-		{"function_type", m.FunctionType},
-		{"applications", applications(m.Applications)},
+		{schema.Spec, m.Spec},
+		{schema.SpecRevision, m.SpecRevision},
+		{schema.Identifier, m.Identifier},
+		{schema.Vendor, m.Vendor},
+		{schema.VendorOUI, m.VendorOUI},
+		{schema.PartNumber, m.PartNumber},
+		{schema.Revision, m.Revision},
+		{schema.SerialNumber, m.SerialNumber},
+		{schema.DateCode, m.DateCode},
+		{schema.CLEI, m.CLEI},
+		{schema.Connector, m.Connector},
+		{schema.MediaType, m.MediaType},
+		{schema.MediaTechnology, m.MediaTech},
+		{schema.FirmwareVersion, m.FirmwareVer},
+		{schema.FirmwareInactiveVersion, m.FirmwareInact},
+		{schema.HardwareVersion, m.HardwareVer},
+		{schema.FunctionType, m.FunctionType},
+		{schema.Applications, applications(m.Applications)},
 	} {
 		p.AddString(s.k, s.v)
 	}
-	p.AddInt("identifier_code", int64(m.IdentifierCode))
-	p.AddInt("power_class", int64(m.PowerClass))
-	p.AddInt("lanes", int64(len(m.Lanes)))
+	p.AddInt(schema.IdentifierCode, int64(m.IdentifierCode))
+	p.AddInt(schema.PowerClass, int64(m.PowerClass))
+	p.AddInt(schema.Lanes, int64(len(m.Lanes)))
 	banks := 1
 	if m.Advertisement != nil && m.Advertisement.Banks > 0 {
 		banks = m.Advertisement.Banks
 	}
-	p.AddInt("banks", int64(banks))
-	p.AddFloatPtr("wavelength_nm", m.WavelengthNM)
-	p.AddFloatPtr("wavelength_tolerance_nm", m.WavelengthTolNM)
-	p.AddFloatPtr("nominal_bit_rate_mbps", m.NominalBitRateMbps)
-	p.AddFloatPtr("max_power_w", m.MaxPowerW)
-	p.AddFloatPtr("cable_length_m", m.CableLengthM)
-	p.AddBool("flat_memory", m.FlatMemory)
+	p.AddInt(schema.Banks, int64(banks))
+	p.AddFloatPtr(schema.WavelengthNM, m.WavelengthNM)
+	p.AddFloatPtr(schema.WavelengthToleranceNM, m.WavelengthTolNM)
+	p.AddFloatPtr(schema.NominalBitRateMbps, m.NominalBitRateMbps)
+	p.AddFloatPtr(schema.MaxPowerW, m.MaxPowerW)
+	p.AddFloatPtr(schema.CableLengthM, m.CableLengthM)
+	p.AddBool(schema.FlatMemory, m.FlatMemory)
 	if a := m.Advertisement; a != nil {
-		p.AddBool("rx_power_oma", a.RxPowerIsOMA)
-		p.AddBool("vdm_supported", a.VDM)
+		p.AddBool(schema.RxPowerOMA, a.RxPowerIsOMA)
+		p.AddBool(schema.VDMSupported, a.VDM)
 	}
 	bad := 0
 	for _, c := range m.Checksums {
@@ -251,8 +239,8 @@ func InfoPoints(src Source, m *cmis.Module) []Point {
 			bad++
 		}
 	}
-	p.AddInt("checksum_errors", int64(bad))
-	p.AddInt("warnings", int64(len(m.Warnings)))
+	p.AddInt(schema.ChecksumErrors, int64(bad))
+	p.AddInt(schema.Warnings, int64(len(m.Warnings)))
 	pts := []Point{p}
 
 	names := make([]string, 0, len(m.Thresholds))
@@ -262,13 +250,13 @@ func InfoPoints(src Source, m *cmis.Module) []Point {
 	sort.Strings(names)
 	for _, q := range names {
 		t := m.Thresholds[q]
-		p := src.point(MThreshold)
-		p.AddTag("quantity", q)
-		p.AddFloat("high_alarm_threshold", t.HighAlarm)
-		p.AddFloat("low_alarm_threshold", t.LowAlarm)
-		p.AddFloat("high_warning_threshold", t.HighWarning)
-		p.AddFloat("low_warning_threshold", t.LowWarning)
-		p.AddBool("checksum_failed", t.ChecksumFailed)
+		p := src.point(schema.XcvrThreshold)
+		p.AddTag(schema.TagQuantity, q)
+		p.AddFloat(schema.HighAlarmThreshold, t.HighAlarm)
+		p.AddFloat(schema.LowAlarmThreshold, t.LowAlarm)
+		p.AddFloat(schema.HighWarningThreshold, t.HighWarning)
+		p.AddFloat(schema.LowWarningThreshold, t.LowWarning)
+		p.AddBool(schema.ChecksumFailed, t.ChecksumFailed)
 		if len(p.Fields) > 0 {
 			pts = append(pts, p)
 		}
@@ -327,36 +315,36 @@ type Alarm struct {
 // Alarm states.
 const (
 	AlarmPending  = "pending"
-	AlarmFiring   = "firing"
+	AlarmFiring   = schema.Firing
 	AlarmResolved = "resolved"
 )
 
 // AlarmPoint makes the xcvr_alarm point of an alarm state change.
 func AlarmPoint(a Alarm) Point {
-	p := NewPoint(MAlarm, a.Time)
-	p.AddTag("host", a.Host)
-	p.AddTag("port", a.Port)
-	p.AddTag("lane", laneTag(a.Lane))
-	p.AddTag("rule", a.Rule)
-	p.AddTag("severity", a.Severity)
+	p := NewPoint(schema.XcvrAlarm, a.Time)
+	p.AddTag(schema.TagHost, a.Host)
+	p.AddTag(schema.TagPort, a.Port)
+	p.AddTag(schema.TagLane, laneTag(a.Lane))
+	p.AddTag(schema.TagRule, a.Rule)
+	p.AddTag(schema.TagSeverity, a.Severity)
 	// The tags are the alarm's identity in the engine (rule, port, lane,
 	// observable, limit): several alarms of one rule on one lane change
 	// state in the same read (five VDM observables crossing their
 	// thresholds), and points that share measurement, tags and time are
 	// one point in InfluxDB.
 	obs, side := splitSide(a.Observable)
-	p.AddTag("observable", obs)
-	p.AddTag("side", side)
-	p.AddTag("limit", a.Limit)
-	p.AddString("state", a.State)
-	p.AddBool("firing", a.State == AlarmFiring)
-	p.AddBool("transition", a.Transition)
-	p.AddFloatPtr("value", a.Value)
-	p.AddFloatPtr("threshold", a.Threshold)
-	p.AddString("summary", a.Summary)
+	p.AddTag(schema.TagObservable, obs)
+	p.AddTag(schema.TagSide, side)
+	p.AddTag(schema.TagLimit, a.Limit)
+	p.AddString(schema.State, a.State)
+	p.AddBool(schema.Firing, a.State == AlarmFiring)
+	p.AddBool(schema.Transition, a.Transition)
+	p.AddFloatPtr(schema.Value, a.Value)
+	p.AddFloatPtr(schema.Threshold, a.Threshold)
+	p.AddString(schema.Summary, a.Summary)
 	if a.Cause != "" {
-		p.AddString("cause", a.Cause)
-		p.AddString("evidence", strings.Join(a.Evidence, "; "))
+		p.AddString(schema.Cause, a.Cause)
+		p.AddString(schema.Evidence, strings.Join(a.Evidence, "; "))
 	}
 	return p
 }
@@ -377,43 +365,43 @@ type BusStats struct {
 
 // BusPoint makes the per-bus xcvr_agent point.
 func BusPoint(host, bus string, t time.Time, s BusStats) Point {
-	p := NewPoint(MAgent, t)
-	p.AddTag("host", host)
-	p.AddTag("bus", bus)
-	p.AddFloat("cycle_time_s", s.CycleTime.Seconds())
-	p.AddFloat("bus_time_s", s.IO.BusTime.Seconds())
-	p.AddInt("transactions", s.IO.Transactions)
-	p.AddInt("bytes_read", s.IO.BytesRead)
-	p.AddInt("bytes_written", s.IO.BytesWritten)
-	p.AddInt("page_selects", s.IO.PageSelects)
-	p.AddInt("nacks", s.IO.NACKs)
-	p.AddInt("retries", s.IO.Retries)
-	p.AddInt("bus_errors", s.IO.Errors)
-	p.AddInt("read_errors", s.ReadErrors)
-	p.AddInt("ports", int64(s.Ports))
-	p.AddInt("modules_present", int64(s.ModulesPresent))
+	p := NewPoint(schema.XcvrAgent, t)
+	p.AddTag(schema.TagHost, host)
+	p.AddTag(schema.TagBus, bus)
+	p.AddFloat(schema.CycleTimeS, s.CycleTime.Seconds())
+	p.AddFloat(schema.BusTimeS, s.IO.BusTime.Seconds())
+	p.AddInt(schema.Transactions, s.IO.Transactions)
+	p.AddInt(schema.BytesRead, s.IO.BytesRead)
+	p.AddInt(schema.BytesWritten, s.IO.BytesWritten)
+	p.AddInt(schema.PageSelects, s.IO.PageSelects)
+	p.AddInt(schema.NACKs, s.IO.NACKs)
+	p.AddInt(schema.Retries, s.IO.Retries)
+	p.AddInt(schema.BusErrors, s.IO.Errors)
+	p.AddInt(schema.ReadErrors, s.ReadErrors)
+	p.AddInt(schema.Ports, int64(s.Ports))
+	p.AddInt(schema.ModulesPresent, int64(s.ModulesPresent))
 	return p
 }
 
 // SinkPoint makes the process-level xcvr_agent point (tag host only, no
 // bus) from a sink's Stats.
 func SinkPoint(host string, t time.Time, s Stats) Point {
-	p := NewPoint(MAgent, t)
-	p.AddTag("host", host)
-	p.AddInt("queue_depth", int64(s.QueueDepth))
-	p.AddInt("spool_bytes", s.SpoolBytes)
-	p.AddInt("spool_points", s.SpoolPoints)
-	p.AddInt("written_points", s.Written)
-	p.AddInt("sent_points", s.Sent)
-	p.AddInt("dropped_points", s.Dropped)
-	p.AddInt("rejected_points", s.Rejected)
-	p.AddInt("invalid_points", s.Invalid)
-	p.AddInt("corrupt_points", s.Corrupt)
-	p.AddInt("nonfinite_fields", s.NonFiniteFields)
-	p.AddInt("write_requests", s.Requests)
-	p.AddInt("write_retries", s.Retries)
-	p.AddInt("auth_errors", s.AuthErrors)
-	p.AddFloat("write_latency_s", s.WriteLatency.Seconds())
+	p := NewPoint(schema.XcvrAgent, t)
+	p.AddTag(schema.TagHost, host)
+	p.AddInt(schema.QueueDepth, int64(s.QueueDepth))
+	p.AddInt(schema.SpoolBytes, s.SpoolBytes)
+	p.AddInt(schema.SpoolPoints, s.SpoolPoints)
+	p.AddInt(schema.WrittenPoints, s.Written)
+	p.AddInt(schema.SentPoints, s.Sent)
+	p.AddInt(schema.DroppedPoints, s.Dropped)
+	p.AddInt(schema.RejectedPoints, s.Rejected)
+	p.AddInt(schema.InvalidPoints, s.Invalid)
+	p.AddInt(schema.CorruptPoints, s.Corrupt)
+	p.AddInt(schema.NonFiniteFields, s.NonFiniteFields)
+	p.AddInt(schema.WriteRequests, s.Requests)
+	p.AddInt(schema.WriteRetries, s.Retries)
+	p.AddInt(schema.AuthErrors, s.AuthErrors)
+	p.AddFloat(schema.WriteLatencyS, s.WriteLatency.Seconds())
 	return p
 }
 
@@ -428,7 +416,7 @@ type ProcessStats struct {
 // (SinkPoint) and the process's own.
 func ProcessPoint(host string, t time.Time, s Stats, ps ProcessStats) Point {
 	p := SinkPoint(host, t, s)
-	p.AddInt("clock_steps_back", ps.ClockStepsBack)
+	p.AddInt(schema.ClockStepsBack, ps.ClockStepsBack)
 	return p
 }
 
@@ -467,9 +455,9 @@ type MeasurementDoc struct {
 }
 
 var (
-	tagHost = TagDoc{"host", "the host ddm runs on"}
-	tagPort = TagDoc{"port", "the port (cage) name from the configuration"}
-	tagLane = TagDoc{"lane", "1-based lane, global across banks (lane 8·bank+i+1)"}
+	tagHost = TagDoc{schema.TagHost, "the host ddm runs on"}
+	tagPort = TagDoc{schema.TagPort, "the port (cage) name from the configuration"}
+	tagLane = TagDoc{schema.TagLane, "1-based lane, global across banks (lane 8·bank+i+1)"}
 )
 
 const ocChan = "physical-channels/channel/state/"
@@ -478,20 +466,20 @@ const ocChan = "physical-channels/channel/state/"
 // writes, in the order docs/SCHEMA.md lists them.
 func Schema() []MeasurementDoc {
 	module := MeasurementDoc{
-		Name: MModule,
+		Name: schema.XcvrModule,
 		Doc:  "Module monitors, state and latched module flags; fast cadence. An empty cage writes present=false alone.",
 		Tags: []TagDoc{tagHost, tagPort},
 		Fields: []FieldDoc{
-			{"present", Bool, "", "a module is in the cage", "state/present", false},
-			{"module_state", String, "", "CMIS module state (ModuleReady, ModuleLowPwr, ...); SFF modules: ready or data not ready", "", false},
-			{"module_state_code", Int, "", "CMIS module state code (byte 3 bits 3-1)", "", false},
-			{"module_fault_cause", String, "", "CMIS module fault cause when in ModuleFault, else empty", "state/fault-condition", false},
-			{"interrupt", Bool, "", "the module asserts IntL", "", false},
-			{"temperature_c", Float, "°C", "module case temperature", "/components/component/state/temperature/instant", false},
-			{"vcc_v", Float, "V", "supply voltage", "state/supply-voltage/instant", false},
-			{"laser_temperature_c", Float, "°C", "laser temperature (CMIS aux monitor)", ocChan + "laser-temperature/instant", false},
-			{"tec_current_pct", Float, "%", "TEC current, % of maximum (CMIS aux monitor)", ocChan + "tec-current", false},
-			{"vcc2_v", Float, "V", "second supply voltage (CMIS aux monitor)", "", false},
+			{schema.Present, Bool, "", "a module is in the cage", "state/present", false},
+			{schema.ModuleState, String, "", "CMIS module state (ModuleReady, ModuleLowPwr, ...); SFF modules: ready or data not ready", "", false},
+			{schema.ModuleStateCode, Int, "", "CMIS module state code (byte 3 bits 3-1)", "", false},
+			{schema.ModuleFaultCause, String, "", "CMIS module fault cause when in ModuleFault, else empty", "state/fault-condition", false},
+			{schema.Interrupt, Bool, "", "the module asserts IntL", "", false},
+			{schema.TemperatureC, Float, "°C", "module case temperature", "/components/component/state/temperature/instant", false},
+			{schema.VccV, Float, "V", "supply voltage", "state/supply-voltage/instant", false},
+			{schema.LaserTemperatureC, Float, "°C", "laser temperature (CMIS aux monitor)", ocChan + "laser-temperature/instant", false},
+			{schema.TECCurrentPct, Float, "%", "TEC current, % of maximum (CMIS aux monitor)", ocChan + "tec-current", false},
+			{schema.Vcc2V, Float, "V", "second supply voltage (CMIS aux monitor)", "", false},
 		},
 	}
 	for _, n := range cmis.ModuleFlagNames() {
@@ -499,16 +487,16 @@ func Schema() []MeasurementDoc {
 	}
 
 	lane := MeasurementDoc{
-		Name: MLane,
+		Name: schema.XcvrLane,
 		Doc:  "Per-lane monitors and latched lane flags; fast cadence. Every flag is written every time (false clears it).",
 		Tags: []TagDoc{tagHost, tagPort, tagLane},
 		Fields: []FieldDoc{
-			{"data_path_state", String, "", "CMIS data path state (DPActivated, ...); CMIS only", "", false},
-			{"tx_bias_ma", Float, "mA", "laser bias current", ocChan + "laser-bias-current/instant", false},
-			{"tx_power_mw", Float, "mW", "transmit optical power", ocChan + "output-power/instant (in dBm there)", false},
-			{"tx_power_dbm", Float, "dBm", "transmit optical power; absent when tx_power_mw is 0", ocChan + "output-power/instant", false},
-			{"rx_power_mw", Float, "mW", "receive optical power (OMA when xcvr_info.rx_power_oma)", ocChan + "input-power/instant (in dBm there)", false},
-			{"rx_power_dbm", Float, "dBm", "receive optical power; absent when rx_power_mw is 0", ocChan + "input-power/instant", false},
+			{schema.DataPathState, String, "", "CMIS data path state (DPActivated, ...); CMIS only", "", false},
+			{schema.TxBiasMA, Float, "mA", "laser bias current", ocChan + "laser-bias-current/instant", false},
+			{schema.TxPowerMW, Float, "mW", "transmit optical power", ocChan + "output-power/instant (in dBm there)", false},
+			{schema.TxPowerDBM, Float, "dBm", "transmit optical power; absent when tx_power_mw is 0", ocChan + "output-power/instant", false},
+			{schema.RxPowerMW, Float, "mW", "receive optical power (OMA when xcvr_info.rx_power_oma)", ocChan + "input-power/instant (in dBm there)", false},
+			{schema.RxPowerDBM, Float, "dBm", "receive optical power; absent when rx_power_mw is 0", ocChan + "input-power/instant", false},
 		},
 	}
 	laneOC := map[string]string{
@@ -520,176 +508,206 @@ func Schema() []MeasurementDoc {
 	}
 
 	vdm := MeasurementDoc{
-		Name: MVDM,
+		Name: schema.XcvrVDM,
 		Doc: "CMIS VDM observables, one point per observable instance; VDM cadence, read inside the freeze handshake. " +
 			"The unit of value and of the thresholds is the observable's (table below), not written per point.",
 		Tags: []TagDoc{tagHost, tagPort, tagLane,
-			{"observable", "VDM observable name without its side suffix (pre_fec_ber, esnr, laser_age, ...)"},
-			{"side", "media or host, for observables that come in both; absent otherwise"}},
+			{schema.TagObservable, "VDM observable name without its side suffix (pre_fec_ber, esnr, laser_age, ...)"},
+			{schema.TagSide, "media or host, for observables that come in both; absent otherwise"}},
 		Fields: []FieldDoc{
-			{"value", Float, "observable's", "the sample", "", false},
-			{"type_id", Int, "", "CMIS VDM observable type id (unknown ids are named vdm_type_N, unit raw)", "", false},
-			{"high_alarm_threshold", Float, "observable's", "threshold set of the observable, when the module has one", "", false},
-			{"low_alarm_threshold", Float, "observable's", "", "", false},
-			{"high_warning_threshold", Float, "observable's", "", "", false},
-			{"low_warning_threshold", Float, "observable's", "", "", false},
-			{"high_alarm", Bool, "", "latched VDM flag", "", false},
-			{"low_alarm", Bool, "", "latched VDM flag", "", false},
-			{"high_warning", Bool, "", "latched VDM flag", "", false},
-			{"low_warning", Bool, "", "latched VDM flag", "", false},
+			{schema.Value, Float, "observable's", "the sample", "", false},
+			{schema.TypeID, Int, "", "CMIS VDM observable type id (unknown ids are named vdm_type_N, unit raw)", "", false},
+			{schema.HighAlarmThreshold, Float, "observable's", "threshold set of the observable, when the module has one", "", false},
+			{schema.LowAlarmThreshold, Float, "observable's", "", "", false},
+			{schema.HighWarningThreshold, Float, "observable's", "", "", false},
+			{schema.LowWarningThreshold, Float, "observable's", "", "", false},
+			{schema.HighAlarm, Bool, "", "latched VDM flag", "", false},
+			{schema.LowAlarm, Bool, "", "latched VDM flag", "", false},
+			{schema.HighWarning, Bool, "", "latched VDM flag", "", false},
+			{schema.LowWarning, Bool, "", "latched VDM flag", "", false},
 		},
 	}
 
 	coherent := MeasurementDoc{
-		Name: MCoherent,
+		Name: schema.XcvrCoherent,
 		Doc:  "C-CMIS performance monitoring (pages 34h/35h) of a coherent module, media lane 1; VDM cadence.",
 		Tags: []TagDoc{tagHost, tagPort, tagLane},
 		Fields: []FieldDoc{
-			{"pre_fec_ber_avg", Float, "ratio", "pre-FEC bit error ratio, average over the PM interval", "state/pre-fec-ber/avg", false},
-			{"pre_fec_ber_min", Float, "ratio", "", "state/pre-fec-ber/min", false},
-			{"pre_fec_ber_max", Float, "ratio", "", "state/pre-fec-ber/max", false},
-			{"uncorrected_frames", Int, "frames", "frames FEC could not correct in the PM interval", "state/fec-uncorrectable-blocks", false},
-			{"frames", Int, "frames", "frames in the PM interval", "", false},
-			{"cd_avg_ps_nm", Float, "ps/nm", "chromatic dispersion", "", false},
-			{"dgd_avg_ps", Float, "ps", "differential group delay", "", false},
-			{"osnr_avg_db", Float, "dB", "optical signal-to-noise ratio", "", false},
-			{"esnr_avg_db", Float, "dB", "electrical signal-to-noise ratio", "", false},
-			{"cfo_avg_mhz", Float, "MHz", "carrier frequency offset", "", false},
-			{"tx_power_avg_dbm", Float, "dBm", "transmit power", "", false},
-			{"rx_total_power_avg_dbm", Float, "dBm", "receive total power", "", false},
-			{"rx_signal_power_avg_dbm", Float, "dBm", "receive signal power", "", false},
+			{schema.PreFECBERAvg, Float, "ratio", "pre-FEC bit error ratio, average over the PM interval", "state/pre-fec-ber/avg", false},
+			{schema.PreFECBERMin, Float, "ratio", "", "state/pre-fec-ber/min", false},
+			{schema.PreFECBERMax, Float, "ratio", "", "state/pre-fec-ber/max", false},
+			{schema.UncorrectedFrames, Int, schema.Frames, "frames FEC could not correct in the PM interval", "state/fec-uncorrectable-blocks", false},
+			{schema.Frames, Int, schema.Frames, "frames in the PM interval", "", false},
+			{schema.CDAvgPsNM, Float, "ps/nm", "chromatic dispersion", "", false},
+			{schema.DGDAvgPs, Float, "ps", "differential group delay", "", false},
+			{schema.OSNRAvgDB, Float, "dB", "optical signal-to-noise ratio", "", false},
+			{schema.ESNRAvgDB, Float, "dB", "electrical signal-to-noise ratio", "", false},
+			{schema.CFOAvgMHz, Float, "MHz", "carrier frequency offset", "", false},
+			{schema.TxPowerAvgDBM, Float, "dBm", "transmit power", "", false},
+			{schema.RxTotalPowerAvgDBM, Float, "dBm", "receive total power", "", false},
+			{schema.RxSignalPowerAvgDBM, Float, "dBm", "receive signal power", "", false},
 		},
 	}
 
 	laser := MeasurementDoc{
-		Name: MLaser,
+		Name: schema.XcvrLaser,
 		Doc:  "Lasers of an external laser source (OIF-ELSFP page 1Bh); fast cadence.",
 		Tags: []TagDoc{tagHost, tagPort, tagLane},
 		Fields: []FieldDoc{
-			{"bias_ma", Float, "mA", "laser bias current", ocChan + "laser-bias-current/instant", false},
-			{"power_mw", Float, "mW", "laser output power", ocChan + "output-power/instant (in dBm there)", false},
-			{"power_dbm", Float, "dBm", "laser output power; absent when power_mw is 0", ocChan + "output-power/instant", false},
-			{"voltage_v", Float, "V", "laser voltage", "", false},
-			{"state", String, "", "off, ramping, on or reserved", "", false},
+			{schema.BiasMA, Float, "mA", "laser bias current", ocChan + "laser-bias-current/instant", false},
+			{schema.PowerMW, Float, "mW", "laser output power", ocChan + "output-power/instant (in dBm there)", false},
+			{schema.PowerDBM, Float, "dBm", "laser output power; absent when power_mw is 0", ocChan + "output-power/instant", false},
+			{schema.VoltageV, Float, "V", "laser voltage", "", false},
+			{schema.State, String, "", "off, ramping, on or reserved", "", false},
 		},
 	}
 
 	info := MeasurementDoc{
-		Name: MInfo,
+		Name: schema.XcvrInfo,
 		Doc: "Identity and advertisement; written at insertion and when static pages are read again. " +
 			"Strings are fields, not tags (cardinality), and are written even when empty so the last value belongs to the module in the cage.",
 		Tags: []TagDoc{tagHost, tagPort},
 		Fields: []FieldDoc{
-			{"spec", String, "", "CMIS, SFF-8636, SFF-8436 or SFF-8472", "", false},
-			{"spec_revision", String, "", "management interface revision (5.1)", "", false},
-			{"identifier", String, "", "SFF-8024 identifier (QSFP-DD, OSFP, ...)", "state/form-factor", false},
-			{"vendor", String, "", "vendor name", "state/vendor", false},
-			{"vendor_oui", String, "", "vendor IEEE OUI", "", false},
-			{"part_number", String, "", "vendor part number", "state/vendor-part", false},
-			{"revision", String, "", "vendor revision", "state/vendor-rev", false},
-			{"serial_number", String, "", "vendor serial number", "state/serial-no", false},
-			{"date_code", String, "", "manufacturing date code", "state/date-code", false},
-			{"clei", String, "", "CLEI code", "", false},
-			{"connector", String, "", "connector type", "state/connector-type", false},
-			{"media_type", String, "", "media type (MMF, SMF, copper, active cable)", "", false},
-			{"media_technology", String, "", "transmitter technology", "", false},
-			{"firmware_version", String, "", "active firmware version", "/components/component/state/firmware-version", false},
-			{"firmware_inactive_version", String, "", "inactive firmware image version", "", false},
-			{"hardware_version", String, "", "hardware version", "/components/component/state/hardware-version", false},
-			{"function_type", String, "", "transmission or laser source", "", false},
-			{"applications", String, "", "advertised applications, AppSel:host/media separated by '; '", "state/ethernet-pmd (the media side)", false},
-			{"identifier_code", Int, "", "SFF-8024 identifier byte", "", false},
-			{"power_class", Int, "", "power class", "", false},
-			{"lanes", Int, "", "number of lanes", "", false},
-			{"banks", Int, "", "number of CMIS banks (1 for SFF)", "", false},
-			{"wavelength_nm", Float, "nm", "nominal wavelength", "", false},
-			{"wavelength_tolerance_nm", Float, "nm", "wavelength tolerance (±)", "", false},
-			{"nominal_bit_rate_mbps", Float, "Mb/s", "nominal signalling rate (SFF)", "", false},
-			{"max_power_w", Float, "W", "maximum power consumption", "", false},
-			{"cable_length_m", Float, "m", "cable length (copper, AOC)", "", false},
-			{"flat_memory", Bool, "", "the module has no paged memory", "", false},
-			{"rx_power_oma", Bool, "", "rx power is OMA rather than average", "", false},
-			{"vdm_supported", Bool, "", "the module advertises VDM", "", false},
-			{"checksum_errors", Int, "", "page checksums that failed: identity and advertisement pages that fail are not decoded; thresholds are, marked (xcvr_threshold.checksum_failed)", "", false},
-			{"warnings", Int, "", "decoder warnings (see ddm dump)", "", false},
+			{schema.Spec, String, "", "CMIS, SFF-8636, SFF-8436 or SFF-8472", "", false},
+			{schema.SpecRevision, String, "", "management interface revision (5.1)", "", false},
+			{schema.Identifier, String, "", "SFF-8024 identifier (QSFP-DD, OSFP, ...)", "state/form-factor", false},
+			{schema.Vendor, String, "", "vendor name", "state/vendor", false},
+			{schema.VendorOUI, String, "", "vendor IEEE OUI", "", false},
+			{schema.PartNumber, String, "", "vendor part number", "state/vendor-part", false},
+			{schema.Revision, String, "", "vendor revision", "state/vendor-rev", false},
+			{schema.SerialNumber, String, "", "vendor serial number", "state/serial-no", false},
+			{schema.DateCode, String, "", "manufacturing date code", "state/date-code", false},
+			{schema.CLEI, String, "", "CLEI code", "", false},
+			{schema.Connector, String, "", "connector type", "state/connector-type", false},
+			{schema.MediaType, String, "", "media type (MMF, SMF, copper, active cable)", "", false},
+			{schema.MediaTechnology, String, "", "transmitter technology", "", false},
+			{schema.FirmwareVersion, String, "", "active firmware version", "/components/component/state/firmware-version", false},
+			{schema.FirmwareInactiveVersion, String, "", "inactive firmware image version", "", false},
+			{schema.HardwareVersion, String, "", "hardware version", "/components/component/state/hardware-version", false},
+			{schema.FunctionType, String, "", "transmission or laser source", "", false},
+			{schema.Applications, String, "", "advertised applications, AppSel:host/media separated by '; '", "state/ethernet-pmd (the media side)", false},
+			{schema.IdentifierCode, Int, "", "SFF-8024 identifier byte", "", false},
+			{schema.PowerClass, Int, "", "power class", "", false},
+			{schema.Lanes, Int, "", "number of lanes", "", false},
+			{schema.Banks, Int, "", "number of CMIS banks (1 for SFF)", "", false},
+			{schema.WavelengthNM, Float, "nm", "nominal wavelength", "", false},
+			{schema.WavelengthToleranceNM, Float, "nm", "wavelength tolerance (±)", "", false},
+			{schema.NominalBitRateMbps, Float, "Mb/s", "nominal signalling rate (SFF)", "", false},
+			{schema.MaxPowerW, Float, "W", "maximum power consumption", "", false},
+			{schema.CableLengthM, Float, "m", "cable length (copper, AOC)", "", false},
+			{schema.FlatMemory, Bool, "", "the module has no paged memory", "", false},
+			{schema.RxPowerOMA, Bool, "", "rx power is OMA rather than average", "", false},
+			{schema.VDMSupported, Bool, "", "the module advertises VDM", "", false},
+			{schema.ChecksumErrors, Int, "", "page checksums that failed: identity and advertisement pages that fail are not decoded; thresholds are, marked (xcvr_threshold.checksum_failed)", "", false},
+			{schema.Warnings, Int, "", "decoder warnings (see ddm dump)", "", false},
 		},
 	}
 
 	thresh := MeasurementDoc{
-		Name: MThreshold,
+		Name: schema.XcvrThreshold,
 		Doc: "Module alarm and warning thresholds, one point per monitored quantity; written with xcvr_info. " +
 			"As everywhere, a name ending in _threshold is a limit and one ending in _alarm or _warning a flag.",
 		Tags: []TagDoc{tagHost, tagPort,
-			{"quantity", "the monitor the thresholds apply to, named as its field (temperature_c, vcc_v, tx_bias_ma, tx_power_mw, rx_power_mw, ...)"}},
+			{schema.TagQuantity, "the monitor the thresholds apply to, named as its field (temperature_c, vcc_v, tx_bias_ma, tx_power_mw, rx_power_mw, ...)"}},
 		Fields: []FieldDoc{
-			{"high_alarm_threshold", Float, "quantity's", "", "thresholds/threshold[CRITICAL]/state/*-upper", false},
-			{"low_alarm_threshold", Float, "quantity's", "", "thresholds/threshold[CRITICAL]/state/*-lower", false},
-			{"high_warning_threshold", Float, "quantity's", "", "thresholds/threshold[WARNING]/state/*-upper", false},
-			{"low_warning_threshold", Float, "quantity's", "", "thresholds/threshold[WARNING]/state/*-lower", false},
-			{"checksum_failed", Bool, "", "the thresholds come from a page whose checksum does not match (CMIS page 02h, SFF-8472 A2h CC_DMI; many modules never set it); alarm rules use them unless the rule says trust_failed_checksum: false", "", false},
+			{schema.HighAlarmThreshold, Float, "quantity's", "", "thresholds/threshold[CRITICAL]/state/*-upper", false},
+			{schema.LowAlarmThreshold, Float, "quantity's", "", "thresholds/threshold[CRITICAL]/state/*-lower", false},
+			{schema.HighWarningThreshold, Float, "quantity's", "", "thresholds/threshold[WARNING]/state/*-upper", false},
+			{schema.LowWarningThreshold, Float, "quantity's", "", "thresholds/threshold[WARNING]/state/*-lower", false},
+			{schema.ChecksumFailed, Bool, "", "the thresholds come from a page whose checksum does not match (CMIS page 02h, SFF-8472 A2h CC_DMI; many modules never set it); alarm rules use them unless the rule says trust_failed_checksum: false", "", false},
 		},
 	}
 
 	alarm := MeasurementDoc{
-		Name: MAlarm,
+		Name: schema.XcvrAlarm,
 		Doc: "Alarm state changes from the alarm engine (transition=true), and every firing alarm restated each minute (transition=false). " +
 			"The tags are the alarm's identity (rule, port, lane, observable, limit), so every state change is a point of its own; " +
 			"a series exists only for an alarm that changed state.",
 		Tags: []TagDoc{tagHost, tagPort,
-			{"lane", "1-based lane; absent for a module-level alarm"},
-			{"rule", "rule name from the rules file"},
-			{"severity", "critical, major, minor or warning (OpenConfig alarm severities)"},
-			{"observable", "what the alarm watches within its rule and lane: the VDM observable (as in xcvr_vdm, without its side), the quantity of module_thresholds (rx_power_mw), the flag of latched_flags (rx_los); absent for a rule on one plain metric"},
-			{"side", "media or host, for a VDM observable that has a side (as in xcvr_vdm); absent otherwise"},
-			{"limit", "the module threshold crossed, for the threshold built-ins (high_alarm, low_alarm, high_warning, low_warning); absent otherwise"}},
+			{schema.TagLane, "1-based lane; absent for a module-level alarm"},
+			{schema.TagRule, "rule name from the rules file"},
+			{schema.TagSeverity, "critical, major, minor or warning (OpenConfig alarm severities)"},
+			{schema.TagObservable, "what the alarm watches within its rule and lane: the VDM observable (as in xcvr_vdm, without its side), the quantity of module_thresholds (rx_power_mw), the flag of latched_flags (rx_los); absent for a rule on one plain metric"},
+			{schema.TagSide, "media or host, for a VDM observable that has a side (as in xcvr_vdm); absent otherwise"},
+			{schema.TagLimit, "the module threshold crossed, for the threshold built-ins (high_alarm, low_alarm, high_warning, low_warning); absent otherwise"}},
 		Fields: []FieldDoc{
-			{"state", String, "", "pending, firing or resolved", "", false},
-			{"firing", Bool, "", "state is firing", "", false},
-			{"transition", Bool, "", "a state change (false: a periodic restatement of a firing alarm)", "", false},
-			{"value", Float, "rule's", "the value that changed the state", "", false},
-			{"threshold", Float, "rule's", "the threshold it was compared with", "", false},
-			{"summary", String, "", "human-readable summary", "", false},
-			{"laser_event", String, "", "the xcvr_laser_event whose laser feeds this lane and was firing when the alarm changed state (optical topology); absent otherwise", "", false},
+			{schema.State, String, "", "pending, firing or resolved", "", false},
+			{schema.Firing, Bool, "", "state is firing", "", false},
+			{schema.Transition, Bool, "", "a state change (false: a periodic restatement of a firing alarm)", "", false},
+			{schema.Value, Float, "rule's", "the value that changed the state", "", false},
+			{schema.Threshold, Float, "rule's", "the threshold it was compared with", "", false},
+			{schema.Summary, String, "", "human-readable summary", "", false},
+			{schema.Cause, String, "", "the likely cause of a firing alarm (laser_ageing, ..., unknown); absent otherwise", "", false},
+			{schema.Evidence, String, "", "what the likely cause rests on, '; '-separated; with cause", "", false},
+			{schema.LaserEvent, String, "", "the xcvr_laser_event whose laser feeds this lane and was firing when the alarm changed state (optical topology); absent otherwise", "", false},
 		},
 	}
 
 	agent := MeasurementDoc{
-		Name: MAgent,
+		Name: schema.XcvrAgent,
 		Doc: "ddm's own health. With a bus tag: one point per bus worker (I/O counters are cumulative). " +
 			"Without a bus tag: the process's sink (exporter) counters and its wall-clock steps.",
-		Tags: []TagDoc{tagHost, {"bus", "the bus name; absent on the process point"}},
+		Tags: []TagDoc{tagHost, {schema.TagBus, "the bus name; absent on the process point"}},
 		Fields: []FieldDoc{
-			{"cycle_time_s", Float, "s", "duration of the last pass over the bus's due ports (the reads, not the wait for the next)", "", false},
-			{"bus_time_s", Float, "s", "time spent in bus transactions", "", true},
-			{"transactions", Int, "", "bus transactions", "", true},
-			{"bytes_read", Int, "bytes", "", "", true},
-			{"bytes_written", Int, "bytes", "", "", true},
-			{"page_selects", Int, "", "page/bank select writes", "", true},
-			{"nacks", Int, "", "transactions the module NACKed", "", true},
-			{"retries", Int, "", "transactions retried", "", true},
-			{"bus_errors", Int, "", "transactions that failed", "", true},
-			{"read_errors", Int, "", "module reads that failed", "", true},
-			{"ports", Int, "", "ports on the bus", "", false},
-			{"modules_present", Int, "", "cages with a module", "", false},
-			{"queue_depth", Int, "points", "points waiting in memory for the spool", "", false},
-			{"spool_bytes", Int, "bytes", "size of the disk spool", "", false},
-			{"spool_points", Int, "points", "points in the disk spool (not yet accepted by InfluxDB)", "", false},
-			{"written_points", Int, "points", "points handed to the sink", "", true},
-			{"sent_points", Int, "points", "points the server accepted", "", true},
-			{"dropped_points", Int, "points", "points lost: queue or spool full (oldest first), or written after close", "", true},
-			{"rejected_points", Int, "points", "points the server refused for good (400, or 413 for a single point)", "", true},
-			{"invalid_points", Int, "points", "points that could not be encoded", "", true},
-			{"corrupt_points", Int, "points", "spool entries lost to on-disk corruption", "", true},
-			{"nonfinite_fields", Int, "fields", "NaN/Inf field values dropped at point creation", "", true},
-			{"write_requests", Int, "", "write requests sent", "", true},
-			{"write_retries", Int, "", "write requests that failed and were retried", "", true},
-			{"auth_errors", Int, "", "write requests answered 401 or 403", "", true},
-			{"write_latency_s", Float, "s", "duration of the last accepted write request", "", false},
-			{"clock_steps_back", Int, "", "backward steps of the wall clock since ddm started (points after one may overwrite older ones; rules run on a steady clock)", "", true},
+			{schema.CycleTimeS, Float, "s", "duration of the last pass over the bus's due ports (the reads, not the wait for the next)", "", false},
+			{schema.BusTimeS, Float, "s", "time spent in bus transactions", "", true},
+			{schema.Transactions, Int, "", "bus transactions", "", true},
+			{schema.BytesRead, Int, "bytes", "", "", true},
+			{schema.BytesWritten, Int, "bytes", "", "", true},
+			{schema.PageSelects, Int, "", "page/bank select writes", "", true},
+			{schema.NACKs, Int, "", "transactions the module NACKed", "", true},
+			{schema.Retries, Int, "", "transactions retried", "", true},
+			{schema.BusErrors, Int, "", "transactions that failed", "", true},
+			{schema.ReadErrors, Int, "", "module reads that failed", "", true},
+			{schema.Ports, Int, "", "ports on the bus", "", false},
+			{schema.ModulesPresent, Int, "", "cages with a module", "", false},
+			{schema.QueueDepth, Int, "points", "points waiting in memory for the spool", "", false},
+			{schema.SpoolBytes, Int, "bytes", "size of the disk spool", "", false},
+			{schema.SpoolPoints, Int, "points", "points in the disk spool (not yet accepted by InfluxDB)", "", false},
+			{schema.WrittenPoints, Int, "points", "points handed to the sink", "", true},
+			{schema.SentPoints, Int, "points", "points the server accepted", "", true},
+			{schema.DroppedPoints, Int, "points", "points lost: queue or spool full (oldest first), or written after close", "", true},
+			{schema.RejectedPoints, Int, "points", "points the server refused for good (400, or 413 for a single point)", "", true},
+			{schema.InvalidPoints, Int, "points", "points that could not be encoded", "", true},
+			{schema.CorruptPoints, Int, "points", "spool entries lost to on-disk corruption", "", true},
+			{schema.NonFiniteFields, Int, "fields", "NaN/Inf field values dropped at point creation", "", true},
+			{schema.WriteRequests, Int, "", "write requests sent", "", true},
+			{schema.WriteRetries, Int, "", "write requests that failed and were retried", "", true},
+			{schema.AuthErrors, Int, "", "write requests answered 401 or 403", "", true},
+			{schema.WriteLatencyS, Float, "s", "duration of the last accepted write request", "", false},
+			{schema.ClockStepsBack, Int, "", "backward steps of the wall clock since ddm started (points after one may overwrite older ones; rules run on a steady clock)", "", true},
 		},
 	}
 
-	return append([]MeasurementDoc{module, lane, vdm, coherent, laser, info, thresh, alarm, agent, laserEventDoc()}, energyDocs()...)
+	forecast := MeasurementDoc{
+		Name: schema.XcvrForecast,
+		Doc: "The agent's trend of a quantity of a lane (no lane tag: the module) and, when the trend is forecast to cross one of the module's thresholds, " +
+			"which one and the days to it with their interval. A stable or improving trend has no limit and no days.",
+		Tags: []TagDoc{tagHost, tagPort, tagLane,
+			{schema.TagQuantity, "the forecast quantity, named as its field (rx_power_mw, tx_bias_ma, temperature_c, pre_fec_ber)"},
+			{schema.TagLimit, "the threshold the trend is forecast to reach (low_warning, high_alarm, kp4); absent when no crossing is forecast"}},
+		Fields: []FieldDoc{
+			{schema.TrendPerDay, Float, "quantity's/day", "trend per day (for pre_fec_ber in decades per day)", "", false},
+			{schema.Threshold, Float, "quantity's", "the threshold forecast to be reached", "", false},
+			{schema.DaysToThreshold, Float, "days", "days until the trend reaches the threshold", "", false},
+			{schema.DaysLow, Float, "days", "the interval's early end", "", false},
+			{schema.DaysHigh, Float, "days", "the interval's late end; absent when the slow end never reaches the threshold", "", false},
+		},
+	}
+
+	cohort := MeasurementDoc{
+		Name: schema.XcvrCohort,
+		Doc:  "Robust z-score of a quantity of a lane (no lane tag: the module) among its peers.",
+		Tags: []TagDoc{tagHost, tagPort, tagLane,
+			{schema.TagQuantity, "the quantity scored, named as its field"}},
+		Fields: []FieldDoc{
+			{schema.Z, Float, "σ", "robust z-score: (value - cohort median) / (1.4826 · cohort MAD)", "", false},
+			{schema.Median, Float, "quantity's", "the cohort's median of the quantity", "", false},
+			{schema.Peers, Int, "", "lanes or modules in the cohort", "", false},
+		},
+	}
+
+	return append([]MeasurementDoc{module, lane, vdm, coherent, laser, info, thresh, alarm, agent, laserEventDoc(), forecast, cohort}, energyDocs()...)
 }
 
 // schemaIndex maps measurement -> field -> doc.

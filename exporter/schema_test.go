@@ -3,15 +3,20 @@ package exporter
 import (
 	"flag"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ddm-agent/ddm/agent"
 	"github.com/ddm-agent/ddm/cmis"
+	"github.com/ddm-agent/ddm/schema"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated part of docs/SCHEMA.md")
@@ -221,7 +226,7 @@ func docExamples(measurement string) []Point {
 		if p.Measurement != measurement {
 			continue
 		}
-		if measurement == MLane && p.Tag("lane") != "1" && p.Tag("lane") != "3" {
+		if measurement == schema.XcvrLane && p.Tag("lane") != "1" && p.Tag("lane") != "3" {
 			continue
 		}
 		out = append(out, p)
@@ -383,8 +388,8 @@ func TestSamplePoints(t *testing.T) {
 		{agent.KindError, 0, 0, 0, 0},
 	} {
 		pts := SamplePoints("h", agent.Sample{Port: "p", Kind: tc.kind, Time: now, Module: m})
-		if count(pts, MModule) != tc.module || count(pts, MLane) != tc.lane || count(pts, MVDM) != tc.vdm || count(pts, MInfo) != tc.info {
-			t.Errorf("%v: module %d lane %d vdm %d info %d", tc.kind, count(pts, MModule), count(pts, MLane), count(pts, MVDM), count(pts, MInfo))
+		if count(pts, schema.XcvrModule) != tc.module || count(pts, schema.XcvrLane) != tc.lane || count(pts, schema.XcvrVDM) != tc.vdm || count(pts, schema.XcvrInfo) != tc.info {
+			t.Errorf("%v: module %d lane %d vdm %d info %d", tc.kind, count(pts, schema.XcvrModule), count(pts, schema.XcvrLane), count(pts, schema.XcvrVDM), count(pts, schema.XcvrInfo))
 		}
 	}
 }
@@ -402,7 +407,7 @@ func TestThresholdChecksumFailed(t *testing.T) {
 	want := map[string]bool{cmis.QTemperature: false, cmis.QTxPower: true}
 	got := map[string]bool{}
 	for _, p := range InfoPoints(Source{Host: "h", Port: "p", Time: time.Unix(1700000000, 0)}, m) {
-		if p.Measurement != MThreshold {
+		if p.Measurement != schema.XcvrThreshold {
 			continue
 		}
 		f, ok := p.Field("checksum_failed")
@@ -418,5 +423,67 @@ func TestThresholdChecksumFailed(t *testing.T) {
 	}
 	if len(got) != len(want) || got[cmis.QTemperature] != want[cmis.QTemperature] || got[cmis.QTxPower] != want[cmis.QTxPower] {
 		t.Errorf("checksum_failed by quantity %v, want %v", got, want)
+	}
+}
+
+// TestSchemaNamesDeclaredOnce holds package schema to Schema(): every name
+// it declares is a measurement, tag or field ddm writes, and every name ddm
+// writes is declared there (the flag fields are declared with their bits in
+// cmis). A constant that names nothing, or a field written under a name of
+// its own, fails here.
+func TestSchemaNamesDeclaredOnce(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "../schema/names.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := map[string]string{} // value -> constant
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, n := range vs.Names {
+				lit, ok := vs.Values[i].(*ast.BasicLit)
+				if !ok {
+					t.Fatalf("schema.%s is not a string literal", n.Name)
+				}
+				v, _ := strconv.Unquote(lit.Value)
+				if prev, dup := declared[v]; dup {
+					t.Errorf("%q is declared twice: schema.%s and schema.%s", v, prev, n.Name)
+				}
+				declared[v] = n.Name
+			}
+		}
+	}
+	flags := map[string]bool{}
+	for _, n := range append(cmis.LaneFlagNames(), cmis.ModuleFlagNames()...) {
+		flags[n] = true
+	}
+	written := map[string]bool{}
+	for _, m := range Schema() {
+		written[m.Name] = true
+		for _, tg := range m.Tags {
+			written[tg.Name] = true
+		}
+		for _, fd := range m.Fields {
+			if !flags[fd.Name] {
+				written[fd.Name] = true
+			}
+		}
+	}
+	for v, c := range declared {
+		if !written[v] {
+			t.Errorf("schema.%s = %q names nothing ddm writes", c, v)
+		}
+	}
+	for v := range written {
+		if _, ok := declared[v]; !ok {
+			t.Errorf("%q is written but not declared in package schema", v)
+		}
+	}
+	if len(declared) < 100 {
+		t.Errorf("%d names declared: the parse missed the constants", len(declared))
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/ddm-agent/ddm/emulator"
 	"github.com/ddm-agent/ddm/exporter"
 	"github.com/ddm-agent/ddm/internal/vclock"
+
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // The service as the agent runs it, on virtual time: the first cycle
@@ -64,7 +66,7 @@ rules:
 	// A trend of each of 8 lanes × 4 quantities and 2 module ones, lane
 	// 3's BER as three crossings; the lanes of one module are a cohort
 	// for the lane quantities (the module ones have one member).
-	if kinds[exporter.MForecast] != 8*4+2+2 || kinds[exporter.MCohort] != 8*4 {
+	if kinds[schema.XcvrForecast] != 8*4+2+2 || kinds[schema.XcvrCohort] != 8*4 {
 		t.Errorf("points %v", kinds)
 	}
 	// The VDM high alarm (2.4e-4) and the KP4 limit, both of the alarm

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/ddm-agent/ddm/cmis"
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // Rounding: a decoded value is a count of the byte's least significant
@@ -198,7 +199,7 @@ type DBmThresholds struct {
 
 // powerQuantities are the quantities in mW and the names of their dBm
 // twins, named as the lanes' fields are.
-var powerQuantities = [...][2]string{{cmis.QTxPower, "tx_power_dbm"}, {cmis.QRxPower, "rx_power_dbm"}}
+var powerQuantities = [...][2]string{{cmis.QTxPower, schema.TxPowerDBM}, {cmis.QRxPower, schema.RxPowerDBM}}
 
 // thresholdsDBm converts the power thresholds of m to dBm, rounded to 2
 // decimals, keyed tx_power_dbm and rx_power_dbm.

@@ -23,6 +23,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
 	"github.com/ddm-agent/ddm/alarm"
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // Dashboard uids.
@@ -158,9 +159,9 @@ func (o Options) variable(name, measurement string, multi bool, parents []string
 		// Distinct values of the tag in the dashboard's time range (plain
 		// Flux: v1.tagValues wants a duration on InfluxDB 1.8 and a time
 		// on 2.x).
-		field := "present"
-		if measurement == "xcvr_lane" {
-			field = "rx_power_mw"
+		field := schema.Present
+		if measurement == schema.XcvrLane {
+			field = schema.RxPowerMW
 		}
 		q = o.fluxFrom(source{measurement: measurement, field: field}) + fluxVars(parents) +
 			fmt.Sprintf("  |> keep(columns: [%s, \"_value\"])\n  |> group()\n  |> distinct(column: %s)\n  |> sort()", fluxString(name), fluxString(name))
@@ -304,17 +305,17 @@ func (o Options) dashboards(rules *alarm.Rules) ([]dashboard.Dashboard, error) {
 }
 
 var (
-	vdmBER    = source{measurement: "xcvr_vdm", field: "value"}.with("observable", "pre_fec_ber").with("side", "media")
-	vdmErrFr  = source{measurement: "xcvr_vdm", field: "value"}.with("observable", "errored_frames").with("side", "media")
-	vdmESNR   = source{measurement: "xcvr_vdm", field: "value"}.with("observable", "esnr").with("side", "media")
-	modPres   = source{measurement: "xcvr_module", field: "present"}
-	alarmFire = source{measurement: "xcvr_alarm", field: "firing"}
+	vdmBER    = source{measurement: schema.XcvrVDM, field: schema.Value}.with(schema.TagObservable, "pre_fec_ber").with(schema.TagSide, "media")
+	vdmErrFr  = source{measurement: schema.XcvrVDM, field: schema.Value}.with(schema.TagObservable, "errored_frames").with(schema.TagSide, "media")
+	vdmESNR   = source{measurement: schema.XcvrVDM, field: schema.Value}.with(schema.TagObservable, "esnr").with(schema.TagSide, "media")
+	modPres   = source{measurement: schema.XcvrModule, field: schema.Present}
+	alarmFire = source{measurement: schema.XcvrAlarm, field: schema.Firing}
 )
 
 // alarmSeries are the tags of xcvr_alarm, the identity of one alarm in the
 // agent's engine: a query that wants each alarm's last state groups by all
 // of them (several observables of one rule fire on one lane).
-var alarmSeries = []string{"host", "port", "lane", "rule", "severity", "observable", "side", "limit"}
+var alarmSeries = []string{schema.TagHost, schema.TagPort, schema.TagLane, schema.TagRule, schema.TagSeverity, schema.TagObservable, schema.TagSide, schema.TagLimit}
 
 func (o Options) fleet(rules *alarm.Rules) *dashboard.DashboardBuilder {
 	p := &panels{}
@@ -323,13 +324,13 @@ func (o Options) fleet(rules *alarm.Rules) *dashboard.DashboardBuilder {
 	d = d.WithPanel(stat.NewPanelBuilder().Id(p.next()).Title("Modules present").
 		Description("Cages whose last xcvr_module point says present=true, on every host.").
 		Datasource(*o.dsRef()).GridPos(gridPos(0, 0, 6, 6)).
-		WithTarget(o.target("A", o.countLastTrue(modPres, nil, []string{"host", "port"}, nil), "modules", "")).
+		WithTarget(o.target("A", o.countLastTrue(modPres, nil, []string{schema.TagHost, schema.TagPort}, nil), "modules", "")).
 		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})).
 		GraphMode(common.BigValueGraphModeNone))
 	d = d.WithPanel(stat.NewPanelBuilder().Id(p.next()).Title("Alarms firing by severity").
 		Description("Alarm series (host, port, lane, rule, severity, observable, side, limit) whose last xcvr_alarm point says firing=true.").
 		Datasource(*o.dsRef()).GridPos(gridPos(6, 0, 18, 6)).
-		WithTarget(o.target("A", o.countLastTrue(alarmFire, nil, alarmSeries, []string{"severity"}), "$tag_severity", "")).
+		WithTarget(o.target("A", o.countLastTrue(alarmFire, nil, alarmSeries, []string{schema.TagSeverity}), "$tag_severity", "")).
 		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})).
 		GraphMode(common.BigValueGraphModeNone).
 		DisplayName("${__field.labels.severity}").
@@ -343,15 +344,15 @@ func (o Options) fleet(rules *alarm.Rules) *dashboard.DashboardBuilder {
 		DisplayMode(common.BarGaugeDisplayModeBasic).
 		Unit("sci").
 		DisplayName("${__field.labels.host}").
-		Thresholds(ruleThresholds(rules, "xcvr_vdm", "value", "pre_fec_ber_media")))
+		Thresholds(ruleThresholds(rules, schema.XcvrVDM, schema.Value, "pre_fec_ber_media")))
 	d = d.WithPanel(o.series(p, "Worst pre-FEC BER per switch over time", "Max over all lanes of each host.", "sci", gridPos(12, 6, 12, 10),
-		dq{src: vdmBER, agg: "max", groupBy: []string{"host"}, window: true, alias: "$tag_host"}, "${__field.labels.host}").
+		dq{src: vdmBER, agg: "max", groupBy: []string{schema.TagHost}, window: true, alias: "$tag_host"}, "${__field.labels.host}").
 		ScaleDistribution(logScale()).
-		Thresholds(ruleThresholds(rules, "xcvr_vdm", "value", "pre_fec_ber_media")).
+		Thresholds(ruleThresholds(rules, schema.XcvrVDM, schema.Value, "pre_fec_ber_media")).
 		ThresholdsStyle(lineThresholds()))
 	d = d.WithPanel(bargauge.NewPanelBuilder().Id(p.next()).Title("Modules present per switch").
 		Datasource(*o.dsRef()).GridPos(gridPos(0, 16, 24, 8)).
-		WithTarget(o.target("A", o.countLastTrue(modPres, nil, []string{"host", "port"}, []string{"host"}), "$tag_host", "")).
+		WithTarget(o.target("A", o.countLastTrue(modPres, nil, []string{schema.TagHost, schema.TagPort}, []string{schema.TagHost}), "$tag_host", "")).
 		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})).
 		Orientation(common.VizOrientationHorizontal).
 		DisplayName("${__field.labels.host}"))
@@ -361,26 +362,26 @@ func (o Options) fleet(rules *alarm.Rules) *dashboard.DashboardBuilder {
 // worstPerHost is the highest last pre-FEC BER of any lane, per host.
 func (o Options) worstPerHost() string {
 	if o.Language == Flux {
-		return o.fluxFrom(vdmBER) + "  |> last()\n  |> group(columns: [\"host\"])\n  |> max()\n" + fluxKeep([]string{"host"})
+		return o.fluxFrom(vdmBER) + "  |> last()\n  |> group(columns: [\"host\"])\n  |> max()\n" + fluxKeep([]string{schema.TagHost})
 	}
-	inner := o.iqlSelect(`last("value") AS "ber"`, vdmBER, "", []string{"host", "port", "lane"}, "")
+	inner := o.iqlSelect(`last("value") AS "ber"`, vdmBER, "", []string{schema.TagHost, schema.TagPort, schema.TagLane}, "")
 	return fmt.Sprintf(`SELECT max("ber") FROM (%s) GROUP BY "host"`, inner)
 }
 
 func (o Options) switchDash(rules *alarm.Rules) *dashboard.DashboardBuilder {
 	p := &panels{}
 	d := newDashboard(SwitchUID, "ddm switch", "One switch: module temperature per port, Rx power of every lane, worst pre-FEC BER per port, module identity.").
-		WithVariable(o.variable("host", "xcvr_module", false, nil))
-	temp := source{measurement: "xcvr_module", field: "temperature_c"}
+		WithVariable(o.variable(schema.TagHost, schema.XcvrModule, false, nil))
+	temp := source{measurement: schema.XcvrModule, field: schema.TemperatureC}
 	d = d.WithPanel(o.series(p, "Module temperature per port", "xcvr_module.temperature_c, with the temperature rules' thresholds.", "celsius", gridPos(0, 0, 24, 9),
-		dq{src: temp, vars: []string{"host"}, agg: "mean", groupBy: []string{"port"}, window: true, alias: "$tag_port"}, "${__field.labels.port}").
-		Thresholds(ruleThresholds(rules, "xcvr_module", "temperature_c", "")).
+		dq{src: temp, vars: []string{schema.TagHost}, agg: "mean", groupBy: []string{schema.TagPort}, window: true, alias: "$tag_port"}, "${__field.labels.port}").
+		Thresholds(ruleThresholds(rules, schema.XcvrModule, schema.TemperatureC, "")).
 		ThresholdsStyle(lineThresholds()))
-	rx := source{measurement: "xcvr_lane", field: "rx_power_dbm"}
+	rx := source{measurement: schema.XcvrLane, field: schema.RxPowerDBM}
 	d = d.WithPanel(heatmap.NewPanelBuilder().Id(p.next()).Title("Rx power per lane (dBm)").
 		Description("Mean Rx power of every lane of the switch per interval, one row per port and lane: a dark or fading lane shows as a cold row.").
 		Datasource(*o.dsRef()).GridPos(gridPos(0, 9, 24, 14)).
-		WithTarget(o.dqTarget("A", dq{src: rx, vars: []string{"host"}, agg: "mean", groupBy: []string{"port", "lane"}, window: true, alias: "$tag_port lane $tag_lane"})).
+		WithTarget(o.dqTarget("A", dq{src: rx, vars: []string{schema.TagHost}, agg: "mean", groupBy: []string{schema.TagPort, schema.TagLane}, window: true, alias: "$tag_port lane $tag_lane"})).
 		DisplayName(o.laneName(true)).
 		WithTransformation(dashboard.DataTransformerConfig{Id: "joinByField", Options: map[string]any{"mode": "outer"}}).
 		Calculate(false).
@@ -390,9 +391,9 @@ func (o Options) switchDash(rules *alarm.Rules) *dashboard.DashboardBuilder {
 		Unit("dBm").
 		ShowValue(common.VisibilityModeNever))
 	d = d.WithPanel(o.series(p, "Worst pre-FEC BER per port", "Max media-side pre-FEC BER (VDM) over the lanes of each port.", "sci", gridPos(0, 23, 24, 9),
-		dq{src: vdmBER, vars: []string{"host"}, agg: "max", groupBy: []string{"port"}, window: true, alias: "$tag_port"}, "${__field.labels.port}").
+		dq{src: vdmBER, vars: []string{schema.TagHost}, agg: "max", groupBy: []string{schema.TagPort}, window: true, alias: "$tag_port"}, "${__field.labels.port}").
 		ScaleDistribution(logScale()).
-		Thresholds(ruleThresholds(rules, "xcvr_vdm", "value", "pre_fec_ber_media")).
+		Thresholds(ruleThresholds(rules, schema.XcvrVDM, schema.Value, "pre_fec_ber_media")).
 		ThresholdsStyle(lineThresholds()))
 	d = d.WithPanel(tablePanel(p).Title("Modules").
 		Description("Identity from xcvr_info, written when a module is inserted (the panel looks back 30 days).").
@@ -404,60 +405,60 @@ func (o Options) switchDash(rules *alarm.Rules) *dashboard.DashboardBuilder {
 
 // infoTable lists the identity of every module of the host.
 func (o Options) infoTable() string {
-	fields := []string{"vendor", "part_number", "serial_number", "firmware_version", "identifier", "media_type"}
-	info := source{measurement: "xcvr_info"}
+	fields := []string{schema.Vendor, schema.PartNumber, schema.SerialNumber, schema.FirmwareVersion, schema.Identifier, schema.MediaType}
+	info := source{measurement: schema.XcvrInfo}
 	if o.Language == Flux {
 		var f []string
 		for _, x := range fields {
 			f = append(f, "r._field == "+fluxString(x))
 		}
-		cols := []string{fluxString("port")}
+		cols := []string{fluxString(schema.TagPort)}
 		for _, x := range fields {
 			cols = append(cols, fluxString(x))
 		}
 		return fmt.Sprintf("from(bucket: %s)\n  |> range(start: v.timeRangeStart, stop: v.timeRangeStop)\n"+
 			"  |> filter(fn: (r) => r._measurement == \"xcvr_info\" and (%s))\n%s  |> last()\n"+
 			"  |> pivot(rowKey: [\"port\"], columnKey: [\"_field\"], valueColumn: \"_value\")\n  |> group()\n  |> keep(columns: [%s])",
-			fluxString(o.Bucket), strings.Join(f, " or "), fluxVars([]string{"host"}), strings.Join(cols, ", "))
+			fluxString(o.Bucket), strings.Join(f, " or "), fluxVars([]string{schema.TagHost}), strings.Join(cols, ", "))
 	}
 	var sel []string
 	for _, x := range fields {
 		sel = append(sel, fmt.Sprintf("last(%s) AS %s", iqlIdent(x), iqlIdent(x)))
 	}
-	return fmt.Sprintf("SELECT %s FROM %s WHERE %s GROUP BY \"port\"", strings.Join(sel, ", "), o.iqlFrom("xcvr_info"), info.iqlWhereVars([]string{"host"}))
+	return fmt.Sprintf("SELECT %s FROM %s WHERE %s GROUP BY \"port\"", strings.Join(sel, ", "), o.iqlFrom(schema.XcvrInfo), info.iqlWhereVars([]string{schema.TagHost}))
 }
 
 func (o Options) portDash(rules *alarm.Rules) *dashboard.DashboardBuilder {
 	p := &panels{}
-	vars := []string{"host", "port", "lane"}
+	vars := []string{schema.TagHost, schema.TagPort, schema.TagLane}
 	d := newDashboard(PortUID, "ddm port", "One port and its lanes: Tx and Rx power, laser bias, pre-FEC BER, with the rules' thresholds as lines; the module's own thresholds.").
-		WithVariable(o.variable("host", "xcvr_module", false, nil)).
-		WithVariable(o.variable("port", "xcvr_module", false, []string{"host"})).
-		WithVariable(o.variable("lane", "xcvr_lane", true, []string{"host", "port"}))
+		WithVariable(o.variable(schema.TagHost, schema.XcvrModule, false, nil)).
+		WithVariable(o.variable(schema.TagPort, schema.XcvrModule, false, []string{schema.TagHost})).
+		WithVariable(o.variable(schema.TagLane, schema.XcvrLane, true, []string{schema.TagHost, schema.TagPort}))
 	type lp struct {
 		title, field, unit string
 		x, y               uint32
 	}
 	for _, l := range []lp{
-		{"Tx power", "tx_power_dbm", "dBm", 0, 0},
-		{"Rx power", "rx_power_dbm", "dBm", 12, 0},
-		{"Laser bias", "tx_bias_ma", "mamp", 0, 9},
+		{"Tx power", schema.TxPowerDBM, "dBm", 0, 0},
+		{"Rx power", schema.RxPowerDBM, "dBm", 12, 0},
+		{"Laser bias", schema.TxBiasMA, "mamp", 0, 9},
 	} {
-		src := source{measurement: "xcvr_lane", field: l.field}
+		src := source{measurement: schema.XcvrLane, field: l.field}
 		d = d.WithPanel(o.series(p, l.title+" per lane", "xcvr_lane."+l.field+" with the rules' thresholds on it.", l.unit, gridPos(l.x, l.y, 12, 9),
-			dq{src: src, vars: vars, agg: "mean", groupBy: []string{"lane"}, window: true, alias: "lane $tag_lane"}, o.laneName(false)).
-			Thresholds(ruleThresholds(rules, "xcvr_lane", l.field, "")).
+			dq{src: src, vars: vars, agg: "mean", groupBy: []string{schema.TagLane}, window: true, alias: "lane $tag_lane"}, o.laneName(false)).
+			Thresholds(ruleThresholds(rules, schema.XcvrLane, l.field, "")).
 			ThresholdsStyle(lineThresholds()))
 	}
 	d = d.WithPanel(o.series(p, "Pre-FEC BER per lane", "Media-side pre-FEC BER (VDM) with the BER rules' thresholds.", "sci", gridPos(12, 9, 12, 9),
-		dq{src: vdmBER, vars: vars, agg: "max", groupBy: []string{"lane"}, window: true, alias: "lane $tag_lane"}, o.laneName(false)).
+		dq{src: vdmBER, vars: vars, agg: "max", groupBy: []string{schema.TagLane}, window: true, alias: "lane $tag_lane"}, o.laneName(false)).
 		ScaleDistribution(logScale()).
-		Thresholds(ruleThresholds(rules, "xcvr_vdm", "value", "pre_fec_ber_media")).
+		Thresholds(ruleThresholds(rules, schema.XcvrVDM, schema.Value, "pre_fec_ber_media")).
 		ThresholdsStyle(lineThresholds()))
-	temp := source{measurement: "xcvr_module", field: "temperature_c"}
+	temp := source{measurement: schema.XcvrModule, field: schema.TemperatureC}
 	d = d.WithPanel(o.series(p, "Module temperature", "xcvr_module.temperature_c.", "celsius", gridPos(0, 18, 12, 8),
-		dq{src: temp, vars: []string{"host", "port"}, agg: "mean", window: true, alias: "temperature"}, "temperature").
-		Thresholds(ruleThresholds(rules, "xcvr_module", "temperature_c", "")).
+		dq{src: temp, vars: []string{schema.TagHost, schema.TagPort}, agg: "mean", window: true, alias: "temperature"}, "temperature").
+		Thresholds(ruleThresholds(rules, schema.XcvrModule, schema.TemperatureC, "")).
 		ThresholdsStyle(lineThresholds()))
 	d = d.WithPanel(tablePanel(p).Title("Module thresholds").
 		Description("The module's own alarm and warning thresholds (xcvr_threshold, written at insertion; the panel looks back 30 days). Power is in mW.").
@@ -468,53 +469,53 @@ func (o Options) portDash(rules *alarm.Rules) *dashboard.DashboardBuilder {
 
 // thresholdTable lists the module's thresholds per quantity.
 func (o Options) thresholdTable() string {
-	fields := []string{"low_alarm_threshold", "low_warning_threshold", "high_warning_threshold", "high_alarm_threshold"}
+	fields := []string{schema.LowAlarmThreshold, schema.LowWarningThreshold, schema.HighWarningThreshold, schema.HighAlarmThreshold}
 	if o.Language == Flux {
 		var f []string
 		for _, x := range fields {
 			f = append(f, "r._field == "+fluxString(x))
 		}
-		cols := []string{fluxString("quantity")}
+		cols := []string{fluxString(schema.TagQuantity)}
 		for _, x := range fields {
 			cols = append(cols, fluxString(x))
 		}
 		return fmt.Sprintf("from(bucket: %s)\n  |> range(start: v.timeRangeStart, stop: v.timeRangeStop)\n"+
 			"  |> filter(fn: (r) => r._measurement == \"xcvr_threshold\" and (%s))\n%s  |> last()\n"+
 			"  |> pivot(rowKey: [\"quantity\"], columnKey: [\"_field\"], valueColumn: \"_value\")\n  |> group()\n  |> keep(columns: [%s])",
-			fluxString(o.Bucket), strings.Join(f, " or "), fluxVars([]string{"host", "port"}), strings.Join(cols, ", "))
+			fluxString(o.Bucket), strings.Join(f, " or "), fluxVars([]string{schema.TagHost, schema.TagPort}), strings.Join(cols, ", "))
 	}
 	var sel []string
 	for _, x := range fields {
 		sel = append(sel, fmt.Sprintf("last(%s) AS %s", iqlIdent(x), iqlIdent(x)))
 	}
-	th := source{measurement: "xcvr_threshold"}
-	return fmt.Sprintf("SELECT %s FROM %s WHERE %s GROUP BY \"quantity\"", strings.Join(sel, ", "), o.iqlFrom("xcvr_threshold"), th.iqlWhereVars([]string{"host", "port"}))
+	th := source{measurement: schema.XcvrThreshold}
+	return fmt.Sprintf("SELECT %s FROM %s WHERE %s GROUP BY \"quantity\"", strings.Join(sel, ", "), o.iqlFrom(schema.XcvrThreshold), th.iqlWhereVars([]string{schema.TagHost, schema.TagPort}))
 }
 
 func (o Options) berDash(rules *alarm.Rules) *dashboard.DashboardBuilder {
 	p := &panels{}
-	vars := []string{"host", "port"}
+	vars := []string{schema.TagHost, schema.TagPort}
 	d := newDashboard(BERUID, "ddm pre-FEC BER", "Pre-FEC BER of every lane over time (VDM, media side) with the rules' thresholds, errored frames and eSNR.").
-		WithVariable(o.variable("host", "xcvr_module", false, nil)).
-		WithVariable(o.variable("port", "xcvr_module", true, []string{"host"}))
+		WithVariable(o.variable(schema.TagHost, schema.XcvrModule, false, nil)).
+		WithVariable(o.variable(schema.TagPort, schema.XcvrModule, true, []string{schema.TagHost}))
 	d = d.WithPanel(o.series(p, "Pre-FEC BER", "Max per interval of each lane's media-side pre-FEC BER; the lines are the BER rules' thresholds (KP4 FEC limit 2.4e-4).", "sci", gridPos(0, 0, 24, 12),
-		dq{src: vdmBER, vars: vars, agg: "max", groupBy: []string{"port", "lane"}, window: true, alias: "$tag_port lane $tag_lane"}, o.laneName(true)).
+		dq{src: vdmBER, vars: vars, agg: "max", groupBy: []string{schema.TagPort, schema.TagLane}, window: true, alias: "$tag_port lane $tag_lane"}, o.laneName(true)).
 		ScaleDistribution(logScale()).
-		Thresholds(ruleThresholds(rules, "xcvr_vdm", "value", "pre_fec_ber_media")).
+		Thresholds(ruleThresholds(rules, schema.XcvrVDM, schema.Value, "pre_fec_ber_media")).
 		ThresholdsStyle(lineThresholds()))
 	d = d.WithPanel(o.series(p, "Errored frames", "Ratio of FEC codewords that could not be corrected (VDM, media side): packet loss.", "sci", gridPos(0, 12, 12, 9),
-		dq{src: vdmErrFr, vars: vars, agg: "max", groupBy: []string{"port", "lane"}, window: true, alias: "$tag_port lane $tag_lane"}, o.laneName(true)).
-		Thresholds(ruleThresholds(rules, "xcvr_vdm", "value", "errored_frames_media")).
+		dq{src: vdmErrFr, vars: vars, agg: "max", groupBy: []string{schema.TagPort, schema.TagLane}, window: true, alias: "$tag_port lane $tag_lane"}, o.laneName(true)).
+		Thresholds(ruleThresholds(rules, schema.XcvrVDM, schema.Value, "errored_frames_media")).
 		ThresholdsStyle(lineThresholds()))
 	d = d.WithPanel(o.series(p, "eSNR", "Electrical SNR of the media side (VDM).", "dB", gridPos(12, 12, 12, 9),
-		dq{src: vdmESNR, vars: vars, agg: "mean", groupBy: []string{"port", "lane"}, window: true, alias: "$tag_port lane $tag_lane"}, o.laneName(true)))
+		dq{src: vdmESNR, vars: vars, agg: "mean", groupBy: []string{schema.TagPort, schema.TagLane}, window: true, alias: "$tag_port lane $tag_lane"}, o.laneName(true)))
 	return d
 }
 
 func (o Options) alarmsDash() *dashboard.DashboardBuilder {
 	p := &panels{}
 	d := newDashboard(AlarmsUID, "ddm active alarms", "Alarms firing now (the agent's xcvr_alarm points) and their history.").
-		WithVariable(o.variable("host", "xcvr_module", true, nil))
+		WithVariable(o.variable(schema.TagHost, schema.XcvrModule, true, nil))
 	d = d.WithPanel(tablePanel(p).Title("Active alarms").
 		Description("Alarm series whose last xcvr_alarm point says firing; the agent rewrites firing alarms every minute.").
 		Datasource(*o.dsRef()).GridPos(gridPos(0, 0, 24, 12)).
@@ -526,7 +527,7 @@ func (o Options) alarmsDash() *dashboard.DashboardBuilder {
 	d = d.WithPanel(statetimeline.NewPanelBuilder().Id(p.next()).Title("Alarm timeline").
 		Description("firing per alarm series over time.").
 		Datasource(*o.dsRef()).GridPos(gridPos(0, 22, 24, 12)).
-		WithTarget(o.dqTarget("A", dq{src: alarmFire, vars: []string{"host"}, agg: "last", groupBy: alarmSeries[1:], window: true,
+		WithTarget(o.dqTarget("A", dq{src: alarmFire, vars: []string{schema.TagHost}, agg: "last", groupBy: alarmSeries[1:], window: true,
 			alias: "$tag_port $tag_lane $tag_rule $tag_observable $tag_side $tag_limit"})).
 		DisplayName("${__field.labels.port} ${__field.labels.lane} ${__field.labels.rule} ${__field.labels.observable} ${__field.labels.side} ${__field.labels.limit} (${__field.labels.severity})").
 		MergeValues(true).
@@ -540,7 +541,7 @@ func (o Options) activeAlarms() string {
 	if o.Language == Flux {
 		cols := []string{"_time"}
 		cols = append(cols, per...)
-		cols = append(cols, "value", "threshold", "summary")
+		cols = append(cols, schema.Value, schema.Threshold, schema.Summary)
 		q := make([]string, len(cols))
 		for i, c := range cols {
 			q[i] = fluxString(c)
@@ -549,10 +550,10 @@ func (o Options) activeAlarms() string {
 			"  |> filter(fn: (r) => r._measurement == \"xcvr_alarm\" and (r._field == \"firing\" or r._field == \"value\" or r._field == \"threshold\" or r._field == \"summary\"))\n"+
 			"%s  |> last()\n  |> pivot(rowKey: [\"_time\"], columnKey: [\"_field\"], valueColumn: \"_value\")\n"+
 			"  |> filter(fn: (r) => r.firing == true)\n  |> group()\n  |> keep(columns: [%s])",
-			fluxString(o.Bucket), fluxVars([]string{"host"}), strings.Join(q, ", "))
+			fluxString(o.Bucket), fluxVars([]string{schema.TagHost}), strings.Join(q, ", "))
 	}
 	inner := fmt.Sprintf(`SELECT last("firing") AS "firing", last("value") AS "value", last("threshold") AS "threshold", last("summary") AS "summary" FROM %s WHERE %s GROUP BY %s`,
-		o.iqlFrom("xcvr_alarm"), alarmFire.iqlWhereVars([]string{"host"}), iqlGroupBy(per))
+		o.iqlFrom(schema.XcvrAlarm), alarmFire.iqlWhereVars([]string{schema.TagHost}), iqlGroupBy(per))
 	return fmt.Sprintf(`SELECT "value", "threshold", "summary" FROM (%s) WHERE "firing" = true GROUP BY %s`, inner, iqlGroupBy(per))
 }
 
@@ -562,7 +563,7 @@ func (o Options) alarmChanges() string {
 	if o.Language == Flux {
 		cols := []string{"_time"}
 		cols = append(cols, tags...)
-		cols = append(cols, "state", "value", "threshold", "summary")
+		cols = append(cols, schema.State, schema.Value, schema.Threshold, schema.Summary)
 		q := make([]string, len(cols))
 		for i, c := range cols {
 			q[i] = fluxString(c)
@@ -571,12 +572,12 @@ func (o Options) alarmChanges() string {
 			"  |> filter(fn: (r) => r._measurement == \"xcvr_alarm\" and (r._field == \"transition\" or r._field == \"state\" or r._field == \"value\" or r._field == \"threshold\" or r._field == \"summary\"))\n"+
 			"%s  |> pivot(rowKey: [\"_time\"], columnKey: [\"_field\"], valueColumn: \"_value\")\n"+
 			"  |> filter(fn: (r) => r.transition == true)\n  |> group()\n  |> sort(columns: [\"_time\"], desc: true)\n  |> limit(n: 500)\n  |> keep(columns: [%s])",
-			fluxString(o.Bucket), fluxVars([]string{"host"}), strings.Join(q, ", "))
+			fluxString(o.Bucket), fluxVars([]string{schema.TagHost}), strings.Join(q, ", "))
 	}
 	sel := make([]string, 0, len(tags)+4)
-	for _, t := range append(slices.Clone(tags), "state", "value", "threshold", "summary") {
+	for _, t := range append(slices.Clone(tags), schema.State, schema.Value, schema.Threshold, schema.Summary) {
 		sel = append(sel, iqlIdent(t))
 	}
 	return fmt.Sprintf(`SELECT %s FROM %s WHERE "transition" = true AND %s ORDER BY time DESC LIMIT 500`,
-		strings.Join(sel, ", "), o.iqlFrom("xcvr_alarm"), source{}.iqlWhereVars([]string{"host"}))
+		strings.Join(sel, ", "), o.iqlFrom(schema.XcvrAlarm), source{}.iqlWhereVars([]string{schema.TagHost}))
 }

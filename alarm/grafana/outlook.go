@@ -13,6 +13,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
 	"github.com/ddm-agent/ddm/alarm"
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // Forecast and cohort rules are evaluated by Grafana on the agent's own
@@ -20,11 +21,11 @@ import (
 // threshold with a crossing forecast, every alarm.ForecastEvery) and the
 // xcvr_cohort points (robust z-score per port, lane and quantity).
 var (
-	forecastDays = source{measurement: "xcvr_forecast", field: "days_to_threshold"}
-	cohortZ      = source{measurement: "xcvr_cohort", field: "z"}
+	forecastDays = source{measurement: schema.XcvrForecast, field: schema.DaysToThreshold}
+	cohortZ      = source{measurement: schema.XcvrCohort, field: schema.Z}
 	// forecastSeries are the tags of an xcvr_forecast series.
-	forecastSeries = []string{"host", "port", "lane", "quantity", "limit"}
-	cohortSeries   = []string{"host", "port", "lane", "quantity"}
+	forecastSeries = []string{schema.TagHost, schema.TagPort, schema.TagLane, schema.TagQuantity, schema.TagLimit}
+	cohortSeries   = []string{schema.TagHost, schema.TagPort, schema.TagLane, schema.TagQuantity}
 )
 
 // forecastLookback is how far back the queries over forecasts look: three
@@ -43,15 +44,15 @@ func (b *ruleBuilder) outlook(refs *tmplRefs) (string, string, error) {
 		src, t, what = cohortZ, cohortSeries, "xcvr_cohort.z"
 		q = r.Cohort.Quantity
 	}
-	src = src.with("quantity", q)
+	src = src.with(schema.TagQuantity, q)
 	if f := r.Forecast; f != nil && f.Threshold != "" {
 		re := "^(?:high|low)_" + f.Threshold + "$"
 		if f.Threshold == "alarm" {
 			re = "^(?:(?:high|low)_alarm|" + alarm.KP4LimitName + ")$"
 		}
-		src.matches = append(src.matches, &tagMatch{tag: "limit", regex: re})
+		src.matches = append(src.matches, &tagMatch{tag: schema.TagLimit, regex: re})
 	}
-	pm, err := globMatch("port", r.Match.Port)
+	pm, err := globMatch(schema.TagPort, r.Match.Port)
 	if err != nil {
 		return "", "", err
 	}
@@ -95,7 +96,7 @@ func (o Options) atRiskPanel(p *panels, y uint32) cog.Builder[dashboard.Panel] {
 
 // atRiskQuery lists the latest forecast of every series of the host.
 func (o Options) atRiskQuery() string {
-	fields := [][2]string{{"days_to_threshold", "days"}, {"days_low", "days_low"}, {"days_high", "days_high"}, {"trend_per_day", "trend_per_day"}, {"threshold", "threshold"}}
+	fields := [][2]string{{schema.DaysToThreshold, "days"}, {schema.DaysLow, "days_low"}, {schema.DaysHigh, "days_high"}, {schema.TrendPerDay, "trend_per_day"}, {schema.Threshold, "threshold"}}
 	per := forecastSeries[1:]
 	if o.Language == Flux {
 		var f []string
@@ -111,15 +112,15 @@ func (o Options) atRiskQuery() string {
 			"  |> filter(fn: (r) => r._measurement == \"xcvr_forecast\" and (%s))\n%s  |> last()\n"+
 			"  |> pivot(rowKey: [\"_time\"], columnKey: [\"_field\"], valueColumn: \"_value\")\n"+
 			"  |> group()\n  |> rename(columns: {days_to_threshold: \"days\"})\n  |> sort(columns: [\"days\"])\n  |> keep(columns: [%s])",
-			fluxString(o.Bucket), strings.Join(f, " or "), fluxVars([]string{"host"}),
+			fluxString(o.Bucket), strings.Join(f, " or "), fluxVars([]string{schema.TagHost}),
 			strings.ReplaceAll(strings.Join(cols, ", "), `"days_to_threshold"`, `"days"`))
 	}
 	var sel []string
 	for _, x := range fields {
 		sel = append(sel, fmt.Sprintf("last(%s) AS %s", iqlIdent(x[0]), iqlIdent(x[1])))
 	}
-	return fmt.Sprintf("SELECT %s FROM %s WHERE %s GROUP BY %s", strings.Join(sel, ", "), o.iqlFrom("xcvr_forecast"),
-		forecastDays.iqlWhereVars([]string{"host"}), iqlGroupBy(per))
+	return fmt.Sprintf("SELECT %s FROM %s WHERE %s GROUP BY %s", strings.Join(sel, ", "), o.iqlFrom(schema.XcvrForecast),
+		forecastDays.iqlWhereVars([]string{schema.TagHost}), iqlGroupBy(per))
 }
 
 // outlookRule reports whether Grafana evaluates r on the agent's

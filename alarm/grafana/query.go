@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ddm-agent/ddm/alarm"
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // Text of InfluxQL and Flux queries. Everything a query names (tags,
@@ -84,7 +85,7 @@ func laneMatch(lanes []int) *tagMatch {
 	if len(lanes) == 0 {
 		return nil
 	}
-	m := &tagMatch{tag: "lane"}
+	m := &tagMatch{tag: schema.TagLane}
 	for _, l := range lanes {
 		m.values = append(m.values, strconv.Itoa(l))
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/expr"
 
 	"github.com/ddm-agent/ddm/alarm"
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // ExprDatasourceUID is the pseudo data source of Grafana's server-side
@@ -124,17 +125,17 @@ func (o Options) exportRule(file string, r *alarm.Rule) (alerting.Rule, Exported
 	for k, v := range r.Labels {
 		labels[k] = v
 	}
-	labels["rule"] = r.Name
+	labels[schema.TagRule] = r.Name
 	switch {
 	case outlookRule(r):
-		labels["severity"] = r.Severity.String()
+		labels[schema.TagSeverity] = r.Severity.String()
 		condition, ex.How, err = b.outlook(refs)
 	case ex.Local || !isMetric:
 		condition, ex.How = b.local(refs)
 		// The agent applied for and clear_for before it wrote the state.
 		forDur, keep = 0, 0
 	default:
-		labels["severity"] = r.Severity.String()
+		labels[schema.TagSeverity] = r.Severity.String()
 		condition, ex.How, err = b.metric(series, refs)
 	}
 	if err != nil {
@@ -193,10 +194,10 @@ func defaultSummary(r *alarm.Rule, refs *tmplRefs) string {
 
 // tags are the labels of a series of the measurement.
 func tags(measurement string) []string {
-	if measurement == "xcvr_module" {
-		return []string{"host", "port"}
+	if measurement == schema.XcvrModule {
+		return []string{schema.TagHost, schema.TagPort}
 	}
-	return []string{"host", "port", "lane"}
+	return []string{schema.TagHost, schema.TagPort, schema.TagLane}
 }
 
 // source of a metric rule: its series with the rule's port and lane
@@ -204,21 +205,21 @@ func tags(measurement string) []string {
 // own tag (pre_fec_ber_media: observable=pre_fec_ber, side=media).
 func (b *ruleBuilder) source(s alarm.Series) (source, error) {
 	src := source{measurement: s.Measurement, field: s.Field}
-	if s.Measurement == "xcvr_vdm" {
+	if s.Measurement == schema.XcvrVDM {
 		obs, side := splitSide(s.Observable)
-		src = src.with("observable", obs)
+		src = src.with(schema.TagObservable, obs)
 		if side != "" {
-			src = src.with("side", side)
+			src = src.with(schema.TagSide, side)
 		}
 	}
-	pm, err := globMatch("port", b.r.Match.Port)
+	pm, err := globMatch(schema.TagPort, b.r.Match.Port)
 	if err != nil {
 		return src, err
 	}
 	if pm != nil {
 		src.matches = append(src.matches, pm)
 	}
-	if lm := laneMatch(b.r.Match.Lanes); lm != nil && s.Measurement != "xcvr_module" {
+	if lm := laneMatch(b.r.Match.Lanes); lm != nil && s.Measurement != schema.XcvrModule {
 		src.matches = append(src.matches, lm)
 	}
 	return src, nil
@@ -463,9 +464,9 @@ func (b *ruleBuilder) absent(src source, t []string, what string, refs *tmplRefs
 	r, o := b.r, b.o
 	d := r.Absent
 	window := d + max(time.Hour, 3*d)
-	presence := source{measurement: "xcvr_module", field: "present"}
+	presence := source{measurement: schema.XcvrModule, field: schema.Present}
 	for _, m := range src.matches {
-		if m.tag == "port" {
+		if m.tag == schema.TagPort {
 			presence.matches = append(presence.matches, m)
 		}
 	}
@@ -477,7 +478,7 @@ func (b *ruleBuilder) absent(src source, t []string, what string, refs *tmplRefs
 			"  |> map(fn: (r) => ({r with _value: float(v: int(v: v.timeRangeStop) - int(v: r._time)) / 1000000000.0}))\n" +
 			fluxKeep(t)
 		pres = o.fluxFrom(presence) + "  |> last()\n  |> filter(fn: (r) => r._value == true)\n" +
-			"  |> map(fn: (r) => ({r with _value: 1.0}))\n" + fluxKeep([]string{"host", "port"})
+			"  |> map(fn: (r) => ({r with _value: 1.0}))\n" + fluxKeep([]string{schema.TagHost, schema.TagPort})
 		fire = cond{"gt", []float64{d.Seconds()}}
 		how = fmt.Sprintf("Grafana computes the seconds since the last value of %s per series (series seen in the last %s) and alerts above %g s, on modules whose last present is true.",
 			what, promDuration(window), d.Seconds())
@@ -489,7 +490,7 @@ func (b *ruleBuilder) absent(src source, t []string, what string, refs *tmplRefs
 		n := int(math.Ceil(float64(d)/float64(g))) + 1
 		data = o.iqlSelect(fmt.Sprintf("moving_average(count(%s), %d) * %d", iqlIdent(src.field), n, n), src, promDuration(g), t, "0")
 		pres = fmt.Sprintf("SELECT count(\"present\") FROM (%s) WHERE \"present\" = true GROUP BY %s",
-			o.iqlSelect("last(\"present\") AS \"present\"", presence, "", []string{"host", "port"}, ""), iqlGroupBy([]string{"host", "port"}))
+			o.iqlSelect("last(\"present\") AS \"present\"", presence, "", []string{schema.TagHost, schema.TagPort}, ""), iqlGroupBy([]string{schema.TagHost, schema.TagPort}))
 		fire = cond{"lt", []float64{1}}
 		how = fmt.Sprintf("Grafana counts the values of %s per series over the trailing %d×%s (series seen in the last %s) and alerts when there are none, on modules whose last present is true.",
 			what, n, promDuration(g), promDuration(window))
@@ -512,8 +513,8 @@ func (b *ruleBuilder) absent(src source, t []string, what string, refs *tmplRefs
 // of the rule (port, lane, severity, observable, side, limit).
 func (b *ruleBuilder) local(refs *tmplRefs) (string, string) {
 	r, o := b.r, b.o
-	t := []string{"host", "port", "lane", "severity", "observable", "side", "limit"}
-	src := source{measurement: "xcvr_alarm", field: "firing"}.with("rule", r.Name)
+	t := []string{schema.TagHost, schema.TagPort, schema.TagLane, schema.TagSeverity, schema.TagObservable, schema.TagSide, schema.TagLimit}
+	src := source{measurement: schema.XcvrAlarm, field: schema.Firing}.with(schema.TagRule, r.Name)
 	var q string
 	if o.Language == Flux {
 		q = o.fluxFrom(src) + "  |> last()\n" +
@@ -535,7 +536,7 @@ func (b *ruleBuilder) local(refs *tmplRefs) (string, string) {
 		translateSummary(r.Summary, probe)
 	}
 	field := func(f string) func() parse.Node {
-		fs := source{measurement: "xcvr_alarm", field: f}.with("rule", r.Name)
+		fs := source{measurement: schema.XcvrAlarm, field: f}.with(schema.TagRule, r.Name)
 		var q string
 		if o.Language == Flux {
 			q = o.fluxFrom(fs) + "  |> last()\n" + fluxKeep(t)
@@ -545,10 +546,10 @@ func (b *ruleBuilder) local(refs *tmplRefs) (string, string) {
 		return variable("$values", b.reduce(b.data(o.AlarmLookback, 0, q)), "Value")
 	}
 	if probe.usesValue || r.Summary == "" {
-		refs.value = field("value")
+		refs.value = field(schema.Value)
 	}
 	if probe.usesThr {
-		refs.threshold = field("threshold")
+		refs.threshold = field(schema.Threshold)
 	}
 	return id, fmt.Sprintf("Evaluated by the ddm agent, not by Grafana: %s. This alert follows the agent's own xcvr_alarm points (firing=true for rule %s, last state within %s), so it fires and resolves when the agent's alarm does.",
 		localReason(r), r.Name, promDuration(o.AlarmLookback))

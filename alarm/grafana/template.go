@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"text/template"
 	"text/template/parse"
+
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // Summaries: a ddm rule's summary is a text/template over
@@ -58,11 +60,11 @@ func translateSummary(text string, refs *tmplRefs) (string, bool) {
 		var nb node
 		switch f.Ident[0] {
 		case "Port":
-			nb = variable("$labels", "port")
+			nb = variable("$labels", schema.TagPort)
 		case "Lane":
-			nb = variable("$labels", "lane")
+			nb = variable("$labels", schema.TagLane)
 		case "Severity":
-			nb = variable("$labels", "severity")
+			nb = variable("$labels", schema.TagSeverity)
 		case "Labels":
 			return &parse.VariableNode{NodeType: parse.NodeVariable, Ident: append([]string{"$labels"}, rest...)}
 		case "Value":

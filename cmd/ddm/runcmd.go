@@ -57,8 +57,8 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	fs.StringVar(&f.bucket, "influx-bucket", "", "bucket (InfluxDB 1.8: database/retention-policy)")
 	fs.StringVar(&f.influxOrg, "influx-org", "", "organisation (ignored by InfluxDB 1.8)")
 	fs.StringVar(&f.tokenFile, "influx-token-file", "", "file holding the token (or set DDM_INFLUX_TOKEN); never on the command line")
-	fs.DurationVar(&f.interval, "interval", 0, "fast cadence: monitors and flags (default 1s)")
-	fs.DurationVar(&f.vdmInterval, "vdm-interval", 0, "VDM cadence (default 10s)")
+	fs.DurationVar(&f.interval, "interval", 0, fmt.Sprintf("fast cadence: monitors and flags (default %v)", agent.DefaultInterval))
+	fs.DurationVar(&f.vdmInterval, "vdm-interval", 0, fmt.Sprintf("VDM cadence (default %v)", agent.DefaultVDMInterval))
 	fs.StringVar(&f.output, "output", "", "influx (default with --influx-url) or lp (line protocol on stdout, for Telegraf execd)")
 	fs.StringVar(&f.prometheus, "prometheus", "", "serve Prometheus /metrics on this address (127.0.0.1:9464)")
 	fs.StringVar(&f.rules, "rules", "", "alarm rules file (default: the built-in rules)")
@@ -276,15 +276,6 @@ func (f *runFlags) config() (*config.Config, error) {
 		c.VDMInterval = config.Duration(f.vdmInterval)
 		c.FromFlag("vdm_interval", "--vdm-interval")
 	}
-	if c.Interval == 0 {
-		c.Interval = config.Duration(time.Second)
-	}
-	if c.VDMInterval == 0 {
-		c.VDMInterval = config.Duration(10 * time.Second)
-	}
-	if c.Revalidate == 0 {
-		c.Revalidate = config.Duration(10 * time.Minute)
-	}
 	if f.influxURL != "" {
 		c.Influx.URL = f.influxURL
 		c.FromFlag("influx.url", "--influx-url")
@@ -318,9 +309,6 @@ func (f *runFlags) config() (*config.Config, error) {
 			return nil, err
 		}
 		c.Influx.SpoolDir = filepath.Join(dir, "spool")
-	}
-	if c.Influx.SpoolMaxBytes == 0 {
-		c.Influx.SpoolMaxBytes = 1 << 30
 	}
 	return c, c.Validate()
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ddm-agent/ddm/config"
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // cmdSummary queries InfluxDB (InfluxQL over the /query endpoint, which
@@ -60,19 +61,23 @@ func cmdSummary(ctx context.Context, e env, args []string) int {
 	}
 	where := fmt.Sprintf("time > now() - %ds", int(since.Seconds()))
 
-	ports := q("samples per port", `SELECT last("temperature_c") AS temp, count("present") AS n FROM "xcvr_module" WHERE `+where+` GROUP BY "port"`)
+	ports := q("samples per port", fmt.Sprintf(`SELECT last(%q) AS temp, count(%q) AS n FROM %q WHERE %s GROUP BY %q`,
+		schema.TemperatureC, schema.Present, schema.XcvrModule, where, schema.TagPort))
 	if code != exitOK {
 		return code // nothing to show without the ports
 	}
-	lanes := q("lane powers", `SELECT min("rx_power_dbm") AS rx, min("tx_power_dbm") AS tx FROM "xcvr_lane" WHERE `+where+` GROUP BY "port"`)
-	ber := q("pre-FEC BER", `SELECT max("value") AS ber FROM "xcvr_vdm" WHERE "observable"='pre_fec_ber' AND "side"='media' AND `+where+` GROUP BY "port"`)
-	info := q("part numbers", `SELECT last("part_number") AS pn FROM "xcvr_info" WHERE `+where+` GROUP BY "port"`)
-	absent := q("absent samples", `SELECT count("present") AS n FROM "xcvr_module" WHERE "present"=false AND `+where+` GROUP BY "port"`)
+	lanes := q("lane powers", fmt.Sprintf(`SELECT min(%q) AS rx, min(%q) AS tx FROM %q WHERE %s GROUP BY %q`,
+		schema.RxPowerDBM, schema.TxPowerDBM, schema.XcvrLane, where, schema.TagPort))
+	ber := q("pre-FEC BER", fmt.Sprintf(`SELECT max(%q) AS ber FROM %q WHERE %q='pre_fec_ber' AND %q='media' AND %s GROUP BY %q`,
+		schema.Value, schema.XcvrVDM, schema.TagObservable, schema.TagSide, where, schema.TagPort))
+	info := q("part numbers", fmt.Sprintf(`SELECT last(%q) AS pn FROM %q WHERE %s GROUP BY %q`, schema.PartNumber, schema.XcvrInfo, where, schema.TagPort))
+	absent := q("absent samples", fmt.Sprintf(`SELECT count(%q) AS n FROM %q WHERE %q=false AND %s GROUP BY %q`,
+		schema.Present, schema.XcvrModule, schema.Present, where, schema.TagPort))
 	byPort := func(ss []influxSeries, col string) map[string]any {
 		out := map[string]any{}
 		for _, s := range ss {
 			if len(s.Values) > 0 {
-				out[s.Tags["port"]] = s.value(0, col)
+				out[s.Tags[schema.TagPort]] = s.value(0, col)
 			}
 		}
 		return out
@@ -93,7 +98,8 @@ func cmdSummary(ctx context.Context, e env, args []string) int {
 	tw.Flush()
 
 	alarmsFailed := false
-	alarms, err := influxQuery(ctx, *u, dbName, token, `SELECT "state", "severity", "rule", "lane", "value", "threshold", "summary" FROM "xcvr_alarm" WHERE "transition"=true AND `+where)
+	alarms, err := influxQuery(ctx, *u, dbName, token, fmt.Sprintf(`SELECT %q, %q, %q, %q, %q, %q, %q FROM %q WHERE %q=true AND %s`,
+		schema.State, schema.TagSeverity, schema.TagRule, schema.TagLane, schema.Value, schema.Threshold, schema.Summary, schema.XcvrAlarm, schema.Transition, where))
 	if err != nil {
 		errorf(e, "summary: alarm state changes: %v", err)
 		code, alarmsFailed = exitError, true
@@ -102,10 +108,10 @@ func cmdSummary(ctx context.Context, e env, args []string) int {
 	count := 0
 	for _, s := range alarms {
 		for i := range s.Values {
-			st := str(s.value(i, "state"))
+			st := str(s.value(i, schema.State))
 			if st == "firing" || st == "resolved" {
 				ts, _ := time.Parse(time.RFC3339Nano, str(s.value(i, "time")))
-				fmt.Fprintf(e.stdout, "  %s  %-8s %-8s %s\n", ts.Local().Format("15:04:05"), strings.ToUpper(st), str(s.value(i, "severity")), str(s.value(i, "summary")))
+				fmt.Fprintf(e.stdout, "  %s  %-8s %-8s %s\n", ts.Local().Format("15:04:05"), strings.ToUpper(st), str(s.value(i, schema.TagSeverity)), str(s.value(i, schema.Summary)))
 				count++
 			}
 		}

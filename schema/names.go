@@ -1,0 +1,229 @@
+package schema
+
+// Measurements.
+const (
+	XcvrModule      = "xcvr_module"
+	XcvrLane        = "xcvr_lane"
+	XcvrVDM         = "xcvr_vdm"
+	XcvrCoherent    = "xcvr_coherent"
+	XcvrLaser       = "xcvr_laser"
+	XcvrInfo        = "xcvr_info"
+	XcvrThreshold   = "xcvr_threshold"
+	XcvrAlarm       = "xcvr_alarm"
+	XcvrAgent       = "xcvr_agent"
+	XcvrForecast    = "xcvr_forecast"
+	XcvrCohort      = "xcvr_cohort"
+	XcvrEnergy      = "xcvr_energy"
+	XcvrEnergyTotal = "xcvr_energy_total"
+	XcvrLaserEvent  = "xcvr_laser_event"
+)
+
+// Tags.
+const (
+	TagHost       = "host"       // the host ddm runs on
+	TagPort       = "port"       // the port (cage) name
+	TagLane       = "lane"       // 1-based lane, global across banks; absent for module-level values
+	TagObservable = "observable" // a VDM observable without its side suffix
+	TagSide       = "side"       // media or host, for VDM observables that come in both
+	TagQuantity   = "quantity"   // the monitored quantity of xcvr_threshold, named as its field
+	TagRule       = "rule"       // the alarm rule
+	TagSeverity   = "severity"   // the alarm severity
+	TagLimit      = "limit"      // the module threshold a threshold alarm crossed
+	TagBus        = "bus"        // the bus worker of an xcvr_agent point
+)
+
+// Fields of xcvr_module.
+const (
+	Present           = "present"
+	ModuleState       = "module_state"
+	ModuleStateCode   = "module_state_code"
+	ModuleFaultCause  = "module_fault_cause"
+	Interrupt         = "interrupt"
+	TemperatureC      = "temperature_c"
+	VccV              = "vcc_v"
+	LaserTemperatureC = "laser_temperature_c"
+	TECCurrentPct     = "tec_current_pct"
+	Vcc2V             = "vcc2_v"
+)
+
+// Fields of xcvr_lane.
+const (
+	DataPathState = "data_path_state"
+	TxBiasMA      = "tx_bias_ma"
+	TxPowerMW     = "tx_power_mw"
+	TxPowerDBM    = "tx_power_dbm"
+	RxPowerMW     = "rx_power_mw"
+	RxPowerDBM    = "rx_power_dbm"
+)
+
+// Fields of xcvr_vdm (value also in xcvr_alarm, the four thresholds also in
+// xcvr_threshold).
+const (
+	Value                = "value"
+	TypeID               = "type_id"
+	HighAlarmThreshold   = "high_alarm_threshold"
+	LowAlarmThreshold    = "low_alarm_threshold"
+	HighWarningThreshold = "high_warning_threshold"
+	LowWarningThreshold  = "low_warning_threshold"
+	HighAlarm            = "high_alarm"
+	LowAlarm             = "low_alarm"
+	HighWarning          = "high_warning"
+	LowWarning           = "low_warning"
+)
+
+// Fields of xcvr_coherent.
+const (
+	PreFECBERAvg        = "pre_fec_ber_avg"
+	PreFECBERMin        = "pre_fec_ber_min"
+	PreFECBERMax        = "pre_fec_ber_max"
+	UncorrectedFrames   = "uncorrected_frames"
+	Frames              = "frames"
+	CDAvgPsNM           = "cd_avg_ps_nm"
+	DGDAvgPs            = "dgd_avg_ps"
+	OSNRAvgDB           = "osnr_avg_db"
+	ESNRAvgDB           = "esnr_avg_db"
+	CFOAvgMHz           = "cfo_avg_mhz"
+	TxPowerAvgDBM       = "tx_power_avg_dbm"
+	RxTotalPowerAvgDBM  = "rx_total_power_avg_dbm"
+	RxSignalPowerAvgDBM = "rx_signal_power_avg_dbm"
+)
+
+// Fields of xcvr_laser (state also in xcvr_alarm).
+const (
+	BiasMA   = "bias_ma"
+	PowerMW  = "power_mw"
+	PowerDBM = "power_dbm"
+	VoltageV = "voltage_v"
+	State    = "state"
+)
+
+// Fields of xcvr_info.
+const (
+	Spec                    = "spec"
+	SpecRevision            = "spec_revision"
+	Identifier              = "identifier"
+	Vendor                  = "vendor"
+	VendorOUI               = "vendor_oui"
+	PartNumber              = "part_number"
+	Revision                = "revision"
+	SerialNumber            = "serial_number"
+	DateCode                = "date_code"
+	CLEI                    = "clei"
+	Connector               = "connector"
+	MediaType               = "media_type"
+	MediaTechnology         = "media_technology"
+	FirmwareVersion         = "firmware_version"
+	FirmwareInactiveVersion = "firmware_inactive_version"
+	HardwareVersion         = "hardware_version"
+	FunctionType            = "function_type"
+	Applications            = "applications"
+	IdentifierCode          = "identifier_code"
+	PowerClass              = "power_class"
+	Lanes                   = "lanes"
+	Banks                   = "banks"
+	WavelengthNM            = "wavelength_nm"
+	WavelengthToleranceNM   = "wavelength_tolerance_nm"
+	NominalBitRateMbps      = "nominal_bit_rate_mbps"
+	MaxPowerW               = "max_power_w"
+	CableLengthM            = "cable_length_m"
+	FlatMemory              = "flat_memory"
+	RxPowerOMA              = "rx_power_oma"
+	VDMSupported            = "vdm_supported"
+	ChecksumErrors          = "checksum_errors"
+	Warnings                = "warnings"
+)
+
+// Fields of xcvr_threshold.
+const (
+	ChecksumFailed = "checksum_failed"
+)
+
+// Fields of xcvr_alarm.
+const (
+	Firing     = "firing"
+	Transition = "transition"
+	Threshold  = "threshold"
+	Summary    = "summary"
+	Cause      = "cause"
+	Evidence   = "evidence"
+	LaserEvent = "laser_event"
+)
+
+// Fields of xcvr_agent.
+const (
+	CycleTimeS      = "cycle_time_s"
+	BusTimeS        = "bus_time_s"
+	Transactions    = "transactions"
+	BytesRead       = "bytes_read"
+	BytesWritten    = "bytes_written"
+	PageSelects     = "page_selects"
+	NACKs           = "nacks"
+	Retries         = "retries"
+	BusErrors       = "bus_errors"
+	ReadErrors      = "read_errors"
+	Ports           = "ports"
+	ModulesPresent  = "modules_present"
+	QueueDepth      = "queue_depth"
+	SpoolBytes      = "spool_bytes"
+	SpoolPoints     = "spool_points"
+	WrittenPoints   = "written_points"
+	SentPoints      = "sent_points"
+	DroppedPoints   = "dropped_points"
+	RejectedPoints  = "rejected_points"
+	InvalidPoints   = "invalid_points"
+	CorruptPoints   = "corrupt_points"
+	NonFiniteFields = "nonfinite_fields"
+	WriteRequests   = "write_requests"
+	WriteRetries    = "write_retries"
+	AuthErrors      = "auth_errors"
+	WriteLatencyS   = "write_latency_s"
+	ClockStepsBack  = "clock_steps_back"
+)
+
+// Fields of xcvr_forecast (threshold also in xcvr_alarm).
+const (
+	TrendPerDay     = "trend_per_day"
+	DaysToThreshold = "days_to_threshold"
+	DaysLow         = "days_low"
+	DaysHigh        = "days_high"
+)
+
+// Fields of xcvr_cohort.
+const (
+	Z      = "z"
+	Median = "median"
+	Peers  = "peers"
+)
+
+// Fields of xcvr_energy (part_number, also a tag of xcvr_energy_total, is
+// xcvr_info's).
+const (
+	PowerW         = "power_w"
+	Basis          = "basis"
+	MeasuredPowerW = "measured_power_w"
+	DataRateGbps   = "data_rate_gbps"
+	LaneRateGbps   = "lane_rate_gbps"
+	PJPerBit       = "pj_per_bit"
+	LoadFraction   = "load_fraction"
+	NearLimit      = "near_limit"
+	ReferenceClass = "reference_class"
+	Reference      = "reference"
+)
+
+// Fields of xcvr_energy_total.
+const (
+	MeasuredPorts   = "measured_ports"
+	AdvertisedPorts = "advertised_ports"
+	RatedPowerW     = "rated_power_w"
+	WPerTbps        = "w_per_tbps"
+	NearLimitPorts  = "near_limit_ports"
+	LimitKnownPorts = "limit_known_ports"
+	NearLimitShare  = "near_limit_share"
+)
+
+// Fields of xcvr_laser_event (state, firing, cause, ports, lanes, power_mw
+// and summary are named as elsewhere).
+const (
+	EventID      = "event_id"
+	LinkedAlarms = "linked_alarms"
+)
