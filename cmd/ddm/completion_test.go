@@ -95,7 +95,7 @@ func TestBashCompletion(t *testing.T) {
 		{line: "ddm completion ", want: []string{"bash", "fish", "zsh"}},
 		{line: "ddm to", want: []string{"top"}},
 		{line: "ddm top --so", want: []string{"--sort"}},
-		{line: "ddm top --sort ", want: []string{"margin", "port", "temperature", "ber", "alarms"}},
+		{line: "ddm top --sort ", want: []string{"alarms", "ber", "margin", "port", "temperature"}},
 		{line: "ddm top --emulate --filter Ethernet1/6", want: defaultPorts("Ethernet1/6")},
 		{line: "ddm version ", want: nil},
 	} {

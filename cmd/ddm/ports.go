@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -73,6 +74,23 @@ func (f *portFlags) positional(fs *pflag.FlagSet, cmdline []string) []string {
 		}
 	}
 	return args
+}
+
+// noArguments checks the command line of a command that takes no
+// argument but its flags (run, top): none is left over (one that followed
+// --emulate is said not to be an --emulate value), and the flags name
+// modules to read.
+func (f *portFlags) noArguments(fs *pflag.FlagSet, cmdline []string) error {
+	if extra := f.positional(fs, cmdline); len(extra) > 0 {
+		if err := f.emulateValueError(extra[0]); err != nil {
+			return err
+		}
+		return fmt.Errorf("unexpected arguments %v", extra)
+	}
+	if !f.named() {
+		return errors.New("no modules to read: use --config FILE (the switch's ports; see systemd/ddm.yaml) or --emulate (the emulated 64-port switch)")
+	}
+	return nil
 }
 
 // emulateValueError is, for the argument that followed a space-form

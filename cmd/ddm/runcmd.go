@@ -72,16 +72,8 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
-	if extra := f.ports.positional(fs, args); len(extra) > 0 {
-		if err := f.ports.emulateValueError(extra[0]); err != nil {
-			errorf(e, "run: %v", err)
-		} else {
-			errorf(e, "run: unexpected arguments %v", extra)
-		}
-		return exitUsage
-	}
-	if !f.ports.named() {
-		errorf(e, "run: no modules to read: use --config FILE (the switch's ports; see systemd/ddm.yaml) or --emulate (the emulated 64-port switch)")
+	if err := f.ports.noArguments(fs, args); err != nil {
+		errorf(e, "run: %v", err)
 		return exitUsage
 	}
 	// Under Telegraf's execd (--output lp) every line on standard error

@@ -70,16 +70,8 @@ func cmdTop(ctx context.Context, e env, args []string) int {
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
-	if extra := f.ports.positional(fs, args); len(extra) > 0 {
-		if err := f.ports.emulateValueError(extra[0]); err != nil {
-			errorf(e, "top: %v", err)
-		} else {
-			errorf(e, "top: unexpected arguments %v", extra)
-		}
-		return exitUsage
-	}
-	if !f.ports.named() {
-		errorf(e, "top: no modules to read: use --config FILE (the switch's ports) or --emulate (the emulated 64-port switch)")
+	if err := f.ports.noArguments(fs, args); err != nil {
+		errorf(e, "top: %v", err)
 		return exitUsage
 	}
 	sortKey, ok := top.ParseSortKey(f.sort)
