@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -165,5 +166,52 @@ func TestDegradationValidate(t *testing.T) {
 		if err := (Fault{Kind: k}).Validate(); err != nil {
 			t.Errorf("%s: %v", k, err)
 		}
+	}
+}
+
+// The new scenario kinds are usable from a platform file, with their
+// fields, and a bad one names its line.
+func TestPlatformDegradationScenarios(t *testing.T) {
+	clk := NewManualClock(t0)
+	pl, err := ParsePlatform("p.yaml", []byte(`name: ageing
+buses:
+  - {name: i2c-1}
+ports:
+  - {name: p1, bus: i2c-1, address: 0x50, profile: qsfpdd-400g-fr4}
+  - {name: p2, bus: i2c-1, address: 0x51, profile: osfp-800g-dr8}
+  - {name: p3, bus: i2c-1, address: 0x52, profile: osfp-1.6t-dr8}
+scenarios:
+  - {port: p1, kind: laser_ageing, lane: 1, duration: 240h, rate: 0.05, target: 65}
+  - {port: p2, kind: fiber_cut, start: 24h}
+  - {port: p3, kind: host_errors, lane: 2, duration: 48h, target: 1e-3}
+  - {port: p3, kind: module_fault, start: 96h, duration: 1h}
+`), WithClock(clk), WithInsertion(t0.Add(-time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(72 * time.Hour)
+	if l := decodeAt(t, pl.Module("p2")).Lanes[0]; l.Flags&cmis.RxLOS == 0 {
+		t.Error("p2: no LOS after its fibre cut")
+	}
+	if l := decodeAt(t, pl.Module("p3")).Lanes[1]; l.Flags&cmis.TxCDRLOL == 0 {
+		t.Error("p3 lane 2: no Tx CDR LOL with its host errors")
+	}
+	if b := *decodeAt(t, pl.Module("p1")).Lanes[0].TxBiasMA; b < 60 {
+		t.Errorf("p1 lane 1 bias %.1f mA after 3 of 10 days of ageing", b)
+	}
+	clk.Advance(24*time.Hour + time.Minute)
+	if s := decodeAt(t, pl.Module("p3")).ModuleState; s != "ModuleFault" {
+		t.Errorf("p3: %s during its module fault", s)
+	}
+	_, err = ParsePlatform("p.yaml", []byte(`name: bad
+buses:
+  - {name: i2c-1}
+ports:
+  - {name: p1, bus: i2c-1, profile: qsfpdd-400g-fr4}
+scenarios:
+  - {port: p1, kind: laser_ageing, lane: 1}
+`))
+	if err == nil || !strings.Contains(err.Error(), "p.yaml:7") || !strings.Contains(err.Error(), "positive duration") {
+		t.Errorf("laser_ageing without a duration: %v", err)
 	}
 }
