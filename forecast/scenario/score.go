@@ -134,8 +134,12 @@ func Score(lanes []*Lane, seed uint64, o forecast.Options) Figures {
 }
 
 // EvalDays are the first days the lane's noise-free curve (steps
-// included) is each fraction of the way from its start to its limit.
+// included) is each fraction of the way from its start to its limit;
+// nil for a lane that never reaches it.
 func (l *Lane) EvalDays() []float64 {
+	if math.IsInf(l.Cross, 1) {
+		return nil // never reaches it: no way to be part of
+	}
 	thr, _ := l.Scale().ToModel(l.Limit.Value)
 	start := l.TrueValue(0)
 	var out []float64

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"math"
 	"os"
 	"testing"
 
@@ -20,5 +21,25 @@ func TestFigures(t *testing.T) {
 	}
 	if share := float64(fig.HealthyFalse) / float64(fig.Healthy); !(share < 0.01) {
 		t.Errorf("false forecasts on healthy lanes %.2f %%, goal < 1 %%", 100*share)
+	}
+}
+
+// TestEvalDays: the fractions of the way come in order before the
+// crossing, and a lane that never crosses has none (and returns).
+func TestEvalDays(t *testing.T) {
+	for _, l := range Generate(5, 14) {
+		ev := l.EvalDays()
+		if l.Kind == Healthy {
+			if ev != nil {
+				t.Errorf("healthy lane: %v", ev)
+			}
+			continue
+		}
+		if math.IsInf(l.Cross, 1) {
+			continue
+		}
+		if len(ev) != 3 || !(0 < ev[0] && ev[0] < ev[1] && ev[1] < ev[2] && ev[2] <= l.Cross) {
+			t.Errorf("%s: %v, crossing %.1f", l.Kind, ev, l.Cross)
+		}
 	}
 }
