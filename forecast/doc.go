@@ -12,6 +12,7 @@
 //     samples is a few hundred numbers. It is a plain struct that encodes
 //     to JSON, so the agent can keep it in its state folder across restarts.
 //     Adding a sample is O(1) and allocation-free.
+//
 //   - Evaluate: a robust trend over the history (Theil–Sen: the median of
 //     the slopes between every pair of points, which ignores spikes and
 //     noise), with steps detected and taken out (a re-seated connector moves
@@ -20,14 +21,22 @@
 //     in the worsening direction the days until the fitted curve reaches it,
 //     with a low/high interval from the slope's confidence bounds. A stable
 //     or improving series gets no crossing.
-//   - Quantity: the scale a quantity is fitted on: linear in its own unit,
-//     or log10 for pre-FEC BER (trend in decades per day).
-//   - RobustZ: a robust z-score of one value against its cohort (median and
-//     MAD), for lanes and modules of the same part number and firmware.
+//
+//   - Scale (ScaleOf): the scale a quantity is fitted on: linear in its own
+//     unit, or log10 for pre-FEC BER (trend in decades per day).
+//
+//   - Cohort (NewCohort, Z): a robust z-score of one value against its peers
+//     (median and MAD), the lanes and modules of the same part number and
+//     firmware.
+//
 //   - Classify: a likely cause (laser ageing, dirty or damaged fibre,
 //     far-end or fibre cut, host side, module fault, thermal, unknown) from
 //     an Evidence struct; the verdict carries its evidence and reasons.
 //
+//   - EvaluateAll: every series of a switch (or of files, for `ddm
+//     forecast`) at once, with their cohort z-scores.
+//
 // docs/FORECAST.md explains the method, its limits and the measured
-// accuracy, and how to reproduce the figures (scenario_test.go).
+// accuracy, and how to reproduce the figures (package scenario's
+// TestFigures, and the benchmarks here).
 package forecast
