@@ -22,7 +22,7 @@ type Forecast struct {
 	// decades per day.
 	TrendPerDay float64
 	// Limit is the threshold the trend is forecast to reach (low_warning,
-	// high_alarm, kp4); empty when no crossing is forecast.
+	// high_alarm, kp4_limit); empty when no crossing is forecast.
 	Limit     string
 	Threshold float64
 	// Days to the threshold and its interval, set with Limit. DaysHigh is

@@ -682,10 +682,11 @@ func Schema() []MeasurementDoc {
 	forecast := MeasurementDoc{
 		Name: schema.XcvrForecast,
 		Doc: "The agent's trend of a quantity of a lane (no lane tag: the module) and, when the trend is forecast to cross one of the module's thresholds, " +
-			"which one and the days to it with their interval. A stable or improving trend has no limit and no days.",
+			"which one and the days to it with their interval. A stable or improving trend has no limit and no days. " +
+			"Written every 15 minutes (alarm.ForecastEvery) for every series with at least 2 days of history: one point per trend without a crossing, one per crossing otherwise.",
 		Tags: []TagDoc{tagHost, tagPort, tagLane,
 			{schema.TagQuantity, "the forecast quantity, named as its field (rx_power_mw, tx_bias_ma, temperature_c, pre_fec_ber)"},
-			{schema.TagLimit, "the threshold the trend is forecast to reach (low_warning, high_alarm, kp4); absent when no crossing is forecast"}},
+			{schema.TagLimit, "the threshold the trend is forecast to reach (low_warning, high_alarm, and kp4_limit for pre_fec_ber); absent when no crossing is forecast"}},
 		Fields: []FieldDoc{
 			{schema.TrendPerDay, Float, "quantity's/day", "trend per day (for pre_fec_ber in decades per day)", "", false},
 			{schema.Threshold, Float, "quantity's", "the threshold forecast to be reached", "", false},
@@ -697,7 +698,8 @@ func Schema() []MeasurementDoc {
 
 	cohort := MeasurementDoc{
 		Name: schema.XcvrCohort,
-		Doc:  "Robust z-score of a quantity of a lane (no lane tag: the module) among its peers.",
+		Doc: "Robust z-score of a quantity of a lane (no lane tag: the module) among its peers: the lanes (or modules) of the modules " +
+			"of the same part number and firmware on the switch, at least 4. Written with xcvr_forecast, every 15 minutes.",
 		Tags: []TagDoc{tagHost, tagPort, tagLane,
 			{schema.TagQuantity, "the quantity scored, named as its field"}},
 		Fields: []FieldDoc{
