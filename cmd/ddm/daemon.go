@@ -20,6 +20,7 @@ import (
 	"github.com/ddm-agent/ddm/energy"
 	"github.com/ddm-agent/ddm/exporter"
 	"github.com/ddm-agent/ddm/i2c"
+	"github.com/ddm-agent/ddm/internal/atomicfile"
 	"github.com/ddm-agent/ddm/internal/plural"
 	"github.com/ddm-agent/ddm/internal/sdnotify"
 	"github.com/ddm-agent/ddm/outlook"
@@ -289,7 +290,7 @@ func (d *ddmDaemon) portNames() []string {
 // saveAlarmState writes the state atomically (temp file + rename), so a
 // crash mid-write leaves the previous state; a failure is logged.
 func (d *ddmDaemon) saveAlarmState() {
-	if err := writeFileAtomic(d.alarmStatePath(), 0o600, d.engine.SaveState); err != nil {
+	if err := atomicfile.Write(d.alarmStatePath(), 0o600, d.engine.SaveState); err != nil {
 		d.log.Warn("alarm state not saved", "file", d.alarmStatePath(), "err", err)
 	}
 }
