@@ -12,10 +12,12 @@
 // package (v1) is not used: ddm sends pre-encoded lines.
 //
 // Schema: ModulePoints, VDMPoints, InfoPoints, AbsentPoints, AlarmPoint,
-// BusPoint and SinkPoint build the measurements docs/SCHEMA.md documents;
-// SamplePoints and EventPoints map agent samples and alarm events to them;
-// Schema() is that documentation as data, and the tests hold the
-// constructors, the file and a real InfluxDB to it.
+// BusPoint, SinkPoint and the forecast, energy and laser-event points build
+// the measurements docs/SCHEMA.md documents, under the names package schema
+// declares; Schema() is that documentation as data, and the tests hold the
+// constructors, the file and a real InfluxDB to it. The exporter knows
+// decoded modules and its own types only: package pipeline maps the
+// agent's samples and the alarm engine's events to points.
 //
 // Sinks: every sink implements Sink (Write never blocks on the network;
 // Close flushes within the context's deadline); Multi fans out.

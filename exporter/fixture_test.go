@@ -5,7 +5,6 @@ import (
 
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/energy"
-	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/topology"
 )
 
@@ -93,7 +92,7 @@ func exampleVDMAlarms() []Point {
 func exampleBusStats() BusStats {
 	return BusStats{
 		CycleTime: 412 * time.Millisecond, Ports: 32, ModulesPresent: 30, ReadErrors: 1,
-		IO: i2c.Stats{Transactions: 123456, BytesRead: 9876543, BytesWritten: 4321, PageSelects: 4000,
+		IO: BusIO{Transactions: 123456, BytesRead: 9876543, BytesWritten: 4321, PageSelects: 4000,
 			NACKs: 3, Retries: 2, Errors: 1, BusTime: 61500 * time.Millisecond},
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ddm-agent/ddm/cmis"
-	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/schema"
 )
 
@@ -356,11 +355,19 @@ type BusStats struct {
 	// the reads, not the wait until the next one falls due.
 	CycleTime time.Duration
 	// IO is the sum of the bus's modules' I/O counters.
-	IO             i2c.Stats
+	IO             BusIO
 	Ports          int
 	ModulesPresent int
 	// ReadErrors counts module reads that failed.
 	ReadErrors int64
+}
+
+// BusIO is a bus's I/O counters (cumulative), as the pipeline sums them
+// from its modules'.
+type BusIO struct {
+	Transactions, BytesRead, BytesWritten, PageSelects, NACKs, Retries, Errors int64
+	// BusTime is the time spent in bus transactions.
+	BusTime time.Duration
 }
 
 // BusPoint makes the per-bus xcvr_agent point.

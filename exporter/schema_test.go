@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ddm-agent/ddm/agent"
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/schema"
 )
@@ -361,36 +360,6 @@ func TestSchemaDocExamples(t *testing.T) {
 	}
 	if n < len(Schema()) {
 		t.Errorf("%d example lines, want at least one per measurement (%d)", n, len(Schema()))
-	}
-}
-
-func TestSamplePoints(t *testing.T) {
-	m := &cmis.Module{Spec: "CMIS", Identifier: "OSFP", TemperatureC: ptrF(40), Lanes: []cmis.Lane{{Lane: 1, TxPowerMW: ptrF(1)}},
-		VDM: []cmis.VDMValue{{TypeID: 15, Observable: "pre_fec_ber_media", Lane: 1, Value: 1e-6}}}
-	count := func(pts []Point, meas string) int {
-		n := 0
-		for _, p := range pts {
-			if p.Measurement == meas {
-				n++
-			}
-		}
-		return n
-	}
-	now := time.Unix(1700000000, 0)
-	for _, tc := range []struct {
-		kind                    agent.Kind
-		module, lane, vdm, info int
-	}{
-		{agent.KindFast, 1, 1, 0, 0},
-		{agent.KindStatic, 1, 1, 0, 1},
-		{agent.KindVDM, 0, 0, 1, 0},
-		{agent.KindAbsent, 1, 0, 0, 0},
-		{agent.KindError, 0, 0, 0, 0},
-	} {
-		pts := SamplePoints("h", agent.Sample{Port: "p", Kind: tc.kind, Time: now, Module: m})
-		if count(pts, schema.XcvrModule) != tc.module || count(pts, schema.XcvrLane) != tc.lane || count(pts, schema.XcvrVDM) != tc.vdm || count(pts, schema.XcvrInfo) != tc.info {
-			t.Errorf("%v: module %d lane %d vdm %d info %d", tc.kind, count(pts, schema.XcvrModule), count(pts, schema.XcvrLane), count(pts, schema.XcvrVDM), count(pts, schema.XcvrInfo))
-		}
 	}
 }
 

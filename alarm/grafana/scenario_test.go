@@ -17,6 +17,7 @@ import (
 	"github.com/ddm-agent/ddm/alarm"
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/exporter"
+	"github.com/ddm-agent/ddm/pipeline"
 )
 
 var (
@@ -306,10 +307,10 @@ func scenario(rules *alarm.Rules) (pts []exporter.Point, active []alertKey) {
 						pts = append(pts, exporter.InfoPoints(src, s.m)...)
 					}
 				}
-				pts = append(pts, exporter.EventPoints(hp.host, eng.Evaluate(port, t, s.m, s.present), true)...)
+				pts = append(pts, pipeline.EventPoints(hp.host, eng.Evaluate(port, t, s.m, s.present), true)...)
 				if o, ok := scOutlook(hp.host, port, t); ok && s.present {
 					pts = append(pts, outlookPoints(hp.host, port, t, o)...)
-					pts = append(pts, exporter.EventPoints(hp.host, eng.EvaluateOutlook(port, t, t, o), true)...)
+					pts = append(pts, pipeline.EventPoints(hp.host, eng.EvaluateOutlook(port, t, t, o), true)...)
 				}
 			}
 			// The daemon rewrites firing alarms every minute.
@@ -317,7 +318,7 @@ func scenario(rules *alarm.Rules) (pts []exporter.Point, active []alertKey) {
 			for i := range active {
 				active[i].Time = t
 			}
-			pts = append(pts, exporter.EventPoints(hp.host, active, false)...)
+			pts = append(pts, pipeline.EventPoints(hp.host, active, false)...)
 		}
 		for _, ev := range eng.Active() {
 			lane := ""

@@ -68,7 +68,7 @@ func dumpTargets(ctx context.Context, e env, ts *targets, selected []target, o d
 	var entries []report.Entry
 	// The laser sources that light the selected engines are read first,
 	// so each engine shows the state of the lasers beside its lanes.
-	topo := topologyOf(ts)
+	topo := ts.topology()
 	early := readSources(ctx, topo, ts.ports, selected, o.timeout)
 	lasers := map[string][]cmis.Laser{}
 	for name, r := range early {

@@ -15,6 +15,7 @@ import (
 	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/emulator"
 	"github.com/ddm-agent/ddm/i2c"
+	"github.com/ddm-agent/ddm/topology"
 )
 
 // portFlags are the flags `ddm dump` and `ddm run` share to name modules:
@@ -116,6 +117,15 @@ type targets struct {
 	closers []io.Closer
 	// emulated holds the emulator platform when running on it.
 	platform *emulator.Platform
+}
+
+// topology is the optical topology of the ports: the emulated platform's
+// (nil for none).
+func (t *targets) topology() *topology.Map {
+	if t == nil || t.platform == nil {
+		return nil
+	}
+	return t.platform.Topology()
 }
 
 func (t *targets) Close() error {

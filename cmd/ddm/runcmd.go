@@ -25,6 +25,7 @@ import (
 	"github.com/ddm-agent/ddm/internal/smallfile"
 	"github.com/ddm-agent/ddm/internal/statedir"
 	"github.com/ddm-agent/ddm/internal/tagvalue"
+	"github.com/ddm-agent/ddm/outlook"
 )
 
 // runFlags are `ddm run`'s own flags; the common settings are flags so a
@@ -130,14 +131,15 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	d := newDaemon(cfg, ts, rules, sink, log)
+	var seed outlook.Querier
 	if cfg.Output == "influx" {
 		// The forecast history of a new agent on an old switch comes from
 		// what InfluxDB holds (the TLS files were checked by the writer).
 		if q, err := exporter.NewInfluxQuerier(su.influxConfig(log)); err == nil {
-			d.seedFrom = q
+			seed = q
 		}
 	}
+	d := newDaemon(cfg, ts, rules, sink, seed, log)
 	started := time.Now()
 	runErr := d.run(ctx)
 	// Flush within a deadline: what is not sent stays in the spool.
@@ -147,7 +149,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		log.Warn("flush at shutdown incomplete; the rest stays spooled", "err", err)
 	}
 	if s, ok := sink.(interface{ Stats() exporter.Stats }); ok && cfg.Output != "" {
-		if why := nothingDelivered(s.Stats(), d.samples.Load(), time.Since(started)); why != "" {
+		if why := nothingDelivered(s.Stats(), d.pipe.Samples(), time.Since(started)); why != "" {
 			log.Warn(why)
 		}
 	}

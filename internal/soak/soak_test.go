@@ -23,6 +23,7 @@ import (
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/internal/influxtest"
 	"github.com/ddm-agent/ddm/modread"
+	"github.com/ddm-agent/ddm/pipeline"
 )
 
 // params are the soak's knobs, from the environment.
@@ -195,7 +196,7 @@ type recorder struct {
 }
 
 func (r *recorder) Observe(s agent.Sample) {
-	pts := exporter.SamplePoints("soak", s)
+	pts := pipeline.SamplePoints("soak", s)
 	if len(pts) > 0 {
 		r.sink.Write(pts...)
 	}

@@ -1,4 +1,4 @@
-package exporter
+package pipeline
 
 import (
 	"strings"
@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/ddm-agent/ddm/alarm"
+	"github.com/ddm-agent/ddm/exporter"
 )
 
 // pointKey is what makes a point one point in InfluxDB: measurement, tags
 // and timestamp (the line without its fields).
-func pointKey(t *testing.T, p Point) string {
+func pointKey(t *testing.T, p exporter.Point) string {
 	t.Helper()
 	line, err := p.LineProtocol()
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"fmt"
@@ -27,15 +27,6 @@ func newOptics(m *topology.Map, host string, log *slog.Logger) *optics {
 		return nil
 	}
 	return &optics{corr: topology.NewCorrelator(m), host: host, log: log}
-}
-
-// topologyOf is the optical topology of the ports ddm runs on: the
-// emulated platform's.
-func topologyOf(ts *targets) *topology.Map {
-	if ts == nil || ts.platform == nil {
-		return nil
-	}
-	return ts.platform.Topology()
 }
 
 // observe takes a sample of any port; for a laser source it returns the

@@ -1,0 +1,70 @@
+package pipeline
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ddm-agent/ddm/alarm"
+	"github.com/ddm-agent/ddm/internal/atomicfile"
+	"github.com/ddm-agent/ddm/outlook"
+)
+
+// stateFile is the path of a file in the state folder; "" without one.
+func (p *Pipeline) stateFile(name string) string {
+	if p.o.StateDir == "" {
+		return ""
+	}
+	return filepath.Join(p.o.StateDir, name)
+}
+
+// Start restores the alarm state and the forecast history from
+// Options.StateDir, dropping the ports the configuration does not have (a
+// state saved with another configuration in the same folder, or a port
+// removed since, must not restate alarms that can never resolve). A file
+// that cannot be read is logged: alarms already firing may fire again, and
+// forecasts start afresh.
+func (p *Pipeline) Start() {
+	p.loadAlarmState()
+	p.forecasts = outlook.NewService(p.tracker, outlook.ServiceOptions{Host: p.o.Host, Ports: p.o.Ports,
+		Path: p.stateFile(outlook.FileName), Seed: p.o.Seed, Engine: p.engine,
+		Events: func(evs []alarm.Event) { p.o.Sink.Write(p.alarmEvents(evs)...) }, Write: p.o.Sink.Write, Log: p.log,
+		// The first forecast once every port has been read twice.
+		First: min(max(2*p.o.Interval, 2*time.Second), time.Minute)})
+}
+
+func (p *Pipeline) loadAlarmState() {
+	path := p.stateFile(AlarmStateFile)
+	if path == "" {
+		return
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			p.log.Warn("alarm state not restored; alarms already firing may fire again", "file", path, "err", err)
+		}
+		return
+	}
+	defer f.Close()
+	if err := p.engine.LoadState(f); err != nil {
+		p.log.Warn("alarm state not restored; alarms already firing may fire again", "file", path, "err", err)
+		return
+	}
+	if dropped := p.engine.Retain(p.o.Ports); len(dropped) > 0 {
+		p.log.Info("saved alarm state of ports not in this configuration dropped", "file", path, "ports", strings.Join(dropped, " "))
+	}
+}
+
+// Save writes the alarm state to the state folder atomically (a crash
+// mid-write leaves the previous state); a failure is logged.
+func (p *Pipeline) Save() {
+	path := p.stateFile(AlarmStateFile)
+	if path == "" {
+		return
+	}
+	if err := atomicfile.Write(path, 0o600, p.engine.SaveState); err != nil {
+		p.log.Warn("alarm state not saved", "file", path, "err", err)
+	}
+}
