@@ -9,6 +9,7 @@ import (
 
 	"github.com/ddm-agent/ddm/alarm"
 	"github.com/ddm-agent/ddm/cmis"
+	"github.com/ddm-agent/ddm/internal/plural"
 )
 
 // column is one column of the port table.
@@ -38,7 +39,7 @@ func columns(rows []Row) []column {
 		{"FLAGS", 18, false, 3, flagsCell},
 	}
 	if slices.ContainsFunc(rows, func(r Row) bool { return r.Forecast != nil }) {
-		cols = append(cols, column{"FORECAST", 16, false, 1, forecastCell})
+		cols = append(cols, column{"FORECAST", 22, false, 1, forecastCell})
 	}
 	return append(cols, column{"ALARMS", alarmsWidth, false, 0, alarmsCell})
 }
@@ -159,7 +160,7 @@ func (v *View) title(width int, s Style) string {
 	}
 	l := line{width: width}
 	l.add("ddm top", head)
-	l.add(fmt.Sprintf("  %d ports: %d read", len(v.ports), present), plain)
+	l.add(fmt.Sprintf("  %s: %d read", plural.Count(len(v.ports), "port", "ports"), present), plain)
 	if absent > 0 {
 		l.add(fmt.Sprintf(", %d empty", absent), plain)
 	}

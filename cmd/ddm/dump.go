@@ -49,7 +49,7 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 	// With the agent's history, every module is read before any is
 	// printed: a forecast's limits are its module's thresholds, and its
 	// cohort the modules of the same part number.
-	hist := dumpHistory(e, &pf, *stateDir)
+	hist := dumpHistory(e, "dump", &pf, *stateDir)
 	return dumpTargets(ctx, e, ts, selected, dumpOptions{json: *asJSON, raw: *raw, timeout: *timeout, hist: hist})
 }
 

@@ -13,11 +13,11 @@ import (
 	"github.com/ddm-agent/ddm/outlook"
 )
 
-// dumpHistory is the agent's forecast history for ddm dump: the file `ddm
+// dumpHistory is the agent's forecast history for ddm dump and ddm top: the file `ddm
 // run` keeps in its state folder (the same folder run chooses for the same
 // configuration or emulated switch, or --state-dir). Without a history
 // (the agent never ran there) it is nil and dump shows no forecasts.
-func dumpHistory(e env, pf *portFlags, stateDir string) *outlook.Tracker {
+func dumpHistory(e env, cmd string, pf *portFlags, stateDir string) *outlook.Tracker {
 	dir := stateDir
 	if dir == "" {
 		c := config.Default("command line")
@@ -42,10 +42,10 @@ func dumpHistory(e env, pf *portFlags, stateDir string) *outlook.Tracker {
 	tr := outlook.New()
 	warns, err := tr.LoadFile(path)
 	for _, w := range warns {
-		errorf(e, "dump: forecast history %s: %s", path, w)
+		errorf(e, "%s: forecast history %s: %s", cmd, path, w)
 	}
 	if err != nil {
-		errorf(e, "dump: forecasts not shown: %v", err)
+		errorf(e, "%s: forecasts not shown: %v", cmd, err)
 		return nil
 	}
 	if len(tr.Ports()) == 0 {

@@ -20,6 +20,7 @@ import (
 	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/emulator"
 	"github.com/ddm-agent/ddm/internal/vclock"
+	"github.com/ddm-agent/ddm/outlook"
 	"github.com/ddm-agent/ddm/top"
 )
 
@@ -37,6 +38,7 @@ type topFlags struct {
 	width       int
 	wait        time.Duration
 	at          time.Duration
+	stateDir    string
 	clock       *vclock.Virtual // with --at
 }
 
@@ -58,6 +60,7 @@ func cmdTop(ctx context.Context, e env, args []string) int {
 	fs.IntVar(&f.count, "count", 0, "with plain output: print the table this many times (default 1 without --plain, else until interrupted)")
 	fs.IntVar(&f.width, "width", 0, "with plain output: line width (default $COLUMNS, else 200)")
 	fs.DurationVar(&f.wait, "wait", 15*time.Second, "with plain output: wait at most this long for every port's first read (and VDM) before the first table")
+	fs.StringVar(&f.stateDir, "state-dir", "", "the agent's state folder, for the forecasts of its history (default: the one ddm run chooses)")
 	fs.DurationVar(&f.at, "at", 0, "with --emulate: show the emulated switch this long after its scenarios start, on a stopped clock\n(the alarm rules run through that time first): a screen that does not change, for tests and screenshots")
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "usage: ddm top [--config FILE | --emulate [PROFILE|PLATFORM.yaml]] [--interval 1s] [--sort KEY] [--filter TEXT] [--alarmed] [--plain]\n\n"+
@@ -98,6 +101,11 @@ func cmdTop(ctx context.Context, e env, args []string) int {
 		return exitUsage
 	}
 	src := &topSource{engine: alarm.NewEngine(rules, alarm.Options{}), latest: map[string]*topPort{}}
+	// Under --at the history must be named: the default folder's history
+	// is of real time, not of the stopped clock's.
+	if f.at == 0 || f.stateDir != "" {
+		src.hist = dumpHistory(e, "top", &f.ports, f.stateDir)
+	}
 	ag, closePorts, err := f.agent(cfg, src)
 	if err != nil {
 		errorf(e, "top: %v", err)
@@ -223,10 +231,21 @@ func (f *topFlags) runUntil(ctx context.Context, ag *agent.Agent, done chan stru
 type topSource struct {
 	engine *alarm.Engine
 
-	mu     sync.Mutex
-	order  []string
-	latest map[string]*topPort
+	// hist is the agent's forecast history (nil without one): fed every
+	// read, fitted at most every forecastEvery of read time.
+	hist *outlook.Tracker
+
+	mu        sync.Mutex
+	order     []string
+	latest    map[string]*topPort
+	newest    time.Time // the latest read
+	fitted    time.Time // when hist was last fitted
+	forecasts map[string][]top.Forecast
 }
+
+// forecastEvery is how often top fits the history again: trends of days
+// do not move in a second, and a fit of every series costs CPU.
+const forecastEvery = time.Minute
 
 // topPort is one port's latest reads.
 type topPort struct {
@@ -253,8 +272,14 @@ func (s *topSource) Observe(smp agent.Sample) {
 		}
 		s.engine.EvaluateAt(smp.Port, wall, steady, smp.Module, smp.Kind != agent.KindAbsent)
 	}
+	if s.hist != nil && smp.Module != nil && (smp.Kind == agent.KindFast || smp.Kind == agent.KindVDM) {
+		s.hist.Observe(smp.Port, smp.Time, smp.Module)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if smp.Time.After(s.newest) {
+		s.newest = smp.Time
+	}
 	p := s.latest[smp.Port]
 	if p == nil {
 		return
@@ -289,12 +314,26 @@ func (s *topSource) ports() []top.Port {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.hist != nil && !s.newest.IsZero() && (s.forecasts == nil || s.newest.Sub(s.fitted) >= forecastEvery) {
+		s.forecasts, s.fitted = crossings(s.hist, s.newest), s.newest
+	}
 	out := make([]top.Port, len(s.order))
 	for i, name := range s.order {
 		p := s.latest[name]
-		out[i] = top.Port{Name: name, State: p.state, Err: p.err, Module: p.module, VDM: p.vdm, Alarms: byPort[name]}
-		// Forecasts: a forecaster feeds top.Port.Forecasts here; the
-		// screen shows its column only when some port has one.
+		out[i] = top.Port{Name: name, State: p.state, Err: p.err, Module: p.module, VDM: p.vdm, Alarms: byPort[name],
+			Forecasts: s.forecasts[name]}
+	}
+	return out
+}
+
+// crossings are the history's forecast threshold crossings as of at, by
+// port: the screen's forecast column (shown only when there is one).
+func crossings(hist *outlook.Tracker, at time.Time) map[string][]top.Forecast {
+	out := map[string][]top.Forecast{}
+	for _, f := range hist.Update("", at).All {
+		if c := f.Crossing; c != nil {
+			out[f.Port] = append(out[f.Port], top.Forecast{Lane: f.Lane, Quantity: f.Quantity, Limit: c.Limit.Name, Days: c.Days})
+		}
 	}
 	return out
 }

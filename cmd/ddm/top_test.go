@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"flag"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"github.com/ddm-agent/ddm/agent"
 	"github.com/ddm-agent/ddm/alarm"
 	"github.com/ddm-agent/ddm/cmis"
+	"github.com/ddm-agent/ddm/outlook"
+	"github.com/ddm-agent/ddm/top"
 )
 
 var updateTop = flag.Bool("update-top", false, "rewrite cmd/ddm/testdata/top-*.golden from the screens seen now")
@@ -278,5 +281,63 @@ func topGolden(t *testing.T, name, got string) {
 	}
 	if got+"\n" != string(want) {
 		t.Errorf("output differs from %s:\n%s\n---- want:\n%s", path, got, want)
+	}
+}
+
+// TestTopForecasts: with the agent's forecast history, a lane whose Tx
+// power has fallen steadily for ten days gets a forecast crossing of its
+// low thresholds, and the table grows its forecast column; a history
+// without a crossing shows no column.
+func TestTopForecasts(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	module := func(txMW float64) *cmis.Module {
+		f := func(v float64) *float64 { return &v }
+		m := &cmis.Module{Spec: "CMIS", PartNumber: "PN-FADE", SerialNumber: "SN1", TemperatureC: f(40),
+			Thresholds: map[string]cmis.Thresholds{cmis.QTxPower: {HighAlarm: 5, HighWarning: 4, LowWarning: 0.5, LowAlarm: 0.4}}}
+		for lane, mw := range []float64{1.2, txMW} {
+			m.Lanes = append(m.Lanes, cmis.Lane{Lane: lane + 1, DataPathState: "DPActivated", TxPowerMW: f(mw)})
+		}
+		return m
+	}
+	for _, c := range []struct {
+		name     string
+		perDayMW float64 // lane 2's fall
+		want     bool
+	}{{"fading", 0.05, true}, {"steady", 0, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			hist := outlook.New()
+			src := &topSource{engine: alarm.NewEngine(mustDefaultRules(t), alarm.Options{}), latest: map[string]*topPort{}, hist: hist}
+			src.setPorts([]agent.Port{{Name: "p1"}})
+			var now time.Time
+			for h := 0; h <= 10*24; h++ {
+				now = start.Add(time.Duration(h) * time.Hour)
+				// A little noise, as a real monitor has (a noiseless line
+				// has no spread to bound its trend with).
+				noise := 0.01 * math.Sin(float64(h)*1.7)
+				src.Observe(agent.Sample{Port: "p1", Kind: agent.KindFast, Time: now, Module: module(1.2 - c.perDayMW*float64(h)/24 + noise)})
+			}
+			p := src.ports()[0]
+			if !c.want {
+				if len(p.Forecasts) != 0 {
+					t.Fatalf("forecasts for a steady lane: %+v", p.Forecasts)
+				}
+				return
+			}
+			var lane2 *top.Forecast
+			for i, f := range p.Forecasts {
+				if f.Lane == 2 && f.Quantity == cmis.QTxPower && f.Limit == "low_warning" {
+					lane2 = &p.Forecasts[i]
+				}
+			}
+			// 0.7 mW now, falling 0.05 mW a day: 4 days to 0.5 mW.
+			if lane2 == nil || lane2.Days < 3 || lane2.Days > 5 {
+				t.Fatalf("lane 2's Tx power crosses its low warning in about 4 days; forecasts %+v", p.Forecasts)
+			}
+			v := &top.View{}
+			v.Update([]top.Port{p})
+			if screen := v.Render(200, 0, top.Style{}); !strings.Contains(screen, "FORECAST") || !strings.Contains(screen, "L2 tx_power_mw") {
+				t.Errorf("the table shows no forecast:\n%s", screen)
+			}
+		})
 	}
 }
