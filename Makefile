@@ -39,7 +39,7 @@ fuzz:
 ## soak: the agent on the emulated switch under faults for 5 minutes
 ## (make test runs the same test for 20 s).
 soak:
-	DDM_SOAK=$(or $(SOAK),5m) $(GO) test -count=1 -timeout 30m -run TestSoak -v ./internal/soak/
+	DDM_SOAK_CLOCK=real DDM_SOAK=$(or $(SOAK),5m) $(GO) test -count=1 -timeout 30m -run TestSoak -v ./internal/soak/
 
 ## bench: decode and pager benchmarks (results go to docs/BENCHMARKS.md by hand).
 bench:

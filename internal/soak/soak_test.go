@@ -22,6 +22,7 @@ import (
 	"github.com/ddm-agent/ddm/exporter"
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/internal/influxtest"
+	"github.com/ddm-agent/ddm/internal/vclock"
 	"github.com/ddm-agent/ddm/modread"
 	"github.com/ddm-agent/ddm/pipeline"
 )
@@ -35,10 +36,20 @@ type params struct {
 	freezeTimeout time.Duration
 	influx        bool
 	report        string
+	// realTime: the run is on the machine's clock (DDM_SOAK_CLOCK=real),
+	// not on virtual time.
+	realTime bool
 }
 
 func soakParams(t *testing.T) params {
-	p := params{dur: 20 * time.Second, interval: 250 * time.Millisecond, report: os.Getenv("DDM_SOAK_REPORT")}
+	p := params{dur: time.Minute, interval: 250 * time.Millisecond, report: os.Getenv("DDM_SOAK_REPORT")}
+	switch v := os.Getenv("DDM_SOAK_CLOCK"); v {
+	case "", "virtual":
+	case "real":
+		p.realTime, p.dur = true, 20*time.Second
+	default:
+		t.Fatalf("DDM_SOAK_CLOCK=%q: want virtual (the default) or real", v)
+	}
 	if v := os.Getenv("DDM_SOAK"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 5*time.Second {
@@ -59,7 +70,7 @@ func soakParams(t *testing.T) params {
 	p.vdm = 4 * p.interval
 	p.revalidate = 12 * p.interval
 	p.freezeTimeout = p.interval
-	p.influx = p.dur >= time.Minute
+	p.influx = p.realTime && p.dur >= time.Minute
 	if v := os.Getenv("DDM_SOAK_INFLUX"); v != "" {
 		p.influx = v == "1" || v == "true"
 	}
@@ -328,9 +339,18 @@ func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 // 19 ports (16 added here, 3 of the platform's own) for DDM_SOAK.
 func TestSoak(t *testing.T) {
 	p := soakParams(t)
-	start := time.Now()
+	// The modules and the agent on one clock: virtual (stepped below, the
+	// same schedule on every run) or the machine's.
+	start := time.Now().Round(time.Millisecond)
+	var clk vclock.Clock = vclock.NewReal()
+	virt := vclock.New(start)
+	pagerWait := i2c.PagerOptions{}
+	if !p.realTime {
+		// NACK retries hold the bus: they take no virtual time.
+		clk, pagerWait = virt, i2c.PagerOptions{Wait: vclock.Skip}
+	}
 	// The options of `ddm run --emulate` (cmd/ddm/ports.go emulatedNow).
-	emuOpts := []emulator.Option{emulator.WithClock(emulator.RealClock{}), emulator.WithInsertion(start.Add(-time.Hour)),
+	emuOpts := []emulator.Option{emulator.WithClock(clk), emulator.WithInsertion(start.Add(-time.Hour)),
 		emulator.WithUpdateInterval(250 * time.Millisecond)}
 	pl := emulator.DefaultPlatform(emuOpts...)
 	buses := pl.Buses()
@@ -420,43 +440,43 @@ func TestSoak(t *testing.T) {
 	for _, ps := range pl.Ports() {
 		bus := buses[ps.Bus]
 		if pagers[ps.Bus] == nil {
-			pagers[ps.Bus] = i2c.NewPager(bus, i2c.PagerOptions{})
+			pagers[ps.Bus] = i2c.NewPager(bus, pagerWait)
 		}
 		pg, addr := pagers[ps.Bus], uint8(ps.Address)
 		ports = append(ports, agent.Port{Name: ps.Name, Bus: bus.Root().String(), Addr: addr, Mem: pg.Module(addr), Forget: func() { pg.Forget(addr) }})
 		rec.ports[ps.Name] = &portRec{bus: bus.Root().String(), events: map[string]int{}}
 	}
-	ag, err := agent.New(ports, rec, agent.Options{Interval: p.interval, VDMInterval: p.vdm, Revalidate: p.revalidate, FreezeTimeout: p.freezeTimeout})
+	ag, err := agent.New(ports, rec, agent.Options{Interval: p.interval, VDMInterval: p.vdm, Revalidate: p.revalidate, FreezeTimeout: p.freezeTimeout,
+		Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// Run, reading the process's resources about 30 times.
-	ctx, cancel := context.WithTimeout(context.Background(), p.dur)
-	defer cancel()
 	var res []resources
-	var resMu sync.Mutex
-	sampled := make(chan struct{})
 	runStart := time.Now()
-	go func() {
-		defer close(sampled)
-		tick := time.NewTicker(max(p.dur/30, 500*time.Millisecond))
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				r := readResources(runStart)
-				resMu.Lock()
-				res = append(res, r)
-				resMu.Unlock()
-			}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = ag.Run(ctx); close(done) }()
+	if !p.realTime {
+		virt.BlockUntil(len(ag.Buses()))
+	}
+	every := max(p.dur/30, 500*time.Millisecond)
+	for ran := time.Duration(0); ran < p.dur; ran += every {
+		d := min(every, p.dur-ran)
+		if p.realTime {
+			time.Sleep(time.Until(runStart.Add(ran + d)))
+		} else {
+			virt.Advance(d)
 		}
-	}()
-	_ = ag.Run(ctx)
-	elapsed := time.Since(runStart)
-	<-sampled
+		res = append(res, readResources(runStart))
+	}
+	cancel()
+	<-done
+	elapsed, realElapsed := p.dur, time.Since(runStart)
+	if p.realTime {
+		elapsed = realElapsed
+	}
 	if influxW != nil {
 		cctx, ccancel := context.WithTimeout(context.Background(), 60*time.Second)
 		if err := influxW.Close(cctx); err != nil {
@@ -475,8 +495,12 @@ func TestSoak(t *testing.T) {
 		sinkName = "InfluxDB 1.8 (internal/influxtest)"
 	}
 	expected := int(elapsed / p.interval)
-	logf("soak %v (ran %v): interval %v, VDM %v, static re-read %v, freeze timeout %v; %d ports on %d bus workers; sink %s",
-		p.dur, elapsed.Round(time.Millisecond), p.interval, p.vdm, p.revalidate, p.freezeTimeout, len(ports), len(ag.Buses()), sinkName)
+	clockName := "virtual time"
+	if p.realTime {
+		clockName = "the machine's clock"
+	}
+	logf("soak %v on %s (ran %v): interval %v, VDM %v, static re-read %v, freeze timeout %v; %d ports on %d bus workers; sink %s",
+		p.dur, clockName, realElapsed.Round(time.Millisecond), p.interval, p.vdm, p.revalidate, p.freezeTimeout, len(ports), len(ag.Buses()), sinkName)
 	var kinds [5]int
 	total := 0
 	for _, pr := range rec.ports {
@@ -640,9 +664,7 @@ func TestSoak(t *testing.T) {
 	logf("timestamps: %d samples in the same millisecond as the port's previous one", sameMs)
 
 	// Resources.
-	resMu.Lock()
-	rs := slices.Clone(res)
-	resMu.Unlock()
+	rs := res
 	if len(rs) < 6 {
 		t.Fatalf("%d resource readings", len(rs))
 	}
@@ -759,11 +781,11 @@ func TestSoak(t *testing.T) {
 	}
 }
 
-// identityOf decodes a module's memory for the soak's truth table. A module
-// whose scripted unplug window is open right now (the windows run on the
-// wall clock from the soak's start, and setup on a loaded machine can reach
-// the first one) has no memory to show: wait for it to come back, as the
-// agent does, rather than fail the fixture.
+// identityOf decodes a module's memory for the soak's truth table, before
+// the run: on virtual time the modules' clock has not moved, so no
+// scripted unplug window is open yet (the first opens a second into the
+// run); on the machine's clock setup on a loaded machine can reach one,
+// and the fixture waits it out, as the agent does.
 func identityOf(m *emulator.Module) (*cmis.Module, error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
