@@ -56,6 +56,23 @@ func TestTopPlain(t *testing.T) {
 	}
 }
 
+// TestTopLive: on the real clock (the agent's own cadence, the emulated
+// module's scenarios running), the table is printed every interval, as
+// many times as asked.
+func TestTopLive(t *testing.T) {
+	t.Parallel()
+	code, out, errs := runDDM(t, "", "top", "--emulate", "sfp28-25g", "--plain", "--count", "3", "--interval", "200ms")
+	if code != exitOK || errs != "" {
+		t.Fatalf("exit %d, stderr:\n%s", code, errs)
+	}
+	if n := strings.Count(out, "1 port: 1 read"); n != 3 {
+		t.Errorf("%d tables of the read module, want 3:\n%s", n, out)
+	}
+	if !strings.Contains(out, "every 200ms") || !strings.Contains(out, "sfp28-25g") {
+		t.Errorf("table lacks the interval or the port:\n%s", out)
+	}
+}
+
 // TestTopKeepsVDMOnFailedHandshake: a VDM read whose freeze handshake
 // failed carries no value; the screen keeps the last ones and shows the
 // error, and a good read replaces them.
@@ -172,6 +189,10 @@ func TestTopInTmux(t *testing.T) {
 	expect("top-tmux-back.golden", `alarmed only  1 of 64`)
 	send("Escape")
 	expect("top-tmux-alarmed.golden", "sort: temperature (worst first)  alarmed only")
+	// A narrower terminal: the screen is redrawn to its size, the least
+	// needed columns dropped.
+	tm.run("resize-window", "-t", "0", "-x", "100", "-y", "12")
+	expect("top-tmux-narrow.golden", "PORT          MARGIN")
 	send("q")
 	expect("top-tmux-quit.golden", "ddm exited 0")
 }
