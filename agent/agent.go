@@ -56,6 +56,13 @@ type Options struct {
 	// modread.DefaultFreezeTimeout. A module that misses it has its VDM
 	// reads paused for ten VDM intervals (at least a minute).
 	FreezeTimeout time.Duration
+	// FlagInterval is the flag scan's period between fast reads (scan.go);
+	// default DefaultFlagInterval, negative turns the scan off.
+	FlagInterval time.Duration
+	// ScanBudget is the share of each bus's time the fast reads and the
+	// flag scans may take together before the scan stretches; default
+	// DefaultScanBudget.
+	ScanBudget float64
 	// AbsentAfter: a present module that NACKs every try for this many
 	// reads in a row is taken as removed; default 3.
 	AbsentAfter int
@@ -99,6 +106,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.FreezeTimeout == 0 {
 		o.FreezeTimeout = modread.DefaultFreezeTimeout
+	}
+	if o.FlagInterval == 0 {
+		o.FlagInterval = DefaultFlagInterval
+	}
+	if o.ScanBudget <= 0 || o.ScanBudget > 1 {
+		o.ScanBudget = DefaultScanBudget
 	}
 	if o.AbsentAfter == 0 {
 		o.AbsentAfter = modread.DefaultAbsentAfter
@@ -155,6 +168,9 @@ type Sample struct {
 	Module *cmis.Module
 	// Flags accumulates latched flags since the module was inserted.
 	Flags *FlagHistory
+	// FlagEvents are the flags this read saw set after a read that saw
+	// them clear (a FlagObserver gets them too, with the flag scans').
+	FlagEvents []FlagEvent
 	// Events that happened with this sample (insertion, removal, state).
 	Events []Event
 	// IO is the I/O of this read (fast and static samples; a VDM read in
@@ -235,6 +251,21 @@ type BusProgress struct {
 	// BusySince is when the pass in progress started (steady clock); zero
 	// while the worker waits for the next port to fall due.
 	BusySince time.Time
+	// CyclePeriod is the longest time between the starts of a port's last
+	// two fast reads, over the bus's ports: the achieved fast cadence.
+	CyclePeriod time.Duration
+	// ScanPeriod is the time between the starts of the last two complete
+	// flag-scan rounds (every port scanned once): the achieved scan
+	// period, longer than Options.FlagInterval when the scan stretched.
+	ScanPeriod time.Duration
+	// ScanRounds counts complete scan rounds.
+	ScanRounds int64
+	// ScanStretched: the last round's reads left too little of the bus's
+	// budget to keep FlagInterval, so the next starts later.
+	ScanStretched bool
+	// Utilisation is the share of the last scan round's span the bus
+	// spent on the wire (every read: fast, VDM, scans).
+	Utilisation float64
 }
 
 // Progress returns each bus worker's progress.
@@ -243,7 +274,11 @@ func (a *Agent) Progress() map[string]BusProgress {
 	defer a.mu.Unlock()
 	out := make(map[string]BusProgress, len(a.progress))
 	for k, v := range a.progress {
-		out[k] = *v
+		p := *v
+		for _, ps := range a.buses[k] {
+			p.CyclePeriod = max(p.CyclePeriod, ps.scan.gap)
+		}
+		out[k] = p
 	}
 	return out
 }
@@ -345,6 +380,7 @@ func (a *Agent) runBus(ctx context.Context, bus string, ports []*portState) {
 		ps.nextFast = now
 	}
 	prog := a.progress[bus]
+	var sc busScan
 	for {
 		now = a.clock.steady()
 		var passStart time.Time // steady
@@ -359,7 +395,9 @@ func (a *Agent) runBus(ctx context.Context, bus string, ports []*portState) {
 					prog.BusySince = passStart
 					a.mu.Unlock()
 				}
+				t := a.clock.steady()
 				a.poll(ctx, bus, ps)
+				sc.fastBusy += a.clock.steady().Sub(t)
 			}
 		}
 		end, endSteady := a.clock.now()
@@ -370,11 +408,17 @@ func (a *Agent) runBus(ctx context.Context, bus string, ports []*portState) {
 		}
 		a.mu.Unlock()
 		a.clock.check()
+		if a.scanning() && !a.clock.steady().Before(sc.next) {
+			a.scanRound(ctx, bus, ports, &sc)
+		}
 		next := ports[0].nextFast
 		for _, ps := range ports[1:] {
 			if ps.nextFast.Before(next) {
 				next = ps.nextFast
 			}
+		}
+		if a.scanning() && sc.next.Before(next) {
+			next = sc.next
 		}
 		if a.opts.Clock.Sleep(ctx, next.Sub(a.clock.steady())) != nil {
 			return
@@ -420,9 +464,15 @@ func (a *Agent) poll(ctx context.Context, bus string, ps *portState) {
 	}
 	ps.health.NextAttempt = s.Time.Add(ps.nextFast.Sub(s.Steady))
 	s.Health = ps.health
-	if a.obs != nil && ctx.Err() == nil {
-		a.obs.Observe(s)
+	if s.Kind == KindFast || s.Kind == KindStatic {
+		a.noteCycle(bus, ps, start)
 	}
+	if a.obs != nil && ctx.Err() == nil {
+		s.FlagEvents = a.flagEvents(bus, ps, s.Steady)
+		a.obs.Observe(s)
+		a.deliverFlags(s.FlagEvents)
+	}
+	ps.scan.events = ps.scan.events[:0]
 }
 
 // IsAbsent reports whether err means there is no module.

@@ -40,7 +40,9 @@ type portState struct {
 	firstRead bool
 	nextFast  time.Time // next read of any kind
 	flags     *FlagHistory
-	health    Health
+	// scan is the port's flag-scan state (scan.go).
+	scan   scanState
+	health Health
 	// vdm is shared with the port's VDM goroutine.
 	vdm struct {
 		mu   sync.Mutex
@@ -65,7 +67,7 @@ func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample 
 		}
 		ps.present, ps.firstRead = true, true
 		ps.reader.Forget()
-		ps.flags = newFlagHistory()
+		ps.flags = ps.newFlagHistory(o)
 		ps.forget()
 		s.Events = append(s.Events, Event{Time: o.Clock.Now(), Type: "inserted", Text: "module inserted"})
 	}
@@ -111,7 +113,11 @@ func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample 
 	}
 	s.Kind, s.Time, s.Module, s.IOTotal = kind, t, m, ps.port.Mem.Stats()
 	s.Events = append(s.Events, ps.noticeChanges(m, t)...)
-	ps.flags.add(m, t)
+	ps.noteFlags(ps.flags.add(m, t, ps.scan.events), t, false)
+	// The sample's flags are those latched since the last sample: what
+	// the flag scans read (and so cleared) in between as well.
+	ps.scan.mergeInto(m)
+	ps.scan.hold = false
 	s.Flags = ps.flags.clone()
 	if ps.health.ConsecutiveFailures > 0 {
 		s.Events = append(s.Events, Event{Time: t, Type: "recovered",
@@ -145,7 +151,7 @@ func (ps *portState) readStatic(ctx context.Context, o Options, at time.Time) ([
 	if ps.firstRead {
 		maskFirstRead(&ps.module)
 	}
-	ps.flags.add(&ps.module, now)
+	ps.noteFlags(ps.flags.add(&ps.module, now, ps.scan.events), now, false)
 	if kept := ps.keepGoodPages(s, layout.Static()); len(kept) > 0 {
 		// The pages put back change the static decode: made again.
 		if err := ps.reader.SetStatic(s); err != nil {
@@ -309,7 +315,7 @@ func (ps *portState) noticeChanges(m *cmis.Module, t time.Time) []Event {
 	var ev []Event
 	if ps.lastSerial != "" && m.SerialNumber != "" && m.SerialNumber != ps.lastSerial {
 		ev = append(ev, Event{Time: t, Type: "replaced", Text: fmt.Sprintf("module %s replaced by %s %s", ps.lastSerial, m.PartNumber, m.SerialNumber)})
-		ps.flags = newFlagHistory()
+		ps.flags = ps.newFlagHistory(ps.agent.opts)
 	}
 	if m.SerialNumber != "" {
 		ps.lastSerial = m.SerialNumber

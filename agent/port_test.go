@@ -70,31 +70,31 @@ func TestFlagHistoryCopies(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	h := newFlagHistory()
 	m := &cmis.Module{Lanes: []cmis.Lane{{Lane: 1}}}
-	h.add(m, t0)
+	h.add(m, t0, nil)
 	quiet := h.clone()
-	h.add(m, t0.Add(time.Second))
+	h.add(m, t0.Add(time.Second), nil)
 	if h.clone() != quiet {
 		t.Errorf("no flag changed, yet a new copy")
 	}
 	m.Flags, m.Lanes[0].Flags = cmis.TempHighWarning, cmis.RxLOS
-	h.add(m, t0.Add(2*time.Second))
+	h.add(m, t0.Add(2*time.Second), nil)
 	set := h.clone()
 	if set == quiet || len(quiet.Module) != 0 || len(quiet.Lanes) != 0 {
 		t.Fatalf("a flag set: copy shared %v, the old copy now %+v", set == quiet, quiet)
 	}
-	h.add(m, t0.Add(3*time.Second)) // still set: its Last moves
+	h.add(m, t0.Add(3*time.Second), nil) // still set: its Last moves
 	still := h.clone()
 	if still == set || !set.Module["temperature_high_warning"].Last.Equal(t0.Add(2*time.Second)) {
 		t.Errorf("a flag still set: copy shared %v, old copy's Last %v", still == set, set.Module["temperature_high_warning"].Last)
 	}
 	m.Flags, m.Lanes[0].Flags = 0, 0
-	h.add(m, t0.Add(4*time.Second))
+	h.add(m, t0.Add(4*time.Second), nil)
 	cleared := h.clone()
 	if cleared == still || !still.Lanes[1]["rx_los"].Active || cleared.Lanes[1]["rx_los"].Active {
 		t.Errorf("a flag cleared: copy shared %v, old copy active %v, new copy active %v",
 			cleared == still, still.Lanes[1]["rx_los"].Active, cleared.Lanes[1]["rx_los"].Active)
 	}
-	h.add(m, t0.Add(5*time.Second))
+	h.add(m, t0.Add(5*time.Second), nil)
 	if h.clone() != cleared {
 		t.Errorf("nothing changed after the clear, yet a new copy")
 	}

@@ -69,3 +69,8 @@ func (r *Reader) ScanFlags(ctx context.Context, dst *Flags) error {
 }
 
 var errFollowUp = errors.New("modread: reading the flags a summary showed")
+
+// ScanDecoded reports whether a ScanFlags that returned err still decoded
+// into its destination: the summaries were read and only some of the flag
+// bytes they pointed to were not (those stay latched for the next read).
+func ScanDecoded(err error) bool { return err == nil || errors.Is(err, errFollowUp) || IsPartial(err) }

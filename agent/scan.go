@@ -1,0 +1,230 @@
+package agent
+
+import (
+	"context"
+	"time"
+
+	"github.com/ddm-agent/ddm/cmis"
+	"github.com/ddm-agent/ddm/modread"
+)
+
+// The flag scan. Between two fast reads of its ports, a bus worker reads
+// every FlagInterval only what says whether a latched flag is set
+// (modread.Reader.ScanFlags: a few bytes a module, more only where a
+// summary shows a flag), so a loss of signal that comes and goes between
+// two fast reads is seen and counted, within about FlagInterval of its
+// onset.
+//
+// The fast cadence comes first: a scan round stops whenever a port's fast
+// read falls due and goes on after it. A round's reads may use ScanBudget
+// of the bus's time less what the fast reads use; when they would use
+// more, the next round starts later (the scan stretches; the fast cadence
+// never does). BusProgress publishes the achieved periods.
+
+// DefaultFlagInterval is the flag scan's period when Options.FlagInterval
+// is zero.
+const DefaultFlagInterval = 100 * time.Millisecond
+
+// DefaultScanBudget is the share of a bus's time the fast reads and the
+// flag scans together may take before the scan stretches.
+const DefaultScanBudget = 0.8
+
+// minScanShare is the share of the bus a scan keeps however busy the fast
+// reads keep it: a scan that stops altogether would miss every flap.
+const minScanShare = 0.05
+
+// scanState is a port's flag-scan state.
+type scanState struct {
+	flags modread.Flags
+	// module and lanes are the flags the scans read since the last fast
+	// read (which they cleared): the next sample carries them.
+	module cmis.ModuleFlags
+	lanes  []cmis.LaneFlags
+	// hold: a scan of this port failed; it is not scanned again until a
+	// fast read succeeds (the fast cadence reports the failure and backs
+	// off; a stuck module must not cost every scan round a timeout).
+	hold bool
+	// lastRead is when the port's flags were last read (wall clock), the
+	// lower bound of the next event's onset.
+	lastRead time.Time
+	// events are the flag events of the read in progress, not yet given
+	// to the observer.
+	events []FlagEvent
+	// lastFast is the steady start of the last fast read, gap the time
+	// between the last two.
+	lastFast time.Time
+	gap      time.Duration
+}
+
+// mergeInto ORs the flags the scans read since the last fast read into m
+// (the fast read's module) and forgets them.
+func (sc *scanState) mergeInto(m *cmis.Module) {
+	m.Flags |= sc.module
+	for i := range m.Lanes {
+		if l := m.Lanes[i].Lane - 1; l >= 0 && l < len(sc.lanes) {
+			m.Lanes[i].Flags |= sc.lanes[l]
+		}
+	}
+	sc.module = 0
+	clear(sc.lanes)
+}
+
+// newFlagHistory starts a module's flag history: with the flag scan on, a
+// flag's event ends only at a read half a scan period or more after the
+// last that saw it set (FlagHistory.settle).
+func (ps *portState) newFlagHistory(o Options) *FlagHistory {
+	h := newFlagHistory()
+	if o.FlagInterval > 0 {
+		h.settle = o.FlagInterval / 2
+	}
+	return h
+}
+
+// busScan is a bus worker's flag-scan schedule.
+type busScan struct {
+	next       time.Time // steady: when the next round may start
+	cursor     int       // next port of the round in progress
+	roundStart time.Time // steady start of the round in progress
+	busy       time.Duration
+	lastStart  time.Time // steady start of the last complete round
+	lastEnd    time.Time
+	fastBusy   time.Duration // fast reads' time since lastEnd
+	busTime    time.Duration // the bus's wire time at lastEnd
+}
+
+// noteFlags marks the events appended to the port's pending ones since
+// the last call as seen at t (by a scan or not).
+func (ps *portState) noteFlags(ev []FlagEvent, t time.Time, scan bool) {
+	for i := len(ps.scan.events); i < len(ev); i++ {
+		ev[i].Since, ev[i].Scan = ps.scan.lastRead, scan
+	}
+	ps.scan.events = ev
+	ps.scan.lastRead = t
+}
+
+// flagEvents returns a copy of the port's pending flag events, named.
+func (a *Agent) flagEvents(bus string, ps *portState, steady time.Time) []FlagEvent {
+	if len(ps.scan.events) == 0 {
+		return nil
+	}
+	out := append([]FlagEvent(nil), ps.scan.events...)
+	for i := range out {
+		out[i].Port, out[i].Bus, out[i].Steady = ps.port.Name, bus, steady
+	}
+	return out
+}
+
+func (a *Agent) deliverFlags(ev []FlagEvent) {
+	if fo, ok := a.obs.(FlagObserver); ok && len(ev) > 0 {
+		fo.ObserveFlags(ev)
+	}
+}
+
+// noteCycle records a fast read's start, for the achieved cycle period.
+func (a *Agent) noteCycle(bus string, ps *portState, start time.Time) {
+	if !ps.scan.lastFast.IsZero() {
+		a.mu.Lock() // Progress reads gap
+		ps.scan.gap = start.Sub(ps.scan.lastFast)
+		a.mu.Unlock()
+	}
+	ps.scan.lastFast = start
+}
+
+// scanning reports whether the flag scan is on.
+func (a *Agent) scanning() bool { return a.opts.FlagInterval > 0 }
+
+// fastDue reports whether a port's fast read is due at now.
+func fastDue(ports []*portState, now time.Time) bool {
+	for _, ps := range ports {
+		if !now.Before(ps.nextFast) {
+			return true
+		}
+	}
+	return false
+}
+
+// scanRound scans the bus's ports from where the round in progress
+// stopped. It returns early, the round unfinished, when a fast read falls
+// due.
+func (a *Agent) scanRound(ctx context.Context, bus string, ports []*portState, sc *busScan) {
+	if sc.cursor == 0 {
+		sc.roundStart, sc.busy = a.clock.steady(), 0
+	}
+	for sc.cursor < len(ports) {
+		if ctx.Err() != nil {
+			return
+		}
+		now := a.clock.steady()
+		if fastDue(ports, now) {
+			return
+		}
+		ps := ports[sc.cursor]
+		sc.cursor++
+		a.scanPort(ctx, bus, ps)
+		sc.busy += a.clock.steady().Sub(now)
+	}
+	sc.cursor = 0
+	end := a.clock.steady()
+	var busTime time.Duration
+	for _, ps := range ports {
+		busTime += ps.port.Mem.Stats().BusTime
+	}
+	// The next round: FlagInterval after this one began, or later if this
+	// round's reads took more of the bus than the budget leaves beside the
+	// fast reads.
+	gap := a.opts.FlagInterval
+	if !sc.lastEnd.IsZero() {
+		if span := end.Sub(sc.lastEnd); span > 0 {
+			fastShare := float64(sc.fastBusy) / float64(span)
+			room := max(a.opts.ScanBudget-fastShare, minScanShare)
+			gap = max(gap, time.Duration(float64(sc.busy)/room))
+			a.mu.Lock()
+			p := a.progress[bus]
+			p.Utilisation = float64(busTime-sc.busTime) / float64(span)
+			p.ScanStretched = gap > a.opts.FlagInterval
+			a.mu.Unlock()
+		}
+	}
+	if !sc.lastStart.IsZero() {
+		a.mu.Lock()
+		a.progress[bus].ScanPeriod = sc.roundStart.Sub(sc.lastStart)
+		a.progress[bus].ScanRounds++
+		a.mu.Unlock()
+	}
+	sc.lastStart, sc.lastEnd, sc.fastBusy, sc.busTime = sc.roundStart, end, 0, busTime
+	sc.next = sc.roundStart.Add(gap)
+}
+
+// scanPort runs one flag scan of a port whose module has been read whole
+// and answers.
+func (a *Agent) scanPort(ctx context.Context, bus string, ps *portState) {
+	if !ps.present || ps.reader.Layout() == nil || ps.health.ConsecutiveFailures > 0 || ps.scan.hold || ps.firstRead {
+		return
+	}
+	o := a.opts
+	rctx, cancel := o.Clock.WithTimeout(ctx, o.ReadTimeout)
+	err := ps.reader.ScanFlags(rctx, &ps.scan.flags)
+	cancel()
+	if err != nil {
+		// The summaries did not answer, or the flags they showed could
+		// not be read (they stay latched: the fast read gets them).
+		ps.scan.hold = true
+		if !modread.ScanDecoded(err) {
+			return
+		}
+	}
+	t := o.Clock.Now()
+	f := &ps.scan.flags
+	ps.noteFlags(ps.flags.addScan(f.Module, f.Lanes, t, ps.scan.events), t, true)
+	ps.scan.module |= f.Module
+	if len(ps.scan.lanes) < len(f.Lanes) {
+		ps.scan.lanes = append(ps.scan.lanes, make([]cmis.LaneFlags, len(f.Lanes)-len(ps.scan.lanes))...)
+	}
+	for i, l := range f.Lanes {
+		ps.scan.lanes[i] |= l
+	}
+	if ev := a.flagEvents(bus, ps, a.clock.steady()); ev != nil && ctx.Err() == nil {
+		a.deliverFlags(ev)
+	}
+	ps.scan.events = ps.scan.events[:0]
+}
