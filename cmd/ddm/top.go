@@ -90,6 +90,12 @@ func cmdTop(ctx context.Context, e env, args []string) int {
 		errorf(e, "top: --count, --interval and --vdm-interval cannot be negative")
 		return exitUsage
 	}
+	// A screen redrawn faster than this shows nothing more, and costs the
+	// bus and the CPU the agent shares.
+	if f.interval > 0 && f.interval < minTopInterval {
+		errorf(e, "top: --interval %v: at least %v", f.interval, minTopInterval)
+		return exitUsage
+	}
 	cfg, err := f.config()
 	if err != nil {
 		errorf(e, "top: %v", err)
@@ -168,6 +174,9 @@ func (f *topFlags) config() (*config.Config, error) {
 	}
 	return c, nil
 }
+
+// minTopInterval is the shortest refresh --interval takes.
+const minTopInterval = 100 * time.Millisecond
 
 // topStart is when the scenarios of an emulated switch start under --at.
 var topStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

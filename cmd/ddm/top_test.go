@@ -117,6 +117,8 @@ func TestTopFlags(t *testing.T) {
 		{[]string{"top", "--config", "/nonexistent/ddm.yaml", "--at", "10s"}, "--at 10s: give a positive time with --emulate"},
 		{[]string{"top", "--emulate", "--at", "-1s"}, "--at -1s"},
 		{[]string{"top", "--emulate", "--count", "-1"}, "cannot be negative"},
+		{[]string{"top", "--emulate", "--interval", "1ns"}, "--interval 1ns: at least 100ms"},
+		{[]string{"top", "--config", "/nonexistent/ddm.yaml"}, "/nonexistent/ddm.yaml"},
 		{[]string{"top", "--emulate", "nosuchprofile"}, `--emulate "nosuchprofile": not a profile`},
 		{[]string{"top", "--emulate", "--rules", "/nonexistent/rules.yaml"}, "/nonexistent/rules.yaml"},
 	} {
