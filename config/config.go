@@ -26,6 +26,7 @@ import (
 	"github.com/ddm-agent/ddm/internal/fileerr"
 	"github.com/ddm-agent/ddm/internal/smallfile"
 	"github.com/ddm-agent/ddm/internal/tagvalue"
+	"github.com/ddm-agent/ddm/topology"
 )
 
 // Config is the whole file. The zero value of every field means "default".
@@ -76,8 +77,22 @@ type Port struct {
 	// Shared: the NOS also reads this module (optoe on the same bus); the
 	// pager re-selects pages and restores page 00h.
 	Shared bool `yaml:"shared"`
+	// LaserSource names the port of the external laser source (ELSFP) that
+	// lights this optical engine, and Lasers which of its lasers light
+	// which lanes and switch ports (the optical topology).
+	LaserSource string      `yaml:"laser_source"`
+	Lasers      []LaserFeed `yaml:"lasers"`
 
 	line int
+}
+
+// LaserFeed is one laser of an engine's laser source: laser Laser
+// (1-based) lights lanes Lanes ("1-4", "1,3,5-8"), which carry switch port
+// Port.
+type LaserFeed struct {
+	Laser int    `yaml:"laser"`
+	Lanes string `yaml:"lanes"`
+	Port  string `yaml:"port"`
 }
 
 // Influx configures the InfluxDB sink.
@@ -365,6 +380,9 @@ func (c *Config) Validate() error {
 			return bad(p.line, "port %q: address %#x is not a 7-bit device address", p.Name, int(p.Address))
 		}
 	}
+	if _, err := c.Topology(); err != nil {
+		return err
+	}
 	switch c.Output {
 	case "", "influx", "lp":
 	default:
@@ -579,4 +597,43 @@ func ParseSize(s string) (int64, error) {
 		return 0, notSize
 	}
 	return v, nil
+}
+
+// Topology is the optical topology the ports' laser_source and lasers
+// describe, or nil when none does. An error names the port's line.
+func (c *Config) Topology() (*topology.Map, error) {
+	m := &topology.Map{}
+	names := map[string]bool{}
+	for _, p := range c.Ports {
+		names[p.Name] = true
+	}
+	for _, p := range c.Ports {
+		bad := func(format string, args ...any) error {
+			return &Error{File: c.file, Line: p.line, Msg: fmt.Sprintf("port %q: ", p.Name) + fmt.Sprintf(format, args...)}
+		}
+		switch {
+		case p.LaserSource == "" && len(p.Lasers) > 0:
+			return nil, bad("lasers without a laser_source")
+		case p.LaserSource == "":
+			continue
+		case !names[p.LaserSource]:
+			return nil, bad("laser_source %q is not a port of the configuration", p.LaserSource)
+		case len(p.Lasers) == 0:
+			return nil, bad("laser_source %q: list its lasers (laser, lanes, port) that light this engine", p.LaserSource)
+		}
+		for _, f := range p.Lasers {
+			lanes, err := topology.ParseLanes(f.Lanes)
+			if err != nil {
+				return nil, bad("laser %d: %v", f.Laser, err)
+			}
+			m.Feeds = append(m.Feeds, topology.Feed{Source: p.LaserSource, Laser: f.Laser, Engine: p.Name, Lanes: lanes, Port: f.Port})
+		}
+	}
+	if len(m.Feeds) == 0 {
+		return nil, nil
+	}
+	if err := m.Validate(); err != nil {
+		return nil, &Error{File: c.file, Msg: "optical topology: " + err.Error()}
+	}
+	return m, nil
 }

@@ -117,15 +117,22 @@ type targets struct {
 	closers []io.Closer
 	// emulated holds the emulator platform when running on it.
 	platform *emulator.Platform
+	// cfgTopology is the configuration's optical topology, if it has one.
+	cfgTopology *topology.Map
 }
 
-// topology is the optical topology of the ports: the emulated platform's
-// (nil for none).
+// topology is the optical topology of the ports: the configuration's or
+// the emulated platform's (nil for none).
 func (t *targets) topology() *topology.Map {
-	if t == nil || t.platform == nil {
+	switch {
+	case t == nil:
 		return nil
+	case t.cfgTopology != nil:
+		return t.cfgTopology
+	case t.platform != nil:
+		return t.platform.Topology()
 	}
-	return t.platform.Topology()
+	return nil
 }
 
 func (t *targets) Close() error {
@@ -173,6 +180,12 @@ func (f *portFlags) open(cfg *config.Config) (*targets, error) {
 				return nil, err
 			}
 		}
+		topo, err := cfg.Topology()
+		if err != nil {
+			t.Close()
+			return nil, err
+		}
+		t.cfgTopology = topo
 		return t, nil
 	}
 	return nil, fmt.Errorf("no modules named: use --config, --emulate, --i2c-bus, --optoe or --netlink")
