@@ -23,6 +23,12 @@ const maxAnswerHeaderBytes = 64 << 10
 // from the environment, 5 s dial and TLS handshake, idle connections kept)
 // with every answer's body and header bounded.
 func newHTTPClient(tc *tls.Config, timeout time.Duration) *http.Client {
+	return newBoundedClient(tc, timeout, maxAnswerBytes)
+}
+
+// newBoundedClient is newHTTPClient with answers bounded at limit bytes
+// (a query's answer is larger than a write's).
+func newBoundedClient(tc *tls.Config, timeout time.Duration, limit int64) *http.Client {
 	return &http.Client{
 		Timeout: timeout,
 		Transport: boundedTransport{base: &http.Transport{
@@ -35,7 +41,7 @@ func newHTTPClient(tc *tls.Config, timeout time.Duration) *http.Client {
 			IdleConnTimeout:        90 * time.Second,
 			MaxResponseHeaderBytes: maxAnswerHeaderBytes,
 			ForceAttemptHTTP2:      true,
-		}, limit: maxAnswerBytes},
+		}, limit: limit},
 	}
 }
 

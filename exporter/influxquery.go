@@ -19,12 +19,23 @@ type InfluxQuerier struct {
 	client              *http.Client
 }
 
-// QuerySeries is one series of a query's answer.
+// QuerySeries is one series of a query's answer. Times are RFC 3339
+// strings.
 type QuerySeries struct {
 	Name    string            `json:"name"`
 	Tags    map[string]string `json:"tags"`
 	Columns []string          `json:"columns"`
 	Values  [][]any           `json:"values"`
+}
+
+// Value is the cell of row in column col, nil when there is none.
+func (s QuerySeries) Value(row int, col string) any {
+	for i, c := range s.Columns {
+		if c == col && row < len(s.Values) && i < len(s.Values[row]) {
+			return s.Values[row][i]
+		}
+	}
+	return nil
 }
 
 // maxQueryBytes bounds an answer: a month of 2-hour means of every lane
@@ -44,38 +55,37 @@ func NewInfluxQuerier(cfg InfluxConfig) (*InfluxQuerier, error) {
 	}
 	db, rp, _ := strings.Cut(cfg.Bucket, "/")
 	return &InfluxQuerier{base: strings.TrimRight(cfg.URL, "/"), db: db, rp: rp, token: cfg.Token,
-		client: newHTTPClient(tc, cfg.Timeout)}, nil
+		client: newBoundedClient(tc, cfg.Timeout, maxQueryBytes+1)}, nil
 }
 
 // Query runs one statement and returns its series; an error InfluxDB
 // reports for the statement is returned as an error.
 func (q *InfluxQuerier) Query(ctx context.Context, influxql string) ([]QuerySeries, error) {
-	v := url.Values{"db": {q.db}, "q": {influxql}, "epoch": {"s"}}
+	v := url.Values{"db": {q.db}, "q": {influxql}}
 	if q.rp != "" {
 		v.Set("rp", q.rp)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, q.base+"/query", strings.NewReader(v.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, q.base+"/query?"+v.Encode(), nil)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if q.token != "" {
 		req.Header.Set("Authorization", "Token "+q.token)
 	}
 	resp, err := q.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("influx query: %w", err)
+		return nil, fmt.Errorf("query: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxQueryBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("influx query: %w", err)
+		return nil, fmt.Errorf("query: %w", err)
 	}
 	if len(body) > maxQueryBytes {
-		return nil, fmt.Errorf("influx query: answer larger than %d MiB", maxQueryBytes>>20)
+		return nil, fmt.Errorf("query: answer larger than %d MiB", maxQueryBytes>>20)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("influx query: %s: %.200s", resp.Status, strings.TrimSpace(string(body)))
+		return nil, fmt.Errorf("query: %s: %.200s", resp.Status, strings.TrimSpace(string(body)))
 	}
 	var r struct {
 		Results []struct {
@@ -85,15 +95,15 @@ func (q *InfluxQuerier) Query(ctx context.Context, influxql string) ([]QuerySeri
 		Error string `json:"error"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("influx query: %w", err)
+		return nil, fmt.Errorf("query: %w", err)
 	}
 	switch {
 	case r.Error != "":
-		return nil, fmt.Errorf("influx query: %s", r.Error)
+		return nil, fmt.Errorf("query: %s", r.Error)
 	case len(r.Results) == 0:
 		return nil, nil
 	case r.Results[0].Error != "":
-		return nil, fmt.Errorf("influx query: %s", r.Results[0].Error)
+		return nil, fmt.Errorf("query: %s", r.Results[0].Error)
 	}
 	return r.Results[0].Series, nil
 }

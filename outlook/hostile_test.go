@@ -30,7 +30,7 @@ func TestSeedFromHostileServer(t *testing.T) {
 		{"401", func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, `{"error":"authorization failed"}`, http.StatusUnauthorized)
 		}, "authorization failed"},
-		{"not JSON", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>proxy</html>")) }, "influx query"},
+		{"not JSON", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>proxy</html>")) }, "query: invalid character"},
 		{"statement error", func(w http.ResponseWriter, r *http.Request) {
 			w.Write([]byte(`{"results":[{"statement_id":0,"error":"database not found: ddm"}]}`))
 		}, "database not found"},

@@ -110,12 +110,12 @@ func (t *Tracker) seedSeries(series []exporter.QuerySeries, columns map[string]s
 		for col, quantity := range columns {
 			k := Key{lane, quantity}
 			for i := range s.Values {
-				sec, ok := number(s, i, "time")
-				v, vok := number(s, i, col)
-				if !ok || !vok {
+				start, terr := time.Parse(time.RFC3339Nano, cell(s, i, "time"))
+				v, vok := s.Value(i, col).(float64)
+				if terr != nil || !vok {
 					continue
 				}
-				at := time.Unix(int64(sec), 0).Add(t.bucket / 2)
+				at := start.Add(t.bucket / 2)
 				if t.history(p, k).Add(at, v) {
 					filled[name+"\x00"+strconv.Itoa(lane)+"\x00"+quantity] = true
 				}
@@ -125,27 +125,10 @@ func (t *Tracker) seedSeries(series []exporter.QuerySeries, columns map[string]s
 	return len(filled)
 }
 
-// number is a numeric cell of row i, column col.
-func number(s exporter.QuerySeries, i int, col string) (float64, bool) {
-	for j, c := range s.Columns {
-		if c == col && j < len(s.Values[i]) {
-			f, ok := s.Values[i][j].(float64)
-			return f, ok
-		}
-	}
-	return 0, false
-}
-
 // cell is a string cell of row i, column col ("" when absent).
 func cell(s exporter.QuerySeries, i int, col string) string {
-	for j, c := range s.Columns {
-		if c == col && j < len(s.Values[i]) {
-			if v, ok := s.Values[i][j].(string); ok {
-				return strings.TrimSpace(v)
-			}
-		}
-	}
-	return ""
+	v, _ := s.Value(i, col).(string)
+	return strings.TrimSpace(v)
 }
 
 // quote writes an InfluxQL string literal.

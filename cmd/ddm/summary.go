@@ -2,17 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/ddm-agent/ddm/config"
+	"github.com/ddm-agent/ddm/exporter"
 	"github.com/ddm-agent/ddm/schema"
 )
 
@@ -51,8 +48,13 @@ func cmdSummary(ctx context.Context, e env, args []string) int {
 	}
 	dbName, _, _ := strings.Cut(*db, "/")
 	code := exitOK
-	q := func(what, query string) []influxSeries {
-		ss, err := influxQuery(ctx, *u, dbName, token, query)
+	qr, err := exporter.NewInfluxQuerier(exporter.InfluxConfig{URL: *u, Bucket: dbName, Token: token})
+	if err != nil {
+		errorf(e, "summary: %v", err)
+		return exitUsage
+	}
+	q := func(what, query string) []exporter.QuerySeries {
+		ss, err := qr.Query(ctx, query)
 		if err != nil {
 			errorf(e, "summary: %s: %v", what, err)
 			code = exitError
@@ -73,11 +75,11 @@ func cmdSummary(ctx context.Context, e env, args []string) int {
 	info := q("part numbers", fmt.Sprintf(`SELECT last(%q) AS pn FROM %q WHERE %s GROUP BY %q`, schema.PartNumber, schema.XcvrInfo, where, schema.TagPort))
 	absent := q("absent samples", fmt.Sprintf(`SELECT count(%q) AS n FROM %q WHERE %q=false AND %s GROUP BY %q`,
 		schema.Present, schema.XcvrModule, schema.Present, where, schema.TagPort))
-	byPort := func(ss []influxSeries, col string) map[string]any {
+	byPort := func(ss []exporter.QuerySeries, col string) map[string]any {
 		out := map[string]any{}
 		for _, s := range ss {
 			if len(s.Values) > 0 {
-				out[s.Tags[schema.TagPort]] = s.value(0, col)
+				out[s.Tags[schema.TagPort]] = s.Value(0, col)
 			}
 		}
 		return out
@@ -98,7 +100,7 @@ func cmdSummary(ctx context.Context, e env, args []string) int {
 	tw.Flush()
 
 	alarmsFailed := false
-	alarms, err := influxQuery(ctx, *u, dbName, token, fmt.Sprintf(`SELECT %q, %q, %q, %q, %q, %q, %q FROM %q WHERE %q=true AND %s`,
+	alarms, err := qr.Query(ctx, fmt.Sprintf(`SELECT %q, %q, %q, %q, %q, %q, %q FROM %q WHERE %q=true AND %s`,
 		schema.State, schema.TagSeverity, schema.TagRule, schema.TagLane, schema.Value, schema.Threshold, schema.Summary, schema.XcvrAlarm, schema.Transition, where))
 	if err != nil {
 		errorf(e, "summary: alarm state changes: %v", err)
@@ -108,10 +110,10 @@ func cmdSummary(ctx context.Context, e env, args []string) int {
 	count := 0
 	for _, s := range alarms {
 		for i := range s.Values {
-			st := str(s.value(i, schema.State))
+			st := str(s.Value(i, schema.State))
 			if st == "firing" || st == "resolved" {
-				ts, _ := time.Parse(time.RFC3339Nano, str(s.value(i, "time")))
-				fmt.Fprintf(e.stdout, "  %s  %-8s %-8s %s\n", ts.Local().Format("15:04:05"), strings.ToUpper(st), str(s.value(i, schema.TagSeverity)), str(s.value(i, schema.Summary)))
+				ts, _ := time.Parse(time.RFC3339Nano, str(s.Value(i, "time")))
+				fmt.Fprintf(e.stdout, "  %s  %-8s %-8s %s\n", ts.Local().Format("15:04:05"), strings.ToUpper(st), str(s.Value(i, schema.TagSeverity)), str(s.Value(i, schema.Summary)))
 				count++
 			}
 		}
@@ -123,64 +125,6 @@ func cmdSummary(ctx context.Context, e env, args []string) int {
 		fmt.Fprintf(e.stdout, "  none\n")
 	}
 	return code
-}
-
-type influxSeries struct {
-	Name    string            `json:"name"`
-	Tags    map[string]string `json:"tags"`
-	Columns []string          `json:"columns"`
-	Values  [][]any           `json:"values"`
-}
-
-func (s influxSeries) value(row int, col string) any {
-	for i, c := range s.Columns {
-		if c == col && i < len(s.Values[row]) {
-			return s.Values[row][i]
-		}
-	}
-	return nil
-}
-
-// influxQuery runs one InfluxQL query. A token ("user:password" for
-// InfluxDB 1.8, an API token for 2.x/3.x) is sent as InfluxDB's Token
-// authorization scheme, as the writer sends it.
-func influxQuery(ctx context.Context, base, db, token, q string) ([]influxSeries, error) {
-	u := strings.TrimRight(base, "/") + "/query?" + url.Values{"db": {db}, "q": {q}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Token "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-	if err != nil {
-		return nil, fmt.Errorf("query: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("query: %s: %s", resp.Status, strings.TrimSpace(string(body)))
-	}
-	var r struct {
-		Results []struct {
-			Series []influxSeries `json:"series"`
-			Error  string         `json:"error"`
-		} `json:"results"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("query: %w", err)
-	}
-	if len(r.Results) == 0 {
-		return nil, nil
-	}
-	if r.Results[0].Error != "" {
-		return nil, fmt.Errorf("query: %s", r.Results[0].Error)
-	}
-	return r.Results[0].Series, nil
 }
 
 func str(v any) string {
