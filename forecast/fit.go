@@ -295,20 +295,18 @@ func (f *fitter) theilSen(pts []point) (slope, lo, hi float64) {
 	if n%2 == 0 {
 		slope = (slope + maxOf(v[:k])) / 2
 	}
+	// Wide bounds (few points, or noise taken to wander) can reach past
+	// the pair slopes: they stop at the extremes, so a trend every pair
+	// agrees on (a clean, quantized ramp, whose rounding can look like
+	// wandering noise) stays significant.
 	c := f.z * f.infl * math.Sqrt(varS)
-	l := int(math.Floor((float64(n) - c) / 2))
-	u := int(math.Ceil((float64(n) + c) / 2))
-	lo, hi = math.Inf(-1), math.Inf(1)
-	switch {
-	case l >= k:
-		lo = v[k]
-	case l >= 0:
+	l := max(0, int(math.Floor((float64(n)-c)/2)))
+	u := min(n-1, int(math.Ceil((float64(n)+c)/2)))
+	lo, hi = v[k], v[k]
+	if l < k {
 		lo = nth(v[:k], l)
 	}
-	switch {
-	case u <= k:
-		hi = v[k]
-	case u < n:
+	if u > k {
 		hi = nth(v[k+1:], u-k-1)
 	}
 	return slope, lo, hi

@@ -266,3 +266,18 @@ func FuzzHistoryJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestCleanQuantizedRamp: a trend without noise, rounded as a module
+// rounds its monitors, is forecast. Its rounding makes neighbouring
+// buckets alike, which once widened the bounds past every pair slope to
+// ±Inf and left the cleanest trend with no forecast.
+func TestCleanQuantizedRamp(t *testing.T) {
+	for _, q := range []float64{1e-4, 1e-3} {
+		h := series(Linear, 10, 10*time.Second, 0, 1, func(d float64) float64 { return math.Round((0.8-0.003*d)/q) * q })
+		r := h.Evaluate(at(10), []Limit{{Name: "low_warning", Value: 0.1}}, Options{})
+		truth := (0.8 - 0.03 - 0.1) / 0.003
+		if len(r.Crossings) != 1 || math.Abs(r.Crossings[0].Days-truth) > 0.01*truth {
+			t.Errorf("rounded to %g: %+v, want a crossing in %.1f days (trend %+v)", q, r.Crossings, truth, r.Trend)
+		}
+	}
+}
