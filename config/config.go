@@ -37,6 +37,9 @@ type Config struct {
 	Interval Duration `yaml:"interval"`
 	// VDMInterval is the VDM cadence (with the freeze handshake); default 10s.
 	VDMInterval Duration `yaml:"vdm_interval"`
+	// FlagInterval is the flag scan's period between fast cycles (only the
+	// flag summaries, and the flags they show); default 100ms.
+	FlagInterval Duration `yaml:"flag_interval"`
 	// Revalidate is how often static pages are re-checked (checksums) while
 	// nothing changed; default 10m.
 	Revalidate Duration `yaml:"revalidate"`
@@ -254,6 +257,7 @@ func (c *Config) checkExplicitZeros() error {
 	}{
 		{"interval", c.Interval == 0, fmt.Sprintf("between %v and %v", MinInterval, MaxInterval)},
 		{"vdm_interval", c.VDMInterval == 0, fmt.Sprintf("at least the interval, at most %v", MaxVDMInterval)},
+		{"flag_interval", c.FlagInterval == 0, fmt.Sprintf("between %v and the interval", MinFlagInterval)},
 		{"revalidate", c.Revalidate == 0, fmt.Sprintf("between %v and %v", MinRevalidate, MaxRevalidate)},
 		{"influx.spool_max_bytes", c.Influx.SpoolMaxBytes == 0, fmt.Sprintf("between %s and %s", smallfile.FormatSize(MinSpoolBytes), smallfile.FormatSize(MaxSpoolBytes))},
 		{"influx.batch_size", c.Influx.BatchSize == 0, fmt.Sprintf("between 1 and %d", MaxBatchSize)},
@@ -274,6 +278,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.VDMInterval == 0 {
 		c.VDMInterval = Duration(agent.DefaultVDMInterval)
+	}
+	if c.FlagInterval == 0 {
+		c.FlagInterval = Duration(min(agent.DefaultFlagInterval, time.Duration(c.Interval)))
 	}
 	if c.Revalidate == 0 {
 		c.Revalidate = Duration(agent.DefaultRevalidate)
@@ -303,6 +310,9 @@ const (
 	// latch and clear; monitors drift).
 	MaxInterval    = 5 * time.Minute
 	MaxVDMInterval = time.Hour
+	// MinFlagInterval: a flag scan of a full bus takes some 10 ms of wire
+	// time at 400 kHz.
+	MinFlagInterval = 10 * time.Millisecond
 	// MinRevalidate: static pages are re-read at insertion and on every
 	// state or firmware change anyway; revalidation only re-checks their
 	// checksums, and a full static read costs tens of fast reads.
@@ -333,6 +343,9 @@ func (c *Config) Validate() error {
 	}
 	if v := time.Duration(c.VDMInterval); v > MaxVDMInterval {
 		return c.errAt("vdm_interval", "vdm_interval %v is longer than %v", v, MaxVDMInterval)
+	}
+	if f := time.Duration(c.FlagInterval); f < MinFlagInterval || f > time.Duration(c.Interval) {
+		return c.errAt("flag_interval", "flag_interval %v is out of range: want between %v and the interval (%v)", f, MinFlagInterval, time.Duration(c.Interval))
 	}
 	if r := time.Duration(c.Revalidate); r < MinRevalidate || r > MaxRevalidate {
 		return c.errAt("revalidate", "revalidate %v is out of range: want between %v and %v (static pages are re-read on every insertion and state change anyway)", r, MinRevalidate, MaxRevalidate)

@@ -135,6 +135,9 @@ func TestParseRefusesNonsense(t *testing.T) {
 		{"negative interval", head + "interval: -1s\n", "c.yaml:2: interval -1s is out of range: want between 100ms and 5m0s"},
 		{"interval too long", head + "interval: 10m\nvdm_interval: 20m\n", "c.yaml:2: interval 10m0s is out of range"},
 		{"vdm too long", head + "vdm_interval: 2h\n", "c.yaml:2: vdm_interval 2h0m0s is longer than 1h0m0s"},
+		{"flag scan too fast", head + "flag_interval: 1ms\n", "c.yaml:2: flag_interval 1ms is out of range: want between 10ms and the interval (1s)"},
+		{"flag scan slower than the fast cycle", head + "flag_interval: 2s\n", "c.yaml:2: flag_interval 2s is out of range"},
+		{"flag scan 0", head + "flag_interval: 0s\n", "c.yaml:2: flag_interval is zero"},
 		{"batch size", head + "influx:\n  batch_size: -5\n", "c.yaml:3: batch_size -5 is out of range"},
 	} {
 		_, err := Parse("c.yaml", []byte(tc.text))

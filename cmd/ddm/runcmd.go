@@ -31,21 +31,22 @@ import (
 // runFlags are `ddm run`'s own flags; the common settings are flags so a
 // one-liner works without a configuration file.
 type runFlags struct {
-	ports       portFlags
-	check       bool
-	host        string
-	influxURL   string
-	influxOrg   string
-	bucket      string
-	tokenFile   string
-	interval    time.Duration
-	vdmInterval time.Duration
-	output      string
-	prometheus  string
-	rules       string
-	stateDir    string
-	duration    time.Duration
-	cpuProfile  string
+	ports        portFlags
+	check        bool
+	host         string
+	influxURL    string
+	influxOrg    string
+	bucket       string
+	tokenFile    string
+	interval     time.Duration
+	vdmInterval  time.Duration
+	flagInterval time.Duration
+	output       string
+	prometheus   string
+	rules        string
+	stateDir     string
+	duration     time.Duration
+	cpuProfile   string
 }
 
 func cmdRun(ctx context.Context, e env, args []string) int {
@@ -60,6 +61,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	fs.StringVar(&f.tokenFile, "influx-token-file", "", "file holding the token (or set DDM_INFLUX_TOKEN); never on the command line")
 	fs.DurationVar(&f.interval, "interval", 0, fmt.Sprintf("fast cadence: monitors and flags (default %v)", agent.DefaultInterval))
 	fs.DurationVar(&f.vdmInterval, "vdm-interval", 0, fmt.Sprintf("VDM cadence (default %v)", agent.DefaultVDMInterval))
+	fs.DurationVar(&f.flagInterval, "flag-interval", 0, fmt.Sprintf("flag scan between fast cycles: latched-flag summaries only (default %v)", agent.DefaultFlagInterval))
 	fs.StringVar(&f.output, "output", "", "influx (default with --influx-url) or lp (line protocol on stdout, for Telegraf execd)")
 	fs.StringVar(&f.prometheus, "prometheus", "", "serve Prometheus /metrics on this address (127.0.0.1:9464)")
 	fs.StringVar(&f.rules, "rules", "", "alarm rules file (default: the built-in rules)")
@@ -270,6 +272,10 @@ func (f *runFlags) config() (*config.Config, error) {
 		c.VDMInterval = config.Duration(f.vdmInterval)
 		c.FromFlag("vdm_interval", "--vdm-interval")
 	}
+	if f.flagInterval > 0 {
+		c.FlagInterval = config.Duration(f.flagInterval)
+		c.FromFlag("flag_interval", "--flag-interval")
+	}
 	if f.influxURL != "" {
 		c.Influx.URL = f.influxURL
 		c.FromFlag("influx.url", "--influx-url")
@@ -409,5 +415,6 @@ func newAgent(c *config.Config, ts *targets, obs agent.Observer) (*agent.Agent, 
 	}
 	return agent.New(ports, obs, agent.Options{
 		Interval: time.Duration(c.Interval), VDMInterval: time.Duration(c.VDMInterval), Revalidate: time.Duration(c.Revalidate),
+		FlagInterval: time.Duration(c.FlagInterval),
 	})
 }
