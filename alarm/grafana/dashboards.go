@@ -292,7 +292,7 @@ func newDashboard(uid, title, desc string) *dashboard.DashboardBuilder {
 
 // dashboards builds the five ddm dashboards.
 func (o Options) dashboards(rules *alarm.Rules) ([]dashboard.Dashboard, error) {
-	builders := []*dashboard.DashboardBuilder{o.fleet(rules), o.switchDash(rules), o.portDash(rules), o.berDash(rules), o.alarmsDash()}
+	builders := []*dashboard.DashboardBuilder{o.fleet(rules), o.switchDash(rules), o.portDash(rules), o.berDash(rules), o.alarmsDash(), o.energyDash()}
 	var out []dashboard.Dashboard
 	for _, b := range builders {
 		d, err := b.Build()

@@ -39,7 +39,7 @@ func TestExportTyped(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, f := range []string{RulesPath, ReadmePath, "dashboards/ddm-fleet.json", "dashboards/ddm-switch.json",
-				"dashboards/ddm-port.json", "dashboards/ddm-ber.json", "dashboards/ddm-alarms.json"} {
+				"dashboards/ddm-port.json", "dashboards/ddm-ber.json", "dashboards/ddm-alarms.json", "dashboards/ddm-energy.json"} {
 				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 					t.Error(err)
 				}
@@ -56,7 +56,7 @@ func TestExportTyped(t *testing.T) {
 			if string(j1) != string(j2) {
 				t.Error("the rule file does not read back to the same typed rules")
 			}
-			if len(back.Dashboards) != 5 {
+			if len(back.Dashboards) != 6 {
 				t.Errorf("%d dashboards", len(back.Dashboards))
 			}
 			for _, d := range back.Dashboards {

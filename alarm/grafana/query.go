@@ -211,6 +211,12 @@ func (o Options) fluxFrom(s source) string {
 	if len(s.eq) > 0 {
 		var c []string
 		for _, kv := range s.eq {
+			if kv[1] == "" {
+				// An absent tag: InfluxQL's = '' matches it, Flux has no
+				// column to compare.
+				c = append(c, "not exists r["+fluxString(kv[0])+"]")
+				continue
+			}
 			c = append(c, "r["+fluxString(kv[0])+"] == "+fluxString(kv[1]))
 		}
 		fmt.Fprintf(&b, "  |> filter(fn: (r) => %s)\n", strings.Join(c, " and "))

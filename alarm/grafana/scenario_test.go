@@ -16,6 +16,7 @@ import (
 
 	"github.com/ddm-agent/ddm/alarm"
 	"github.com/ddm-agent/ddm/cmis"
+	"github.com/ddm-agent/ddm/energy"
 	"github.com/ddm-agent/ddm/exporter"
 	"github.com/ddm-agent/ddm/pipeline"
 )
@@ -216,8 +217,10 @@ func scSample(host, port string, t time.Time) sample {
 	m := &cmis.Module{
 		Spec: "CMIS", SpecRevision: "5.0", IdentifierCode: 0x19, Identifier: "OSFP",
 		Vendor: "EMU OPTICS", PartNumber: "EMU-OSFP800G-DR8", SerialNumber: "SN-" + host + "-" + port,
-		Applications: []cmis.Application{{AppSel: 1, HostInterface: "800GAUI-8 C2M", MediaInterface: "800GBASE-DR8", HostLanes: 8, MediaLanes: 8}},
-		ModuleState:  "ModuleReady", ModuleStateCode: 3,
+		Applications: []cmis.Application{{AppSel: 1, HostInterfaceID: 0x51, HostInterface: "800GAUI-8 C2M", MediaInterface: "800GBASE-DR8",
+			HostLanes: 8, MediaLanes: 8, HostLaneMask: 0x01}},
+		PowerClass: 8, MaxPowerW: fp(16),
+		ModuleState: "ModuleReady", ModuleStateCode: 3,
 		TemperatureC: fp(temp), VccV: fp(vcc), LaserTemperatureC: fp(laserT),
 		Thresholds: map[string]cmis.Thresholds{
 			cmis.QTemperature:      lim(75, -5, 70, 0),
@@ -293,12 +296,16 @@ func scenario(rules *alarm.Rules) (pts []exporter.Point, active []alertKey) {
 	for _, hp := range scPorts {
 		eng := alarm.NewEngine(rules, alarm.Options{})
 		for i, t := range scTimes() {
+			var energyPorts []*energy.Port
 			for _, port := range hp.ports {
 				s := scSample(hp.host, port, t)
 				src := exporter.Source{Host: hp.host, Port: port, Time: t}
 				if !s.present {
 					pts = append(pts, exporter.AbsentPoints(src)...)
 				} else {
+					e := energy.ForModule(port, s.m)
+					energyPorts = append(energyPorts, e)
+					pts = append(pts, exporter.EnergyPoint(src, e)...)
 					pts = append(pts, exporter.ModulePoints(src, s.m)...)
 					if s.vdm {
 						pts = append(pts, exporter.VDMPoints(src, s.m)...)
@@ -313,6 +320,7 @@ func scenario(rules *alarm.Rules) (pts []exporter.Point, active []alertKey) {
 					pts = append(pts, pipeline.EventPoints(hp.host, eng.EvaluateOutlook(port, t, t, o), true)...)
 				}
 			}
+			pts = append(pts, exporter.EnergyTotalPoints(hp.host, t, energyPorts)...)
 			// The daemon rewrites firing alarms every minute.
 			active := eng.Active()
 			for i := range active {
