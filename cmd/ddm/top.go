@@ -65,7 +65,8 @@ func cmdTop(ctx context.Context, e env, args []string) int {
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "usage: ddm top [--config FILE | --emulate [PROFILE|PLATFORM.yaml]] [--interval 1s] [--sort KEY] [--filter TEXT] [--alarmed] [--plain]\n\n"+
 			"A live view of the switch: one row per port with the worst lane's margin to its power thresholds (dB, lane\n"+
-			"and limit), pre-FEC BER, temperature, power, set flags and firing alarms. Keys: up/down move, enter opens\n"+
+			"and limit), weakest Rx and Tx power, pre-FEC BER, temperature, set flags, firing alarms and, from the agent's\n"+
+			"history, forecasts. Keys: up/down move, enter opens\n"+
 			"the port's lanes, esc goes back, s/m/p/t/b sort, r reverses, / filters, a shows alarmed ports only, q quits.\n"+
 			"Colours follow NO_COLOR. When stdout is not a terminal, prints the table once.\n\n")
 		fs.PrintDefaults()
