@@ -119,6 +119,18 @@ type targets struct {
 	platform *emulator.Platform
 	// cfgTopology is the configuration's optical topology, if it has one.
 	cfgTopology *topology.Map
+	// emulatedPager configures the pagers of an emulated platform (ddm
+	// rules test: NACK backoff on virtual time).
+	emulatedPager i2c.PagerOptions
+}
+
+// agentPorts lists the ports for agent.New.
+func (t *targets) agentPorts() []agent.Port {
+	ports := make([]agent.Port, len(t.ports))
+	for i, p := range t.ports {
+		ports[i] = p.Port
+	}
+	return ports
 }
 
 // topology is the optical topology of the ports: the configuration's or
@@ -262,7 +274,7 @@ func (t *targets) openPlatform(pl *emulator.Platform) error {
 			return fmt.Errorf("emulator: port %s names unknown bus %q", p.Name, p.Bus)
 		}
 		if pagers[p.Bus] == nil {
-			pagers[p.Bus] = i2c.NewPager(bus, i2c.PagerOptions{})
+			pagers[p.Bus] = i2c.NewPager(bus, t.emulatedPager)
 		}
 		// Mux channels share their root adapter's wire: one worker polls
 		// them all, in turn, as the wire allows.

@@ -302,7 +302,15 @@ func rulesTest(ctx context.Context, e env, args []string) int {
 		errorf(e, "rules test: %v", err)
 		return exitUsage
 	}
-	ports := rulesPorts(pl)
+	// The ports opened as `ddm run --emulate` opens them; NACK retries take
+	// no simulated time: they hold the bus, which must not wait on the
+	// virtual clock (vclock.Skip).
+	ts := &targets{emulatedPager: i2c.PagerOptions{Wait: vclock.Skip}}
+	if err := ts.openPlatform(pl); err != nil {
+		errorf(e, "rules test: %v", err)
+		return exitUsage
+	}
+	ports := ts.agentPorts()
 	if len(ports) == 0 {
 		errorf(e, "rules test: the scenario has no ports")
 		return exitUsage
@@ -428,28 +436,6 @@ func rulesScenario(what string, clk emulator.Clock) (*emulator.Platform, error) 
 		return nil, fmt.Errorf("--emulate %q: not a built-in scenario (%s, default) nor a platform file: %w", what, strings.Join(names, ", "), err)
 	}
 	return emulator.LoadPlatform(what, opts...)
-}
-
-// rulesPorts opens the platform's ports as `ddm run --emulate` opens them
-// (one pager per channel bus, the root adapter as the agent's bus), on
-// virtual time.
-func rulesPorts(pl *emulator.Platform) []agent.Port {
-	pagers := map[string]*i2c.Pager{}
-	var out []agent.Port
-	for _, p := range pl.Ports() {
-		bus := pl.Buses()[p.Bus]
-		if bus == nil {
-			continue
-		}
-		if pagers[p.Bus] == nil {
-			// NACK retries take no simulated time: they hold the bus, which
-			// must not wait on the virtual clock (vclock.Skip).
-			pagers[p.Bus] = i2c.NewPager(bus, i2c.PagerOptions{Wait: vclock.Skip})
-		}
-		pager, addr := pagers[p.Bus], uint8(p.Address)
-		out = append(out, agent.Port{Name: p.Name, Bus: bus.Root().String(), Addr: addr, Mem: pager.Module(addr), Forget: func() { pager.Forget(addr) }})
-	}
-	return out
 }
 
 // rulesElapsed writes T+HH:MM:SS.

@@ -409,11 +409,7 @@ func (f *runFlags) sinks(su *setup, e env, log *slog.Logger) (exporter.Sink, fun
 
 // newAgent builds the agent over the opened ports.
 func newAgent(c *config.Config, ts *targets, obs agent.Observer) (*agent.Agent, error) {
-	ports := make([]agent.Port, len(ts.ports))
-	for i, t := range ts.ports {
-		ports[i] = t.Port
-	}
-	return agent.New(ports, obs, agent.Options{
+	return agent.New(ts.agentPorts(), obs, agent.Options{
 		Interval: time.Duration(c.Interval), VDMInterval: time.Duration(c.VDMInterval), Revalidate: time.Duration(c.Revalidate),
 		FlagInterval: time.Duration(c.FlagInterval),
 	})

@@ -19,6 +19,7 @@ import (
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/emulator"
+	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/internal/vclock"
 	"github.com/ddm-agent/ddm/outlook"
 	"github.com/ddm-agent/ddm/top"
@@ -191,11 +192,7 @@ func (f *topFlags) agent(cfg *config.Config, src *topSource) (*agent.Agent, func
 		if err != nil {
 			return nil, nil, err
 		}
-		ports := make([]agent.Port, len(ts.ports))
-		for i, t := range ts.ports {
-			ports[i] = t.Port
-		}
-		src.setPorts(ports)
+		src.setPorts(ts.agentPorts())
 		ag, err := newAgent(cfg, ts, src)
 		if err != nil {
 			ts.Close()
@@ -213,7 +210,11 @@ func (f *topFlags) agent(cfg *config.Config, src *topSource) (*agent.Agent, func
 	if err != nil {
 		return nil, nil, err
 	}
-	ports := rulesPorts(pl)
+	ts := &targets{emulatedPager: i2c.PagerOptions{Wait: vclock.Skip}}
+	if err := ts.openPlatform(pl); err != nil {
+		return nil, nil, err
+	}
+	ports := ts.agentPorts()
 	src.setPorts(ports)
 	ag, err := agent.New(ports, src, agent.Options{Interval: time.Duration(cfg.Interval), VDMInterval: time.Duration(cfg.VDMInterval), Clock: f.clock})
 	return ag, func() {}, err
