@@ -73,23 +73,29 @@ func startPlatform(t *testing.T, yaml string, opts agent.Options) (*agent.Agent,
 	if err != nil {
 		t.Fatal(err)
 	}
+	rec := &recorder{samples: map[string][]agent.Sample{}}
+	a, err := agent.New(platformPorts(pl), rec, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, rec, clk
+}
+
+// platformPorts opens a platform's ports as ddm run --emulate does (a
+// pager per channel bus, the root adapter as the agent's bus), for virtual
+// time: NACK retries hold the bus, so they take no virtual time.
+func platformPorts(pl *emulator.Platform) []agent.Port {
 	var ports []agent.Port
 	pagers := map[string]*i2c.Pager{}
 	for _, p := range pl.Ports() {
 		bus := pl.Buses()[p.Bus]
 		if pagers[p.Bus] == nil {
-			// NACK retries hold the bus: they take no virtual time.
 			pagers[p.Bus] = i2c.NewPager(bus, i2c.PagerOptions{Wait: vclock.Skip})
 		}
 		pg, addr := pagers[p.Bus], uint8(p.Address)
 		ports = append(ports, agent.Port{Name: p.Name, Bus: bus.Root().String(), Addr: addr, Mem: pg.Module(addr), Forget: func() { pg.Forget(addr) }})
 	}
-	rec := &recorder{samples: map[string][]agent.Sample{}}
-	a, err := agent.New(ports, rec, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a, rec, clk
+	return ports
 }
 
 // start runs a in the background; stop ends it and waits for Run to

@@ -11,7 +11,6 @@ import (
 
 	"github.com/ddm-agent/ddm/agent"
 	"github.com/ddm-agent/ddm/emulator"
-	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/internal/vclock"
 )
 
@@ -50,18 +49,8 @@ func scanRig(t *testing.T, yaml string, opts agent.Options, paced bool) (*agent.
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ports []agent.Port
-	pagers := map[string]*i2c.Pager{}
-	for _, p := range pl.Ports() {
-		bus := pl.Buses()[p.Bus]
-		if pagers[p.Bus] == nil {
-			pagers[p.Bus] = i2c.NewPager(bus, i2c.PagerOptions{Wait: vclock.Skip})
-		}
-		pg, addr := pagers[p.Bus], uint8(p.Address)
-		ports = append(ports, agent.Port{Name: p.Name, Bus: bus.Root().String(), Addr: addr, Mem: pg.Module(addr), Forget: func() { pg.Forget(addr) }})
-	}
 	rec := &flagRecorder{recorder: recorder{samples: map[string][]agent.Sample{}}}
-	a, err := agent.New(ports, rec, opts)
+	a, err := agent.New(platformPorts(pl), rec, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
