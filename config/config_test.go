@@ -107,6 +107,7 @@ func TestParseSize(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(example))
 	f.Add([]byte("ports: [{name: a, transport: i2c, bus: -1}]"))
+	f.Add([]byte("ports: [{name: e, transport: i2c}, {name: n, transport: i2c, laser_source: e, lasers: [{laser: 1, lanes: 1-4, port: p}]}]"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := Parse("fuzz.yaml", b)
 		if err == nil && c == nil {

@@ -13,6 +13,15 @@ import (
 
 // fuzzPlatformSeeds are platform descriptions that parse, and near misses.
 var fuzzPlatformSeeds = []string{
+	`name: npo
+buses: [{name: i2c-1}]
+ports:
+  - {name: els1, bus: i2c-1, profile: elsfp}
+  - {name: npo1, bus: i2c-1, address: 0x52, profile: npo-3.2t, laser_source: els1,
+     lasers: [{laser: 1, lanes: 1-4, port: Ethernet2/1}, {laser: 2, lanes: "5,6,7,8"}]}
+scenarios:
+  - {port: els1, kind: laser_fault, lane: 2, start: 1s, duration: 5s}
+`,
 	`name: lab
 seed: 7
 buses:
