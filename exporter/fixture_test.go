@@ -115,6 +115,8 @@ func examplePoints() []Point {
 	pts = append(pts, CohortPoint(CohortScore{Host: "leaf01", Port: "Ethernet8", Lane: 3, Quantity: "rx_power_mw", Z: -3.8, Median: 0.71, Peers: 256, Time: exampleTime}))
 	pts = append(pts, ProcessPoint("leaf01", exampleTime, exampleSinkStats(), ProcessStats{ClockStepsBack: 0}))
 	pts = append(pts, exampleEnergy()...)
+	pts = append(pts, FlagEventPoint(FlagEvent{Host: "leaf01", Port: "Ethernet8", Lane: 6, Flag: "rx_los", Time: exampleTime,
+		Since: exampleTime.Add(-100 * time.Millisecond), Count: 3, Scan: true}))
 	return append(pts, exampleLaserEvent()...)
 }
 

@@ -250,9 +250,14 @@ type InfluxWriter struct {
 	qmu      sync.Mutex
 	queue    lineQueue
 	qDropped int64
+	urgent   bool // the queue holds points of a WriteNow
 	closed   bool
 
-	qNotify     chan struct{} // queue grew
+	qNotify chan struct{} // queue grew
+	// urgentSpool wakes the spooler for a WriteNow (urgent.go), urgentSend
+	// the sender, neither waiting for more points.
+	urgentSpool chan struct{}
+	urgentSend  chan struct{}
 	spoolNotify chan struct{} // spool grew
 	stopSpooler chan struct{} // Close: drain the queue and stop
 	spoolerDone chan struct{}
@@ -315,6 +320,8 @@ func NewInfluxWriter(cfg InfluxConfig) (*InfluxWriter, error) {
 		conflicts:   newConflictSet(),
 		precision:   cfg.Precision,
 		qNotify:     make(chan struct{}, 1),
+		urgentSpool: make(chan struct{}, 1),
+		urgentSend:  make(chan struct{}, 1),
 		spoolNotify: make(chan struct{}, 1),
 		stopSpooler: make(chan struct{}),
 		spoolerDone: make(chan struct{}),
@@ -387,7 +394,9 @@ func notify(c chan struct{}) {
 
 // Write encodes the points and queues them; it never blocks on I/O. When
 // the queue is full the oldest queued points are dropped and counted.
-func (w *InfluxWriter) Write(points ...Point) {
+func (w *InfluxWriter) Write(points ...Point) { w.write(false, points) }
+
+func (w *InfluxWriter) write(urgent bool, points []Point) {
 	if len(points) == 0 {
 		return
 	}
@@ -402,6 +411,7 @@ func (w *InfluxWriter) Write(points ...Point) {
 		return
 	}
 	q := &w.queue
+	w.urgent = w.urgent || urgent
 	for i := range points {
 		p := &points[i]
 		w.written.Add(1)
@@ -460,8 +470,8 @@ func (w *InfluxWriter) spooler() {
 	)
 	for {
 		w.qmu.Lock()
-		q := w.queue
-		w.queue = spare
+		q, urgent := w.queue, w.urgent
+		w.queue, w.urgent = spare, false
 		w.qmu.Unlock()
 		for i := 0; i < len(q.ends); i += w.cfg.BatchSize {
 			start := 0
@@ -473,6 +483,9 @@ func (w *InfluxWriter) spooler() {
 		}
 		if len(q.ends) > 0 {
 			notify(w.spoolNotify)
+			if urgent {
+				notify(w.urgentSend)
+			}
 		}
 		spare = q.reuse(&bound)
 		if stop == nil {
@@ -485,10 +498,13 @@ func (w *InfluxWriter) spooler() {
 			t := time.NewTimer(coalesce)
 			select {
 			case <-t.C:
+			case <-w.urgentSpool:
+				t.Stop()
 			case <-stop:
 				t.Stop()
 				stop = nil
 			}
+		case <-w.urgentSpool:
 		case <-retryDisk.C:
 			w.spool.retryDisk()
 		case <-stop:
@@ -554,6 +570,8 @@ func (w *InfluxWriter) sender() {
 		select {
 		case <-w.spoolNotify:
 		case <-tick.C:
+			flushDue = true
+		case <-w.urgentSend:
 			flushDue = true
 		case <-retry:
 			retry, flushDue = nil, true

@@ -716,7 +716,7 @@ func Schema() []MeasurementDoc {
 		},
 	}
 
-	return append([]MeasurementDoc{module, lane, vdm, coherent, laser, info, thresh, alarm, agent, laserEventDoc(), forecast, cohort}, energyDocs()...)
+	return append([]MeasurementDoc{module, lane, vdm, coherent, laser, info, thresh, alarm, agent, laserEventDoc(), flagEventDoc(), forecast, cohort}, energyDocs()...)
 }
 
 // schemaIndex maps measurement -> field -> doc.

@@ -142,7 +142,11 @@ func (p *Pipeline) Observe(s agent.Sample) {
 		// Before the rules: a firing alarm's diagnosis reads this sample.
 		p.tracker.Observe(s.Port, s.Time, s.Module)
 		events := p.engine.EvaluateAt(s.Port, s.Time, steady, s.Module, s.Kind != agent.KindAbsent)
-		pts = append(pts, p.alarmEvents(events)...)
+		// Alarm transitions take the sink's urgent lane: written at
+		// once, not with the next batch.
+		if ev := p.alarmEvents(events); len(ev) > 0 {
+			exporter.WriteNow(p.o.Sink, ev...)
+		}
 	}
 	if len(pts) > 0 {
 		p.o.Sink.Write(pts...)

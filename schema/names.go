@@ -16,6 +16,7 @@ const (
 	XcvrEnergy      = "xcvr_energy"
 	XcvrEnergyTotal = "xcvr_energy_total"
 	XcvrLaserEvent  = "xcvr_laser_event"
+	XcvrFlagEvent   = "xcvr_flag_event"
 )
 
 // Tags.
@@ -30,6 +31,7 @@ const (
 	TagSeverity   = "severity"   // the alarm severity
 	TagLimit      = "limit"      // the module threshold a threshold alarm crossed
 	TagBus        = "bus"        // the bus worker of an xcvr_agent point
+	TagFlag       = "flag"       // the latched flag of an xcvr_flag_event point (a cmis flag name)
 )
 
 // Fields of xcvr_module.
@@ -226,4 +228,11 @@ const (
 const (
 	EventID      = "event_id"
 	LinkedAlarms = "linked_alarms"
+)
+
+// Fields of xcvr_flag_event.
+const (
+	FlagCount     = "flag_count"      // the flag's count with this event
+	OnsetWindowMS = "onset_window_ms" // the onset lies within this long before the point's time
+	ByScan        = "by_scan"         // seen by a flag scan (not a fast read)
 )
