@@ -40,21 +40,32 @@ func (p *Pipeline) loadAlarmState() {
 	if path == "" {
 		return
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			p.log.Warn("alarm state not restored; alarms already firing may fire again", "file", path, "err", err)
-		}
-		return
-	}
-	defer f.Close()
-	if err := p.engine.LoadState(f); err != nil {
+	dropped, err := LoadAlarmState(p.engine, path, p.o.Ports)
+	switch {
+	case err != nil:
 		p.log.Warn("alarm state not restored; alarms already firing may fire again", "file", path, "err", err)
-		return
-	}
-	if dropped := p.engine.Retain(p.o.Ports); len(dropped) > 0 {
+	case len(dropped) > 0:
 		p.log.Info("saved alarm state of ports not in this configuration dropped", "file", path, "ports", strings.Join(dropped, " "))
 	}
+}
+
+// LoadAlarmState restores into eng the alarm state saved at path, keeping
+// the ports named (dropped are the others). A missing file is no error:
+// nothing was saved yet. ddm top reads the agent's state this way, so it
+// shows the alarms the agent has firing from its first screen.
+func LoadAlarmState(eng *alarm.Engine, path string, ports []string) (dropped []string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	defer f.Close()
+	if err := eng.LoadState(f); err != nil {
+		return nil, err
+	}
+	return eng.Retain(ports), nil
 }
 
 // Save writes the alarm state to the state folder atomically (a crash

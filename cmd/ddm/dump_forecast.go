@@ -13,28 +13,37 @@ import (
 	"github.com/ddm-agent/ddm/outlook"
 )
 
+// agentStateDir is the state folder `ddm run` uses with the same
+// configuration or emulated switch (or stateDir when given); "" when none
+// can be named.
+func agentStateDir(pf *portFlags, stateDir string) string {
+	if stateDir != "" {
+		return stateDir
+	}
+	c := config.Default("command line")
+	if pf.config != "" {
+		if lc, err := config.Load(pf.config); err == nil {
+			c = lc
+		}
+	}
+	if pf.emulate != "" {
+		c.Emulate = pf.emulate
+	}
+	if c.Influx.SpoolDir != "" {
+		return filepath.Dir(c.Influx.SpoolDir)
+	}
+	if d, err := defaultStateDir(c, statedir.Process()); err == nil {
+		return d
+	}
+	return ""
+}
+
 // dumpHistory is the agent's forecast history for ddm dump and ddm top: the file `ddm
 // run` keeps in its state folder (the same folder run chooses for the same
 // configuration or emulated switch, or --state-dir). Without a history
 // (the agent never ran there) it is nil and dump shows no forecasts.
 func dumpHistory(e env, cmd string, pf *portFlags, stateDir string) *outlook.Tracker {
-	dir := stateDir
-	if dir == "" {
-		c := config.Default("command line")
-		if pf.config != "" {
-			if lc, err := config.Load(pf.config); err == nil {
-				c = lc
-			}
-		}
-		if pf.emulate != "" {
-			c.Emulate = pf.emulate
-		}
-		if c.Influx.SpoolDir != "" {
-			dir = filepath.Dir(c.Influx.SpoolDir)
-		} else if d, err := defaultStateDir(c, statedir.Process()); err == nil {
-			dir = d
-		}
-	}
+	dir := agentStateDir(pf, stateDir)
 	if dir == "" {
 		return nil
 	}

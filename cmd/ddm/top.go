@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/internal/vclock"
 	"github.com/ddm-agent/ddm/outlook"
+	"github.com/ddm-agent/ddm/pipeline"
 	"github.com/ddm-agent/ddm/top"
 )
 
@@ -111,8 +113,10 @@ func cmdTop(ctx context.Context, e env, args []string) int {
 	src := &topSource{engine: alarm.NewEngine(rules, alarm.Options{}), latest: map[string]*topPort{}}
 	// Under --at the history must be named: the default folder's history
 	// is of real time, not of the stopped clock's.
+	stateDir := ""
 	if f.at == 0 || f.stateDir != "" {
-		src.hist = dumpHistory(e, "top", &f.ports, f.stateDir)
+		stateDir = agentStateDir(&f.ports, f.stateDir)
+		src.hist = dumpHistory(e, "top", &f.ports, stateDir)
 	}
 	ag, closePorts, err := f.agent(cfg, src)
 	if err != nil {
@@ -120,6 +124,14 @@ func cmdTop(ctx context.Context, e env, args []string) int {
 		return exitUsage
 	}
 	defer closePorts()
+	if stateDir != "" && f.at == 0 {
+		// The agent's alarms: those firing show from the first screen, and
+		// the rules' for and clear_for go on from where the agent was.
+		path := filepath.Join(stateDir, pipeline.AlarmStateFile)
+		if _, err := pipeline.LoadAlarmState(src.engine, path, src.order); err != nil {
+			errorf(e, "top: the agent's alarms not shown until they fire here: %v", err)
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	defer func() { cancel(); <-done }()
