@@ -43,23 +43,23 @@ type stateSeries struct {
 }
 
 // Save writes every port's history, gzip-compressed JSON.
+//
+// It encodes a copy of the histories: Observe waits only for the copy.
 func (t *Tracker) Save(w io.Writer, now time.Time) error {
-	t.mu.Lock()
+	ports := t.snapshot(false)
 	f := stateFile{Version: stateVersion, Saved: now.UTC()}
-	for _, n := range t.sortedPorts() {
-		p := t.ports[n]
+	for _, n := range sortedNames(ports) {
+		p := ports[n]
 		sp := statePort{Port: n, identity: p.identity}
 		for _, k := range p.sortedKeys() {
 			sp.Series = append(sp.Series, stateSeries{Lane: k.Lane, Quantity: k.Quantity, History: p.series[k]})
 		}
 		f.Ports = append(f.Ports, sp)
 	}
-	// Encoding under the lock: the histories change with every sample.
 	zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	if err == nil {
 		err = json.NewEncoder(zw).Encode(&f)
 	}
-	t.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("forecast history: %w", err)
 	}

@@ -3,6 +3,7 @@ package outlook
 import (
 	"bytes"
 	"compress/gzip"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -161,5 +162,33 @@ func TestLoadDropsBadSeries(t *testing.T) {
 	}
 	if len(tr.ports["p1"].series) != 1 {
 		t.Errorf("series kept: %v", tr.ports["p1"].series)
+	}
+}
+
+// Reads keep coming while a cycle fits and a save encodes (go test -race).
+func TestObserveDuringUpdateAndSave(t *testing.T) {
+	e := newEmulated(t, "osfp-800g-dr8")
+	tr := New()
+	e.run(t, tr, "Ethernet1/1", 3*day, 2*time.Hour)
+	m := e.read(t)
+	at := e.clk.Now()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			tr.Observe("Ethernet1/1", at.Add(time.Duration(i)*time.Second), m)
+			tr.Observe("Ethernet1/2", at.Add(time.Duration(i)*time.Second), m)
+		}
+	}()
+	for i := 0; i < 5; i++ {
+		tr.Update("sw1", at)
+		if err := tr.Save(io.Discard, at); err != nil {
+			t.Fatal(err)
+		}
+		tr.Diagnose("Ethernet1/1", 1)
+	}
+	<-done
+	if r := tr.Update("sw1", at.Add(time.Hour)); len(r.Outlooks) != 2 {
+		t.Errorf("outlooks %v", r.Outlooks)
 	}
 }

@@ -40,19 +40,16 @@ func (r *Report) Points() []exporter.Point {
 // at and scores the cohorts: host names the points. Ports whose module is
 // gone (no read since their last one said absent) keep their history but
 // get no forecast.
+//
+// The fit works on a copy of the histories: Observe, on the bus workers,
+// waits at most for the copy of one port, not for the fit
+// (BenchmarkUpdateFullSwitch, BenchmarkSnapshotFullSwitch).
 func (t *Tracker) Update(host string, at time.Time) *Report {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	ports := t.snapshot(true)
 	r := &Report{Outlooks: map[string]*alarm.Outlook{}}
-	names := make([]string, 0, len(t.ports))
-	for n, p := range t.ports {
-		if p.last != nil {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
+	names := sortedNames(ports)
 	for _, n := range names {
-		p := t.ports[n]
+		p := ports[n]
 		o := &alarm.Outlook{}
 		r.Outlooks[n] = o
 		p.results = make(map[Key]forecast.Result, len(p.series))
@@ -79,8 +76,45 @@ func (t *Tracker) Update(host string, at time.Time) *Report {
 			}
 		}
 	}
-	t.score(host, at, names, r)
+	score(ports, host, at, names, r)
+	t.mu.Lock()
+	for _, n := range names {
+		if p := t.ports[n]; p != nil && p.identity == ports[n].identity {
+			p.results = ports[n].results
+		}
+	}
+	t.mu.Unlock()
 	return r
+}
+
+// snapshot copies the ports (those read since start when present) and
+// their histories, for work done without the lock: one port at a time,
+// so an Observe waits at most for the copy of one port.
+func (t *Tracker) snapshot(present bool) map[string]*port {
+	t.mu.Lock()
+	names := t.sortedPorts()
+	t.mu.Unlock()
+	out := make(map[string]*port, len(names))
+	for _, n := range names {
+		t.mu.Lock()
+		if p := t.ports[n]; p != nil && (!present || p.last != nil) {
+			out[n] = p.clone()
+		}
+		t.mu.Unlock()
+	}
+	return out
+}
+
+// clone copies a port's identity, newest reads and histories.
+func (p *port) clone() *port {
+	c := &port{identity: p.identity, last: p.last, lastVDM: p.lastVDM, lastAt: p.lastAt,
+		series: make(map[Key]*forecast.History, len(p.series))}
+	for k, h := range p.series {
+		hc := *h
+		hc.Buckets = append([]forecast.Bucket(nil), h.Buckets...)
+		c.series[k] = &hc
+	}
+	return c
 }
 
 // limits are the thresholds series k is forecast to: the module's own
@@ -129,7 +163,7 @@ func (p *port) vdm(obs string, lane int) *cmis.VDMValue {
 // the same series of the ports of its cohort (same part number and
 // firmware): per lane quantity every lane of those modules is a peer, per
 // module quantity every module.
-func (t *Tracker) score(host string, at time.Time, names []string, r *Report) {
+func score(ports map[string]*port, host string, at time.Time, names []string, r *Report) {
 	type member struct {
 		port string
 		k    Key
@@ -137,7 +171,7 @@ func (t *Tracker) score(host string, at time.Time, names []string, r *Report) {
 	}
 	groups := map[string][]member{} // cohort + quantity
 	for _, n := range names {
-		p := t.ports[n]
+		p := ports[n]
 		if p.PartNumber == "" {
 			continue
 		}
