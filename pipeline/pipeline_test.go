@@ -45,7 +45,7 @@ func (m *memSink) of(measurement string) []exporter.Point {
 	return out
 }
 
-func builtinRules(t *testing.T) *alarm.Rules {
+func builtinRules(t testing.TB) *alarm.Rules {
 	t.Helper()
 	rules, err := alarm.Parse("<built-in rules>", alarm.DefaultRules())
 	if err != nil {

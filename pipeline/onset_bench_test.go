@@ -1,0 +1,166 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ddm-agent/ddm/agent"
+	"github.com/ddm-agent/ddm/emulator"
+	"github.com/ddm-agent/ddm/exporter"
+	"github.com/ddm-agent/ddm/i2c"
+	"github.com/ddm-agent/ddm/internal/influxtest"
+	"github.com/ddm-agent/ddm/schema"
+)
+
+// onsetFaults is how many onsets the figure wants at least.
+const onsetFaults = 200
+
+// BenchmarkOnsetToQueryable is the "fault onset to queryable in InfluxDB"
+// figure of docs/BENCHMARKS.md: the emulated 64-port switch on the
+// machine's clock (as ddm run --emulate), eight modules, one on each root
+// bus (the 100 kHz one included; not the laser source), from 6 s after
+// the start (the agent's first reads done), pulsing the loss of signal of four lanes
+// each (down 30-300 ms, up 0.2-2 s); the agent with its defaults (1 s fast
+// cadence, flag scan every 100 ms), the pipeline, and the InfluxWriter with
+// its defaults (1 s flush, the spool) to a real InfluxDB. The test polls
+// InfluxDB for xcvr_flag_event points every 10 ms and notes when each
+// first answers; each injected onset (the emulator's record, wall clock)
+// is matched to its lane's first rx_los event read after it. The figure is
+// the time from the onset to the poll that found the point: p50, p99 and
+// the worst, and how many onsets had no point.
+//
+//	DDM_INFLUXD=bin/influxd go test -run '^$' -bench OnsetToQueryable -benchtime 1x -v ./pipeline/
+func BenchmarkOnsetToQueryable(b *testing.B) {
+	for range b.N {
+		lat, missed := onsetToQueryable(b)
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		q := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+		b.ReportMetric(float64(len(lat)), "faults")
+		b.ReportMetric(float64(q(0.5).Milliseconds()), "p50_ms")
+		b.ReportMetric(float64(q(0.99).Milliseconds()), "p99_ms")
+		b.ReportMetric(float64(lat[len(lat)-1].Milliseconds()), "max_ms")
+		b.ReportMetric(float64(missed), "missed")
+		b.Logf("fault onset to queryable in InfluxDB over %d faults: p50 %v, p99 %v, max %v, min %v; %d onsets without a point",
+			len(lat), q(0.5), q(0.99), lat[len(lat)-1], lat[0], missed)
+	}
+}
+
+// onsetToQueryable runs the switch until onsetFaults onsets have been
+// found in InfluxDB and returns their latencies and the onsets missed.
+func onsetToQueryable(b *testing.B) (lat []time.Duration, missed int) {
+	s := influxtest.Start(b)
+	start := time.Now()
+	emuOpts := []emulator.Option{emulator.WithClock(emulator.RealClock{}), emulator.WithInsertion(start.Add(-time.Hour)),
+		emulator.WithUpdateInterval(time.Second)}
+	pl := emulator.DefaultPlatform(emuOpts...)
+	buses := pl.Buses()
+	// One pulsing module on each root bus, in place of the platform's.
+	pulsing := map[string]*emulator.Module{}
+	for i, ps := range pl.Ports() {
+		if i%8 != 0 || pl.Module(ps.Name) == nil || ps.LaserSource != "" || ps.Profile == "elsfp" {
+			continue
+		}
+		m, err := emulator.NewModule(ps.Profile, append(slices.Clone(emuOpts), emulator.WithOrigin(start), emulator.WithAddress(ps.Address),
+			emulator.WithSeed(uint64(100+i)), emulator.WithFaults(emulator.Fault{Kind: emulator.FaultLOSPulses, Lanes: []int{1, 2, 3, 4},
+				Window: emulator.Window{Start: 6 * time.Second}}))...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, a := range m.Addresses() {
+			buses[ps.Bus].Attach(a, m)
+		}
+		pulsing[ps.Name] = m
+	}
+	var ports []agent.Port
+	pagers := map[string]*i2c.Pager{}
+	for _, ps := range pl.Ports() {
+		bus := buses[ps.Bus]
+		if pagers[ps.Bus] == nil {
+			pagers[ps.Bus] = i2c.NewPager(bus, i2c.PagerOptions{})
+		}
+		pg, addr := pagers[ps.Bus], uint8(ps.Address)
+		ports = append(ports, agent.Port{Name: ps.Name, Bus: bus.Root().String(), Addr: addr, Mem: pg.Module(addr), Forget: func() { pg.Forget(addr) }})
+	}
+	w, err := exporter.NewInfluxWriter(exporter.InfluxConfig{URL: s.URL(), Bucket: s.Bucket(), Token: s.Token(), SpoolDir: b.TempDir(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := New(Options{Host: "bench", Rules: builtinRules(b), Sink: w})
+	a, err := agent.New(ports, p, agent.Options{Interval: agent.DefaultInterval})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	defer func() {
+		cancel()
+		<-done
+		cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer ccancel()
+		_ = w.Close(cctx)
+	}()
+
+	// key: port/lane@ms of an rx_los point -> when a poll first found it.
+	found := map[string]time.Time{}
+	key := func(port string, lane int, t time.Time) string {
+		return fmt.Sprintf("%s/%d@%d", port, lane, t.UnixMilli())
+	}
+	var events []agent.FlagEvent // the points found, as events
+	since := start
+	deadline := time.Now().Add(2 * time.Minute)
+	b.ResetTimer()
+	for time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		rows := s.Query(b, fmt.Sprintf("SELECT %s, %s, %s FROM %s WHERE %s = 'rx_los' AND time > %d", schema.FlagCount, schema.TagPort,
+			schema.TagLane, schema.XcvrFlagEvent, schema.TagFlag, since.Add(-2*time.Second).UnixNano()))
+		now := time.Now()
+		for _, r := range rows {
+			port, _ := r.Values[schema.TagPort].(string)
+			laneText, _ := r.Values[schema.TagLane].(string)
+			lane, _ := strconv.Atoi(laneText)
+			k := key(port, lane, r.Time())
+			if _, seen := found[k]; !seen {
+				found[k] = now
+				events = append(events, agent.FlagEvent{Port: port, Lane: lane, Time: r.Time()})
+				if r.Time().After(since) {
+					since = r.Time()
+				}
+			}
+		}
+		if len(events) >= onsetFaults+len(pulsing)*4 {
+			break
+		}
+	}
+	b.StopTimer()
+	sort.Slice(events, func(i, j int) bool { return events[i].Time.Before(events[j].Time) })
+	last := since.Add(-time.Second) // onsets after this may not be read yet
+	for port, m := range pulsing {
+		for _, o := range m.Onsets() {
+			if o.At.After(last) {
+				continue
+			}
+			// The lane's first event read after the onset (ms precision).
+			i := slices.IndexFunc(events, func(e agent.FlagEvent) bool {
+				return e.Port == port && e.Lane == o.Lane && !e.Time.Before(o.At.Truncate(time.Millisecond))
+			})
+			if i < 0 {
+				missed++
+				continue
+			}
+			lat = append(lat, found[key(port, o.Lane, events[i].Time)].Sub(o.At))
+		}
+	}
+	if len(lat) == 0 {
+		b.Fatalf("no onset found in InfluxDB (%d points, %d missed)", len(events), missed)
+	}
+	return lat, missed
+}
