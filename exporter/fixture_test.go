@@ -92,6 +92,7 @@ func exampleVDMAlarms() []Point {
 func exampleBusStats() BusStats {
 	return BusStats{
 		CycleTime: 412 * time.Millisecond, Ports: 32, ModulesPresent: 30, ReadErrors: 1,
+		CyclePeriod: time.Second, ScanPeriod: 100 * time.Millisecond, Utilisation: 0.24,
 		IO: BusIO{Transactions: 123456, BytesRead: 9876543, BytesWritten: 4321, PageSelects: 4000,
 			NACKs: 3, Retries: 2, Errors: 1, BusTime: 61500 * time.Millisecond},
 	}
@@ -117,6 +118,10 @@ func examplePoints() []Point {
 	pts = append(pts, exampleEnergy()...)
 	pts = append(pts, FlagEventPoint(FlagEvent{Host: "leaf01", Port: "Ethernet8", Lane: 6, Flag: "rx_los", Time: exampleTime,
 		Since: exampleTime.Add(-100 * time.Millisecond), Count: 3, Scan: true}))
+	pts = append(pts, FlagPoints(Source{Host: "leaf01", Port: "Ethernet12", Time: exampleTime}, []FlagCount{
+		{Flag: "temp_high_warning", Events: 1, Reads: 3, First: exampleTime.Add(-time.Hour), Last: exampleTime.Add(-time.Hour + 2*time.Second)},
+		{Lane: 6, Flag: "rx_los", Events: 14, Reads: 19, First: exampleTime.Add(-10 * time.Minute), Last: exampleTime, Active: true},
+	})...)
 	return append(pts, exampleLaserEvent()...)
 }
 

@@ -125,6 +125,7 @@ var promExposed = map[string][]string{
 	schema.XcvrAlarm:    {schema.Firing},
 	schema.XcvrCoherent: nil, // every numeric field
 	schema.XcvrAgent:    nil, // every field
+	schema.XcvrFlag:     {schema.FlagEvents, schema.FlagReads},
 }
 
 // promRenames name a metric differently from its field where the field's

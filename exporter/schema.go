@@ -360,6 +360,11 @@ type BusStats struct {
 	ModulesPresent int
 	// ReadErrors counts module reads that failed.
 	ReadErrors int64
+	// CyclePeriod and ScanPeriod are the achieved fast and flag-scan
+	// periods, Utilisation the bus's wire time share (agent.BusProgress).
+	CyclePeriod, ScanPeriod time.Duration
+	ScanStretched           bool
+	Utilisation             float64
 }
 
 // BusIO is a bus's I/O counters (cumulative), as the pipeline sums them
@@ -376,6 +381,14 @@ func BusPoint(host, bus string, t time.Time, s BusStats) Point {
 	p.AddTag(schema.TagHost, host)
 	p.AddTag(schema.TagBus, bus)
 	p.AddFloat(schema.CycleTimeS, s.CycleTime.Seconds())
+	if s.CyclePeriod > 0 {
+		p.AddFloat(schema.CyclePeriodS, s.CyclePeriod.Seconds())
+	}
+	if s.ScanPeriod > 0 {
+		p.AddFloat(schema.ScanPeriodS, s.ScanPeriod.Seconds())
+		p.AddBool(schema.ScanStretched, s.ScanStretched)
+		p.AddFloat(schema.BusUtilisation, s.Utilisation)
+	}
 	p.AddFloat(schema.BusTimeS, s.IO.BusTime.Seconds())
 	p.AddInt(schema.Transactions, s.IO.Transactions)
 	p.AddInt(schema.BytesRead, s.IO.BytesRead)
@@ -657,6 +670,10 @@ func Schema() []MeasurementDoc {
 		Tags: []TagDoc{tagHost, {schema.TagBus, "the bus name; absent on the process point"}},
 		Fields: []FieldDoc{
 			{schema.CycleTimeS, Float, "s", "duration of the last pass over the bus's due ports (the reads, not the wait for the next)", "", false},
+			{schema.CyclePeriodS, Float, "s", "achieved fast cadence: the longest time between the starts of a port's last two fast reads", "", false},
+			{schema.ScanPeriodS, Float, "s", "achieved flag-scan period: between the starts of the last two scan rounds (every port once)", "", false},
+			{schema.ScanStretched, Bool, "", "the flag scan runs slower than flag_interval: the bus has no room for it beside the fast reads", "", false},
+			{schema.BusUtilisation, Float, "ratio", "share of the last scan round's span the bus spent on the wire (0-1)", "", false},
 			{schema.BusTimeS, Float, "s", "time spent in bus transactions", "", true},
 			{schema.Transactions, Int, "", "bus transactions", "", true},
 			{schema.BytesRead, Int, "bytes", "", "", true},
@@ -716,7 +733,7 @@ func Schema() []MeasurementDoc {
 		},
 	}
 
-	return append([]MeasurementDoc{module, lane, vdm, coherent, laser, info, thresh, alarm, agent, laserEventDoc(), flagEventDoc(), forecast, cohort}, energyDocs()...)
+	return append([]MeasurementDoc{module, lane, vdm, coherent, laser, info, thresh, alarm, agent, laserEventDoc(), flagEventDoc(), flagDoc(), forecast, cohort}, energyDocs()...)
 }
 
 // schemaIndex maps measurement -> field -> doc.

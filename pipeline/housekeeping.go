@@ -98,7 +98,9 @@ func (p *Pipeline) WriteSelf(now time.Time, progress map[string]agent.BusProgres
 		for _, s := range b.io {
 			io = io.Add(s)
 		}
-		st := exporter.BusStats{IO: busIO(io), Ports: len(b.ports), ReadErrors: b.readErrors, CycleTime: progress[name].PassTime}
+		pr := progress[name]
+		st := exporter.BusStats{IO: busIO(io), Ports: len(b.ports), ReadErrors: b.readErrors, CycleTime: pr.PassTime,
+			CyclePeriod: pr.CyclePeriod, ScanPeriod: pr.ScanPeriod, ScanStretched: pr.ScanStretched, Utilisation: pr.Utilisation}
 		for _, on := range b.present {
 			if on {
 				st.ModulesPresent++

@@ -81,6 +81,8 @@ type Pipeline struct {
 	forecasts *outlook.Service
 	// optics correlates laser sources with the engine lanes they light.
 	optics *optics
+	// flags writes the latch-aware flag counters (xcvr_flag).
+	flags flagWriter
 
 	mu    sync.Mutex
 	buses map[string]*busState
@@ -128,6 +130,7 @@ func (p *Pipeline) Observe(s agent.Sample) {
 		p.fleet.Set(s.Port, energy.ForModule(s.Port, s.Module))
 	}
 	pts := SamplePoints(p.o.Host, s)
+	pts = append(pts, p.flags.points(p.o.Host, s)...)
 	pts = append(pts, p.optics.observe(s, p.engine.Active)...)
 	for _, ev := range s.Events {
 		p.log.Info("port event", "port", s.Port, "event", ev.Type, "detail", ev.Text)

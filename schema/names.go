@@ -17,6 +17,7 @@ const (
 	XcvrEnergyTotal = "xcvr_energy_total"
 	XcvrLaserEvent  = "xcvr_laser_event"
 	XcvrFlagEvent   = "xcvr_flag_event"
+	XcvrFlag        = "xcvr_flag"
 )
 
 // Tags.
@@ -32,6 +33,24 @@ const (
 	TagLimit      = "limit"      // the module threshold a threshold alarm crossed
 	TagBus        = "bus"        // the bus worker of an xcvr_agent point
 	TagFlag       = "flag"       // the latched flag of an xcvr_flag_event point (a cmis flag name)
+)
+
+// Fields of xcvr_flag: a latched flag's counters since the module was
+// inserted.
+const (
+	FlagEvents    = "events"
+	FlagReads     = "reads"
+	FlagFirstSeen = "first_seen"
+	FlagLastSeen  = "last_seen"
+	FlagActive    = "active"
+)
+
+// Fields of xcvr_agent for the flag scan.
+const (
+	ScanPeriodS    = "scan_period_s"
+	CyclePeriodS   = "cycle_period_s"
+	BusUtilisation = "bus_utilisation"
+	ScanStretched  = "scan_stretched"
 )
 
 // Fields of xcvr_module.
