@@ -421,9 +421,11 @@ func newAgent(c *config.Config, ts *targets, obs agent.Observer) (*agent.Agent, 
 // may grow to 1.5 times what it holds before a collection, not Go's
 // default twice. The agent allocates little per second now (the writer
 // reuses its buffers), so collecting more often costs little CPU, while
-// the heap's headroom is most of the resident size: in a 5-minute run of
-// 64 emulated modules, VmHWM 46.6 MB instead of 70.4 MB for 10 % more CPU
-// (docs/BENCHMARKS.md). GOGC in the environment still decides.
+// the heap's headroom is most of the resident size: in 5-minute runs of
+// 64 emulated modules side by side, VmHWM 46.6 MB at GOGC=50 against
+// 70.4 MB at GOGC=100 (that run also profiling) and 64.3 MB before the
+// writer's changes, for 10 % more CPU (docs/BENCHMARKS.md). GOGC in the
+// environment still decides.
 const runGCPercent = 50
 
 func setRunGC() {
