@@ -363,8 +363,6 @@ func TestSchemaDocExamples(t *testing.T) {
 	}
 }
 
-func ptrF(v float64) *float64 { return &v }
-
 // TestThresholdChecksumFailed: thresholds decoded from a page whose
 // checksum failed are written with checksum_failed=true, the others with
 // false, so the last value of the field is always the current one.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/emulator"
+	"github.com/ddm-agent/ddm/portset"
 	"github.com/ddm-agent/ddm/top"
 )
 
@@ -325,7 +326,7 @@ func portNames(given map[string]string) []string {
 		}
 		what = c.Emulate
 	}
-	pl, err := emulatedPlatform(what, 400*physic.KiloHertz, nil)
+	pl, err := portset.Platform(what, 400*physic.KiloHertz, nil)
 	if err != nil {
 		return nil
 	}

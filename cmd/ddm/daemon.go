@@ -15,26 +15,23 @@ import (
 	"github.com/ddm-agent/ddm/internal/sdnotify"
 	"github.com/ddm-agent/ddm/outlook"
 	"github.com/ddm-agent/ddm/pipeline"
+	"github.com/ddm-agent/ddm/portset"
 )
 
 // ddmDaemon wires the agent to the pipeline (points, alarms, forecasts,
 // self-telemetry, state) and talks to systemd.
 type ddmDaemon struct {
 	cfg  *config.Config
-	ts   *targets
+	ts   *portset.Set
 	pipe *pipeline.Pipeline
 	log  *slog.Logger
 }
 
 // newDaemon makes the pipeline for the ports; seed, when set, is the
 // InfluxDB the forecast history is seeded from at start.
-func newDaemon(cfg *config.Config, ts *targets, rules *alarm.Rules, sink exporter.Sink, seed outlook.Querier, log *slog.Logger) *ddmDaemon {
-	names := make([]string, len(ts.ports))
-	for i, t := range ts.ports {
-		names[i] = t.Name
-	}
+func newDaemon(cfg *config.Config, ts *portset.Set, rules *alarm.Rules, sink exporter.Sink, seed outlook.Querier, log *slog.Logger) *ddmDaemon {
 	pipe := pipeline.New(pipeline.Options{Host: cfg.Host, Rules: rules, Sink: sink, Log: log,
-		StateDir: filepath.Dir(cfg.Influx.SpoolDir), Ports: names, Interval: time.Duration(cfg.Interval), Seed: seed, Topology: ts.topology(),
+		StateDir: filepath.Dir(cfg.Influx.SpoolDir), Ports: ts.Names(), Interval: time.Duration(cfg.Interval), Seed: seed, Topology: ts.Topology(),
 		Status: func(s string) { daemon.SdNotify(false, "STATUS="+s) }})
 	return &ddmDaemon{cfg: cfg, ts: ts, pipe: pipe, log: log}
 }
@@ -58,7 +55,7 @@ func (d *ddmDaemon) run(ctx context.Context) error {
 		defer wg.Done()
 		sdnotify.Run(ctx, ag, sdnotify.Options{Log: d.log})
 	}()
-	d.log.Info("ddm running", "ports", len(d.ts.ports), "buses", len(ag.Buses()), "interval", time.Duration(d.cfg.Interval),
+	d.log.Info("ddm running", "ports", len(d.ts.Ports), "buses", len(ag.Buses()), "interval", time.Duration(d.cfg.Interval),
 		"vdm_interval", time.Duration(d.cfg.VDMInterval), "output", orDefault(d.cfg.Output, "none"), "state", filepath.Dir(d.cfg.Influx.SpoolDir))
 	err = ag.Run(ctx)
 	cancel()

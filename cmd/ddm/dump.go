@@ -13,6 +13,7 @@ import (
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/modread"
 	"github.com/ddm-agent/ddm/outlook"
+	"github.com/ddm-agent/ddm/portset"
 	"github.com/ddm-agent/ddm/report"
 	"github.com/ddm-agent/ddm/topology"
 )
@@ -62,14 +63,14 @@ type dumpOptions struct {
 }
 
 // dumpTargets reads and prints the selected ports of ts.
-func dumpTargets(ctx context.Context, e env, ts *targets, selected []target, o dumpOptions) int {
+func dumpTargets(ctx context.Context, e env, ts *portset.Set, selected []portset.Port, o dumpOptions) int {
 	code := exitOK
 	hist := o.hist
 	var entries []report.Entry
 	// The laser sources that light the selected engines are read first,
 	// so each engine shows the state of the lasers beside its lanes.
-	topo := ts.topology()
-	early := readSources(ctx, topo, ts.ports, selected, o.timeout)
+	topo := ts.Topology()
+	early := readSources(ctx, topo, ts.Ports, selected, o.timeout)
 	lasers := map[string][]cmis.Laser{}
 	for name, r := range early {
 		if r.full != nil {
@@ -144,8 +145,8 @@ func printEntry(e env, entry report.Entry, asJSON bool, fc []forecastJSON) int {
 
 // openSelected opens the ports the flags name (configuration, transport or
 // emulator) and selects those named on the command line, or all. On error
-// it says why and returns nil targets with the exit code.
-func openSelected(e env, cmd string, pf *portFlags, names []string, all bool) (*targets, []target, int) {
+// it says why and returns no ports, and the exit code.
+func openSelected(e env, cmd string, pf *portFlags, names []string, all bool) (*portset.Set, []portset.Port, int) {
 	var cfg *config.Config
 	if pf.config != "" {
 		c, err := config.Load(pf.config)
@@ -160,7 +161,7 @@ func openSelected(e env, cmd string, pf *portFlags, names []string, all bool) (*
 		errorf(e, "%s: %v", cmd, err)
 		return nil, nil, exitUsage
 	}
-	selected, err := selectPorts(ts.ports, names, all)
+	selected, err := selectPorts(ts.Ports, names, all)
 	if err != nil {
 		var np noPortError
 		if errors.As(err, &np) {
@@ -185,7 +186,7 @@ type sourceRead struct {
 
 // readSources reads the laser sources (of all ports) that light the
 // selected ports, or are selected themselves.
-func readSources(ctx context.Context, topo *topology.Map, all, selected []target, timeout time.Duration) map[string]sourceRead {
+func readSources(ctx context.Context, topo *topology.Map, all, selected []portset.Port, timeout time.Duration) map[string]sourceRead {
 	out := map[string]sourceRead{}
 	if topo == nil {
 		return out
@@ -208,7 +209,7 @@ func readSources(ctx context.Context, topo *topology.Map, all, selected []target
 }
 
 // readOnce reads t, or takes its early read.
-func readOnce(ctx context.Context, t target, early map[string]sourceRead, timeout time.Duration) (*modread.Full, error) {
+func readOnce(ctx context.Context, t portset.Port, early map[string]sourceRead, timeout time.Duration) (*modread.Full, error) {
 	if r, ok := early[t.Name]; ok {
 		return r.full, r.err
 	}
@@ -217,11 +218,11 @@ func readOnce(ctx context.Context, t target, early map[string]sourceRead, timeou
 	return readModule(rctx, t)
 }
 
-func selectPorts(all []target, names []string, wantAll bool) ([]target, error) {
+func selectPorts(all []portset.Port, names []string, wantAll bool) ([]portset.Port, error) {
 	if len(names) == 0 || wantAll {
 		return all, nil
 	}
-	var out []target
+	var out []portset.Port
 	for _, n := range names {
 		found := false
 		for _, t := range all {
@@ -255,7 +256,7 @@ func (e noPortError) Error() string { return fmt.Sprintf("no port %q (ports: %v)
 // readModule reads everything a dump shows: the static pages, the fast
 // monitors and, inside a freeze, the VDM samples, decoded. It returns what
 // was read even when part of it failed (a refused page, a freeze timeout).
-func readModule(ctx context.Context, t target) (*modread.Full, error) {
+func readModule(ctx context.Context, t portset.Port) (*modread.Full, error) {
 	return modread.New(t.Mem, modread.Options{NoFreeze: t.NoFreeze}).ReadAll(ctx, time.Now)
 }
 

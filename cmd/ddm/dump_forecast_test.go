@@ -15,6 +15,7 @@ import (
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/modread"
 	"github.com/ddm-agent/ddm/outlook"
+	"github.com/ddm-agent/ddm/portset"
 )
 
 // agentHistory writes the forecast history `ddm run --emulate WHAT`
@@ -25,7 +26,7 @@ func agentHistory(t *testing.T, what, dir string, days, step time.Duration) *out
 	t.Helper()
 	start := time.Now().Add(-days)
 	clk := emulator.NewManualClock(start)
-	pl, err := emulatedPlatform(what, 400*physic.KiloHertz, []emulator.Option{emulator.WithClock(clk),
+	pl, err := portset.Platform(what, 400*physic.KiloHertz, []emulator.Option{emulator.WithClock(clk),
 		emulator.WithInsertion(start.Add(-time.Hour)), emulator.WithUpdateInterval(5 * time.Minute), emulator.WithFreezeDelay(0)})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/cmis/dumpfile"
 	"github.com/ddm-agent/ddm/emulator"
+	"github.com/ddm-agent/ddm/portset"
 )
 
 func TestDumpEveryProfile(t *testing.T) {
@@ -91,17 +92,17 @@ func TestDumpDefaultPlatform(t *testing.T) {
 // and read back, decodes to the same module.
 func TestDumpRawRoundTrip(t *testing.T) {
 	for _, p := range emulator.Profiles() {
-		m, err := emulator.NewModule(p, emulatedNow()...)
+		m, err := emulator.NewModule(p, portset.EmulatorOptions(emulator.RealClock{}, time.Now())...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var ts targets
 		bus := emulator.NewBus("rt", 400*physic.KiloHertz, emulator.RealClock{})
 		m.AttachTo(bus)
-		if err := ts.openEmulated(p, 400*physic.KiloHertz); err != nil {
+		ts, err := portset.OpenEmulated(p, 400*physic.KiloHertz)
+		if err != nil {
 			t.Fatal(err)
 		}
-		full, err := readModule(context.Background(), ts.ports[0])
+		full, err := readModule(context.Background(), ts.Ports[0])
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}

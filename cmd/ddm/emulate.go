@@ -15,6 +15,7 @@ import (
 	"github.com/ddm-agent/ddm/cmis/dumpfile"
 	"github.com/ddm-agent/ddm/emulator"
 	"github.com/ddm-agent/ddm/internal/plural"
+	"github.com/ddm-agent/ddm/portset"
 )
 
 // cmdEmulate shows the emulator's profiles and platforms and writes the
@@ -58,7 +59,7 @@ func cmdEmulate(_ context.Context, e env, args []string) int {
 	origin := time.Now().Truncate(time.Second)
 	clk := emulator.NewManualClock(origin)
 	opts := []emulator.Option{emulator.WithClock(clk), emulator.WithOrigin(origin), emulator.WithInsertion(origin.Add(-time.Hour))}
-	pl, err := emulatedPlatform(what, 400*physic.KiloHertz, opts)
+	pl, err := portset.Platform(what, 400*physic.KiloHertz, opts)
 	if err != nil {
 		errorf(e, "emulate: %v", err)
 		return exitUsage
@@ -113,24 +114,6 @@ func cmdEmulate(_ context.Context, e env, args []string) int {
 	}
 	fmt.Fprintf(e.stdout, "wrote %s to %s (scenario time %v)\n", plural.Count(n, "module dump", "module dumps"), *out, *at)
 	return exitOK
-}
-
-// emulatedPlatform builds a platform from a profile name (one port on its
-// own bus at speed), a platform file, or "default". ddm dump, ddm run and
-// ddm emulate all resolve --emulate through it.
-func emulatedPlatform(what string, speed physic.Frequency, opts []emulator.Option) (*emulator.Platform, error) {
-	if _, ok := emulator.LookupProfile(what); ok || strings.HasPrefix(what, emulator.FilePrefix) {
-		yaml := fmt.Sprintf("name: %s\nbuses:\n  - {name: %q, speed: %dkHz}\nports:\n  - {name: %q, bus: %q, profile: %q}\n",
-			what, "emu-"+what, speed/physic.KiloHertz, what, "emu-"+what, what)
-		return emulator.ParsePlatform("profile "+what, []byte(yaml), opts...)
-	}
-	if what == "default" {
-		return emulator.DefaultPlatform(opts...), nil
-	}
-	if _, err := os.Stat(what); err != nil {
-		return nil, fmt.Errorf("--emulate %q: not a profile (%s) nor a platform file: %w", what, strings.Join(emulator.Profiles(), ", "), err)
-	}
-	return emulator.LoadPlatform(what, opts...)
 }
 
 func printPlatform(e env, pl *emulator.Platform) {

@@ -16,6 +16,9 @@ import (
 	"github.com/ddm-agent/ddm/emulator"
 	"github.com/ddm-agent/ddm/internal/influxtest"
 	"github.com/ddm-agent/ddm/topology"
+
+	"github.com/ddm-agent/ddm/i2c"
+	"github.com/ddm-agent/ddm/portset"
 )
 
 // npoPlatform is an engine lit by an ELSFP whose 8 lasers each feed one
@@ -125,14 +128,14 @@ func TestDumpLaserFeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.Advance(5 * time.Second)
-	ts := &targets{}
-	if err := ts.openPlatform(pl); err != nil {
+	ts, err := portset.OnPlatform(pl, i2c.PagerOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
 	dump := func(asJSON bool, port string) string {
 		t.Helper()
 		var out, errb bytes.Buffer
-		sel, err := selectPorts(ts.ports, []string{port}, false)
+		sel, err := selectPorts(ts.Ports, []string{port}, false)
 		if err != nil {
 			t.Fatal(err)
 		}

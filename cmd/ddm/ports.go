@@ -3,19 +3,15 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 	"periph.io/x/conn/v3/physic"
 
-	"github.com/ddm-agent/ddm/agent"
 	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/emulator"
-	"github.com/ddm-agent/ddm/i2c"
-	"github.com/ddm-agent/ddm/topology"
+	"github.com/ddm-agent/ddm/portset"
 )
 
 // portFlags are the flags `ddm dump` and `ddm run` share to name modules:
@@ -101,57 +97,8 @@ func (f *portFlags) emulateValueError(name string) error {
 	if name == "" || name != f.afterEmulate {
 		return nil
 	}
-	_, err := emulatedPlatform(name, physic.Frequency(f.busKHz)*physic.KiloHertz, nil)
+	_, err := portset.Platform(name, physic.Frequency(f.busKHz)*physic.KiloHertz, nil)
 	return err
-}
-
-// target is an opened port.
-type target struct {
-	agent.Port
-	pager *i2c.Pager // nil for file and netlink transports
-}
-
-// targets is a set of opened ports and what to close when done.
-type targets struct {
-	ports   []target
-	closers []io.Closer
-	// emulated holds the emulator platform when running on it.
-	platform *emulator.Platform
-	// cfgTopology is the configuration's optical topology, if it has one.
-	cfgTopology *topology.Map
-	// emulatedPager configures the pagers of an emulated platform (ddm
-	// rules test: NACK backoff on virtual time).
-	emulatedPager i2c.PagerOptions
-}
-
-// agentPorts lists the ports for agent.New.
-func (t *targets) agentPorts() []agent.Port {
-	ports := make([]agent.Port, len(t.ports))
-	for i, p := range t.ports {
-		ports[i] = p.Port
-	}
-	return ports
-}
-
-// topology is the optical topology of the ports: the configuration's or
-// the emulated platform's (nil for none).
-func (t *targets) topology() *topology.Map {
-	switch {
-	case t == nil:
-		return nil
-	case t.cfgTopology != nil:
-		return t.cfgTopology
-	case t.platform != nil:
-		return t.platform.Topology()
-	}
-	return nil
-}
-
-func (t *targets) Close() error {
-	for _, c := range t.closers {
-		c.Close()
-	}
-	return nil
 }
 
 // single is the one port --i2c-bus, --optoe or --netlink names.
@@ -174,121 +121,17 @@ func (f *portFlags) named() bool {
 }
 
 // open resolves the flags (and configuration) to ports.
-func (f *portFlags) open(cfg *config.Config) (*targets, error) {
-	t := &targets{}
+func (f *portFlags) open(cfg *config.Config) (*portset.Set, error) {
+	speed := physic.Frequency(f.busKHz) * physic.KiloHertz
 	p, one := f.single()
 	switch {
 	case f.emulate != "":
-		return t, t.openEmulated(f.emulate, physic.Frequency(f.busKHz)*physic.KiloHertz)
+		return portset.OpenEmulated(f.emulate, speed)
 	case one:
-		return t, t.openPort(p)
+		s := &portset.Set{}
+		return s, s.OpenPort(p)
 	case cfg != nil:
-		if cfg.Emulate != "" {
-			return t, t.openEmulated(cfg.Emulate, physic.Frequency(f.busKHz)*physic.KiloHertz)
-		}
-		for _, p := range cfg.Ports {
-			if err := t.openPort(p); err != nil {
-				t.Close()
-				return nil, err
-			}
-		}
-		topo, err := cfg.Topology()
-		if err != nil {
-			t.Close()
-			return nil, err
-		}
-		t.cfgTopology = topo
-		return t, nil
+		return portset.Open(cfg, speed)
 	}
 	return nil, fmt.Errorf("no modules named: use --config, --emulate, --i2c-bus, --optoe or --netlink")
-}
-
-func (t *targets) openPort(p config.Port) error {
-	switch p.Transport {
-	case "i2c":
-		return t.openI2C(p)
-	case "optoe":
-		m, err := i2c.OpenOptoe(p.Path, i2c.OptoeOptions{})
-		if err != nil {
-			return fmt.Errorf("port %s: %w", p.Name, err)
-		}
-		t.closers = append(t.closers, m)
-		t.ports = append(t.ports, target{Port: agent.Port{Name: p.Name, Bus: "optoe:" + p.Path, Addr: uint8(p.Address), Mem: m}})
-	case "netlink":
-		m, err := i2c.OpenNetlink(p.Interface)
-		if err != nil {
-			return fmt.Errorf("port %s: %w", p.Name, err)
-		}
-		t.closers = append(t.closers, m)
-		t.ports = append(t.ports, target{Port: agent.Port{Name: p.Name, Bus: "netlink:" + p.Interface, Addr: uint8(p.Address), Mem: m, NoFreeze: true}})
-	default:
-		return fmt.Errorf("port %s: unknown transport %q", p.Name, p.Transport)
-	}
-	return nil
-}
-
-// openI2C opens /dev/i2c-N once per bus number; ports on the same bus
-// share its pager.
-func (t *targets) openI2C(p config.Port) error {
-	busName := fmt.Sprintf("/dev/i2c-%d", p.Bus)
-	var pager *i2c.Pager
-	for _, o := range t.ports {
-		if o.Bus == busName {
-			pager = o.pager
-		}
-	}
-	if pager == nil {
-		bus, err := i2c.OpenI2CDev(p.Bus)
-		if err != nil {
-			return fmt.Errorf("port %s: %w", p.Name, err)
-		}
-		t.closers = append(t.closers, bus)
-		pager = i2c.NewPager(bus, i2c.PagerOptions{Shared: p.Shared})
-	}
-	t.ports = append(t.ports, pagerPort(p.Name, busName, uint8(p.Address), pager))
-	return nil
-}
-
-func pagerPort(name, bus string, addr uint8, pager *i2c.Pager) target {
-	return target{pager: pager, Port: agent.Port{Name: name, Bus: bus, Addr: addr, Mem: pager.Module(addr),
-		Forget: func() { pager.Forget(addr) }}}
-}
-
-// openEmulated opens an emulated profile (one module), a platform file, or
-// the default platform.
-func (t *targets) openEmulated(what string, speed physic.Frequency) error {
-	pl, err := emulatedPlatform(what, speed, emulatedNow())
-	if err != nil {
-		return err
-	}
-	return t.openPlatform(pl)
-}
-
-// openPlatform opens the ports of an emulated platform, a pager per bus.
-func (t *targets) openPlatform(pl *emulator.Platform) error {
-	t.platform = pl
-	pagers := map[string]*i2c.Pager{}
-	for _, p := range pl.Ports() {
-		bus := pl.Buses()[p.Bus]
-		if bus == nil {
-			return fmt.Errorf("emulator: port %s names unknown bus %q", p.Name, p.Bus)
-		}
-		if pagers[p.Bus] == nil {
-			pagers[p.Bus] = i2c.NewPager(bus, t.emulatedPager)
-		}
-		// Mux channels share their root adapter's wire: one worker polls
-		// them all, in turn, as the wire allows.
-		t.ports = append(t.ports, pagerPort(p.Name, bus.Root().String(), uint8(p.Address), pagers[p.Bus]))
-	}
-	return nil
-}
-
-// emulatedNow: emulated modules on the real clock, inserted an hour ago
-// (warm and ModuleReady, as on a running switch), their scenarios starting
-// now, updating their monitors every second (real modules refresh their
-// monitors every 100 ms to 1 s; the emulator's dynamics cost CPU per update,
-// which counts against the agent in the whole-process benchmark).
-func emulatedNow() []emulator.Option {
-	return []emulator.Option{emulator.WithClock(emulator.RealClock{}), emulator.WithInsertion(time.Now().Add(-time.Hour)),
-		emulator.WithUpdateInterval(time.Second)}
 }

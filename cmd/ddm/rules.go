@@ -20,6 +20,7 @@ import (
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/internal/plural"
 	"github.com/ddm-agent/ddm/internal/vclock"
+	"github.com/ddm-agent/ddm/portset"
 )
 
 const rulesUsage = `usage: ddm rules check FILE
@@ -305,12 +306,12 @@ func rulesTest(ctx context.Context, e env, args []string) int {
 	// The ports opened as `ddm run --emulate` opens them; NACK retries take
 	// no simulated time: they hold the bus, which must not wait on the
 	// virtual clock (vclock.Skip).
-	ts := &targets{emulatedPager: i2c.PagerOptions{Wait: vclock.Skip}}
-	if err := ts.openPlatform(pl); err != nil {
+	ts, err := portset.OnPlatform(pl, i2c.PagerOptions{Wait: vclock.Skip})
+	if err != nil {
 		errorf(e, "rules test: %v", err)
 		return exitUsage
 	}
-	ports := ts.agentPorts()
+	ports := ts.AgentPorts()
 	if len(ports) == 0 {
 		errorf(e, "rules test: the scenario has no ports")
 		return exitUsage

@@ -27,6 +27,7 @@ import (
 	"github.com/ddm-agent/ddm/internal/statedir"
 	"github.com/ddm-agent/ddm/internal/tagvalue"
 	"github.com/ddm-agent/ddm/outlook"
+	"github.com/ddm-agent/ddm/portset"
 )
 
 // runFlags are `ddm run`'s own flags; the common settings are flags so a
@@ -106,7 +107,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	defer su.ts.Close()
 	rules, ts := su.rules, su.ts
 	if f.check {
-		fmt.Fprintf(e.stdout, "configuration OK: %s, rules %s, output %s\n", plural.Count(len(ts.ports), "port", "ports"), orDefault(cfg.Rules, "built-in"), orDefault(cfg.Output, "none"))
+		fmt.Fprintf(e.stdout, "configuration OK: %s, rules %s, output %s\n", plural.Count(len(ts.Ports), "port", "ports"), orDefault(cfg.Rules, "built-in"), orDefault(cfg.Output, "none"))
 		if cfg.Output == "influx" {
 			fmt.Fprintln(e.stdout, pingInflux(ctx, su.influxConfig(nil)))
 		}
@@ -177,7 +178,7 @@ func orDefault(s, d string) string {
 type setup struct {
 	cfg   *config.Config
 	rules *alarm.Rules
-	ts    *targets
+	ts    *portset.Set
 	token string
 }
 
@@ -204,7 +205,7 @@ func (f *runFlags) prepare(cfg *config.Config, log *slog.Logger) (*setup, error)
 		return nil, err
 	}
 	// Emulated platforms name their ports in their own file.
-	for _, t := range su.ts.ports {
+	for _, t := range su.ts.Ports {
 		if err := tagvalue.Check(t.Name); err != nil {
 			su.ts.Close()
 			return nil, fmt.Errorf("port name %v (it tags every point of the port)", err)
@@ -410,8 +411,8 @@ func (f *runFlags) sinks(su *setup, e env, log *slog.Logger) (exporter.Sink, fun
 }
 
 // newAgent builds the agent over the opened ports.
-func newAgent(c *config.Config, ts *targets, obs agent.Observer) (*agent.Agent, error) {
-	return agent.New(ts.agentPorts(), obs, agent.Options{
+func newAgent(c *config.Config, ts *portset.Set, obs agent.Observer) (*agent.Agent, error) {
+	return agent.New(ts.AgentPorts(), obs, agent.Options{
 		Interval: time.Duration(c.Interval), VDMInterval: time.Duration(c.VDMInterval), Revalidate: time.Duration(c.Revalidate),
 		FlagInterval: time.Duration(c.FlagInterval),
 	})

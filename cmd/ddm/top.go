@@ -24,6 +24,7 @@ import (
 	"github.com/ddm-agent/ddm/internal/vclock"
 	"github.com/ddm-agent/ddm/outlook"
 	"github.com/ddm-agent/ddm/pipeline"
+	"github.com/ddm-agent/ddm/portset"
 	"github.com/ddm-agent/ddm/top"
 )
 
@@ -204,7 +205,7 @@ func (f *topFlags) agent(cfg *config.Config, src *topSource) (*agent.Agent, func
 		if err != nil {
 			return nil, nil, err
 		}
-		src.setPorts(ts.agentPorts())
+		src.setPorts(ts.AgentPorts())
 		ag, err := newAgent(cfg, ts, src)
 		if err != nil {
 			ts.Close()
@@ -214,19 +215,19 @@ func (f *topFlags) agent(cfg *config.Config, src *topSource) (*agent.Agent, func
 	}
 	f.clock = vclock.New(topStart)
 	// The monitors of a real module refresh about every second (as
-	// emulatedNow): finer updates would cost CPU for nothing on screen.
+	// portset.EmulatorUpdate): finer updates would cost CPU for nothing on screen.
 	// The freeze handshake completes at once: on the stopped clock a
 	// module's freeze delay would never pass.
-	pl, err := emulatedPlatform(cfg.Emulate, physic.Frequency(f.ports.busKHz)*physic.KiloHertz,
+	pl, err := portset.Platform(cfg.Emulate, physic.Frequency(f.ports.busKHz)*physic.KiloHertz,
 		[]emulator.Option{emulator.WithClock(f.clock), emulator.WithUpdateInterval(time.Second), emulator.WithFreezeDelay(0)})
 	if err != nil {
 		return nil, nil, err
 	}
-	ts := &targets{emulatedPager: i2c.PagerOptions{Wait: vclock.Skip}}
-	if err := ts.openPlatform(pl); err != nil {
+	ts, err := portset.OnPlatform(pl, i2c.PagerOptions{Wait: vclock.Skip})
+	if err != nil {
 		return nil, nil, err
 	}
-	ports := ts.agentPorts()
+	ports := ts.AgentPorts()
 	src.setPorts(ports)
 	ag, err := agent.New(ports, src, agent.Options{Interval: time.Duration(cfg.Interval), VDMInterval: time.Duration(cfg.VDMInterval), Clock: f.clock})
 	return ag, func() {}, err

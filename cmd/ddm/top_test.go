@@ -22,6 +22,7 @@ import (
 	"github.com/ddm-agent/ddm/modread"
 	"github.com/ddm-agent/ddm/outlook"
 	"github.com/ddm-agent/ddm/pipeline"
+	"github.com/ddm-agent/ddm/portset"
 	"github.com/ddm-agent/ddm/top"
 )
 
@@ -385,7 +386,7 @@ func TestTopShowsAgentAlarms(t *testing.T) {
 	}
 	// The agent's engine has seen Ethernet1/1 warm for two hours: firing,
 	// and saved so.
-	pl, err := emulatedPlatform("default", 400*physic.KiloHertz, nil)
+	pl, err := portset.Platform("default", 400*physic.KiloHertz, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

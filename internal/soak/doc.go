@@ -1,5 +1,6 @@
 // Package soak holds the fault soak (TestSoak): the agent on the emulated
-// 64-port switch, wired as `ddm run --emulate` wires it, with NACKs, hot
+// 64-port switch, wired as `ddm run --emulate` wires it (portset opens the
+// ports, pipeline takes the samples), with NACKs, hot
 // plug, stuck-busy modules, refused pages, corrupted reads and slow or
 // failing VDM freezes on many ports, its samples going to a real exporter
 // sink. It checks that healthy ports keep their cadence, that every fault

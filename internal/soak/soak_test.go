@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ddm-agent/ddm/agent"
+	"github.com/ddm-agent/ddm/alarm"
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/emulator"
 	"github.com/ddm-agent/ddm/exporter"
@@ -25,6 +26,7 @@ import (
 	"github.com/ddm-agent/ddm/internal/vclock"
 	"github.com/ddm-agent/ddm/modread"
 	"github.com/ddm-agent/ddm/pipeline"
+	"github.com/ddm-agent/ddm/portset"
 )
 
 // params are the soak's knobs, from the environment.
@@ -192,10 +194,11 @@ type stall struct {
 	event []string
 }
 
-// recorder is the agent's Observer: it makes the points the daemon makes,
-// writes them to the sink, and keeps per-port records.
+// recorder is the agent's Observer: it hands each sample to the pipeline
+// `ddm run` uses (points, alarms, forecasts, to the sink), and keeps
+// per-port records.
 type recorder struct {
-	sink     exporter.Sink
+	pipe     *pipeline.Pipeline
 	interval time.Duration
 	truth    map[string]identity
 
@@ -207,10 +210,7 @@ type recorder struct {
 }
 
 func (r *recorder) Observe(s agent.Sample) {
-	pts := pipeline.SamplePoints("soak", s)
-	if len(pts) > 0 {
-		r.sink.Write(pts...)
-	}
+	r.pipe.Observe(s)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -349,9 +349,9 @@ func TestSoak(t *testing.T) {
 		// NACK retries hold the bus: they take no virtual time.
 		clk, pagerWait = virt, i2c.PagerOptions{Wait: vclock.Skip}
 	}
-	// The options of `ddm run --emulate` (cmd/ddm/ports.go emulatedNow).
-	emuOpts := []emulator.Option{emulator.WithClock(clk), emulator.WithInsertion(start.Add(-time.Hour)),
-		emulator.WithUpdateInterval(250 * time.Millisecond)}
+	// The options of `ddm run --emulate`: modules inserted an hour ago,
+	// their monitors updated as often as ddm's.
+	emuOpts := portset.EmulatorOptions(clk, start)
 	pl := emulator.DefaultPlatform(emuOpts...)
 	buses := pl.Buses()
 	faults := soakFaults(p)
@@ -382,7 +382,7 @@ func TestSoak(t *testing.T) {
 				t.Fatalf("%s feeds from a laser source: pick another port", ps.Name)
 			}
 			var err error
-			m, err = emulator.NewModule(ps.Profile, append(slices.Clone(emuOpts), emulator.WithOrigin(start),
+			m, err = emulator.NewModule(ps.Profile, append(slices.Clone(emuOpts),
 				emulator.WithAddress(ps.Address), emulator.WithSeed(uint64(1000+i)), emulator.WithFaults(faults[in].faults...))...)
 			if err != nil {
 				t.Fatal(err)
@@ -429,22 +429,24 @@ func TestSoak(t *testing.T) {
 	} else {
 		sink = exporter.NewLineProtocolWriter(io.Discard)
 	}
-	rec := &recorder{sink: sink, interval: p.interval, truth: truth, ports: map[string]*portRec{},
+	// The ports, opened as `ddm run --emulate` opens them (portset: one
+	// pager per channel bus, the root adapter as the agent's bus), and the
+	// pipeline `ddm run` hands samples to (the built-in rules, no state
+	// folder).
+	set, err := portset.OnPlatform(pl, pagerWait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports := set.AgentPorts()
+	rules, err := alarm.Parse("<built-in rules>", alarm.DefaultRules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipe := pipeline.New(pipeline.Options{Host: "soak", Rules: rules, Sink: sink, Ports: set.Names(), Interval: p.interval, Topology: set.Topology()})
+	rec := &recorder{pipe: pipe, interval: p.interval, truth: truth, ports: map[string]*portRec{},
 		busLast: map[string]time.Time{}, stalls: map[string]stall{}}
-
-	// The ports, opened exactly as `ddm run --emulate` opens them
-	// (cmd/ddm/ports.go openEmulated): one pager per channel bus, the
-	// root adapter as the agent's bus.
-	var ports []agent.Port
-	pagers := map[string]*i2c.Pager{}
-	for _, ps := range pl.Ports() {
-		bus := buses[ps.Bus]
-		if pagers[ps.Bus] == nil {
-			pagers[ps.Bus] = i2c.NewPager(bus, pagerWait)
-		}
-		pg, addr := pagers[ps.Bus], uint8(ps.Address)
-		ports = append(ports, agent.Port{Name: ps.Name, Bus: bus.Root().String(), Addr: addr, Mem: pg.Module(addr), Forget: func() { pg.Forget(addr) }})
-		rec.ports[ps.Name] = &portRec{bus: bus.Root().String(), events: map[string]int{}}
+	for _, sp := range set.Ports {
+		rec.ports[sp.Name] = &portRec{bus: sp.Bus, events: map[string]int{}}
 	}
 	ag, err := agent.New(ports, rec, agent.Options{Interval: p.interval, VDMInterval: p.vdm, Revalidate: p.revalidate, FreezeTimeout: p.freezeTimeout,
 		Clock: clk})
