@@ -48,6 +48,8 @@ func TestSeedFromInfluxDB(t *testing.T) {
 		emulator.WithDegradations(emulator.Degradation{Kind: emulator.RxFade, Lane: 3, Rate: 0.5 / 24}))
 	direct := New()
 	var pts []exporter.Point
+	// Hourly reads: the lane history's answer is then larger than 64 KiB,
+	// the bound of a write's answer, which once cut the seeding short.
 	for end := e.clk.Now().Add(6 * day); !e.clk.Now().After(end); e.clk.Advance(time.Hour) {
 		m := e.read(t)
 		direct.Observe("Ethernet1/1", e.clk.Now(), m)
