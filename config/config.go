@@ -27,6 +27,7 @@ import (
 	"github.com/ddm-agent/ddm/internal/smallfile"
 	"github.com/ddm-agent/ddm/internal/tagvalue"
 	"github.com/ddm-agent/ddm/topology"
+	"github.com/ddm-agent/ddm/winstat"
 )
 
 // Config is the whole file. The zero value of every field means "default".
@@ -40,6 +41,10 @@ type Config struct {
 	// FlagInterval is the flag scan's period between fast cycles (only the
 	// flag summaries, and the flags they show); default 100ms.
 	FlagInterval Duration `yaml:"flag_interval"`
+	// Reduce, when set, sends steady-state telemetry to InfluxDB (or lp)
+	// as statistics over windows of this length (package winstat, between
+	// winstat.MinWindow and MaxWindow); zero: full rate.
+	Reduce Duration `yaml:"reduce"`
 	// Revalidate is how often static pages are re-checked (checksums) while
 	// nothing changed; default 10m.
 	Revalidate Duration `yaml:"revalidate"`
@@ -258,6 +263,7 @@ func (c *Config) checkExplicitZeros() error {
 		{"interval", c.Interval == 0, fmt.Sprintf("between %v and %v", MinInterval, MaxInterval)},
 		{"vdm_interval", c.VDMInterval == 0, fmt.Sprintf("at least the interval, at most %v", MaxVDMInterval)},
 		{"flag_interval", c.FlagInterval == 0, fmt.Sprintf("between %v and the interval", MinFlagInterval)},
+		{"reduce", c.Reduce == 0, fmt.Sprintf("between %v and %v (no reduce: full rate)", winstat.MinWindow, winstat.MaxWindow)},
 		{"revalidate", c.Revalidate == 0, fmt.Sprintf("between %v and %v", MinRevalidate, MaxRevalidate)},
 		{"influx.spool_max_bytes", c.Influx.SpoolMaxBytes == 0, fmt.Sprintf("between %s and %s", smallfile.FormatSize(MinSpoolBytes), smallfile.FormatSize(MaxSpoolBytes))},
 		{"influx.batch_size", c.Influx.BatchSize == 0, fmt.Sprintf("between 1 and %d", MaxBatchSize)},
@@ -346,6 +352,11 @@ func (c *Config) Validate() error {
 	}
 	if f := time.Duration(c.FlagInterval); f < MinFlagInterval || f > time.Duration(c.Interval) {
 		return c.errAt("flag_interval", "flag_interval %v is out of range: want between %v and the interval (%v)", f, MinFlagInterval, time.Duration(c.Interval))
+	}
+	if c.Reduce != 0 {
+		if err := winstat.CheckWindow(time.Duration(c.Reduce)); err != nil {
+			return c.errAt("reduce", "%v", err)
+		}
 	}
 	if r := time.Duration(c.Revalidate); r < MinRevalidate || r > MaxRevalidate {
 		return c.errAt("revalidate", "revalidate %v is out of range: want between %v and %v (static pages are re-read on every insertion and state change anyway)", r, MinRevalidate, MaxRevalidate)

@@ -139,6 +139,9 @@ func TestParseRefusesNonsense(t *testing.T) {
 		{"flag scan too fast", head + "flag_interval: 1ms\n", "c.yaml:2: flag_interval 1ms is out of range: want between 10ms and the interval (1s)"},
 		{"flag scan slower than the fast cycle", head + "flag_interval: 2s\n", "c.yaml:2: flag_interval 2s is out of range"},
 		{"flag scan 0", head + "flag_interval: 0s\n", "c.yaml:2: flag_interval is zero"},
+		{"reduce window too short", head + "reduce: 5s\n", "c.yaml:2: reduce window 5s is out of range: want between 10s and 1m0s"},
+		{"reduce window too long", head + "reduce: 2m\n", "c.yaml:2: reduce window 2m0s is out of range"},
+		{"reduce 0", head + "reduce: 0s\n", "c.yaml:2: reduce is zero: want between 10s and 1m0s (no reduce: full rate)"},
 		{"batch size", head + "influx:\n  batch_size: -5\n", "c.yaml:3: batch_size -5 is out of range"},
 	} {
 		_, err := Parse("c.yaml", []byte(tc.text))

@@ -255,3 +255,19 @@ const (
 	OnsetWindowMS = "onset_window_ms" // the onset lies within this long before the point's time
 	ByScan        = "by_scan"         // seen by a flag scan (not a fast read)
 )
+
+// Window statistics of the reduced export (package winstat, `ddm run
+// --reduce`): each monitored float field F of xcvr_module, xcvr_lane and
+// xcvr_vdm is sent once per window as F+StatMin, F+StatMean, F+StatMax and
+// the times of the extremes F+StatMinTime, F+StatMaxTime (Unix ns), on a
+// point stamped with the window's start that also carries WindowNS and
+// WindowSamples (OpenConfig's min/avg/max/min-time/max-time/interval).
+const (
+	StatMin       = "_min"
+	StatMean      = "_mean"
+	StatMax       = "_max"
+	StatMinTime   = "_min_time"
+	StatMaxTime   = "_max_time"
+	WindowNS      = "window_ns"      // the window's length in ns (shorter when cut by a module swap or shutdown)
+	WindowSamples = "window_samples" // the samples folded into the window
+)

@@ -28,6 +28,7 @@ import (
 	"github.com/ddm-agent/ddm/internal/tagvalue"
 	"github.com/ddm-agent/ddm/outlook"
 	"github.com/ddm-agent/ddm/portset"
+	"github.com/ddm-agent/ddm/winstat"
 )
 
 // runFlags are `ddm run`'s own flags; the common settings are flags so a
@@ -43,6 +44,7 @@ type runFlags struct {
 	interval     time.Duration
 	vdmInterval  time.Duration
 	flagInterval time.Duration
+	reduce       time.Duration
 	output       string
 	prometheus   string
 	rules        string
@@ -64,6 +66,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	fs.DurationVar(&f.interval, "interval", 0, fmt.Sprintf("fast cadence: monitors and flags (default %v)", agent.DefaultInterval))
 	fs.DurationVar(&f.vdmInterval, "vdm-interval", 0, fmt.Sprintf("VDM cadence (default %v)", agent.DefaultVDMInterval))
 	fs.DurationVar(&f.flagInterval, "flag-interval", 0, fmt.Sprintf("flag scan between fast cycles: latched-flag summaries only (default %v)", agent.DefaultFlagInterval))
+	fs.DurationVar(&f.reduce, "reduce", 0, fmt.Sprintf("send module, lane and VDM values as min/mean/max over windows of this length (%v to %v;\nflags, events and alarm transitions stay full rate; Prometheus unaffected; default: full rate)", winstat.MinWindow, winstat.MaxWindow))
 	fs.StringVar(&f.output, "output", "", "influx (default with --influx-url) or lp (line protocol on stdout, for Telegraf execd)")
 	fs.StringVar(&f.prometheus, "prometheus", "", "serve Prometheus /metrics on this address (127.0.0.1:9464)")
 	fs.StringVar(&f.rules, "rules", "", "alarm rules file (default: the built-in rules)")
@@ -275,6 +278,10 @@ func (f *runFlags) config() (*config.Config, error) {
 		c.VDMInterval = config.Duration(f.vdmInterval)
 		c.FromFlag("vdm_interval", "--vdm-interval")
 	}
+	if f.reduce != 0 {
+		c.Reduce = config.Duration(f.reduce)
+		c.FromFlag("reduce", "--reduce")
+	}
 	if f.flagInterval > 0 {
 		c.FlagInterval = config.Duration(f.flagInterval)
 		c.FromFlag("flag_interval", "--flag-interval")
@@ -385,6 +392,14 @@ func (f *runFlags) sinks(su *setup, e env, log *slog.Logger) (exporter.Sink, fun
 		sinks = append(sinks, w)
 	case "lp":
 		sinks = append(sinks, exporter.NewLineProtocolWriter(e.stdout))
+	}
+	if c.Reduce != 0 && len(sinks) > 0 {
+		// The written export only: Prometheus keeps the latest values.
+		r, err := winstat.New(sinks[0], time.Duration(c.Reduce))
+		if err != nil {
+			return nil, nil, err
+		}
+		sinks[0] = r
 	}
 	if c.Prometheus.Listen != "" {
 		ps := exporter.NewPrometheusSink(exporter.PromOptions{})

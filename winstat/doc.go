@@ -1,0 +1,28 @@
+// Package winstat is the reduced export (`ddm run --reduce WINDOW`): a sink
+// in front of the InfluxDB writer (or the line-protocol writer) that sends
+// steady-state telemetry as per-window statistics and everything that
+// matters at once at full resolution.
+//
+// The monitored float fields of xcvr_module, xcvr_lane and xcvr_vdm
+// (temperatures, voltages, bias, powers, VDM values) are folded per series
+// (measurement and tags) into accumulators made once per series and field
+// and reused for every window: min, mean, max, the times of min and max,
+// the window's length and sample count (field names in package schema,
+// docs/SCHEMA.md). Windows are aligned to the wall clock (a 30 s window
+// starts at :00 and :30), and a window point is stamped with its start.
+//
+// Everything else keeps full resolution: the other fields of those points
+// (flags, states, presence, thresholds) are sent at the sample's own time
+// whenever one of them changes, so every flag set and clear is in the
+// database at the time it was read; every other measurement (flag events,
+// alarm transitions, counters, identity, self-telemetry) passes through
+// untouched, urgent points through the inner sink's urgent lane. The alarm
+// rules never see this sink: the pipeline evaluates every sample before its
+// points are written.
+//
+// A module swap (a different serial number in the port) or an empty cage
+// closes the port's windows early, so one window never mixes two modules.
+// Close flushes the windows in progress (ddm run on SIGTERM); a SIGKILL
+// loses them: at most one window of statistics per series, never a flag,
+// flag event or alarm transition, which were written when read.
+package winstat

@@ -1,0 +1,356 @@
+package winstat
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/ddm-agent/ddm/exporter"
+	"github.com/ddm-agent/ddm/schema"
+)
+
+// Bounds of the window: shorter saves too little, longer hides a drift
+// from dashboards for too long.
+const (
+	MinWindow = 10 * time.Second
+	MaxWindow = 60 * time.Second
+)
+
+// CheckWindow reports whether d is an allowed window.
+func CheckWindow(d time.Duration) error {
+	if d < MinWindow || d > MaxWindow {
+		return fmt.Errorf("reduce window %v is out of range: want between %v and %v", d, MinWindow, MaxWindow)
+	}
+	return nil
+}
+
+// Reduced reports whether a measurement is sent as window statistics.
+func Reduced(measurement string) bool {
+	switch measurement {
+	case schema.XcvrModule, schema.XcvrLane, schema.XcvrVDM:
+		return true
+	}
+	return false
+}
+
+// statistic reports whether a field of a reduced measurement is folded
+// into the window statistics: the monitored floats, not the thresholds,
+// which change only with the module and are sent when they change.
+func statistic(f *exporter.Field) bool {
+	if f.Kind != exporter.Float {
+		return false
+	}
+	switch f.Key {
+	case schema.HighAlarmThreshold, schema.LowAlarmThreshold, schema.HighWarningThreshold, schema.LowWarningThreshold:
+		return false
+	}
+	return true
+}
+
+// Sink reduces the points written to it and writes the result to the inner
+// sink. It is safe for concurrent use; Write never blocks beyond the inner
+// sink's Write.
+type Sink struct {
+	inner  exporter.Sink
+	window time.Duration
+
+	mu     sync.Mutex
+	series map[string]*series
+	// serial is each port's module serial number, from xcvr_info.
+	serial map[string]string
+	// latest is the latest point time seen; nextSweep is when windows that
+	// stopped receiving samples are next looked for.
+	latest, nextSweep time.Time
+	// Reused per Write: the series key, the output and the non-statistic
+	// fields of the point being folded.
+	key     []byte
+	out     []exporter.Point
+	scratch []exporter.Field
+}
+
+// series is one measurement+tags: its window in progress and the
+// non-statistic fields last sent.
+type series struct {
+	measurement string
+	tags        []exporter.Tag
+	port        string
+	// start and end bound the window in progress (end aligned; start
+	// later than the aligned start after a cut); n counts its samples,
+	// last is the latest sample's time.
+	start, end, last time.Time
+	n                int64
+	fields           []acc
+	// sentEnd is the end of the last window sent: a sample before it
+	// arrived too late for its window and is passed through as it is.
+	sentEnd time.Time
+	state   []exporter.Field
+}
+
+// acc is one field's statistics in the window in progress.
+type acc struct {
+	names      [5]string // min, mean, max, min time, max time
+	key        string
+	n          int64
+	sum        float64
+	min, max   float64
+	tmin, tmax int64
+}
+
+// New returns a Sink that reduces into inner with windows of the given
+// length (CheckWindow).
+func New(inner exporter.Sink, window time.Duration) (*Sink, error) {
+	if err := CheckWindow(window); err != nil {
+		return nil, err
+	}
+	return &Sink{inner: inner, window: window, series: map[string]*series{}, serial: map[string]string{}}, nil
+}
+
+// Write folds the reduced measurements' points and passes the others on.
+func (s *Sink) Write(points ...exporter.Point) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.out = s.out[:0]
+	// A new module first: its points in this batch start new windows.
+	for i := range points {
+		p := &points[i]
+		if p.Measurement != schema.XcvrInfo {
+			continue
+		}
+		port := p.Tag(schema.TagPort)
+		if f, ok := p.Field(schema.SerialNumber); ok {
+			if old, seen := s.serial[port]; seen && old != f.S {
+				s.cut(port, p.Time)
+			}
+			s.serial[port] = f.S
+		}
+	}
+	for i := range points {
+		p := &points[i]
+		if p.Time.After(s.latest) {
+			s.latest = p.Time
+		}
+		if !Reduced(p.Measurement) {
+			s.out = append(s.out, *p)
+			continue
+		}
+		if f, ok := p.Field(schema.Present); ok && f.Kind == exporter.Bool && !f.B {
+			// An empty cage ends the module's windows.
+			s.cut(p.Tag(schema.TagPort), p.Time)
+			s.out = append(s.out, *p)
+			continue
+		}
+		s.fold(p)
+	}
+	if !s.latest.Before(s.nextSweep) {
+		s.sweep()
+	}
+	if len(s.out) > 0 {
+		s.inner.Write(s.out...)
+	}
+	clear(s.out) // drop references to the callers' slices
+}
+
+// WriteNow passes urgent points (alarm transitions, flag events) to the
+// inner sink's urgent lane.
+func (s *Sink) WriteNow(points ...exporter.Point) {
+	exporter.WriteNow(s.inner, points...)
+}
+
+// Stats returns the inner sink's counters.
+func (s *Sink) Stats() exporter.Stats {
+	if st, ok := s.inner.(interface{ Stats() exporter.Stats }); ok {
+		return st.Stats()
+	}
+	return exporter.Stats{}
+}
+
+// Close sends the windows in progress, cut at the latest sample seen, then
+// closes the inner sink.
+func (s *Sink) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.out = s.out[:0]
+	for _, se := range s.series {
+		if se.n > 0 {
+			s.emit(se, maxTime(se.last, minTime(s.latest, se.end)))
+		}
+	}
+	if len(s.out) > 0 {
+		s.inner.Write(s.out...)
+	}
+	clear(s.out)
+	s.mu.Unlock()
+	return s.inner.Close(ctx)
+}
+
+// fold adds one point of a reduced measurement to its series.
+func (s *Sink) fold(p *exporter.Point) {
+	s.key = append(s.key[:0], p.Measurement...)
+	for _, t := range p.Tags {
+		s.key = append(s.key, ',')
+		s.key = append(s.key, t.Key...)
+		s.key = append(s.key, '=')
+		s.key = append(s.key, t.Value...)
+	}
+	se := s.series[string(s.key)]
+	if se == nil {
+		se = &series{measurement: p.Measurement, tags: append([]exporter.Tag(nil), p.Tags...), port: p.Tag(schema.TagPort)}
+		s.series[string(s.key)] = se
+	}
+	t := p.Time
+	if t.Before(se.sentEnd) {
+		// Its window was sent already: a second window point with the
+		// same time would overwrite it, so the sample goes as it is.
+		s.out = append(s.out, *p)
+		return
+	}
+	if se.n > 0 && !t.Before(se.end) {
+		s.emit(se, se.end)
+	}
+	if se.n == 0 {
+		aligned := t.Truncate(s.window)
+		se.start, se.end = maxTime(aligned, se.sentEnd), aligned.Add(s.window)
+	}
+	se.n++
+	if t.After(se.last) {
+		se.last = t
+	}
+	s.scratch = s.scratch[:0]
+	for i := range p.Fields {
+		f := &p.Fields[i]
+		if !statistic(f) {
+			s.scratch = append(s.scratch, *f)
+			continue
+		}
+		if math.IsNaN(f.F) || math.IsInf(f.F, 0) {
+			continue
+		}
+		se.field(f.Key).add(f.F, t.UnixNano())
+	}
+	s.restate(se, p)
+}
+
+// restate sends the point's non-statistic fields when they differ from
+// those last sent for the series.
+func (s *Sink) restate(se *series, p *exporter.Point) {
+	if len(s.scratch) == 0 || fieldsEqual(s.scratch, se.state) {
+		return
+	}
+	se.state = append(se.state[:0], s.scratch...)
+	q := exporter.Point{Measurement: p.Measurement, Tags: p.Tags, Time: p.Time,
+		Fields: append([]exporter.Field(nil), s.scratch...)}
+	s.out = append(s.out, q)
+}
+
+func fieldsEqual(a, b []exporter.Field) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// field returns the series' accumulator of a field, made the first time
+// the field is seen.
+func (se *series) field(key string) *acc {
+	for i := range se.fields {
+		if se.fields[i].key == key {
+			return &se.fields[i]
+		}
+	}
+	se.fields = append(se.fields, acc{key: key, names: [5]string{key + schema.StatMin, key + schema.StatMean,
+		key + schema.StatMax, key + schema.StatMinTime, key + schema.StatMaxTime}})
+	return &se.fields[len(se.fields)-1]
+}
+
+func (a *acc) add(v float64, t int64) {
+	if a.n == 0 || v < a.min {
+		a.min, a.tmin = v, t
+	}
+	if a.n == 0 || v > a.max {
+		a.max, a.tmax = v, t
+	}
+	a.n++
+	a.sum += v
+}
+
+// emit appends the window point of a series, ending at end, and empties
+// the window.
+func (s *Sink) emit(se *series, end time.Time) {
+	n := 0
+	for i := range se.fields {
+		if se.fields[i].n > 0 {
+			n++
+		}
+	}
+	if n > 0 {
+		p := exporter.Point{Measurement: se.measurement, Tags: se.tags, Time: se.start,
+			Fields: make([]exporter.Field, 0, 5*n+2)}
+		for i := range se.fields {
+			a := &se.fields[i]
+			if a.n == 0 {
+				continue
+			}
+			p.AddFloat(a.names[0], a.min)
+			p.AddFloat(a.names[1], a.sum/float64(a.n))
+			p.AddFloat(a.names[2], a.max)
+			p.AddInt(a.names[3], a.tmin)
+			p.AddInt(a.names[4], a.tmax)
+			a.n, a.sum = 0, 0
+		}
+		p.AddInt(schema.WindowNS, int64(end.Sub(se.start)))
+		p.AddInt(schema.WindowSamples, se.n)
+		s.out = append(s.out, p)
+	}
+	se.n = 0
+	se.sentEnd = end
+}
+
+// cut ends the windows of a port's series at t (a module swap or an empty
+// cage) and forgets the fields last sent, so the next module's are sent.
+func (s *Sink) cut(port string, t time.Time) {
+	for _, se := range s.series {
+		if se.port != port {
+			continue
+		}
+		if se.n > 0 {
+			s.emit(se, maxTime(t, se.last))
+		}
+		se.state = se.state[:0]
+	}
+}
+
+// sweep sends the windows that ended half a window ago and got no sample
+// since (a lane that went away, a port that stopped answering).
+func (s *Sink) sweep() {
+	for _, se := range s.series {
+		if se.n > 0 && !se.end.Add(s.window/2).After(s.latest) {
+			s.emit(se, se.end)
+		}
+	}
+	s.nextSweep = s.latest.Truncate(s.window).Add(s.window + s.window/2)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+var (
+	_ exporter.Sink   = (*Sink)(nil)
+	_ exporter.Urgent = (*Sink)(nil)
+)
