@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ddm-agent/ddm/internal/influxtest"
+	"github.com/ddm-agent/ddm/schema"
+)
+
+// TestRunReduced runs the real binary with --reduce 10s on alarms that
+// change state within its 3 s against the real InfluxDB: the monitors
+// arrive as window statistics only (min <= mean <= max, the samples of the
+// run folded, the window flushed at the end of the run), the flags as
+// state points, and every alarm transition the engine reported is in
+// InfluxDB at its own time, as at full rate.
+func TestRunReduced(t *testing.T) {
+	t.Parallel()
+	srv := influxtest.Start(t)
+	dir := t.TempDir()
+	platform, rules := filepath.Join(dir, "p.yaml"), filepath.Join(dir, "rules.yaml")
+	os.WriteFile(platform, []byte(eventPlatform), 0o644)
+	os.WriteFile(rules, []byte(eventRules), 0o644)
+	p := startDDM(t, "run", "--emulate="+platform, "--rules", rules, "--influx-url", srv.URL(), "--influx-bucket", srv.Bucket(),
+		"--interval", "250ms", "--vdm-interval", "500ms", "--reduce", "10s", "--state-dir", filepath.Join(dir, "state"), "--duration", "3s")
+	if err := p.wait(t, 30*time.Second); err != nil {
+		t.Fatalf("ddm run: %v\n%s", err, p.stderr)
+	}
+	journal := regexp.MustCompile(`msg="alarm (firing|resolved)"`).FindAllString(p.stderr.String(), -1)
+	if len(journal) < 6 {
+		t.Fatalf("the scenario should change at least 6 alarms: %d\n%s", len(journal), p.stderr)
+	}
+	if rows := srv.Query(t, `SELECT "state" FROM "xcvr_alarm" WHERE "transition"=true`); len(rows) != len(journal) {
+		t.Errorf("the engine reported %d alarm transitions, InfluxDB holds %d", len(journal), len(rows))
+	}
+	// No full-rate monitor values: only their statistics.
+	if n := srv.Count(t, schema.TxPowerMW, schema.XcvrLane, ""); n != 0 {
+		t.Errorf("%d full-rate tx_power_mw values in reduced mode", n)
+	}
+	mw := schema.TxPowerMW
+	rows := srv.Query(t, fmt.Sprintf(`SELECT "%s","%s","%s","%s","%s","%s" FROM "xcvr_lane" WHERE "port"='ber' AND "lane"='3' AND "%s" > 0`,
+		mw+schema.StatMin, mw+schema.StatMean, mw+schema.StatMax, schema.WindowNS, schema.WindowSamples, mw+schema.StatMaxTime, schema.WindowSamples))
+	var samples int64
+	for _, r := range rows {
+		lo, _ := r.Float(mw + schema.StatMin)
+		mean, _ := r.Float(mw + schema.StatMean)
+		hi, _ := r.Float(mw + schema.StatMax)
+		ns, _ := r.Int(schema.WindowNS)
+		n, _ := r.Int(schema.WindowSamples)
+		at, _ := r.Int(mw + schema.StatMaxTime)
+		if !(lo <= mean && mean <= hi) || ns <= 0 || ns > int64(10*time.Second) || at < r.Time().UnixNano() || at > r.Time().UnixNano()+ns {
+			t.Errorf("window %v: min %v mean %v max %v (max at %v), %v ns, %d samples", r.Time(), lo, mean, hi, at, ns, n)
+		}
+		samples += n
+	}
+	// 3 s at 250 ms: about 12 fast reads, all in one or two windows.
+	if len(rows) == 0 || len(rows) > 2 || samples < 8 || samples > 16 {
+		t.Errorf("%d windows of lane ber/3 holding %d samples, want 1 or 2 holding the run's ~12 fast reads", len(rows), samples)
+	}
+	if n := srv.Count(t, "value"+schema.StatMean, schema.XcvrVDM, `"port"='ber'`); n == 0 {
+		t.Errorf("no VDM window points")
+	}
+	// The temperature runaway is in its window's range.
+	temp := srv.Query(t, `SELECT max("temperature_c_max") - min("temperature_c_min") AS span FROM "xcvr_module" WHERE "port"='hot'`)
+	if span, ok := temp[0].Float("span"); len(temp) != 1 || !ok || span < 1 {
+		t.Errorf("hot module's temperature span over the run: %v", temp)
+	}
+	// Flags are sent when they change: each lane has its first state.
+	if n := srv.Count(t, "rx_los", schema.XcvrLane, `"port"='ber'`); n < 8 {
+		t.Errorf("%d rx_los values for the 8 lanes of ber, want each lane's state at least once", n)
+	}
+}
+
+// countingProxy forwards to InfluxDB and counts the bytes of the write
+// requests' bodies as sent (gzip).
+type countingProxy struct {
+	bytes, requests atomic.Int64
+}
+
+func (c *countingProxy) start(t *testing.T, target string) string {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/write" || r.URL.Path == "/api/v2/write" {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			c.bytes.Add(int64(len(body)))
+			c.requests.Add(1)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.ContentLength = int64(len(body))
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestFigureBytesPerDay is the bytes-per-day figure of docs/BENCHMARKS.md
+// (run with DDM_FIGURE_BYTES=1; DDM_FIGURE_SECONDS sets the length of each
+// run, default 90, which covers the default switch's scripted faults):
+// ddm run --emulate (the 64-port switch) at full rate and with --reduce
+// 30s, side by side, each to its own InfluxDB through a proxy that counts
+// the gzip bodies as sent; the bytes are scaled to a day, and the alarm
+// transitions and flag events of each run are counted in its journal and
+// in its InfluxDB.
+func TestFigureBytesPerDay(t *testing.T) {
+	if os.Getenv("DDM_FIGURE_BYTES") == "" {
+		t.Skip("a figure (minutes): DDM_FIGURE_BYTES=1")
+	}
+	secs := 90
+	if s := os.Getenv("DDM_FIGURE_SECONDS"); s != "" {
+		secs, _ = strconv.Atoi(s)
+	}
+	type result struct {
+		name                        string
+		bytes, requests             int64
+		journal, alarms, flagEvents int
+	}
+	modes := []struct {
+		name  string
+		extra []string
+	}{{"full rate", nil}, {"reduce 30s", []string{"--reduce", "30s"}}}
+	results := make([]result, len(modes))
+	done := make(chan int, len(modes))
+	type run struct {
+		p     *ddmProc
+		srv   *influxtest.Server
+		proxy *countingProxy
+	}
+	runs := make([]run, len(modes))
+	for i, m := range modes {
+		srv := influxtest.Start(t)
+		proxy := &countingProxy{}
+		purl := proxy.start(t, srv.URL())
+		args := append([]string{"run", "--emulate", "--influx-url", purl, "--influx-bucket", srv.Bucket(),
+			"--state-dir", t.TempDir(), "--duration", fmt.Sprintf("%ds", secs)}, m.extra...)
+		runs[i] = run{startDDM(t, args...), srv, proxy}
+	}
+	for i := range runs {
+		go func() {
+			if err := runs[i].p.wait(t, time.Duration(secs)*time.Second+60*time.Second); err != nil {
+				t.Errorf("%s: %v\n%s", modes[i].name, err, runs[i].p.stderr)
+			}
+			done <- i
+		}()
+	}
+	for range runs {
+		<-done
+	}
+	day := float64(24*time.Hour) / float64(time.Duration(secs)*time.Second)
+	for i, r := range runs {
+		res := &results[i]
+		res.name = modes[i].name
+		res.bytes, res.requests = r.proxy.bytes.Load(), r.proxy.requests.Load()
+		res.journal = len(regexp.MustCompile(`msg="alarm (firing|resolved)"`).FindAllString(r.p.stderr.String(), -1))
+		res.alarms = len(r.srv.Query(t, `SELECT "state" FROM "xcvr_alarm" WHERE "transition"=true`))
+		res.flagEvents = len(r.srv.Query(t, `SELECT * FROM "xcvr_flag_event"`))
+		t.Logf("%-10s: %d bytes in %d requests over %d s = %.1f MB/day; alarm transitions: %d in the journal, %d in InfluxDB; flag events in InfluxDB: %d",
+			res.name, res.bytes, res.requests, secs, float64(res.bytes)*day/1e6, res.journal, res.alarms, res.flagEvents)
+		if res.alarms != res.journal {
+			t.Errorf("%s: %d alarm transitions lost", res.name, res.journal-res.alarms)
+		}
+	}
+	full, red := results[0], results[1]
+	if red.bytes == 0 {
+		t.Fatal("no bytes sent in reduced mode")
+	}
+	t.Logf("reduction: %.1fx (full %.1f MB/day, reduced %.1f MB/day)", float64(full.bytes)/float64(red.bytes),
+		float64(full.bytes)*day/1e6, float64(red.bytes)*day/1e6)
+}
