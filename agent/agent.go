@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"periph.io/x/conn/v3/gpio"
+
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/internal/vclock"
@@ -36,6 +38,10 @@ type Port struct {
 	// NoFreeze: the transport cannot write (ethtool netlink), so VDM is
 	// read without the freeze handshake.
 	NoFreeze bool
+	// Interrupt is the GPIO the module's IntL is wired to, configured for
+	// edges (interrupt.go): the flag scan of this port runs on its edge
+	// instead of the scan timer. nil: the timer.
+	Interrupt gpio.PinIn
 }
 
 // Options set the cadences. Zero values mean the defaults.
@@ -381,6 +387,7 @@ func (a *Agent) runBus(ctx context.Context, bus string, ports []*portState) {
 	}
 	prog := a.progress[bus]
 	var sc busScan
+	wake := a.watchInterrupts(ctx, ports)
 	for {
 		now = a.clock.steady()
 		var passStart time.Time // steady
@@ -408,6 +415,7 @@ func (a *Agent) runBus(ctx context.Context, bus string, ports []*portState) {
 		}
 		a.mu.Unlock()
 		a.clock.check()
+		a.interruptScans(ctx, bus, ports, wake)
 		if a.scanning() && !a.clock.steady().Before(sc.next) {
 			a.scanRound(ctx, bus, ports, &sc)
 		}
@@ -420,7 +428,7 @@ func (a *Agent) runBus(ctx context.Context, bus string, ports []*portState) {
 		if a.scanning() && sc.next.Before(next) {
 			next = sc.next
 		}
-		if a.opts.Clock.Sleep(ctx, next.Sub(a.clock.steady())) != nil {
+		if a.sleep(ctx, wake, next.Sub(a.clock.steady())) != nil {
 			return
 		}
 	}

@@ -54,6 +54,9 @@ type scanState struct {
 	// between the last two.
 	lastFast time.Time
 	gap      time.Duration
+	// recheck: a port scanned on its interrupt pin's edge found flags; the
+	// timer scans it until it is quiet (interrupt.go).
+	recheck bool
 }
 
 // mergeInto ORs the flags the scans read since the last fast read into m
@@ -160,7 +163,13 @@ func (a *Agent) scanRound(ctx context.Context, bus string, ports []*portState, s
 		}
 		ps := ports[sc.cursor]
 		sc.cursor++
+		if ps.port.Interrupt != nil && !ps.scan.recheck {
+			continue // scanned on its pin's edge
+		}
 		a.scanPort(ctx, bus, ps)
+		if ps.port.Interrupt != nil {
+			ps.scan.recheck = ps.scan.flags.Any()
+		}
 		sc.busy += a.clock.steady().Sub(now)
 	}
 	sc.cursor = 0
