@@ -8,6 +8,8 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/stat"
+
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // EnergyUID is the uid of the energy dashboard.
@@ -15,7 +17,7 @@ const EnergyUID = "ddm-energy"
 
 // energyTotal is the measurement of the agents' switch and part-number
 // energy totals (exporter.MEnergyTotal).
-const energyTotal = "xcvr_energy_total"
+const energyTotal = schema.XcvrEnergyTotal
 
 // energyDash is the fleet's energy: total power, energy per bit and
 // power per switch, and the totals by part number (docs/ENERGY.md).
@@ -37,7 +39,7 @@ func (o Options) energyDash() *dashboard.DashboardBuilder {
 		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})).
 		GraphMode(common.BigValueGraphModeNone))
 	d = d.WithPanel(o.series(p, "Power per switch", "Each host's switch total (xcvr_energy_total.power_w).", "watt", gridPos(0, 6, 24, 9),
-		dq{src: energySwitch("power_w"), agg: "mean", groupBy: []string{"host"}, window: true, alias: "$tag_host"}, "${__field.labels.host}"))
+		dq{src: energySwitch(schema.PowerW), agg: "mean", groupBy: []string{schema.TagHost}, window: true, alias: "$tag_host"}, "${__field.labels.host}"))
 	d = d.WithPanel(tablePanel(p).Title("By part number").
 		Description("Per part number over the fleet: modules, power, data rate and energy per bit (the last per-part total of each host, summed).").
 		Datasource(*o.dsRef()).GridPos(gridPos(0, 15, 24, 10)).
@@ -49,7 +51,7 @@ func (o Options) energyDash() *dashboard.DashboardBuilder {
 // part_number tag. InfluxQL compares an absent tag with ”; Flux tests the
 // column's existence (fluxFrom adds that filter for this source).
 func energySwitch(field string) source {
-	return source{measurement: energyTotal, field: field}.with("part_number", "")
+	return source{measurement: energyTotal, field: field}.with(schema.PartNumber, "")
 }
 
 // fluxEnergy is from |> range |> filter of xcvr_energy_total's fields, the
@@ -74,22 +76,22 @@ func (o Options) fluxEnergy(parts bool, fields ...string) string {
 // fleetPower sums the last switch power of every host.
 func (o Options) fleetPower() string {
 	if o.Language == Flux {
-		return o.fluxEnergy(false, "power_w") + "  |> last()\n  |> group()\n  |> sum()\n  |> keep(columns: [\"_value\"])"
+		return o.fluxEnergy(false, schema.PowerW) + "  |> last()\n  |> group()\n  |> sum()\n  |> keep(columns: [\"_value\"])"
 	}
-	inner := o.iqlSelect(`last("power_w") AS "w"`, energySwitch("power_w"), "", []string{"host"}, "")
+	inner := o.iqlSelect(`last("power_w") AS "w"`, energySwitch(schema.PowerW), "", []string{schema.TagHost}, "")
 	return fmt.Sprintf(`SELECT sum("w") FROM (%s)`, inner)
 }
 
 // fleetPJPerBit is the fleet's rated power over its data rate.
 func (o Options) fleetPJPerBit() string {
 	if o.Language == Flux {
-		return o.fluxEnergy(false, "rated_power_w", "data_rate_gbps") + "  |> last()\n  |> group()\n" +
+		return o.fluxEnergy(false, schema.RatedPowerW, schema.DataRateGbps) + "  |> last()\n  |> group()\n" +
 			"  |> reduce(identity: {w: 0.0, g: 0.0}, fn: (r, accumulator) => ({\n" +
 			"      w: if r._field == \"rated_power_w\" then accumulator.w + r._value else accumulator.w,\n" +
 			"      g: if r._field == \"data_rate_gbps\" then accumulator.g + r._value else accumulator.g}))\n" +
 			"  |> map(fn: (r) => ({_value: if r.g > 0.0 then r.w / r.g * 1000.0 else 0.0}))"
 	}
-	inner := o.iqlSelect(`last("rated_power_w") AS "w", last("data_rate_gbps") AS "g"`, energySwitch("rated_power_w"), "", []string{"host"}, "")
+	inner := o.iqlSelect(`last("rated_power_w") AS "w", last("data_rate_gbps") AS "g"`, energySwitch(schema.RatedPowerW), "", []string{schema.TagHost}, "")
 	return fmt.Sprintf(`SELECT sum("w") / sum("g") * 1000 FROM (%s)`, inner)
 }
 
@@ -97,7 +99,7 @@ func (o Options) fleetPJPerBit() string {
 // number.
 func (o Options) energyByPart() string {
 	if o.Language == Flux {
-		return o.fluxEnergy(true, "power_w", "ports", "rated_power_w", "data_rate_gbps") + "  |> last()\n" +
+		return o.fluxEnergy(true, schema.PowerW, schema.Ports, schema.RatedPowerW, schema.DataRateGbps) + "  |> last()\n" +
 			"  |> pivot(rowKey: [\"_time\"], columnKey: [\"_field\"], valueColumn: \"_value\")\n" +
 			"  |> group(columns: [\"part_number\"])\n" +
 			"  |> reduce(identity: {modules: 0, power_w: 0.0, rw: 0.0, data_rate_gbps: 0.0}, fn: (r, accumulator) => ({\n" +

@@ -15,6 +15,7 @@ import (
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
 	"github.com/ddm-agent/ddm/forecast"
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // lpReader gathers ddm's own line protocol (what `ddm run --output lp`
@@ -77,8 +78,8 @@ func newLPReader(until time.Time) *lpReader {
 
 // Quantities forecast from xcvr_lane (per lane) and xcvr_module.
 var (
-	laneQuantities   = []string{"tx_bias_ma", "tx_power_mw", "rx_power_mw"}
-	moduleQuantities = []string{"temperature_c", "laser_temperature_c"}
+	laneQuantities   = []string{schema.TxBiasMA, schema.TxPowerMW, schema.RxPowerMW}
+	moduleQuantities = []string{schema.TemperatureC, schema.LaserTemperatureC}
 )
 
 // earliestNS: a timestamp before 2000 is not ddm's (nanoseconds since
@@ -202,26 +203,26 @@ func (r *lpReader) line(line []byte) error {
 		return err
 	}
 	switch p.measurement {
-	case "xcvr_lane", "xcvr_module", "xcvr_vdm", "xcvr_threshold", "xcvr_info":
+	case schema.XcvrLane, schema.XcvrModule, schema.XcvrVDM, schema.XcvrThreshold, schema.XcvrInfo:
 	default:
 		return nil // another measurement: not forecast
 	}
-	host, port := p.tags["host"], p.tags["port"]
+	host, port := p.tags[schema.TagHost], p.tags[schema.TagPort]
 	if port == "" {
 		return fmt.Errorf("%s point without a port tag", p.measurement)
 	}
 	pk := portKey{host, port}
 	switch p.measurement {
-	case "xcvr_info":
-		part, err := stringField(p, "part_number")
+	case schema.XcvrInfo:
+		part, err := stringField(p, schema.PartNumber)
 		if err != nil {
 			return err
 		}
-		fw, err := stringField(p, "firmware_version")
+		fw, err := stringField(p, schema.FirmwareVersion)
 		if err != nil {
 			return err
 		}
-		serial, err := stringField(p, "serial_number")
+		serial, err := stringField(p, schema.SerialNumber)
 		if err != nil {
 			return err
 		}
@@ -232,8 +233,8 @@ func (r *lpReader) line(line []byte) error {
 		l := r.info[pk]
 		l.offer(p.t, r.until, part+" firmware "+fw)
 		r.info[pk] = l
-	case "xcvr_threshold":
-		q := p.tags["quantity"]
+	case schema.XcvrThreshold:
+		q := p.tags[schema.TagQuantity]
 		if q == "" {
 			return errors.New("xcvr_threshold point without a quantity tag")
 		}
@@ -245,13 +246,13 @@ func (r *lpReader) line(line []byte) error {
 		l := r.thresholds[k]
 		l.offer(p.t, r.until, limits)
 		r.thresholds[k] = l
-	case "xcvr_module":
+	case schema.XcvrModule:
 		for _, q := range moduleQuantities {
 			if err := r.sample(p, forecast.Key{Host: host, Port: port, Quantity: q}, q); err != nil {
 				return err
 			}
 		}
-	case "xcvr_lane":
+	case schema.XcvrLane:
 		lane, err := laneTag(p)
 		if err != nil {
 			return err
@@ -261,12 +262,12 @@ func (r *lpReader) line(line []byte) error {
 				return err
 			}
 		}
-	case "xcvr_vdm":
+	case schema.XcvrVDM:
 		lane, err := laneTag(p)
 		if err != nil {
 			return err
 		}
-		q := vdmQuantity(p.tags["observable"], p.tags["side"])
+		q := vdmQuantity(p.tags[schema.TagObservable], p.tags[schema.TagSide])
 		if q == "" {
 			return errors.New("xcvr_vdm point without an observable tag")
 		}
@@ -284,7 +285,7 @@ func (r *lpReader) line(line []byte) error {
 		l := r.vdmLimits[k]
 		l.offer(p.t, r.until, limits)
 		r.vdmLimits[k] = l
-		return r.sample(p, k, "value")
+		return r.sample(p, k, schema.Value)
 	}
 	return nil
 }
@@ -300,7 +301,7 @@ func vdmQuantity(observable, side string) string {
 }
 
 func laneTag(p point) (int, error) {
-	s, ok := p.tags["lane"]
+	s, ok := p.tags[schema.TagLane]
 	if !ok {
 		return 0, fmt.Errorf("%s point without a lane tag", p.measurement)
 	}
@@ -347,7 +348,7 @@ func stringField(p point, field string) (string, error) {
 func limitsOf(p point, scale forecast.Scale, suffix string) ([]forecast.Limit, error) {
 	var limits []forecast.Limit
 	allZero := true
-	for _, name := range []string{"high_alarm", "high_warning", "low_warning", "low_alarm"} {
+	for _, name := range []string{schema.HighAlarm, schema.HighWarning, schema.LowWarning, schema.LowAlarm} {
 		v, ok, err := number(p, name+suffix)
 		if err != nil {
 			return nil, err

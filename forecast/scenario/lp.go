@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
+
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // LP identity of generated modules: every generated port is one module
@@ -25,16 +27,16 @@ func (l *Lane) WriteLP(w io.Writer, host, port string, seed uint64, t0 time.Time
 	// Tags in key order, as the encoder requires; every extra tag here
 	// sorts after "port".
 	tags := func(extra ...string) {
-		enc.AddTag("host", host)
-		enc.AddTag("port", port)
+		enc.AddTag(schema.TagHost, host)
+		enc.AddTag(schema.TagPort, port)
 		for i := 0; i+1 < len(extra); i += 2 {
 			enc.AddTag(extra[i], extra[i+1])
 		}
 	}
-	enc.StartLine("xcvr_info")
+	enc.StartLine(schema.XcvrInfo)
 	tags()
-	enc.AddField("part_number", lineprotocol.MustNewValue(LPPart))
-	enc.AddField("firmware_version", lineprotocol.MustNewValue(LPFirmware))
+	enc.AddField(schema.PartNumber, lineprotocol.MustNewValue(LPPart))
+	enc.AddField(schema.FirmwareVersion, lineprotocol.MustNewValue(LPFirmware))
 	enc.EndLine(t0)
 	if l.Quantity != "pre_fec_ber" {
 		// Warning at the lane's limit, alarm beyond it.
@@ -46,15 +48,15 @@ func (l *Lane) WriteLP(w io.Writer, host, port string, seed uint64, t0 time.Time
 			lw, la = l.Limit.Value, l.Limit.Value/2
 			hw, ha = 5, 6
 		}
-		enc.StartLine("xcvr_threshold")
-		tags("quantity", l.Quantity)
+		enc.StartLine(schema.XcvrThreshold)
+		tags(schema.TagQuantity, l.Quantity)
 		for _, f := range []struct {
 			name string
 			v    float64
-		}{{"high_alarm_threshold", ha}, {"low_alarm_threshold", la}, {"high_warning_threshold", hw}, {"low_warning_threshold", lw}} {
+		}{{schema.HighAlarmThreshold, ha}, {schema.LowAlarmThreshold, la}, {schema.HighWarningThreshold, hw}, {schema.LowWarningThreshold, lw}} {
 			enc.AddField(f.name, lineprotocol.MustNewValue(f.v))
 		}
-		enc.AddField("checksum_failed", lineprotocol.MustNewValue(false))
+		enc.AddField(schema.ChecksumFailed, lineprotocol.MustNewValue(false))
 		enc.EndLine(t0)
 	}
 	var err error
@@ -63,20 +65,20 @@ func (l *Lane) WriteLP(w io.Writer, host, port string, seed uint64, t0 time.Time
 			return
 		}
 		if l.Quantity == "pre_fec_ber" {
-			enc.StartLine("xcvr_vdm")
-			enc.AddTag("host", host)
-			enc.AddTag("lane", "1")
-			enc.AddTag("observable", "pre_fec_ber")
-			enc.AddTag("port", port)
-			enc.AddTag("side", "media")
-			enc.AddField("value", lineprotocol.MustNewValue(v))
-			enc.AddField("type_id", lineprotocol.MustNewValue(int64(15)))
+			enc.StartLine(schema.XcvrVDM)
+			enc.AddTag(schema.TagHost, host)
+			enc.AddTag(schema.TagLane, "1")
+			enc.AddTag(schema.TagObservable, "pre_fec_ber")
+			enc.AddTag(schema.TagPort, port)
+			enc.AddTag(schema.TagSide, "media")
+			enc.AddField(schema.Value, lineprotocol.MustNewValue(v))
+			enc.AddField(schema.TypeID, lineprotocol.MustNewValue(int64(15)))
 		} else {
-			enc.StartLine("xcvr_lane")
-			enc.AddTag("host", host)
-			enc.AddTag("lane", "1")
-			enc.AddTag("port", port)
-			enc.AddField("data_path_state", lineprotocol.MustNewValue("DPActivated"))
+			enc.StartLine(schema.XcvrLane)
+			enc.AddTag(schema.TagHost, host)
+			enc.AddTag(schema.TagLane, "1")
+			enc.AddTag(schema.TagPort, port)
+			enc.AddField(schema.DataPathState, lineprotocol.MustNewValue("DPActivated"))
 			enc.AddField(l.Quantity, lineprotocol.MustNewValue(v))
 			enc.AddField("rx_los", lineprotocol.MustNewValue(false))
 		}
