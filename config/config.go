@@ -90,8 +90,21 @@ type Port struct {
 	// which lanes and switch ports (the optical topology).
 	LaserSource string      `yaml:"laser_source"`
 	Lasers      []LaserFeed `yaml:"lasers"`
+	// Interrupt is where the module's IntL is wired: "gpio NAME" (a GPIO
+	// as periph names it, GPIO17). The flag scan of this port then runs on
+	// the pin's falling edge instead of the flag_interval timer.
+	Interrupt string `yaml:"interrupt"`
 
 	line int
+}
+
+// InterruptGPIO returns the GPIO name of Interrupt ("" when none).
+func (p Port) InterruptGPIO() string {
+	f := strings.Fields(p.Interrupt)
+	if len(f) == 2 && f[0] == "gpio" {
+		return f[1]
+	}
+	return ""
 }
 
 // LaserFeed is one laser of an engine's laser source: laser Laser
@@ -402,6 +415,9 @@ func (c *Config) Validate() error {
 		}
 		if p.Address > 0x7f || p.Address < 0x03 {
 			return bad(p.line, "port %q: address %#x is not a 7-bit device address", p.Name, int(p.Address))
+		}
+		if p.Interrupt != "" && p.InterruptGPIO() == "" {
+			return bad(p.line, "port %q: interrupt %q: want \"gpio NAME\" (the GPIO the module's IntL is wired to)", p.Name, p.Interrupt)
 		}
 	}
 	if _, err := c.Topology(); err != nil {

@@ -8,7 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/physic"
+	"periph.io/x/host/v3"
 
 	"github.com/ddm-agent/ddm/agent"
 	"github.com/ddm-agent/ddm/config"
@@ -33,7 +36,10 @@ type Set struct {
 	// ConfigTopology is the configuration's optical topology, if it has
 	// one.
 	ConfigTopology *topology.Map
-	closers        []io.Closer
+	// GPIO finds a port's interrupt pin by name (nil: periph's registry,
+	// gpioreg.ByName, after host.Init).
+	GPIO    func(name string) (gpio.PinIO, error)
+	closers []io.Closer
 }
 
 // Close closes what the ports opened (device and sysfs files, netlink
@@ -104,8 +110,45 @@ func Open(cfg *config.Config, speed physic.Frequency) (*Set, error) {
 	return s, nil
 }
 
-// OpenPort adds one configured port to the set.
+// OpenPort adds one configured port to the set, with its interrupt pin
+// when it has one.
 func (s *Set) OpenPort(p config.Port) error {
+	if err := s.openTransport(p); err != nil {
+		return err
+	}
+	name := p.InterruptGPIO()
+	if name == "" {
+		return nil
+	}
+	lookup := s.GPIO
+	if lookup == nil {
+		lookup = periphGPIO
+	}
+	pin, err := lookup(name)
+	if err == nil && pin == nil {
+		err = errors.New("no such GPIO")
+	}
+	if err == nil {
+		// IntL is active low: it falls when the module latches a flag.
+		err = pin.In(gpio.PullUp, gpio.FallingEdge)
+	}
+	if err != nil {
+		return fmt.Errorf("port %s: interrupt gpio %s: %w", p.Name, name, err)
+	}
+	s.Ports[len(s.Ports)-1].Interrupt = pin
+	return nil
+}
+
+// periphGPIO looks a GPIO up in periph's registry, once its host drivers
+// are loaded.
+func periphGPIO(name string) (gpio.PinIO, error) {
+	if _, err := host.Init(); err != nil {
+		return nil, fmt.Errorf("loading periph's host drivers: %w", err)
+	}
+	return gpioreg.ByName(name), nil
+}
+
+func (s *Set) openTransport(p config.Port) error {
 	switch p.Transport {
 	case "i2c":
 		return s.openI2C(p)
