@@ -122,6 +122,9 @@ func examplePoints() []Point {
 		{Flag: "temp_high_warning", Events: 1, Reads: 3, First: exampleTime.Add(-time.Hour), Last: exampleTime.Add(-time.Hour + 2*time.Second)},
 		{Lane: 6, Flag: "rx_los", Events: 14, Reads: 19, First: exampleTime.Add(-10 * time.Minute), Last: exampleTime, Active: true},
 	})...)
+	pts = append(pts, FlightPoint(FlightReading{Host: "leaf01", Port: "Ethernet8", Flight: "Ethernet8/rx_los/lane6@1767323045678",
+		Trigger: "rx_los/lane6", Lane: 6, Time: exampleTime, TxBiasMA: fp(7.1), TxPowerMW: fp(1.2), RxPowerMW: fp(0.01), LaneFlags: cmis.RxLOS | cmis.RxCDRLOL,
+		TemperatureC: fp(44), VccV: fp(3.29), Scan: true}))
 	return append(pts, exampleLaserEvent()...)
 }
 

@@ -733,7 +733,7 @@ func Schema() []MeasurementDoc {
 		},
 	}
 
-	return append([]MeasurementDoc{module, lane, vdm, coherent, laser, info, thresh, alarm, agent, laserEventDoc(), flagEventDoc(), flagDoc(), forecast, cohort}, energyDocs()...)
+	return append([]MeasurementDoc{module, lane, vdm, coherent, laser, info, thresh, alarm, agent, laserEventDoc(), flagEventDoc(), flagDoc(), flightDoc(), forecast, cohort}, energyDocs()...)
 }
 
 // schemaIndex maps measurement -> field -> doc.

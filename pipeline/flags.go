@@ -15,6 +15,22 @@ func (p *Pipeline) ObserveFlags(events []agent.FlagEvent) {
 		return
 	}
 	exporter.WriteNow(p.o.Sink, FlagEventPoints(p.o.Host, events)...)
+	// The flight recorder: the scan's readings, then the flights the
+	// link faults open (with the batch: a window is bulk, not urgent).
+	var pts []exporter.Point
+	byPort := map[string][]agent.FlagEvent{}
+	for _, e := range events {
+		byPort[e.Port] = append(byPort[e.Port], e)
+	}
+	for port, evs := range byPort {
+		if f := p.flight.Add(port, scanRecords(evs)...); f != nil {
+			pts = append(pts, FlightPoints(p.o.Host, *f)...)
+		}
+	}
+	pts = append(pts, p.flightTriggers(events)...)
+	if len(pts) > 0 {
+		p.o.Sink.Write(pts...)
+	}
 }
 
 // FlagEventPoints is the xcvr_flag_event points of the agent's flag events.

@@ -10,6 +10,7 @@ import (
 	"github.com/ddm-agent/ddm/alarm"
 	"github.com/ddm-agent/ddm/energy"
 	"github.com/ddm-agent/ddm/exporter"
+	"github.com/ddm-agent/ddm/flightrec"
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/outlook"
 	"github.com/ddm-agent/ddm/topology"
@@ -44,6 +45,10 @@ type Options struct {
 	// Topology is the optical topology of the ports (which laser source
 	// lights which engine lanes); nil for none.
 	Topology *topology.Map
+	// FlightBefore and FlightAfter are the flight recorder's window
+	// around a link fault or an alarm (xcvr_flight); zero: the defaults
+	// (flightrec.DefaultBefore, DefaultAfter).
+	FlightBefore, FlightAfter time.Duration
 	// Status, when set, is given a one-line summary after each write of
 	// the self-telemetry (systemd's STATUS=).
 	Status func(string)
@@ -82,6 +87,8 @@ type Pipeline struct {
 	optics *optics
 	// flags writes the latch-aware flag counters (xcvr_flag).
 	flags flagWriter
+	// flight is the flight recorder of every port.
+	flight *flightrec.Recorder
 
 	mu    sync.Mutex
 	buses map[string]*busState
@@ -110,7 +117,7 @@ func New(o Options) *Pipeline {
 	tr := outlook.New()
 	return &Pipeline{o: o, log: log, buses: map[string]*busState{}, fleet: energy.NewFleet(), tracker: tr,
 		engine: alarm.NewEngine(o.Rules, alarm.Options{Labels: map[string]string{"host": o.Host}, Diagnose: tr.Diagnose}),
-		optics: newOptics(o.Topology, o.Host, log)}
+		optics: newOptics(o.Topology, o.Host, log), flight: flightrec.New(flightrec.Options{Before: o.FlightBefore, After: o.FlightAfter})}
 }
 
 // Samples is the number of samples observed so far.
@@ -132,6 +139,11 @@ func (p *Pipeline) Observe(s agent.Sample) {
 	}
 	pts := SamplePoints(p.o.Host, s)
 	pts = append(pts, p.flags.points(p.o.Host, s)...)
+	if s.Kind == agent.KindFast || s.Kind == agent.KindStatic {
+		if f := p.flight.Add(s.Port, flightRecords(s)...); f != nil {
+			pts = append(pts, FlightPoints(p.o.Host, *f)...)
+		}
+	}
 	pts = append(pts, p.optics.observe(s, p.engine.Active)...)
 	for _, ev := range s.Events {
 		p.log.Info("port event", "port", s.Port, "event", ev.Type, "detail", ev.Text)
@@ -150,6 +162,7 @@ func (p *Pipeline) Observe(s agent.Sample) {
 		// once, not with the next batch.
 		if ev := p.alarmEvents(events); len(ev) > 0 {
 			exporter.WriteNow(p.o.Sink, ev...)
+			pts = append(pts, p.alarmTriggers(events)...)
 		}
 	}
 	if len(pts) > 0 {

@@ -18,6 +18,7 @@ const (
 	XcvrLaserEvent  = "xcvr_laser_event"
 	XcvrFlagEvent   = "xcvr_flag_event"
 	XcvrFlag        = "xcvr_flag"
+	XcvrFlight      = "xcvr_flight"
 )
 
 // Tags.
@@ -33,6 +34,7 @@ const (
 	TagLimit      = "limit"      // the module threshold a threshold alarm crossed
 	TagBus        = "bus"        // the bus worker of an xcvr_agent point
 	TagFlag       = "flag"       // the latched flag of an xcvr_flag_event point (a cmis flag name)
+	TagFlight     = "flight"     // the flight-recorder window of an xcvr_flight point (port/trigger@ms)
 )
 
 // Fields of xcvr_flag: a latched flag's counters since the module was
@@ -270,4 +272,11 @@ const (
 	StatMaxTime   = "_max_time"
 	WindowNS      = "window_ns"      // the window's length in ns (shorter when cut by a module swap or shutdown)
 	WindowSamples = "window_samples" // the samples folded into the window
+)
+
+// Fields of xcvr_flight (beside the monitors and flags named as in
+// xcvr_lane and xcvr_module).
+const (
+	Trigger = "trigger" // what opened the flight: a flag or an alarm rule, with its lane
+	Flags   = "flags"   // the latched flags the read saw set, comma separated
 )
