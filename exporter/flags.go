@@ -9,14 +9,16 @@ import (
 // FlagCount is one latched flag's counters on one lane (0: a module flag)
 // of a port, since the module was inserted.
 type FlagCount struct {
-	Lane int
-	Flag string
+	Lane int    `json:"lane,omitempty"`
+	Flag string `json:"flag"`
 	// Events: reads that saw the flag set after a read that saw it clear.
 	// Reads: reads that saw it set.
-	Events, Reads int64
-	First, Last   time.Time
+	Events int64     `json:"events"`
+	Reads  int64     `json:"reads"`
+	First  time.Time `json:"first"`
+	Last   time.Time `json:"last"`
 	// Active: set in the latest read.
-	Active bool
+	Active bool `json:"active,omitempty"`
 }
 
 // FlagPoints is one xcvr_flag point per counted flag of a port, stamped

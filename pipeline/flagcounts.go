@@ -1,8 +1,16 @@
 package pipeline
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
 	"sort"
 	"sync"
+
+	"github.com/ddm-agent/ddm/internal/atomicfile"
 
 	"github.com/ddm-agent/ddm/agent"
 	"github.com/ddm-agent/ddm/exporter"
@@ -64,4 +72,36 @@ func FlagCounts(h *agent.FlagHistory) []exporter.FlagCount {
 		add(l, h.Lanes[l])
 	}
 	return out
+}
+
+// FlagCountsFile is the file in the state folder where the pipeline saves
+// each port's flag counters (with the alarm state), for `ddm dump`.
+const FlagCountsFile = "flag-counts.json"
+
+// save writes every port's latest counters to path atomically.
+func (w *flagWriter) save(path string) error {
+	w.mu.Lock()
+	out := make(map[string][]exporter.FlagCount, len(w.last))
+	for port, h := range w.last {
+		out[port] = FlagCounts(h)
+	}
+	w.mu.Unlock()
+	return atomicfile.Write(path, 0o600, func(f io.Writer) error { return json.NewEncoder(f).Encode(out) })
+}
+
+// LoadFlagCounts reads the counters the agent saved (FlagCountsFile), per
+// port; a missing file is no counters and no error.
+func LoadFlagCounts(path string) (map[string][]exporter.FlagCount, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out map[string][]exporter.FlagCount
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return out, nil
 }

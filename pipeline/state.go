@@ -78,4 +78,9 @@ func (p *Pipeline) Save() {
 	if err := atomicfile.Write(path, 0o600, p.engine.SaveState); err != nil {
 		p.log.Warn("alarm state not saved", "file", path, "err", err)
 	}
+	if path := p.stateFile(FlagCountsFile); path != "" {
+		if err := p.flags.save(path); err != nil {
+			p.log.Warn("flag counters not saved", "file", path, "err", err)
+		}
+	}
 }

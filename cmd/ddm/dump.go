@@ -10,6 +10,7 @@ import (
 	"github.com/ddm-agent/ddm/cmis/dumpfile"
 	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/energy"
+	"github.com/ddm-agent/ddm/exporter"
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/modread"
 	"github.com/ddm-agent/ddm/outlook"
@@ -51,7 +52,8 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 	// printed: a forecast's limits are its module's thresholds, and its
 	// cohort the modules of the same part number.
 	hist := dumpHistory(e, "dump", &pf, *stateDir)
-	return dumpTargets(ctx, e, ts, selected, dumpOptions{json: *asJSON, raw: *raw, timeout: *timeout, hist: hist})
+	counts := dumpFlagCounts(e, &pf, *stateDir)
+	return dumpTargets(ctx, e, ts, selected, dumpOptions{json: *asJSON, raw: *raw, timeout: *timeout, hist: hist, counts: counts})
 }
 
 // dumpOptions are ddm dump's output flags, and the agent's history when
@@ -60,6 +62,8 @@ type dumpOptions struct {
 	json, raw bool
 	timeout   time.Duration
 	hist      *outlook.Tracker
+	// counts are the agent's latched-flag counters per port (text only).
+	counts map[string][]exporter.FlagCount
 }
 
 // dumpTargets reads and prints the selected ports of ts.
@@ -112,12 +116,18 @@ func dumpTargets(ctx context.Context, e env, ts *portset.Set, selected []portset
 		if code := printEntry(e, entry, o.json, nil); code != exitOK {
 			return code
 		}
+		if !o.json {
+			printFlagCounts(e.stdout, o.counts[t.Name])
+		}
 	}
 	if hist != nil {
 		fc := dumpForecasts(hist, time.Now())
 		for _, entry := range entries {
 			if code := printEntry(e, entry, o.json, fc[entry.Source.Port]); code != exitOK {
 				return code
+			}
+			if !o.json {
+				printFlagCounts(e.stdout, o.counts[entry.Source.Port])
 			}
 		}
 	}
