@@ -10,6 +10,8 @@
 // to the flight that was open when it was read (the earlier flight keeps
 // what it already has, the later one gets the rest).
 //
-// It does no I/O and reads no clock: the pipeline feeds it and writes the
-// flights as xcvr_flight points (Points).
+// It reads no clock: the pipeline feeds it and writes the flights as
+// xcvr_flight points. Its only I/O is its own file in the agent's state
+// folder (SaveFile, LoadFile: the last KeepFlights flights of each port,
+// written atomically), which ddm dump --flight prints.
 package flightrec

@@ -60,6 +60,8 @@ type Recorder struct {
 	o     Options
 	mu    sync.Mutex
 	ports map[string]*ring
+	// dirty: the kept flights changed since SaveFile.
+	dirty bool
 }
 
 // ring is one port's readings, oldest first from head.
@@ -72,6 +74,8 @@ type ring struct {
 	// open is the flight whose after-window is running (nil: none).
 	open  *Flight
 	until time.Time
+	// kept is the port's last flights, for the state folder (save.go).
+	kept []Flight
 }
 
 // New makes a Recorder.
@@ -132,6 +136,8 @@ func (r *Recorder) Add(port string, recs ...Record) *Flight {
 	rg.handed = t
 	f := *rg.open
 	f.Records = append([]Record(nil), recs...)
+	rg.keep(&f, r.o.Capacity)
+	r.dirty = true
 	return &f
 }
 
@@ -156,6 +162,8 @@ func (r *Recorder) Trigger(port, trigger string, at time.Time) Flight {
 	if n := len(f.Records); n > 0 {
 		rg.handed = f.Records[n-1].Time
 	}
+	rg.keep(&f, r.o.Capacity)
+	r.dirty = true
 	open := f
 	open.Records = nil
 	rg.open, rg.until = &open, at.Add(r.o.After)

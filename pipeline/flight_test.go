@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/ddm-agent/ddm/agent"
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/exporter"
+	"github.com/ddm-agent/ddm/flightrec"
 	"github.com/ddm-agent/ddm/internal/influxtest"
 	"github.com/ddm-agent/ddm/schema"
 )
@@ -44,7 +46,8 @@ func TestFlightRecorderOutage(t *testing.T) {
 		defer cancel()
 		_ = w.Close(ctx)
 	}()
-	p := New(Options{Host: "h", Rules: builtinRules(t), Sink: w})
+	state := t.TempDir()
+	p := New(Options{Host: "h", Rules: builtinRules(t), Sink: w, StateDir: state})
 	t0 := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 	read := func(from, to int) {
@@ -87,6 +90,23 @@ func TestFlightRecorderOutage(t *testing.T) {
 	if n := s.Count(t, schema.RxPowerMW, schema.XcvrFlight, "lane = '6' AND flight = 'Ethernet1/12/rx_los/lane6@"+
 		itoa(at(80).Add(500*time.Millisecond).UnixMilli())+"' AND time <= "+itoa(at(80).UnixNano())); n != 60 {
 		t.Errorf("lane 6 readings before the LOS: %d, want 60", n)
+	}
+	// The state folder holds both flights for ddm dump --flight, each with
+	// the readings it wrote.
+	p.SaveFlights()
+	saved, err := flightrec.LoadFile(filepath.Join(state, flightrec.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, f := range saved {
+		if f.Port != "Ethernet1/12" {
+			t.Errorf("a flight of %s saved", f.Port)
+		}
+		total += len(f.Records)
+	}
+	if len(saved) != 2 || total != want {
+		t.Errorf("saved %d flights with %d readings, want 2 with %d", len(saved), total, want)
 	}
 }
 

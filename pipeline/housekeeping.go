@@ -65,6 +65,7 @@ func (p *Pipeline) housekeeping(ctx context.Context, ag Agent) {
 				p.restate(now)
 				lastActive = now
 			}
+			p.SaveFlights()
 			if now.Sub(lastSave) >= SaveEvery {
 				p.Save()
 				lastSave = now

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ddm-agent/ddm/alarm"
+	"github.com/ddm-agent/ddm/flightrec"
 	"github.com/ddm-agent/ddm/internal/atomicfile"
 	"github.com/ddm-agent/ddm/outlook"
 )
@@ -82,5 +83,18 @@ func (p *Pipeline) Save() {
 		if err := p.flags.save(path); err != nil {
 			p.log.Warn("flag counters not saved", "file", path, "err", err)
 		}
+	}
+}
+
+// SaveFlights writes the flight recorder's last flights to the state
+// folder (flightrec.FileName, for ddm dump --flight) if they changed.
+// Run calls it every tick.
+func (p *Pipeline) SaveFlights() {
+	path := p.stateFile(flightrec.FileName)
+	if path == "" {
+		return
+	}
+	if err := p.flight.SaveFile(path); err != nil {
+		p.log.Warn("flights not saved", "file", path, "err", err)
 	}
 }

@@ -29,6 +29,7 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 	asJSON := fs.Bool("json", false, "print JSON, one object per module per line, with the I/O it cost under \"io\"")
 	raw := fs.Bool("raw", false, "print the memory read in the text dump format (ddm decode reads it back)")
 	timeout := fs.Duration("timeout", 10*time.Second, "give up on a module after this long")
+	flight := fs.String("flight", "", "print the flight recorder's last windows of this PORT from the agent's state folder (no module is read)")
 	stateDir := fs.String("state-dir", "", "the agent's state folder, for the forecasts of its history (default: the one ddm run chooses)")
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "usage: ddm dump [PORT...] [--all] [--json|--raw] [--emulate [PROFILE|PLATFORM.yaml]] [--config FILE]\n\n"+
@@ -38,6 +39,9 @@ func cmdDump(ctx context.Context, e env, args []string) int {
 	}
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
+	}
+	if *flight != "" {
+		return dumpFlight(e, agentStateDir(&pf, *stateDir), *flight)
 	}
 	if *asJSON && *raw {
 		errorf(e, "dump: --json and --raw are exclusive")

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"path/filepath"
+
+	"github.com/ddm-agent/ddm/cmis"
+	"github.com/ddm-agent/ddm/flightrec"
+)
+
+// dumpFlight prints the flight recorder's last windows of port, as the
+// running agent saved them in its state folder.
+func dumpFlight(e env, stateDir, port string) int {
+	if stateDir == "" {
+		errorf(e, "dump --flight: no state folder (give --state-dir)")
+		return exitUsage
+	}
+	path := filepath.Join(stateDir, flightrec.FileName)
+	flights, err := flightrec.LoadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(e.stdout, "%s: no flight recorded (%s does not exist: no link fault or alarm has fired since the agent started)\n", port, path)
+		return exitOK
+	}
+	if err != nil {
+		errorf(e, "dump --flight: %v", err)
+		return exitError
+	}
+	n := 0
+	for _, f := range flights {
+		if f.Port != port {
+			continue
+		}
+		n++
+		printFlight(e.stdout, f)
+	}
+	if n == 0 {
+		fmt.Fprintf(e.stdout, "%s: no flight recorded in %s\n", port, path)
+	}
+	return exitOK
+}
+
+// printFlight prints one flight: a line per reading, its time from the
+// trigger.
+func printFlight(w io.Writer, f flightrec.Flight) {
+	fmt.Fprintf(w, "Flight %s: %s at %s, %d readings\n", f.ID, f.Trigger, f.At.Format("2006-01-02T15:04:05.000Z07:00"), len(f.Records))
+	fmt.Fprintf(w, "  %10s %4s %9s %9s %9s %7s %6s  %s\n", "t-trigger", "lane", "bias mA", "tx mW", "rx mW", "temp C", "vcc V", "flags")
+	for _, r := range f.Records {
+		lane, flags := fmt.Sprint(r.Lane), cmis.LaneFlags(r.Flags).String()
+		if r.Lane == 0 {
+			lane, flags = "mod", cmis.ModuleFlags(r.Flags).String()
+		}
+		if r.Scan {
+			flags += " (scan)"
+		}
+		fmt.Fprintf(w, "  %+9.3fs %4s %9s %9s %9s %7s %6s  %s\n", r.Time.Sub(f.At).Seconds(), lane, num(r.TxBiasMA, 2), num(r.TxPowerMW, 4),
+			num(r.RxPowerMW, 4), num(r.TemperatureC, 1), num(r.VccV, 3), flags)
+	}
+}
+
+func num(v float32, prec int) string {
+	if math.IsNaN(float64(v)) {
+		return "-"
+	}
+	return fmt.Sprintf("%.*f", prec, v)
+}
