@@ -259,8 +259,8 @@ const (
 )
 
 // Window statistics of the reduced export (package winstat, `ddm run
-// --reduce`): each monitored float field F of xcvr_module, xcvr_lane and
-// xcvr_vdm is sent once per window as F+StatMin, F+StatMean, F+StatMax and
+// --reduce`): each monitored float field F of xcvr_module, xcvr_lane,
+// xcvr_vdm, xcvr_laser and xcvr_energy is sent once per window as F+StatMin, F+StatMean, F+StatMax and
 // the times of the extremes F+StatMinTime, F+StatMaxTime (Unix ns), on a
 // point stamped with the window's start that also carries WindowNS and
 // WindowSamples (OpenConfig's min/avg/max/min-time/max-time/interval).

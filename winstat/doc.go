@@ -3,8 +3,9 @@
 // steady-state telemetry as per-window statistics and everything that
 // matters at once at full resolution.
 //
-// The monitored float fields of xcvr_module, xcvr_lane and xcvr_vdm
-// (temperatures, voltages, bias, powers, VDM values) are folded per series
+// The monitored float fields of xcvr_module, xcvr_lane, xcvr_vdm,
+// xcvr_laser and xcvr_energy (temperatures, voltages, bias, powers, VDM
+// values, watts and pJ/bit) are folded per series
 // (measurement and tags) into accumulators made once per series and field
 // and reused for every window: min, mean, max, the times of min and max,
 // the window's length and sample count (field names in package schema,

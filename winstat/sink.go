@@ -29,21 +29,23 @@ func CheckWindow(d time.Duration) error {
 // Reduced reports whether a measurement is sent as window statistics.
 func Reduced(measurement string) bool {
 	switch measurement {
-	case schema.XcvrModule, schema.XcvrLane, schema.XcvrVDM:
+	case schema.XcvrModule, schema.XcvrLane, schema.XcvrVDM, schema.XcvrLaser, schema.XcvrEnergy:
 		return true
 	}
 	return false
 }
 
 // statistic reports whether a field of a reduced measurement is folded
-// into the window statistics: the monitored floats, not the thresholds,
-// which change only with the module and are sent when they change.
+// into the window statistics: the monitored floats, not the thresholds
+// and rates, which change only with the module or its application and are
+// sent when they change.
 func statistic(f *exporter.Field) bool {
 	if f.Kind != exporter.Float {
 		return false
 	}
 	switch f.Key {
-	case schema.HighAlarmThreshold, schema.LowAlarmThreshold, schema.HighWarningThreshold, schema.LowWarningThreshold:
+	case schema.HighAlarmThreshold, schema.LowAlarmThreshold, schema.HighWarningThreshold, schema.LowWarningThreshold,
+		schema.MaxPowerW, schema.DataRateGbps, schema.LaneRateGbps:
 		return false
 	}
 	return true
