@@ -47,6 +47,14 @@ var laneFlagNames = [...]string{
 // LaneFlagNames lists every lane flag name in bit order.
 func LaneFlagNames() []string { return append([]string(nil), laneFlagNames[:]...) }
 
+// NumLaneFlags is how many lane flags LaneFlagNames lists.
+const NumLaneFlags = len(laneFlagNames)
+
+// LaneFlagName is the name of lane flag bit i (0 <= i < NumLaneFlags),
+// without the copy LaneFlagNames makes (the exporter names every flag of
+// every lane every second).
+func LaneFlagName(i int) string { return laneFlagNames[i] }
+
 // Names lists the flags that are set.
 func (f LaneFlags) Names() []string { return flagNames(uint32(f), laneFlagNames[:]) }
 
@@ -108,6 +116,13 @@ var moduleFlagNames = [...]string{
 
 // ModuleFlagNames lists every module flag name in bit order.
 func ModuleFlagNames() []string { return append([]string(nil), moduleFlagNames[:]...) }
+
+// NumModuleFlags is how many module flags ModuleFlagNames lists.
+const NumModuleFlags = len(moduleFlagNames)
+
+// ModuleFlagName is the name of module flag bit i (0 <= i < NumModuleFlags),
+// without the copy ModuleFlagNames makes.
+func ModuleFlagName(i int) string { return moduleFlagNames[i] }
 
 // Names lists the flags that are set.
 func (f ModuleFlags) Names() []string { return flagNames(uint32(f), moduleFlagNames[:]) }

@@ -7,6 +7,9 @@ import (
 	"github.com/ddm-agent/ddm/schema"
 )
 
+// energyFields is the most fields an xcvr_energy point has.
+const energyFields = 15
+
 // EnergyPoint is a module's energy view as an xcvr_energy point; nil (an
 // empty cage) gives none. The strings are written even when empty, so the
 // last value belongs to the module in the cage.
@@ -14,7 +17,8 @@ func EnergyPoint(src Source, e *energy.Port) []Point {
 	if e == nil {
 		return nil
 	}
-	p := src.point(schema.XcvrEnergy)
+	var a pointSlab
+	p := a.point(src, schema.XcvrEnergy, 2, energyFields)
 	p.AddFloatPtr(schema.PowerW, e.PowerW)
 	p.AddString(schema.Basis, string(e.Basis))
 	p.AddFloatPtr(schema.MaxPowerW, e.MaxPowerW)

@@ -26,8 +26,9 @@ type FlagCount struct {
 // no event).
 func FlagPoints(src Source, counts []FlagCount) []Point {
 	pts := make([]Point, 0, len(counts))
+	a := newPointSlab(4*len(counts), 5*len(counts))
 	for _, c := range counts {
-		p := src.point(schema.XcvrFlag)
+		p := a.point(src, schema.XcvrFlag, 4, 5)
 		if tag := laneTag(c.Lane); tag != "" {
 			p.AddTag(schema.TagLane, tag)
 		}

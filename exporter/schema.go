@@ -20,14 +20,61 @@ type Source struct {
 }
 
 func (s Source) point(measurement string) Point {
-	p := NewPoint(measurement, s.Time)
-	// Lane and module points carry 20-30 fields (every flag is a field):
+	// Lane and module points carry 20-40 fields (every flag is a field):
 	// size the slice once instead of growing it five times per point.
-	p.Fields = make([]Field, 0, 32)
-	p.AddTag(schema.TagHost, s.Host)
-	p.AddTag(schema.TagPort, s.Port)
+	var a pointSlab
+	return a.point(s, measurement, 4, 32)
+}
+
+// pointSlab hands out the tags and fields of the points of one call
+// (a module's fast points, its VDM points) from one array of each, so
+// those points cost two allocations, not two or three each, and no slice
+// is sized for the largest point. Every point gets a slice capped at its
+// share: one that outgrows its estimate reallocates alone and never
+// writes into its neighbour's share.
+type pointSlab struct {
+	tags   []Tag
+	fields []Field
+}
+
+func newPointSlab(tags, fields int) pointSlab {
+	return pointSlab{tags: make([]Tag, 0, tags), fields: make([]Field, 0, fields)}
+}
+
+// point starts a point of src with room for tags tags (host and port
+// included) and fields fields.
+func (a *pointSlab) point(src Source, measurement string, tags, fields int) Point {
+	p := NewPoint(measurement, src.Time)
+	p.Tags = take(&a.tags, tags)
+	p.Fields = take(&a.fields, fields)
+	p.AddTag(schema.TagHost, src.Host)
+	p.AddTag(schema.TagPort, src.Port)
 	return p
 }
+
+// take returns an empty slice of capacity n cut from the free end of
+// *pool, or a new one when the pool has no room left.
+func take[T any](pool *[]T, n int) []T {
+	s := *pool
+	if cap(s)-len(s) < n {
+		return make([]T, 0, n)
+	}
+	*pool = s[:len(s)+n]
+	return s[len(s) : len(s) : len(s)+n]
+}
+
+// Room each point of a module is given in its pointSlab: the module
+// point's fields besides its flags, a lane's besides its flags, a laser's,
+// a VDM value's and a coherent module's.
+const (
+	moduleFields   = 10 + cmis.NumModuleFlags
+	laneFields     = 6 + cmis.NumLaneFlags
+	laserFields    = 6
+	vdmFields      = 10
+	coherentFields = 13
+	laneTags       = 3 // host, port, lane
+	vdmTags        = 5 // host, port, lane, observable, side
+)
 
 // AllPoints is every point a decoded module yields: ModulePoints,
 // VDMPoints and InfoPoints.
@@ -45,8 +92,10 @@ func ModulePoints(src Source, m *cmis.Module) []Point {
 		return AbsentPoints(src)
 	}
 	pts := make([]Point, 0, 1+len(m.Lanes)+len(m.LaserSource))
+	nl, nx := len(m.Lanes), len(m.LaserSource)
+	a := newPointSlab(2+laneTags*(nl+nx), moduleFields+laneFields*nl+laserFields*nx)
 
-	p := src.point(schema.XcvrModule)
+	p := a.point(src, schema.XcvrModule, 2, moduleFields)
 	p.AddBool(schema.Present, true)
 	p.AddString(schema.ModuleState, m.ModuleState)
 	p.AddInt(schema.ModuleStateCode, int64(m.ModuleStateCode))
@@ -57,14 +106,14 @@ func ModulePoints(src Source, m *cmis.Module) []Point {
 	p.AddFloatPtr(schema.LaserTemperatureC, m.LaserTemperatureC)
 	p.AddFloatPtr(schema.TECCurrentPct, m.TECCurrentPct)
 	p.AddFloatPtr(schema.Vcc2V, m.Vcc2V)
-	for i, name := range cmis.ModuleFlagNames() {
-		p.AddBool(name, m.Flags&(1<<i) != 0)
+	for i := range cmis.NumModuleFlags {
+		p.AddBool(cmis.ModuleFlagName(i), m.Flags&(1<<i) != 0)
 	}
 	pts = append(pts, p)
 
 	for i := range m.Lanes {
 		l := &m.Lanes[i]
-		p := src.point(schema.XcvrLane)
+		p := a.point(src, schema.XcvrLane, laneTags, laneFields)
 		p.AddTag(schema.TagLane, laneTag(l.Lane))
 		if l.DataPathState != "" {
 			p.AddString(schema.DataPathState, l.DataPathState)
@@ -72,15 +121,15 @@ func ModulePoints(src Source, m *cmis.Module) []Point {
 		p.AddFloatPtr(schema.TxBiasMA, l.TxBiasMA)
 		addPower(&p, schema.TxPowerMW, schema.TxPowerDBM, l.TxPowerMW, l.TxPowerDBM)
 		addPower(&p, schema.RxPowerMW, schema.RxPowerDBM, l.RxPowerMW, l.RxPowerDBM)
-		for i, name := range cmis.LaneFlagNames() {
-			p.AddBool(name, l.Flags&(1<<i) != 0)
+		for i := range cmis.NumLaneFlags {
+			p.AddBool(cmis.LaneFlagName(i), l.Flags&(1<<i) != 0)
 		}
 		pts = append(pts, p)
 	}
 
 	for i := range m.LaserSource {
 		l := &m.LaserSource[i]
-		p := src.point(schema.XcvrLaser)
+		p := a.point(src, schema.XcvrLaser, laneTags, laserFields)
 		p.AddTag(schema.TagLane, laneTag(l.Lane))
 		p.AddFloatPtr(schema.BiasMA, l.BiasMA)
 		addPower(&p, schema.PowerMW, schema.PowerDBM, l.PowerMW, l.PowerDBM)
@@ -121,10 +170,11 @@ func VDMPoints(src Source, m *cmis.Module) []Point {
 		return nil
 	}
 	pts := make([]Point, 0, len(m.VDM)+1)
+	a := newPointSlab(vdmTags*len(m.VDM)+laneTags, vdmFields*len(m.VDM)+coherentFields)
 	for i := range m.VDM {
 		v := &m.VDM[i]
 		obs, side := splitSide(v.Observable)
-		p := src.point(schema.XcvrVDM)
+		p := a.point(src, schema.XcvrVDM, vdmTags, vdmFields)
 		p.AddTag(schema.TagLane, laneTag(v.Lane))
 		p.AddTag(schema.TagObservable, obs)
 		p.AddTag(schema.TagSide, side)
@@ -143,7 +193,7 @@ func VDMPoints(src Source, m *cmis.Module) []Point {
 		pts = append(pts, p)
 	}
 	if pm := m.PM; pm != nil {
-		p := src.point(schema.XcvrCoherent)
+		p := a.point(src, schema.XcvrCoherent, laneTags, coherentFields)
 		p.AddTag(schema.TagLane, "1")
 		p.AddFloatPtr(schema.PreFECBERAvg, pm.PreFECBERAvg)
 		p.AddFloatPtr(schema.PreFECBERMin, pm.PreFECBERMin)

@@ -281,7 +281,7 @@ func flagValues(path []string, f *pflag.Flag, given map[string]string) ([]string
 		return globNumbers("/dev", "i2c-"), false
 	case "netlink":
 		return globNames("/sys/class/net/*"), false
-	case "config", "rules", "influx-token-file", "optoe", "cpuprofile", "grafana", "out", "state-dir":
+	case "config", "rules", "influx-token-file", "optoe", "cpuprofile", "memprofile", "grafana", "out", "state-dir":
 		return nil, true
 	}
 	return nil, false

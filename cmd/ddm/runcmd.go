@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
@@ -51,6 +52,7 @@ type runFlags struct {
 	stateDir     string
 	duration     time.Duration
 	cpuProfile   string
+	memProfile   string
 }
 
 func cmdRun(ctx context.Context, e env, args []string) int {
@@ -73,6 +75,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	fs.StringVar(&f.stateDir, "state-dir", "", "folder for the spool and the alarm state (default $STATE_DIRECTORY, else /var/lib/ddm as root,\nelse $XDG_STATE_HOME/ddm or ~/.local/state/ddm; --emulate uses emulate/NAME inside it)")
 	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0: run until SIGTERM)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (for docs/BENCHMARKS.md)")
+	fs.StringVar(&f.memProfile, "memprofile", "", "write a heap profile (live and allocated since start) to this file when the run ends")
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "usage: ddm run [--config FILE] [--emulate [PLATFORM]] [--influx-url URL --influx-bucket B] [--output lp] [--prometheus ADDR]\n\n")
 		fs.PrintDefaults()
@@ -150,6 +153,13 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	d := newDaemon(cfg, ts, rules, sink, seed, log)
 	started := time.Now()
 	runErr := d.run(ctx)
+	if f.memProfile != "" {
+		// Taken before the sinks close, while the daemon still holds
+		// what it held in its steady state.
+		if err := writeHeapProfile(f.memProfile, d); err != nil {
+			log.Warn("heap profile not written", "err", err)
+		}
+	}
 	// Flush within a deadline: what is not sent stays in the spool.
 	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -166,6 +176,22 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		return exitError
 	}
 	return exitOK
+}
+
+// writeHeapProfile writes the heap profile after a collection, so its
+// inuse figures are the live heap; keep stays reachable until then.
+func writeHeapProfile(path string, keep any) error {
+	pf, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	err = pprof.Lookup("heap").WriteTo(pf, 0)
+	runtime.KeepAlive(keep)
+	if cerr := pf.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func orDefault(s, d string) string {
