@@ -9,7 +9,6 @@ import (
 
 	"github.com/ddm-agent/ddm/agent"
 	"github.com/ddm-agent/ddm/i2c"
-	"github.com/ddm-agent/ddm/internal/vclock"
 )
 
 // fakePin is a gpio.PinIn whose edges the test fires.
@@ -52,17 +51,13 @@ scenarios:
 	// on "intl".
 	_, _, vc, pl := scanRig(t, yaml, agent.Options{Interval: time.Second}, false)
 	pin := &fakePin{edges: make(chan struct{})}
-	var ports []agent.Port
+	ports := platformPorts(pl)
 	var intlMem i2c.Memory
-	pg := i2c.NewPager(pl.Buses()["b"], i2c.PagerOptions{Wait: vclock.Skip})
-	for _, p := range pl.Ports() {
-		addr := uint8(p.Address)
-		port := agent.Port{Name: p.Name, Bus: "b", Addr: addr, Mem: pg.Module(addr), Forget: func() { pg.Forget(addr) }}
-		if p.Name == "intl" {
-			port.Interrupt = pin
-			intlMem = port.Mem
+	for i := range ports {
+		if ports[i].Name == "intl" {
+			ports[i].Interrupt = pin
+			intlMem = ports[i].Mem
 		}
-		ports = append(ports, port)
 	}
 	rec := &flagRecorder{recorder: recorder{samples: map[string][]agent.Sample{}}}
 	a, err := agent.New(ports, rec, agent.Options{Interval: time.Second, Clock: vc})
