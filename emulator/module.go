@@ -69,8 +69,13 @@ type WriteRecord struct {
 	Ignored bool
 }
 
-// maxWriteLog bounds Writes.
-const maxWriteLog = 4096
+// WriteLogSize bounds Writes: the last writes are what a test inspects,
+// and every emulated module of `ddm run --emulate` keeps its log (at 48
+// bytes a record, 4096 were 12.6 MB for 64 modules, filling over the first
+// minutes of a run: most of the live heap's growth).
+const WriteLogSize = 512
+
+const maxWriteLog = WriteLogSize
 
 // maxTicks bounds the internal updates run by one access; a longer gap is
 // sampled evenly.
@@ -193,7 +198,7 @@ func (m *Module) SetLoad(f float64) {
 	m.load = clampLoad(f)
 }
 
-// Writes returns the most recent host writes (up to 4096), oldest first,
+// Writes returns the most recent host writes (up to WriteLogSize), oldest first,
 // including the ignored ones.
 func (m *Module) Writes() []WriteRecord {
 	m.mu.Lock()
@@ -218,6 +223,10 @@ func (m *Module) logWrite(r WriteRecord) {
 		m.ignored++
 	}
 	if len(m.writes) < maxWriteLog {
+		if m.writes == nil {
+			// The whole ring at once: no garbage from growing it.
+			m.writes = make([]WriteRecord, 0, maxWriteLog)
+		}
 		m.writes = append(m.writes, r)
 		return
 	}

@@ -3,9 +3,11 @@ package emulator
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/ddm-agent/ddm/cmis"
 )
@@ -398,5 +400,32 @@ func TestHotPlugSchedule(t *testing.T) {
 	}
 	if got := rd(t, b, 0x50, 127, 1)[0]; got != 0 {
 		t.Errorf("page select %02x after re-insertion, want 0", got)
+	}
+}
+
+// TestWriteLogMemory: the write log every emulated module keeps is a ring
+// of WriteLogSize records allocated once, so ten thousand page selects
+// (about 15 minutes of an agent's reads) cost a module at most its ring,
+// not a log grown to 4096 records by doubling (720 kB allocated; 40 kB now).
+func TestWriteLogMemory(t *testing.T) {
+	m, b, _ := newTestModule(t, "osfp-800g-dr8")
+	wr(t, b, 0x50, 127, 0) // the first write allocates the ring
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range 10000 {
+		wr(t, b, 0x50, 127, 0)
+	}
+	runtime.ReadMemStats(&after)
+	// The bound: the ring once more, plus the bus's few bytes a write
+	// (about 4: 40 kB here).
+	const recordBytes = int(unsafe.Sizeof(WriteRecord{}))
+	if grew, bound := after.TotalAlloc-before.TotalAlloc, uint64(WriteLogSize*recordBytes+80_000); grew > bound {
+		t.Errorf("10000 writes allocated %d bytes, want at most %d", grew, bound)
+	}
+	if got := len(m.Writes()); got != WriteLogSize {
+		t.Errorf("write log holds %d records, want the last %d", got, WriteLogSize)
+	}
+	if total, _ := m.WriteCounts(); total != 10001 {
+		t.Errorf("WriteCounts total %d, want 10001", total)
 	}
 }

@@ -399,10 +399,10 @@ func TestSoak(t *testing.T) {
 		for _, a := range m.Addresses() {
 			buses[ps.Bus].Attach(a, tp)
 		}
-		// The emulator logs the last 4096 host writes of each module: fill
-		// the log now, so the fixture's own memory is flat during the run.
+		// The emulator logs the last host writes of each module: fill the
+		// log now, so the fixture's own memory is flat during the run.
 		for k := 0; k < 20000; k++ {
-			if n, _ := m.WriteCounts(); n >= 4096 {
+			if n, _ := m.WriteCounts(); n >= emulator.WriteLogSize {
 				break
 			}
 			_ = m.Tx(m.Addresses()[0], []byte{i2c.PageSelect, 0}, nil)
