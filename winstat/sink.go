@@ -218,6 +218,9 @@ func (s *Sink) fold(p *exporter.Point) {
 	if t.After(se.last) {
 		se.last = t
 	}
+	// The times of min and max at the writers' precision (ms): the
+	// digits below it would cost bytes on the wire and say nothing.
+	at := t.UnixMilli() * int64(time.Millisecond)
 	s.scratch = s.scratch[:0]
 	for i := range p.Fields {
 		f := &p.Fields[i]
@@ -228,7 +231,7 @@ func (s *Sink) fold(p *exporter.Point) {
 		if math.IsNaN(f.F) || math.IsInf(f.F, 0) {
 			continue
 		}
-		se.field(f.Key).add(f.F, t.UnixNano())
+		se.field(f.Key).add(f.F, at)
 	}
 	s.restate(se, p)
 }

@@ -143,6 +143,7 @@ func TestFigureBytesPerDay(t *testing.T) {
 		bytes, requests             int64
 		day                         float64
 		journal, alarms, flagEvents int
+		flights, flightPoints       int
 	}
 	modes := []struct {
 		name  string
@@ -157,8 +158,14 @@ func TestFigureBytesPerDay(t *testing.T) {
 		proxy *countingProxy
 	}
 	runs := make([]run, len(modes))
+	servers := make([]*influxtest.Server, len(modes))
+	for i := range modes {
+		servers[i] = influxtest.Start(t)
+	}
+	// The runs start together once every server is up: start-up is
+	// the same first minute for each.
 	for i, m := range modes {
-		srv := influxtest.Start(t)
+		srv := servers[i]
 		proxy := &countingProxy{warm: time.Now().Add(warmup)}
 		purl := proxy.start(t, srv.URL())
 		args := append([]string{"run", "--emulate", "--influx-url", purl, "--influx-bucket", srv.Bucket(),
@@ -187,9 +194,11 @@ func TestFigureBytesPerDay(t *testing.T) {
 		res.journal = len(regexp.MustCompile(`msg="alarm (firing|resolved)"`).FindAllString(r.p.stderr.String(), -1))
 		res.alarms = len(r.srv.Query(t, `SELECT "state" FROM "xcvr_alarm" WHERE "transition"=true`))
 		res.flagEvents = len(r.srv.Query(t, `SELECT * FROM "xcvr_flag_event"`))
+		res.flights = len(r.srv.Query(t, `SHOW TAG VALUES FROM "xcvr_flight" WITH KEY = "flight"`))
+		res.flightPoints = len(r.srv.Query(t, `SELECT * FROM "xcvr_flight"`))
 		res.day = perDay(r.proxy)
-		t.Logf("%-10s: %d bytes in %d requests over %d s (%d in the first %v) = %.1f MB/day; alarm transitions: %d in the journal, %d in InfluxDB; flag events in InfluxDB: %d",
-			res.name, res.bytes, res.requests, secs, r.proxy.warmBytes.Load(), warmup, res.day/1e6, res.journal, res.alarms, res.flagEvents)
+		t.Logf("%-10s: %d bytes in %d requests over %d s (%d in the first %v) = %.1f MB/day; alarm transitions: %d in the journal, %d in InfluxDB; flag events in InfluxDB: %d; flight windows %d (%d points)",
+			res.name, res.bytes, res.requests, secs, r.proxy.warmBytes.Load(), warmup, res.day/1e6, res.journal, res.alarms, res.flagEvents, res.flights, res.flightPoints)
 		if res.alarms != res.journal {
 			t.Errorf("%s: %d alarm transitions lost", res.name, res.journal-res.alarms)
 		}
@@ -198,7 +207,7 @@ func TestFigureBytesPerDay(t *testing.T) {
 		if red.bytes == 0 {
 			t.Fatalf("%s: no bytes sent", red.name)
 		}
-		t.Logf("%s: %.1fx fewer bytes a day than full rate (%.1f MB/day vs %.1f); flag events %d vs %d at full rate", red.name,
-			results[0].day/red.day, red.day/1e6, results[0].day/1e6, red.flagEvents, results[0].flagEvents)
+		t.Logf("%s: %.1fx fewer bytes a day than full rate (%.1f MB/day vs %.1f); flag events %d vs %d at full rate, flight windows %d vs %d", red.name,
+			results[0].day/red.day, red.day/1e6, results[0].day/1e6, red.flagEvents, results[0].flagEvents, red.flights, results[0].flights)
 	}
 }
