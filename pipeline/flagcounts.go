@@ -78,9 +78,14 @@ func FlagCounts(h *agent.FlagHistory) []exporter.FlagCount {
 // each port's flag counters (with the alarm state), for `ddm dump`.
 const FlagCountsFile = "flag-counts.json"
 
-// save writes every port's latest counters to path atomically.
+// save writes every port's latest counters to path atomically; nothing
+// while no port has been read.
 func (w *flagWriter) save(path string) error {
 	w.mu.Lock()
+	if len(w.last) == 0 {
+		w.mu.Unlock()
+		return nil
+	}
 	out := make(map[string][]exporter.FlagCount, len(w.last))
 	for port, h := range w.last {
 		out[port] = FlagCounts(h)
