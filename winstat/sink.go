@@ -301,9 +301,9 @@ func (s *Sink) emit(se *series, end time.Time) {
 			if a.n == 0 {
 				continue
 			}
-			p.AddFloat(a.names[0], a.min)
-			p.AddFloat(a.names[1], a.sum/float64(a.n))
-			p.AddFloat(a.names[2], a.max)
+			p.AddFloat(a.names[0], significant(a.min))
+			p.AddFloat(a.names[1], significant(a.sum/float64(a.n)))
+			p.AddFloat(a.names[2], significant(a.max))
 			p.AddInt(a.names[3], a.tmin)
 			p.AddInt(a.names[4], a.tmax)
 			a.n, a.sum = 0, 0
@@ -339,6 +339,31 @@ func (s *Sink) sweep() {
 		}
 	}
 	s.nextSweep = s.latest.Truncate(s.window).Add(s.window + s.window/2)
+}
+
+// Digits is the significant digits a statistic keeps: a module's monitors
+// are 16-bit words (under 5 digits), so the sixth is already noise, and
+// every digit beyond costs bytes on the wire that gzip cannot take back (a
+// mean printed in full has 17).
+const Digits = 6
+
+// significant rounds v to Digits significant digits.
+func significant(v float64) float64 {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return v
+	}
+	exp := Digits - 1 - int(math.Floor(math.Log10(math.Abs(v))))
+	if exp > 300 || exp < -300 {
+		return v
+	}
+	// Dividing an integer by an exact power of ten rounds once, to the
+	// double nearest the decimal, which prints as that decimal.
+	if exp >= 0 {
+		scale := math.Pow10(exp)
+		return math.Round(v*scale) / scale
+	}
+	scale := math.Pow10(-exp)
+	return math.Round(v/scale) * scale
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -3,6 +3,7 @@ package winstat
 import (
 	"context"
 	"math"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -342,5 +343,25 @@ func TestNoAllocationPerSample(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per Write of 8 samples, want 0", allocs)
+	}
+}
+
+func TestSignificant(t *testing.T) {
+	for _, tc := range []struct {
+		in   float64
+		want string
+	}{
+		{0.5012000000000001, "0.5012"},
+		{35.00390625, "35.0039"},
+		{0, "0"},
+		{-40.123456789, "-40.1235"},
+		{1.23456789e-10, "1.23457e-10"},
+		{123456789, "1.23457e+08"},
+		{7, "7"},
+		{1.0 / 3, "0.333333"},
+	} {
+		if got := strconv.FormatFloat(significant(tc.in), 'g', -1, 64); got != tc.want {
+			t.Errorf("significant(%v) prints %s, want %s", tc.in, got, tc.want)
+		}
 	}
 }
