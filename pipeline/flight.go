@@ -25,9 +25,9 @@ var laneFlagBit = func() map[string]cmis.LaneFlags {
 	return m
 }()
 
-// flightRecords is a fast or static read as flight-recorder readings: the
+// FlightRecords is a fast or static read as flight-recorder readings: the
 // module's, then each lane's.
-func flightRecords(s agent.Sample) []flightrec.Record {
+func FlightRecords(s agent.Sample) []flightrec.Record {
 	m := s.Module
 	if m == nil {
 		return nil

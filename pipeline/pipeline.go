@@ -140,7 +140,7 @@ func (p *Pipeline) Observe(s agent.Sample) {
 	pts := SamplePoints(p.o.Host, s)
 	pts = append(pts, p.flags.points(p.o.Host, s)...)
 	if s.Kind == agent.KindFast || s.Kind == agent.KindStatic {
-		if f := p.flight.Add(s.Port, flightRecords(s)...); f != nil {
+		if f := p.flight.Add(s.Port, FlightRecords(s)...); f != nil {
 			pts = append(pts, FlightPoints(p.o.Host, *f)...)
 		}
 	}

@@ -460,6 +460,12 @@ func (o Options) portDash(rules *alarm.Rules) *dashboard.DashboardBuilder {
 		dq{src: temp, vars: []string{schema.TagHost, schema.TagPort}, agg: "mean", window: true, alias: "temperature"}, "temperature").
 		Thresholds(ruleThresholds(rules, schema.XcvrModule, schema.TemperatureC, "")).
 		ThresholdsStyle(lineThresholds()))
+	flight := source{measurement: schema.XcvrFlight, field: schema.RxPowerMW}
+	d = d.WithPanel(o.series(p, "Flight recorder: Rx power before and after each link fault",
+		"xcvr_flight.rx_power_mw at full rate: the minute before and the 30 s after each link fault (LOS, LOL, Tx fault) or alarm of the port, one series per lane and flight (tag flight: port/trigger@ms). ddm dump --flight PORT prints the last ones from the agent's state folder.",
+		"mwatt", gridPos(0, 26, 24, 9),
+		dq{src: flight, vars: vars, agg: "mean", groupBy: []string{schema.TagFlight, schema.TagLane}, window: true, alias: "$tag_flight lane $tag_lane"},
+		"${__field.labels.flight} lane ${__field.labels.lane}"))
 	d = d.WithPanel(tablePanel(p).Title("Module thresholds").
 		Description("The module's own alarm and warning thresholds (xcvr_threshold, written at insertion; the panel looks back 30 days). Power is in mW.").
 		Datasource(*o.dsRef()).GridPos(gridPos(12, 18, 12, 8)).TimeFrom("30d").

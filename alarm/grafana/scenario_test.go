@@ -10,14 +10,17 @@ package grafana
 // hysteresis band).
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"time"
 
+	"github.com/ddm-agent/ddm/agent"
 	"github.com/ddm-agent/ddm/alarm"
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/energy"
 	"github.com/ddm-agent/ddm/exporter"
+	"github.com/ddm-agent/ddm/flightrec"
 	"github.com/ddm-agent/ddm/pipeline"
 )
 
@@ -295,6 +298,9 @@ func scSample(host, port string, t time.Time) sample {
 func scenario(rules *alarm.Rules) (pts []exporter.Point, active []alertKey) {
 	for _, hp := range scPorts {
 		eng := alarm.NewEngine(rules, alarm.Options{})
+		// The flight recorder as the pipeline keeps it: every read, a
+		// flight when an alarm fires.
+		rec := flightrec.New(flightrec.Options{})
 		for i, t := range scTimes() {
 			var energyPorts []*energy.Port
 			for _, port := range hp.ports {
@@ -314,7 +320,19 @@ func scenario(rules *alarm.Rules) (pts []exporter.Point, active []alertKey) {
 						pts = append(pts, exporter.InfoPoints(src, s.m)...)
 					}
 				}
-				pts = append(pts, pipeline.EventPoints(hp.host, eng.Evaluate(port, t, s.m, s.present), true)...)
+				if s.present {
+					if f := rec.Add(port, pipeline.FlightRecords(agent.Sample{Port: port, Kind: agent.KindFast, Time: t, Module: s.m})...); f != nil {
+						pts = append(pts, pipeline.FlightPoints(hp.host, *f)...)
+					}
+				}
+				events := eng.Evaluate(port, t, s.m, s.present)
+				pts = append(pts, pipeline.EventPoints(hp.host, events, true)...)
+				for _, ev := range events {
+					if ev.State == alarm.Firing {
+						f := rec.Trigger(port, fmt.Sprintf("%s/lane%d", ev.Rule, ev.Lane), ev.Time)
+						pts = append(pts, pipeline.FlightPoints(hp.host, f)...)
+					}
+				}
 				if o, ok := scOutlook(hp.host, port, t); ok && s.present {
 					pts = append(pts, outlookPoints(hp.host, port, t, o)...)
 					pts = append(pts, pipeline.EventPoints(hp.host, eng.EvaluateOutlook(port, t, t, o), true)...)
