@@ -1,0 +1,102 @@
+package pipeline
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ddm-agent/ddm/agent"
+	"github.com/ddm-agent/ddm/emulator"
+	"github.com/ddm-agent/ddm/i2c"
+	"github.com/ddm-agent/ddm/internal/vclock"
+	"github.com/ddm-agent/ddm/schema"
+)
+
+const stuckBusYAML = `
+buses:
+  - {name: b, speed: 400kHz}
+ports:
+  - {name: dr8, bus: b, profile: osfp-800g-dr8}
+  - {name: stuck, bus: b, address: 0x52, profile: osfp-800g-dr8}
+  - {name: quiet, bus: b, address: 0x54, profile: osfp-800g-dr8}
+scenarios:
+  - {port: dr8, kind: los_pulses, lane: 6, start: 10s}
+  - {port: stuck, kind: busy, start: 5s}
+`
+
+// TestEventsBesideStuckModule: the agent and the pipeline on virtual time
+// over a bus that also holds a stuck module (NACKs everything from 5 s):
+// every loss of signal injected on dr8 lane 6 becomes one urgent
+// xcvr_flag_event point, each opens a flight (the ones within another's
+// window share its readings, none written twice), and the stuck and the
+// quiet module write no event.
+func TestEventsBesideStuckModule(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	clk := vclock.New(t0)
+	pl, err := emulator.ParsePlatform("stuck.yaml", []byte(stuckBusYAML), emulator.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ports []agent.Port
+	pg := i2c.NewPager(pl.Buses()["b"], i2c.PagerOptions{Wait: vclock.Skip})
+	for _, ps := range pl.Ports() {
+		addr := uint8(ps.Address)
+		ports = append(ports, agent.Port{Name: ps.Name, Bus: "b", Addr: addr, Mem: pg.Module(addr), Forget: func() { pg.Forget(addr) }})
+	}
+	var sink urgentSink
+	p := New(Options{Host: "h", Rules: builtinRules(t), Sink: &sink})
+	a, err := agent.New(ports, p, agent.Options{Clock: clk, Interval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	clk.BlockUntil(1)
+	span := 70 * time.Second
+	clk.Advance(span)
+	cancel()
+	<-done
+
+	injected := 0
+	for _, o := range pl.Module("dr8").Onsets() {
+		if o.At.Before(t0.Add(span - time.Second)) {
+			injected++
+		}
+	}
+	byPort := map[string]int{}
+	ids := map[string]bool{}
+	for _, pt := range sink.urgent.of(schema.XcvrFlagEvent) {
+		if pt.Tag(schema.TagFlag) != "rx_los" {
+			continue
+		}
+		if pt.Time.Before(t0.Add(span - time.Second)) {
+			byPort[pt.Tag(schema.TagPort)+"/"+pt.Tag(schema.TagLane)]++
+		}
+		id := pt.Tag(schema.TagPort) + pt.Tag(schema.TagLane) + pt.Tag(schema.TagFlag) + pt.Time.String()
+		if ids[id] {
+			t.Errorf("two flag event points share their identity: %s", id)
+		}
+		ids[id] = true
+	}
+	if injected < 20 || byPort["dr8/6"] != injected || len(byPort) != 1 {
+		t.Errorf("%d pulses injected on dr8 lane 6; rx_los events %v", injected, byPort)
+	}
+	seen := map[string]bool{}
+	flights := map[string]bool{}
+	for _, pt := range sink.of(schema.XcvrFlight) {
+		if pt.Tag(schema.TagPort) != "dr8" {
+			t.Fatalf("a flight point of %s", pt.Tag(schema.TagPort))
+		}
+		flights[pt.Tag(schema.TagFlight)] = true
+		k := pt.Tag(schema.TagLane) + "@" + pt.Time.String()
+		if seen[k] {
+			t.Errorf("reading lane %s written twice", k)
+		}
+		seen[k] = true
+	}
+	if len(flights) < injected/2 || len(seen) == 0 {
+		t.Errorf("%d flights with %d readings for %d pulses", len(flights), len(seen), injected)
+	}
+	t.Logf("%d pulses, %d rx_los events, %d flights, %d flight readings", injected, byPort["dr8/6"], len(flights), len(seen))
+}
