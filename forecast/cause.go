@@ -18,7 +18,7 @@ const (
 
 // Evidence is what ddm knows about one module when an alarm fires on it
 // (Lane: the alarm's lane, 0 for a module-level alarm). Trends are
-// Trend.PerDay values of the module's histories, 0 when unknown or not
+// Trend.UnitPerDay values of the module's histories, 0 when unknown or not
 // significant; the caller fills what it has and leaves the rest zero.
 type Evidence struct {
 	Lane  int `json:"lane,omitempty"`

@@ -62,8 +62,13 @@ type Trend struct {
 	// Level is the fitted value at the evaluation time.
 	Level float64
 	// PerDay is the slope at the evaluation time; PerDayLow and
-	// PerDayHigh its confidence bounds.
+	// PerDayHigh its confidence bounds (all on the fitted scale: dB per
+	// day for optical power).
 	PerDay, PerDayLow, PerDayHigh float64
+	// UnitPerDay is PerDay in the quantity's unit per day at Level (mW
+	// per day for optical power fitted in dB; decades per day for BER):
+	// what forecasts report as trend_per_day.
+	UnitPerDay float64
 	// Curvature is the change of slope per day (per day²) when it is
 	// significant (an accelerating decline, a bias levelling off), else 0.
 	Curvature float64
@@ -117,10 +122,33 @@ func (h *History) Evaluate(at time.Time, limits []Limit, o Options) Result {
 	f.rho = rho
 	f.slopes = make([]float64, 0, len(pts)*(len(pts)-1)/2)
 	res.Trend = f.fit(pts)
+	res.Trend.UnitPerDay = h.Scale.UnitPerDay(res.Trend.Level, res.Trend.PerDay)
+	scale := h.Scale
+	if h.Scale == DB {
+		// Optical power: a fibre or connector losing a fraction a day
+		// is straight in dB, a drift of the laser or receiver often
+		// straight in mW. Fit both and keep the scale on which the
+		// series bends less (the model extrapolates a bend less well
+		// than a line); a tie, such as a history too short to halve,
+		// keeps dB. A decline that accelerates in mW accelerates even
+		// more in dB, where early on the fit may not see it yet: it
+		// is fitted in mW (a dB-linear decline levels off in mW, it
+		// never accelerates).
+		lin := make([]point, len(pts))
+		for i, p := range pts {
+			lin[i] = point{t: p.t, y: DB.FromModel(p.y)}
+		}
+		g := fitter{z: o.Z, rho: rho, slopes: f.slopes[:0]}
+		tr := g.fit(lin)
+		if g.est.shape == bending || g.bend < f.bend {
+			f, scale = g, Linear
+			res.Trend = tr.inDB()
+		}
+	}
 	res.Trend.Span = time.Duration((pts[len(pts)-1].t - pts[0].t) * float64(24*time.Hour))
 	horizon := o.Horizon.Hours() / 24
 	for _, l := range limits {
-		thr, ok := h.Scale.ToModel(l.Value)
+		thr, ok := scale.ToModel(l.Value)
 		if !ok {
 			continue
 		}
@@ -131,6 +159,18 @@ func (h *History) Evaluate(at time.Time, limits []Limit, o Options) Result {
 	}
 	sort.SliceStable(res.Crossings, func(i, j int) bool { return res.Crossings[i].Days < res.Crossings[j].Days })
 	return res
+}
+
+// inDB turns a trend fitted in mW into the dB scale of its history, the
+// slopes at its level; UnitPerDay keeps the slope in mW per day.
+func (t Trend) inDB() Trend {
+	out := t
+	out.UnitPerDay = t.PerDay
+	out.Level, _ = DB.ToModel(t.Level)
+	perMW := 10 / (math.Ln10 * DB.FromModel(out.Level)) // dB per mW at the level
+	out.PerDay, out.PerDayLow, out.PerDayHigh = t.PerDay*perMW, t.PerDayLow*perMW, t.PerDayHigh*perMW
+	out.Curvature = t.Curvature * perMW
+	return out
 }
 
 // points merges the buckets inside the window before at into at most

@@ -96,6 +96,7 @@ type fitter struct {
 	slopeLo, slopeHi float64 // bounds of the model's slope now
 	levelLo, levelHi float64
 	infl             float64 // widening of the bounds for correlated noise
+	bend             float64 // how far the halves' slopes differ, in widths of their bounds
 	slopes, tmp      []float64
 }
 
@@ -138,10 +139,14 @@ func (f *fitter) fit(pts []point) Trend {
 		f.half++
 	}
 	bent := false
+	f.bend = 0
 	if f.half >= minHalf && len(pts)-f.half >= minHalf {
 		s1, lo1, hi1 := f.theilSen(pts[:f.half])
 		s2, lo2, hi2 := f.theilSen(pts[f.half:])
 		c1, c2 := meanT(pts[:f.half]), meanT(pts[f.half:])
+		if w := (hi1 - lo1) + (hi2 - lo2); w > 0 {
+			f.bend = math.Abs(s2-s1) / w
+		}
 		if bent = lo2 > hi1 || hi2 < lo1; bent {
 			f.est = newModel(s1, c1, s2, c2)
 		}

@@ -281,3 +281,85 @@ func TestCleanQuantizedRamp(t *testing.T) {
 		}
 	}
 }
+
+// An optical power that loses the same fraction each day (a dB-linear
+// decline: a connector or fibre getting worse) is a decaying curve in mW.
+// Fitted in mW it looked like levelling off and often got no crossing;
+// fitted in dB it is a straight line, and its low-warning crossing is
+// forecast within the error goal, with the trend still in mW per day.
+func TestOpticalPowerDBDeclineForecast(t *testing.T) {
+	for _, c := range []struct {
+		name               string
+		ratio, days, noise float64 // start / threshold, days to reach it, relative white noise
+	}{
+		{"10x in 40 days", 10, 40, 0.02},
+		{"5x in 20 days", 5, 20, 0.01},
+		{"8x in 60 days", 8, 60, 0.03},
+		{"3x in 30 days", 3, 30, 0.02},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			const thr = 0.1 // mW, the low warning
+			v0 := c.ratio * thr
+			curve := func(d float64) float64 { return v0 * math.Pow(thr/v0, d/c.days) }
+			scale := ScaleOf("rx_power_mw")
+			h := NewHistory(scale, 0, 0)
+			r := rand.New(rand.NewPCG(uint64(c.ratio*c.days), 7))
+			limits := []Limit{{Name: "low_warning", Value: thr}, {Name: "low_alarm", Value: thr / 2}}
+			next := 0
+			// The days the curve is 25, 50 and 75 % of the way in mW.
+			var evals []float64
+			for _, f := range []float64{0.25, 0.5, 0.75} {
+				evals = append(evals, c.days*math.Log(1-f*(1-thr/v0))/math.Log(thr/v0))
+			}
+			for s := 0; ; s++ {
+				d := float64(s) * 10 / (24 * 60)
+				if next < len(evals) && d >= evals[next] {
+					if d >= 2.5 { // the fit needs 2 days
+						res := h.Evaluate(at(d), limits, Options{})
+						truth := c.days - d
+						if len(res.Crossings) == 0 || res.Crossings[0].Limit.Name != "low_warning" {
+							t.Errorf("day %.1f (%.0f %% of the way): no low-warning crossing forecast (truth %.1f days); trend %+v", d, 100*[]float64{0.25, 0.5, 0.75}[next], truth, res.Trend)
+						} else if e := math.Abs(res.Crossings[0].Days-truth) / truth; e > 0.2 {
+							t.Errorf("day %.1f: crossing in %.1f days, truth %.1f: error %.0f %%", d, res.Crossings[0].Days, truth, 100*e)
+						}
+						want := curve(d) * math.Log(thr/v0) / c.days // mW per day now
+						if got := res.Trend.UnitPerDay; math.Abs(got-want) > 0.25*math.Abs(want) {
+							t.Errorf("day %.1f: trend %.4g mW/day, want about %.4g", d, got, want)
+						}
+					}
+					next++
+				}
+				if next == len(evals) {
+					break
+				}
+				h.Add(at(d), curve(d)*(1+c.noise*r.NormFloat64()))
+			}
+		})
+	}
+}
+
+// A history saved in mW by an older ddm carries over to the dB scale with
+// the same bucket values.
+func TestHistoryRescaledToDB(t *testing.T) {
+	h := NewHistory(Linear, 0, 0)
+	for i, v := range []float64{0.5, 0.52, 0.48, 0.3, 0} {
+		h.Add(t0.Add(time.Duration(i)*time.Minute), v)
+	}
+	h.Add(t0.Add(3*time.Hour), 0.25)
+	g, err := h.Rescaled(DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range g.Buckets {
+		want, _ := DB.ToModel(h.Buckets[i].Value())
+		if math.Abs(b.Value()-want) > 1e-9 || b.N != h.Buckets[i].N || g.Scale != DB {
+			t.Errorf("bucket %d: %.4f dBm (n %d), want %.4f (n %d)", i, b.Value(), b.N, want, h.Buckets[i].N)
+		}
+	}
+	if h.Scale != Linear {
+		t.Error("Rescaled changed the original")
+	}
+}

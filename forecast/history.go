@@ -21,7 +21,7 @@ const (
 // NewHistory. Its fields are exported so it encodes to JSON as it is; a
 // decoded History is checked by Validate before use.
 type History struct {
-	// Scale of the stored values (Log10 for BER).
+	// Scale of the stored values (Log10 for BER, DB for optical power).
 	Scale Scale `json:"scale"`
 	// BucketSeconds is the width of a bucket.
 	BucketSeconds int64 `json:"bucket_s"`
@@ -83,7 +83,7 @@ func (h *History) Validate() error {
 	if h.BucketSeconds <= 0 || h.BucketSeconds > maxBucketSeconds || h.MaxBuckets <= 0 || h.MaxBuckets > maxBuckets {
 		return fmt.Errorf("forecast: history: bucket width %d s (1 to %d) or bound %d (1 to %d) out of range", h.BucketSeconds, int64(maxBucketSeconds), h.MaxBuckets, maxBuckets)
 	}
-	if h.Scale != Linear && h.Scale != Log10 {
+	if h.Scale != Linear && h.Scale != Log10 && h.Scale != DB {
 		return fmt.Errorf("forecast: history: unknown scale %d", h.Scale)
 	}
 	if len(h.Buckets) > h.MaxBuckets {
@@ -200,4 +200,30 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
+}
+
+// Rescaled returns a copy of h on scale to: each bucket's robust mean,
+// minimum and maximum mapped through the quantity's unit, its count kept.
+// The mean of the logs is not the log of the mean, but within one bucket
+// they differ far less than the noise. It carries a history saved by an
+// older ddm (optical power fitted in mW) over to the dB scale.
+func (h *History) Rescaled(to Scale) (*History, error) {
+	out := *h
+	out.Scale = to
+	out.Buckets = make([]Bucket, 0, len(h.Buckets))
+	for i, b := range h.Buckets {
+		v, ok1 := to.ToModel(h.Scale.FromModel(b.Value()))
+		lo, ok2 := to.ToModel(h.Scale.FromModel(float64(b.Min)))
+		hi, ok3 := to.ToModel(h.Scale.FromModel(float64(b.Max)))
+		if !ok1 || !ok2 || !ok3 {
+			return nil, fmt.Errorf("forecast: history: bucket %d cannot be put on scale %d", i, to)
+		}
+		nb := Bucket{Start: b.Start, N: b.N, Min: float32(lo), Max: float32(hi), Sum: float64(b.N) * v}
+		if b.N >= 3 {
+			// Value() leaves the extremes out: keep it at v.
+			nb.Sum = float64(b.N-2)*v + float64(nb.Min) + float64(nb.Max)
+		}
+		out.Buckets = append(out.Buckets, nb)
+	}
+	return &out, nil
 }

@@ -129,7 +129,7 @@ func (p *port) slope(k Key) float64 {
 	if !ok || !r.Trend.OK || !r.Trend.Significant {
 		return 0
 	}
-	return r.Trend.PerDay
+	return r.Trend.UnitPerDay
 }
 
 // rising is slope when it is positive, else 0.
@@ -154,7 +154,7 @@ func (p *port) facts(lane int) []string {
 		if forecast.ScaleOf(k.Quantity) == forecast.Log10 {
 			unit = " decades/day"
 		}
-		s := fmt.Sprintf("%s trend %+.3g%s over %.1f days", what, r.Trend.PerDay, unit, r.Trend.Span.Hours()/24)
+		s := fmt.Sprintf("%s trend %+.3g%s over %.1f days", what, r.Trend.UnitPerDay, unit, r.Trend.Span.Hours()/24)
 		if len(r.Crossings) > 0 {
 			c := r.Crossings[0]
 			s += fmt.Sprintf(", %s in %.1f days", c.Limit.Name, c.Days)

@@ -64,9 +64,9 @@ rules:
 		kinds[p.Measurement]++
 	}
 	// A trend of each of 8 lanes × 4 quantities and 2 module ones, lane
-	// 3's BER as three crossings; the lanes of one module are a cohort
+	// 3's BER as three crossings and its fading Rx as two; the lanes of one module are a cohort
 	// for the lane quantities (the module ones have one member).
-	if kinds[schema.XcvrForecast] != 8*4+2+2 || kinds[schema.XcvrCohort] != 8*4 {
+	if kinds[schema.XcvrForecast] != 8*4+2+2+1 || kinds[schema.XcvrCohort] != 8*4 {
 		t.Errorf("points %v", kinds)
 	}
 	// The VDM high alarm (2.4e-4) and the KP4 limit, both of the alarm

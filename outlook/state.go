@@ -137,6 +137,11 @@ func (t *Tracker) Load(r io.Reader) (warnings []string, err error) {
 			switch {
 			case ss.History == nil:
 				err = errors.New("no history")
+			case ss.History.Scale == forecast.Linear && forecast.ScaleOf(ss.Quantity) == forecast.DB:
+				// Saved by a ddm that fitted optical power in mW.
+				if err = ss.History.Validate(); err == nil {
+					ss.History, err = ss.History.Rescaled(forecast.DB)
+				}
 			case ss.History.Scale != forecast.ScaleOf(ss.Quantity):
 				err = fmt.Errorf("scale %d, want %d", ss.History.Scale, forecast.ScaleOf(ss.Quantity))
 			default:

@@ -23,10 +23,10 @@ import (
 func TestUpdateForecastsADecliningLane(t *testing.T) {
 	e := newEmulated(t, "osfp-800g-dr8", emulator.WithDegradations(emulator.Degradation{Kind: emulator.RxFade, Lane: 3, Rate: 0.5 / 24}))
 	tr := New()
-	e.run(t, tr, "Ethernet1/1", 6*day, time.Hour)
+	m := e.run(t, tr, "Ethernet1/1", 6*day, time.Hour)
 	r := tr.Update("sw1", e.clk.Now())
 
-	var kp4 *exporter.Forecast
+	var kp4, rxLow *exporter.Forecast
 	trends := map[int]bool{}
 	for i, f := range r.Forecasts {
 		if f.Lane != 3 && f.Limit != "" {
@@ -37,6 +37,9 @@ func TestUpdateForecastsADecliningLane(t *testing.T) {
 			trends[f.Lane] = true
 			if f.Lane == 3 && !(f.TrendPerDay < 0) {
 				t.Errorf("lane 3 Rx trend %+.3g mW/day, want falling", f.TrendPerDay)
+			}
+			if f.Lane == 3 && f.Limit == "low_warning" {
+				rxLow = &r.Forecasts[i]
 			}
 		case f.Quantity == QPreFECBER && f.Lane == 3 && f.Limit == "kp4_limit":
 			kp4 = &r.Forecasts[i]
@@ -50,6 +53,20 @@ func TestUpdateForecastsADecliningLane(t *testing.T) {
 	}
 	if !(kp4.Days > 0 && kp4.DaysLow <= kp4.Days && kp4.Days <= kp4.DaysHigh) || kp4.TrendPerDay < 0.2 {
 		t.Errorf("KP4 in %.1f days [%.1f, %.1f] at %+.2f decades/day", kp4.Days, kp4.DaysLow, kp4.DaysHigh, kp4.TrendPerDay)
+	}
+	// The Rx fades 0.5 dB a day (a dirty connector): straight in dB, a
+	// levelling curve in mW. Its low-warning crossing is forecast within
+	// 20 % of the truth, and the trend is the mW per day at today's level.
+	rx := *m.Lanes[2].RxPowerMW
+	if rxLow == nil {
+		t.Fatalf("no low-warning crossing of lane 3's fading Rx (%.3f mW)", rx)
+	}
+	truth := 10 * math.Log10(rx/rxLow.Threshold) / 0.5
+	if e := math.Abs(rxLow.Days-truth) / truth; e > 0.2 {
+		t.Errorf("lane 3 Rx low warning in %.1f days, truth %.1f (error %.0f %%)", rxLow.Days, truth, 100*e)
+	}
+	if want := -rx * math.Ln10 / 10 * 0.5; math.Abs(rxLow.TrendPerDay-want) > 0.3*math.Abs(want) {
+		t.Errorf("lane 3 Rx trend %+.4f mW/day, want about %+.4f", rxLow.TrendPerDay, want)
 	}
 	o := r.Outlooks["Ethernet1/1"]
 	if o == nil || len(o.Crossings) == 0 || o.Crossings[0].Lane != 3 {

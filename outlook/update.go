@@ -63,7 +63,7 @@ func (t *Tracker) Update(host string, at time.Time) *Report {
 			if !res.Trend.OK {
 				continue // too short a history: no point, a cohort score at most
 			}
-			f := exporter.Forecast{Host: host, Port: n, Lane: k.Lane, Quantity: k.Quantity, TrendPerDay: res.Trend.PerDay, Time: at}
+			f := exporter.Forecast{Host: host, Port: n, Lane: k.Lane, Quantity: k.Quantity, TrendPerDay: res.Trend.UnitPerDay, Time: at}
 			if len(res.Crossings) == 0 {
 				r.Forecasts = append(r.Forecasts, f)
 			}

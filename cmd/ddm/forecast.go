@@ -149,7 +149,7 @@ func toJSON(f forecast.Forecast, withHost bool) forecastJSON {
 		j.Threshold = finite(f.Limit.Value)
 	}
 	if f.Trend.OK {
-		j.TrendPerDay = finite(f.Trend.PerDay)
+		j.TrendPerDay = finite(f.Trend.UnitPerDay)
 	}
 	if c := f.Crossing; c != nil {
 		j.Days, j.DaysLow, j.DaysHigh = finite(c.Days), finite(c.DaysLow), finite(c.DaysHigh)

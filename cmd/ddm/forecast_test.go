@@ -153,7 +153,7 @@ func TestForecastScenarioFile(t *testing.T) {
 			continue
 		}
 		if e := math.Abs(*f.Days-(tr+2)) / (tr + 2); e > 0.3 {
-			t.Errorf("--at: %s: %.1f days, truth %.1f", f.Port, *f.Days, tr+2)
+			t.Errorf("--at: %s (%s): %.1f days, truth %.1f", f.Port, lanes[f.Port].Kind, *f.Days, tr+2)
 		}
 	}
 

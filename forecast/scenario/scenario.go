@@ -39,7 +39,17 @@ type Lane struct {
 // Scale the lane's quantity is fitted on.
 func (l *Lane) Scale() forecast.Scale { return forecast.ScaleOf(l.Quantity) }
 
-// noise is a lane's disturbances, on the fitted scale.
+// curveScale is the scale the lane's curve, noise and "way to the limit"
+// are written on, whatever the forecaster fits: log10 for BER, the unit
+// (mW, mA) otherwise, so a linear decline is linear in mW.
+func (l *Lane) curveScale() forecast.Scale {
+	if l.Scale() == forecast.Log10 {
+		return forecast.Log10
+	}
+	return forecast.Linear
+}
+
+// noise is a lane's disturbances, on the curve's scale.
 type noise struct {
 	white, wander, daily float64 // standard deviations and amplitude
 	rel                  bool    // white, wander and daily are relative to the level (power)
@@ -164,7 +174,7 @@ func newLane(r *rand.Rand, k Kind) *Lane {
 }
 
 // truthWithSteps is the noise-free curve with the lane's level steps,
-// on the fitted scale.
+// on the curve's scale.
 func (l *Lane) truthWithSteps(d float64) float64 {
 	v := l.curve(d)
 	for _, s := range l.noise.steps {
@@ -180,14 +190,14 @@ func (l *Lane) truthWithSteps(d float64) float64 {
 }
 
 // TrueValue is what the lane's noise-free curve, steps included, reads at
-// day d, on the fitted scale.
+// day d, on the curve's scale (log10 for BER, the unit otherwise).
 func (l *Lane) TrueValue(d float64) float64 { return l.truthWithSteps(d) }
 
 // crossing finds the first day the noise-free curve (steps included)
 // reaches the limit, to a second, or +Inf within max days: hourly steps,
 // then bisection inside the hour that crosses.
 func crossing(l *Lane, maxDays float64) float64 {
-	thr, _ := l.Scale().ToModel(l.Limit.Value)
+	thr, _ := l.curveScale().ToModel(l.Limit.Value)
 	reached := func(d float64) bool {
 		v := l.truthWithSteps(d)
 		return (l.Limit.High && v >= thr) || (!l.Limit.High && v <= thr)
@@ -227,7 +237,7 @@ func (l *Lane) Samples(seed uint64, t0 time.Time, days float64, f func(t time.Ti
 	// AR(1) wander with a 6-hour correlation time.
 	phi := math.Exp(-float64(Step) / float64(6*time.Hour))
 	w := 0.0
-	scale := l.Scale()
+	scale := l.curveScale()
 	for i := 0; i <= n; i++ {
 		d := float64(i) * Step.Hours() / 24
 		w = phi*w + math.Sqrt(1-phi*phi)*l.noise.wander*r.NormFloat64()

@@ -140,7 +140,7 @@ func (l *Lane) EvalDays() []float64 {
 	if math.IsInf(l.Cross, 1) {
 		return nil // never reaches it: no way to be part of
 	}
-	thr, _ := l.Scale().ToModel(l.Limit.Value)
+	thr, _ := l.curveScale().ToModel(l.Limit.Value)
 	start := l.TrueValue(0)
 	var out []float64
 	for _, f := range Fractions {
