@@ -18,8 +18,9 @@ type Forecast struct {
 	// Quantity is the forecast quantity's field name (rx_power_mw,
 	// tx_bias_ma, temperature_c, pre_fec_ber).
 	Quantity string
-	// TrendPerDay is in the quantity's unit per day; for pre_fec_ber in
-	// decades per day.
+	// TrendPerDay is in the quantity's unit per day (optical power: mW
+	// per day at the current level, also when fitted in dB); for
+	// pre_fec_ber in decades per day.
 	TrendPerDay float64
 	// Limit is the threshold the trend is forecast to reach (low_warning,
 	// high_alarm, kp4_limit); empty when no crossing is forecast.

@@ -762,7 +762,7 @@ func Schema() []MeasurementDoc {
 			{schema.TagQuantity, "the forecast quantity, named as its field (rx_power_mw, tx_bias_ma, temperature_c, pre_fec_ber)"},
 			{schema.TagLimit, "the threshold the trend is forecast to reach (low_warning, high_alarm, and kp4_limit for pre_fec_ber); absent when no crossing is forecast"}},
 		Fields: []FieldDoc{
-			{schema.TrendPerDay, Float, "quantity's/day", "trend per day (for pre_fec_ber in decades per day)", "", false},
+			{schema.TrendPerDay, Float, "quantity's/day", "trend per day (optical power: mW/day at the current level, also when fitted in dB; pre_fec_ber: decades per day)", "", false},
 			{schema.Threshold, Float, "quantity's", "the threshold forecast to be reached", "", false},
 			{schema.DaysToThreshold, Float, "days", "days until the trend reaches the threshold", "", false},
 			{schema.DaysLow, Float, "days", "the interval's early end", "", false},

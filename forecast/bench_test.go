@@ -6,9 +6,10 @@ import (
 )
 
 // fullHistory is 28 days of a slowly declining lane at 1-second samples'
-// bucket density (2-hour buckets), as the agent holds after a month.
+// bucket density (2-hour buckets), as the agent holds after a month: an
+// optical power, fitted in dB and in mW (the dearest quantity to fit).
 func fullHistory() *History {
-	return series(Linear, 28, 10*time.Minute, 0.01, 9, func(d float64) float64 { return 0.8 - 0.01*d })
+	return series(ScaleOf("rx_power_mw"), 28, 10*time.Minute, 0.01, 9, func(d float64) float64 { return 0.8 - 0.01*d })
 }
 
 // BenchmarkAdd is the cost of one sample: what the agent pays per lane
