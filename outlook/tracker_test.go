@@ -14,6 +14,7 @@ import (
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/emulator"
 	"github.com/ddm-agent/ddm/exporter"
+	"github.com/ddm-agent/ddm/forecast"
 )
 
 // A lane whose Rx sinks gets a falling Rx trend and its pre-FEC BER a
@@ -179,6 +180,11 @@ func TestLoadDropsBadSeries(t *testing.T) {
 	}
 	if len(tr.ports["p1"].series) != 1 {
 		t.Errorf("series kept: %v", tr.ports["p1"].series)
+	}
+	// Lane 3's Rx was saved in mW by an older ddm: it now holds dBm
+	// (1 mW is 0 dBm).
+	if h := tr.ports["p1"].series[Key{3, cmis.QRxPower}]; h == nil || h.Scale != forecast.DB || h.Buckets[0].Value() != 0 {
+		t.Errorf("mW history not carried over to dB: %+v", h)
 	}
 }
 
