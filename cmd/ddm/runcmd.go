@@ -419,7 +419,7 @@ func (f *runFlags) sinks(su *setup, e env, log *slog.Logger) (exporter.Sink, fun
 	case "lp":
 		sinks = append(sinks, exporter.NewLineProtocolWriter(e.stdout))
 	}
-	if c.Reduce != 0 && len(sinks) > 0 {
+	if c.Reduce != 0 && (c.Output == "influx" || c.Output == "lp") {
 		// The written export only: Prometheus keeps the latest values.
 		r, err := winstat.New(sinks[0], time.Duration(c.Reduce))
 		if err != nil {
