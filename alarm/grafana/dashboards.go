@@ -320,7 +320,7 @@ var alarmSeries = []string{schema.TagHost, schema.TagPort, schema.TagLane, schem
 func (o Options) fleet(rules *alarm.Rules) *dashboard.DashboardBuilder {
 	p := &panels{}
 	d := newDashboard(FleetUID, "ddm fleet overview",
-		"Every switch running ddm: modules present, alarms firing by severity, worst pre-FEC BER per switch.")
+		"Every switch running ddm: modules present, alarms firing by severity, worst pre-FEC BER per switch, lanes unlike their peers of the same part and firmware.")
 	d = d.WithPanel(stat.NewPanelBuilder().Id(p.next()).Title("Modules present").
 		Description("Cages whose last xcvr_module point says present=true, on every host.").
 		Datasource(*o.dsRef()).GridPos(gridPos(0, 0, 6, 6)).
@@ -356,6 +356,7 @@ func (o Options) fleet(rules *alarm.Rules) *dashboard.DashboardBuilder {
 		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})).
 		Orientation(common.VizOrientationHorizontal).
 		DisplayName("${__field.labels.host}"))
+	d = d.WithPanel(o.fleetCohortPanel(p, 24))
 	return d
 }
 

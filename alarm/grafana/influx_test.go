@@ -304,6 +304,9 @@ func TestAgainstInfluxDB(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkDashboardQueries(t, runner, lang, b)
+			if lang == Flux {
+				checkFleetCohort(t, runner, b)
+			}
 		})
 		t.Run("rules/"+string(lang), func(t *testing.T) {
 			t.Parallel()
@@ -463,4 +466,68 @@ func (g *grafanaSim) runAny(q InfluxQuery, from, to time.Time, vars map[string]s
 		n += len(s.Values)
 	}
 	return n, nil
+}
+
+// checkFleetCohort runs the fleet dashboard's cohort panel: every lane of
+// both hosts (one part number, one firmware) is scored in one cohort per
+// quantity, and the lanes the scenario makes stray (Rx power and Tx bias
+// of leaf01 Ethernet1/12) score a larger |z| than any other lane.
+func checkFleetCohort(t *testing.T, runner *queryRunner, b *Bundle) {
+	var q *InfluxQuery
+	for _, d := range b.Dashboards {
+		for _, p := range d.Panels {
+			if *d.Uid == FleetUID && p.Panel != nil && p.Panel.Title != nil && *p.Panel.Title == "Cohort outliers across the fleet" {
+				iq := p.Panel.Targets[0].(InfluxQuery)
+				q = &iq
+			}
+		}
+	}
+	if q == nil {
+		t.Fatal("the fleet dashboard has no cohort outliers panel")
+	}
+	g := newGrafanaSim(runner, Flux)
+	recs, err := runner.flux(g.text(*q, scEnd.Add(-6*time.Hour), scEnd, dashboardVars[Flux]).text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		quantity, port, lane string
+		sign                 float64
+	}{
+		{"rx_power_mw", "Ethernet1/12", "2", -1},
+		{"tx_bias_ma", "Ethernet1/12", "7", 1},
+	}
+	for _, tc := range tests {
+		hosts := map[string]bool{}
+		var outlier float64
+		var others []float64
+		for _, r := range recs {
+			if r["quantity"] != tc.quantity {
+				continue
+			}
+			hosts[fmt.Sprint(r["host"])] = true
+			if r["part_number"] != "EMU-OSFP800G-DR8" || r["firmware_version"] != "3.2" {
+				t.Errorf("%s: cohort %v/%v, want EMU-OSFP800G-DR8/3.2", tc.quantity, r["part_number"], r["firmware_version"])
+			}
+			z := jsonFloat(r["z"])
+			if r["host"] == "leaf01" && r["port"] == tc.port && r["lane"] == tc.lane {
+				outlier = z
+				continue
+			}
+			others = append(others, math.Abs(z))
+		}
+		if !hosts["leaf01"] || !hosts["leaf02"] || len(others) < 16 {
+			t.Fatalf("%s: scored lanes of hosts %v (%d others), want every lane of leaf01 and leaf02", tc.quantity, hosts, len(others))
+		}
+		if outlier*tc.sign < 3.5 {
+			t.Errorf("%s: leaf01 %s lane %s z = %g, want beyond %g·3.5", tc.quantity, tc.port, tc.lane, outlier, tc.sign)
+		}
+		for _, o := range others {
+			if o >= math.Abs(outlier) {
+				t.Errorf("%s: another lane has |z| %g >= the outlier's %g", tc.quantity, o, outlier)
+				break
+			}
+		}
+		t.Logf("%s: leaf01 %s lane %s z = %.2f among %d lanes of %d hosts", tc.quantity, tc.port, tc.lane, outlier, len(others)+1, len(hosts))
+	}
 }

@@ -126,3 +126,72 @@ func (o Options) atRiskQuery() string {
 // outlookRule reports whether Grafana evaluates r on the agent's
 // forecasts (a forecast or cohort rule without identity selectors).
 func outlookRule(r *alarm.Rule) bool { return (r.Forecast != nil || r.Cohort != nil) && !r.Local() }
+
+// fleetCohortFields are the lane quantities the fleet cohort panel scores.
+var fleetCohortFields = []string{schema.RxPowerMW, schema.TxPowerMW, schema.TxBiasMA}
+
+// fleetCohortMinPeers is the smallest cohort the fleet panel scores, as
+// the agent's own cohorts: fewer lanes make a median and MAD of noise.
+const fleetCohortMinPeers = 4
+
+// fleetCohortPanel is the fleet's cohort table: every lane's latest
+// quantity scored against the lanes of every host with modules of the
+// same part number and firmware.
+func (o Options) fleetCohortPanel(p *panels, y uint32) cog.Builder[dashboard.Panel] {
+	desc := fmt.Sprintf("Each lane's latest %s compared with its peers across every host: the lanes of modules of the same part number and firmware (xcvr_info, looked back 30 days), at least %d. Robust z = (x - median) / (1.4826 × MAD) per cohort over the time range's latest values; largest |z| first. A cohort whose lanes all read the same (MAD 0) gives no score.",
+		strings.Join(fleetCohortFields, ", "), fleetCohortMinPeers)
+	if o.Language != Flux {
+		desc = "InfluxQL cannot join xcvr_lane with xcvr_info (part number and firmware are fields there, not tags), so the fleet-wide cohort needs a Flux data source. With InfluxQL this table shows each agent's own cohort score per lane instead (xcvr_cohort: peers on the same switch only), largest |z| first."
+	}
+	return tablePanel(p).Title("Cohort outliers across the fleet").Description(desc).
+		Datasource(*o.dsRef()).GridPos(gridPos(0, y, 24, 10)).
+		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("abs_z").Desc(true)}).
+		WithTarget(o.target("A", o.fleetCohortQuery(), "", "table"))
+}
+
+// fleetCohortQuery scores every lane against its fleet cohort (Flux), or
+// lists the agents' per-switch scores (InfluxQL, which has no join).
+func (o Options) fleetCohortQuery() string {
+	if o.Language != Flux {
+		return fmt.Sprintf(`SELECT last(%s) AS "z", abs(last(%s)) AS "abs_z" FROM %s WHERE %s AND $timeFilter GROUP BY %s`,
+			iqlIdent(schema.Z), iqlIdent(schema.Z), o.iqlFrom(schema.XcvrCohort), iqlIdent(schema.TagLane)+" != ''", iqlGroupBy(cohortSeries))
+	}
+	var f []string
+	for _, x := range fleetCohortFields {
+		f = append(f, "r._field == "+fluxString(x))
+	}
+	pn, fw := fluxString(schema.PartNumber), fluxString(schema.FirmwareVersion)
+	cohort := fmt.Sprintf("[%s, %s, \"_field\"]", pn, fw)
+	var b strings.Builder
+	b.WriteString("import \"experimental\"\n")
+	// The identity is written at insertion, often before the time range.
+	fmt.Fprintf(&b, "info = () => from(bucket: %s)\n  |> range(start: experimental.subDuration(d: 30d, from: v.timeRangeStart), stop: v.timeRangeStop)\n"+
+		"  |> filter(fn: (r) => r._measurement == %s and (r._field == %s or r._field == %s))\n  |> last()\n"+
+		"  |> pivot(rowKey: [\"_time\"], columnKey: [\"_field\"], valueColumn: \"_value\")\n  |> group()\n"+
+		"  |> keep(columns: [\"host\", \"port\", %s, %s])\n",
+		fluxString(o.Bucket), fluxString(schema.XcvrInfo), pn, fw, pn, fw)
+	fmt.Fprintf(&b, "lanes = () => from(bucket: %s)\n  |> range(start: v.timeRangeStart, stop: v.timeRangeStop)\n"+
+		"  |> filter(fn: (r) => r._measurement == %s and (%s))\n  |> last()\n  |> group()\n"+
+		"  |> keep(columns: [\"host\", \"port\", \"lane\", \"_field\", \"_value\"])\n",
+		fluxString(o.Bucket), fluxString(schema.XcvrLane), strings.Join(f, " or "))
+	fmt.Fprintf(&b, "peers = () => join(tables: {l: lanes(), i: info()}, on: [\"host\", \"port\"])\n  |> group(columns: %s)\n", cohort)
+	// Median and count per cohort, then the median of the absolute
+	// deviations (exact: the default t-digest estimate is not a median).
+	// Each stream is a function called where it is used: Flux 0.65
+	// (InfluxDB 1.8) panics planning a stream read by two joins.
+	fmt.Fprintf(&b, "med = () => peers()\n  |> quantile(q: 0.5, method: \"exact_mean\")\n  |> rename(columns: {_value: \"median\"})\n")
+	fmt.Fprintf(&b, "n = () => peers()\n  |> count()\n  |> rename(columns: {_value: \"peers\"})\n")
+	fmt.Fprintf(&b, "dev = () => join(tables: {p: peers(), m: med()}, on: %s)\n"+
+		"  |> map(fn: (r) => ({r with dev: if r._value > r.median then r._value - r.median else r.median - r._value}))\n", cohort)
+	fmt.Fprintf(&b, "mad = () => dev()\n  |> quantile(q: 0.5, column: \"dev\", method: \"exact_mean\")\n  |> rename(columns: {dev: \"mad\"})\n")
+	fmt.Fprintf(&b, "stats = () => join(tables: {m: mad(), n: n()}, on: %s)\n", cohort)
+	fmt.Fprintf(&b, "join(tables: {d: dev(), s: stats()}, on: %s)\n"+
+		"  |> filter(fn: (r) => r.peers >= %d and r.mad > 0.0)\n"+
+		"  |> map(fn: (r) => ({r with z: (r._value - r.median) / (1.4826 * r.mad)}))\n"+
+		"  |> map(fn: (r) => ({r with abs_z: if r.z < 0.0 then -r.z else r.z}))\n"+
+		"  |> group()\n  |> sort(columns: [\"abs_z\"], desc: true)\n"+
+		"  |> rename(columns: {_field: \"quantity\", _value: \"value\"})\n"+
+		"  |> keep(columns: [\"host\", \"port\", \"lane\", \"quantity\", %s, %s, \"value\", \"median\", \"mad\", \"peers\", \"z\", \"abs_z\"])",
+		cohort, fleetCohortMinPeers, pn, fw)
+	return b.String()
+}

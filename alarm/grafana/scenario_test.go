@@ -219,7 +219,7 @@ func scSample(host, port string, t time.Time) sample {
 	}
 	m := &cmis.Module{
 		Spec: "CMIS", SpecRevision: "5.0", IdentifierCode: 0x19, Identifier: "OSFP",
-		Vendor: "EMU OPTICS", PartNumber: "EMU-OSFP800G-DR8", SerialNumber: "SN-" + host + "-" + port,
+		Vendor: "EMU OPTICS", PartNumber: "EMU-OSFP800G-DR8", SerialNumber: "SN-" + host + "-" + port, FirmwareVer: "3.2",
 		Applications: []cmis.Application{{AppSel: 1, HostInterfaceID: 0x51, HostInterface: "800GAUI-8 C2M", MediaInterface: "800GBASE-DR8",
 			HostLanes: 8, MediaLanes: 8, HostLaneMask: 0x01}},
 		PowerClass: 8, MaxPowerW: fp(16),
