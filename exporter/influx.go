@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/ddm-agent/ddm/internal/failurelog"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -13,7 +14,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unicode"
 
@@ -214,7 +214,7 @@ func CheckToken(token string) error {
 //     MaxRetryInterval). Nothing is dropped.
 //
 // Every failure is logged: the first of each kind at once, then a summary
-// at most every LogEvery while it lasts, and the recovery (see failureLog);
+// at most every LogEvery while it lasts, and the recovery (see failurelog.Log);
 // so are drops, rejections and spool damage.
 //
 // Points keep the timestamps they were made with. A crash (SIGKILL, power)
@@ -236,7 +236,7 @@ type InfluxWriter struct {
 	req       requestBuffers // the sender's
 	spool     *spool
 	logger    *slog.Logger
-	fails     *failureLog
+	fails     *failurelog.Log
 	conflicts *conflictSet
 	precision time.Duration
 	// httpClient is ours (bounded answers): the library does not close
@@ -316,7 +316,7 @@ func NewInfluxWriter(cfg InfluxConfig) (*InfluxWriter, error) {
 	w := &InfluxWriter{
 		cfg:         cfg,
 		logger:      cfg.Logger,
-		fails:       newFailureLog(cfg.Logger, cfg.LogEvery),
+		fails:       failurelog.New(cfg.Logger, cfg.LogEvery),
 		conflicts:   newConflictSet(),
 		precision:   cfg.Precision,
 		qNotify:     make(chan struct{}, 1),
@@ -361,11 +361,11 @@ func NewInfluxWriter(cfg InfluxConfig) (*InfluxWriter, error) {
 // diskEvent logs the spool's disk failures and its recovery.
 func (w *InfluxWriter) diskEvent(err error) {
 	if err == nil {
-		w.fails.ok("spool", "writing to disk again; the points held in memory meanwhile are on disk now", "dir", w.spool.dir)
+		w.fails.OK("spool", "writing to disk again; the points held in memory meanwhile are on disk now", "dir", w.spool.dir)
 		return
 	}
 	w.setErr(fmt.Errorf("spool write: %w", err))
-	w.fails.fail(slog.LevelError, "spool", errnoText(err), err.Error(),
+	w.fails.Fail(slog.LevelError, "spool", failurelog.ErrnoKind(err), err.Error(),
 		"effect", "points stay in memory (bounded by MemoryMaxBytes) and are still sent; the disk is tried again every second",
 		"dir", w.spool.dir)
 }
@@ -373,16 +373,7 @@ func (w *InfluxWriter) diskEvent(err error) {
 // dropEvent logs points the bounds dropped.
 func (w *InfluxWriter) dropEvent(why string, points int64) {
 	w.setErr(fmt.Errorf("%d points dropped: %s", points, why))
-	w.fails.fail(slog.LevelWarn, "dropped", why, fmt.Sprintf("%d points dropped", points), "points", points)
-}
-
-// errnoText names a system error by its errno ("no space left on device").
-func errnoText(err error) string {
-	var en syscall.Errno
-	if errors.As(err, &en) {
-		return en.Error()
-	}
-	return "error"
+	w.fails.Fail(slog.LevelWarn, "dropped", why, fmt.Sprintf("%d points dropped", points), "points", points)
 }
 
 func notify(c chan struct{}) {
@@ -443,7 +434,7 @@ func (w *InfluxWriter) write(urgent bool, points []Point) {
 	w.qmu.Unlock()
 	for _, err := range invalid {
 		w.setErr(fmt.Errorf("invalid point: %w", err))
-		w.fails.fail(slog.LevelWarn, "invalid", "point cannot be encoded", err.Error())
+		w.fails.Fail(slog.LevelWarn, "invalid", "point cannot be encoded", err.Error())
 	}
 	if dropped > 0 {
 		w.dropEvent("queue full (QueueSize): oldest points dropped", int64(dropped))
@@ -610,7 +601,7 @@ func jitter(d time.Duration) time.Duration {
 
 func (w *InfluxWriter) setErr(err error) {
 	w.emu.Lock()
-	w.lastErr, w.lastErrAt = clip(err.Error()), time.Now()
+	w.lastErr, w.lastErrAt = failurelog.Clip(err.Error()), time.Now()
 	w.emu.Unlock()
 }
 

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/ddm-agent/ddm/internal/failurelog"
 	"io"
 	"log/slog"
 	"math/bits"
@@ -259,7 +260,7 @@ const sizeProbeEvery = 100
 func (w *InfluxWriter) reject(n int, kind, msg string) {
 	w.rejected.Add(int64(n))
 	w.setErr(fmt.Errorf("%d points rejected: %s", n, msg))
-	w.fails.fail(slog.LevelWarn, "rejected", kind, msg, "points", n)
+	w.fails.Fail(slog.LevelWarn, "rejected", kind, msg, "points", n)
 }
 
 func partialKind(err error) string {
@@ -306,7 +307,7 @@ func (w *InfluxWriter) post(lines [][]byte, whole []byte) answer {
 	err := w.send(ctx, body)
 	if err == nil {
 		w.latency.Store(int64(time.Since(start)))
-		w.fails.ok("influx", "writes accepted again")
+		w.fails.OK("influx", "writes accepted again")
 		return answer{}
 	}
 	a := answer{err: err}
@@ -324,7 +325,7 @@ func (w *InfluxWriter) post(lines [][]byte, whole []byte) answer {
 				w.conflicts.add(c)
 			}
 			a.err = fmt.Errorf("HTTP %d: %s", a.status, msg)
-			w.fails.ok("influx", "writes accepted again")
+			w.fails.OK("influx", "writes accepted again")
 			return a
 		}
 		if a.status == http.StatusUnprocessableEntity || pointLevel(msg) {
@@ -350,7 +351,7 @@ func (w *InfluxWriter) post(lines [][]byte, whole []byte) answer {
 		a.err = err
 	}
 	w.setErr(a.err)
-	w.fails.fail(slog.LevelWarn, "influx", kind, a.err.Error(), "url", w.cfg.URL, "points", len(lines))
+	w.fails.Fail(slog.LevelWarn, "influx", kind, a.err.Error(), "url", w.cfg.URL, "points", len(lines))
 	return a
 }
 
@@ -361,12 +362,12 @@ func errorMessage(he *http2.Error, err error) string {
 		return err.Error()
 	}
 	if m := he.Header.Get("X-Influxdb-Error"); m != "" {
-		return clip(m)
+		return failurelog.Clip(m)
 	}
 	if he.Message != "" {
-		return clip(he.Message)
+		return failurelog.Clip(he.Message)
 	}
-	return clip(err.Error())
+	return failurelog.Clip(err.Error())
 }
 
 // requestFailureKind names a failed request for the log: the status, or

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"github.com/ddm-agent/ddm/internal/failurelog"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -89,6 +90,10 @@ type Pipeline struct {
 	flags flagWriter
 	// flight is the flight recorder of every port.
 	flight *flightrec.Recorder
+	// saves logs the state files' failed writes: the flights are saved
+	// every tick they changed, so a full disk would otherwise log a line a
+	// second for as long as it lasts.
+	saves *failurelog.Log
 
 	mu    sync.Mutex
 	buses map[string]*busState
@@ -117,6 +122,7 @@ func New(o Options) *Pipeline {
 	tr := outlook.New()
 	return &Pipeline{o: o, log: log, buses: map[string]*busState{}, fleet: energy.NewFleet(), tracker: tr,
 		engine: alarm.NewEngine(o.Rules, alarm.Options{Labels: map[string]string{"host": o.Host}, Diagnose: tr.Diagnose}),
+		saves:  failurelog.New(log, time.Minute),
 		optics: newOptics(o.Topology, o.Host, log), flight: flightrec.New(flightrec.Options{Before: o.FlightBefore, After: o.FlightAfter})}
 }
 

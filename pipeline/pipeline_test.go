@@ -179,6 +179,36 @@ func TestSaveAlarmStateReportsFailure(t *testing.T) {
 	}
 }
 
+// TestStateSaveFailuresDoNotFlood: a state file that cannot be written
+// (a full disk, a path in the way) is logged once, not at every save (the
+// flights are saved every second), and its recovery once.
+func TestStateSaveFailuresDoNotFlood(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, AlarmStateFile)
+	var logBuf bytes.Buffer
+	p := New(Options{Host: "h", Rules: builtinRules(t), Sink: &memSink{}, StateDir: dir, Log: slog.New(slog.NewTextHandler(&logBuf, nil))})
+	if err := os.MkdirAll(filepath.Join(path, "in-the-way"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		p.Save()
+	}
+	if n := strings.Count(logBuf.String(), "alarm state not saved"); n != 1 {
+		t.Errorf("%d lines for 100 failed saves within a minute, want 1:\n%s", n, logBuf.String())
+	}
+	if err := os.RemoveAll(path); err != nil {
+		t.Fatal(err)
+	}
+	p.Save()
+	p.Save()
+	if n := strings.Count(logBuf.String(), "saved again"); n != 1 {
+		t.Errorf("%d recovery lines, want 1:\n%s", n, logBuf.String())
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("state not written after the recovery: %v", err)
+	}
+}
+
 // TestLoadDropsPortsNotConfigured: the saved state of a port the
 // configuration no longer has is dropped at Load (its alarms could never
 // resolve), the others' kept: the next pipeline does not fire them again.

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/ddm-agent/ddm/alarm"
 	"github.com/ddm-agent/ddm/flightrec"
 	"github.com/ddm-agent/ddm/internal/atomicfile"
+	"github.com/ddm-agent/ddm/internal/failurelog"
 	"github.com/ddm-agent/ddm/outlook"
 )
 
@@ -76,13 +78,9 @@ func (p *Pipeline) Save() {
 	if path == "" {
 		return
 	}
-	if err := atomicfile.Write(path, 0o600, p.engine.SaveState); err != nil {
-		p.log.Warn("alarm state not saved", "file", path, "err", err)
-	}
+	p.saved("alarm state", path, atomicfile.Write(path, 0o600, p.engine.SaveState))
 	if path := p.stateFile(FlagCountsFile); path != "" {
-		if err := p.flags.save(path); err != nil {
-			p.log.Warn("flag counters not saved", "file", path, "err", err)
-		}
+		p.saved("flag counters", path, p.flags.save(path))
 	}
 }
 
@@ -94,7 +92,16 @@ func (p *Pipeline) SaveFlights() {
 	if path == "" {
 		return
 	}
-	if err := p.flight.SaveFile(path); err != nil {
-		p.log.Warn("flights not saved", "file", path, "err", err)
+	p.saved("flights", path, p.flight.SaveFile(path))
+}
+
+// saved logs the outcome of writing one state file: its first failure at
+// once, a summary at most once a minute while it goes on, and the
+// recovery once.
+func (p *Pipeline) saved(what, path string, err error) {
+	if err != nil {
+		p.saves.Fail(slog.LevelWarn, what+" not saved", failurelog.ErrnoKind(err), err.Error(), "file", path)
+		return
 	}
+	p.saves.OK(what+" not saved", "saved again", "file", path)
 }

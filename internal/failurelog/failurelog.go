@@ -1,24 +1,27 @@
-package exporter
+package failurelog
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
-// failureLog reports the writer's failures to the journal without flooding
-// it: the first failure of each kind is logged at once, further ones of that
-// kind at most once per period as a summary (how many, the last one), and
+// Log reports failures that repeat (a write to InfluxDB, to the spool, to
+// a state file) to the journal without flooding it: the first failure of
+// each kind is logged at once, further ones of that kind at most once per
+// period as a summary (how many, the last one), and
 // the recovery once when the failures of a domain stop.
 //
 // A domain is a path that fails and recovers as one: "influx" (write
 // requests), "spool" (the disk). Kinds within a domain tell failures apart
 // ("HTTP 401", "timeout", "no space left on device").
-type failureLog struct {
+type Log struct {
 	logger *slog.Logger
 	period time.Duration
 	now    func() time.Time
@@ -44,22 +47,24 @@ type failureKind struct {
 // error text can be long).
 const maxLoggedMessage = 512
 
-func newFailureLog(logger *slog.Logger, period time.Duration) *failureLog {
-	return &failureLog{logger: logger, period: period, now: time.Now, domains: map[string]*failureDomain{}}
+func New(logger *slog.Logger, period time.Duration) *Log {
+	return &Log{logger: logger, period: period, now: time.Now, domains: map[string]*failureDomain{}}
 }
 
-func clip(s string) string {
+// Clip bounds a message for the journal (a server's error text can be
+// long).
+func Clip(s string) string {
 	if len(s) <= maxLoggedMessage {
 		return s
 	}
 	return s[:maxLoggedMessage] + "…"
 }
 
-// fail records a failure of kind in domain; msg says what happened and
+// Fail records a failure of kind in domain; msg says what happened and
 // attrs add context to the line. It logs at level at once for the first
 // failure of a kind, then a summary at most once per period.
-func (f *failureLog) fail(level slog.Level, domain, kind, msg string, attrs ...any) {
-	msg = clip(msg)
+func (f *Log) Fail(level slog.Level, domain, kind, msg string, attrs ...any) {
+	msg = Clip(msg)
 	now := f.now()
 	f.mu.Lock()
 	d := f.domains[domain]
@@ -98,8 +103,8 @@ func (f *failureLog) fail(level slog.Level, domain, kind, msg string, attrs ...a
 	f.logger.Log(context.Background(), level, text, line...)
 }
 
-// ok records a success in domain; after failures it logs the recovery once.
-func (f *failureLog) ok(domain, what string, attrs ...any) {
+// OK records a success in domain; after failures it logs the recovery once.
+func (f *Log) OK(domain, what string, attrs ...any) {
 	f.mu.Lock()
 	d := f.domains[domain]
 	if d == nil {
@@ -116,6 +121,17 @@ func (f *failureLog) ok(domain, what string, attrs ...any) {
 	sort.Strings(kinds)
 	f.logger.Info(domain+": "+what, append([]any{"after_failures", d.total, "over", roundDuration(now.Sub(d.since)),
 		"kinds", strings.Join(kinds, ", ")}, attrs...)...)
+}
+
+// ErrnoKind names a failure by its errno's text ("no space left on
+// device", "permission denied"), so that different failures of one path
+// are summarised apart; "error" when the error carries no errno.
+func ErrnoKind(err error) string {
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return en.Error()
+	}
+	return "error"
 }
 
 // roundDuration shows a duration to the second, or to the millisecond
