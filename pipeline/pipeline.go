@@ -53,6 +53,11 @@ type Options struct {
 	// Status, when set, is given a one-line summary after each write of
 	// the self-telemetry (systemd's STATUS=).
 	Status func(string)
+	// Alarms, when set, is given each sample's alarm transitions after
+	// their points were written: `ddm rules test` prints what the
+	// pipeline fired rather than evaluating the rules a second way. It is
+	// called from the bus workers, concurrently.
+	Alarms func(events []alarm.Event)
 }
 
 // AlarmStateFile is the alarm state's file name in Options.StateDir.
@@ -169,6 +174,9 @@ func (p *Pipeline) Observe(s agent.Sample) {
 		if ev := p.alarmEvents(events); len(ev) > 0 {
 			exporter.WriteNow(p.o.Sink, ev...)
 			pts = append(pts, p.alarmTriggers(events)...)
+		}
+		if len(events) > 0 && p.o.Alarms != nil {
+			p.o.Alarms(events)
 		}
 	}
 	if len(pts) > 0 {

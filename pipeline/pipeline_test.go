@@ -87,8 +87,9 @@ func TestSamplePoints(t *testing.T) {
 func TestObserveAndSelfTelemetry(t *testing.T) {
 	var sink memSink
 	var status []string
+	var transitions []alarm.Event // what Options.Alarms was given (ddm rules test prints it)
 	p := New(Options{Host: "leaf01", Rules: builtinRules(t), Sink: &sink, Ports: []string{"a", "b", "c"},
-		Status: func(s string) { status = append(status, s) }})
+		Status: func(s string) { status = append(status, s) }, Alarms: func(evs []alarm.Event) { transitions = append(transitions, evs...) }})
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	m := &cmis.Module{Spec: "CMIS", Identifier: "OSFP", TemperatureC: ptrF(40), Lanes: []cmis.Lane{{Lane: 1, TxPowerMW: ptrF(1)}}}
 	los := &cmis.Module{Spec: "CMIS", Identifier: "OSFP", Lanes: []cmis.Lane{{Lane: 1, TxPowerMW: ptrF(1), Flags: cmis.RxLOS}}}
@@ -119,6 +120,9 @@ func TestObserveAndSelfTelemetry(t *testing.T) {
 	}
 	if !fired {
 		t.Errorf("no xcvr_alarm point for the loss of signal on port c; alarms %v", sink.of(schema.XcvrAlarm))
+	}
+	if n := len(sink.of(schema.XcvrAlarm)); len(transitions) != n || n == 0 {
+		t.Errorf("Options.Alarms was given %d transitions, the sink %d xcvr_alarm points: %v", len(transitions), n, transitions)
 	}
 
 	p.WriteSelf(t0.Add(10*time.Second), map[string]agent.BusProgress{"i2c-1": {PassTime: 40 * time.Millisecond}}, 1)

@@ -17,9 +17,11 @@ import (
 	"github.com/ddm-agent/ddm/alarm/grafana"
 	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/emulator"
+	"github.com/ddm-agent/ddm/exporter"
 	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/internal/plural"
 	"github.com/ddm-agent/ddm/internal/vclock"
+	"github.com/ddm-agent/ddm/pipeline"
 	"github.com/ddm-agent/ddm/portset"
 )
 
@@ -316,11 +318,14 @@ func rulesTest(ctx context.Context, e env, args []string) int {
 		errorf(e, "rules test: the scenario has no ports")
 		return exitUsage
 	}
-	eng := alarm.NewEngine(rs, alarm.Options{})
-	obs := &rulesObserver{eng: eng, rs: rs, start: start, order: map[string]int{}}
+	obs := &rulesObserver{rs: rs, start: start, order: map[string]int{}}
 	for i, p := range ports {
 		obs.order[p.Name] = i
 	}
+	// The rules are evaluated by the daemon's own pipeline (steady times,
+	// absences, read errors as ddm run treats them); its points go
+	// nowhere, its alarm transitions are printed.
+	obs.pipe = pipeline.New(pipeline.Options{Host: "rules-test", Rules: rs, Sink: exporter.Multi(), Alarms: obs.alarms})
 	// The agent itself reads the modules, at an interval of one step (VDM
 	// too), on the virtual clock: what fires is what `ddm run` at that
 	// interval would fire, absences and backoff included.
@@ -348,13 +353,13 @@ func rulesTest(ctx context.Context, e env, args []string) int {
 	return exitOK
 }
 
-// rulesObserver evaluates the rules on every sample, as the daemon does,
-// and keeps the lines to print. Samples of one instant arrive from several
+// rulesObserver hands every sample to the pipeline, which evaluates the
+// rules as the daemon does, and keeps the lines to print. Samples of one instant arrive from several
 // goroutines (a worker per bus, a VDM read per port) in any order: flush
 // prints them in the order of their time, then of the ports, so a scenario
 // prints the same on every run.
 type rulesObserver struct {
-	eng   *alarm.Engine
+	pipe  *pipeline.Pipeline
 	rs    *alarm.Rules
 	start time.Time
 	order map[string]int // port -> its place in the scenario
@@ -371,18 +376,23 @@ type rulesLine struct {
 }
 
 func (o *rulesObserver) Observe(s agent.Sample) {
+	if s.Kind == agent.KindError {
+		// A read that failed changes no alarm (the pipeline skips it):
+		// the scenario shows it.
+		o.mu.Lock()
+		o.lines = append(o.lines, rulesLine{t: s.Time, port: o.order[s.Port],
+			text: fmt.Sprintf("%s READ-ERROR %s: %v", rulesElapsed(s.Time, o.start), s.Port, s.Err)})
+		o.mu.Unlock()
+	}
+	o.pipe.Observe(s)
+}
+
+// alarms keeps the lines of the pipeline's alarm transitions.
+func (o *rulesObserver) alarms(events []alarm.Event) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	add := func(t time.Time, text string) {
-		o.lines = append(o.lines, rulesLine{t: t, port: o.order[s.Port], text: text})
-	}
-	if s.Kind == agent.KindError {
-		// A read that failed changes no alarm, as in the agent.
-		add(s.Time, fmt.Sprintf("%s READ-ERROR %s: %v", rulesElapsed(s.Time, o.start), s.Port, s.Err))
-		return
-	}
-	for _, ev := range o.eng.EvaluateAt(s.Port, s.Time, s.Steady, s.Module, s.Kind != agent.KindAbsent) {
-		add(s.Time, rulesEventLine(ev, o.start, o.rs))
+	for _, ev := range events {
+		o.lines = append(o.lines, rulesLine{t: ev.Time, port: o.order[ev.Port], text: rulesEventLine(ev, o.start, o.rs)})
 		if ev.State == alarm.Firing {
 			o.firing++
 		} else {
