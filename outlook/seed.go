@@ -3,12 +3,15 @@ package outlook
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/exporter"
+	"github.com/ddm-agent/ddm/internal/statread"
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // Querier runs one InfluxQL statement (exporter.InfluxQuerier).
@@ -51,28 +54,19 @@ func (t *Tracker) Seed(ctx context.Context, q Querier, host string, ports []stri
 		}
 	}
 	t.mu.Unlock()
-	bucket := fmt.Sprintf("%ds", int64(t.bucket/time.Second))
-	where := fmt.Sprintf(`"host" = %s AND time > %d AND time <= %d`, quote(host), now.Add(-t.span).UnixNano(), now.UnixNano())
-	queries := []seedQuery{
-		{"lane history", fmt.Sprintf(`SELECT mean("tx_bias_ma") AS "tx_bias_ma", mean("tx_power_mw") AS "tx_power_mw", mean("rx_power_mw") AS "rx_power_mw" FROM "xcvr_lane" WHERE %s GROUP BY time(%s), "port", "lane" fill(none)`, where, bucket),
-			map[string]string{"tx_bias_ma": cmis.QTxBias, "tx_power_mw": cmis.QTxPower, "rx_power_mw": cmis.QRxPower}},
-		{"module history", fmt.Sprintf(`SELECT mean("temperature_c") AS "temperature_c", mean("laser_temperature_c") AS "laser_temperature_c" FROM "xcvr_module" WHERE %s GROUP BY time(%s), "port" fill(none)`, where, bucket),
-			map[string]string{"temperature_c": cmis.QTemperature, "laser_temperature_c": cmis.QLaserTemperature}},
-		{"pre-FEC BER history", fmt.Sprintf(`SELECT mean("value") AS "ber" FROM "xcvr_vdm" WHERE "observable" = 'pre_fec_ber' AND "side" = 'media' AND %s GROUP BY time(%s), "port", "lane" fill(none)`, where, bucket),
-			map[string]string{"ber": QPreFECBER}},
-	}
-	ids, err := q.Query(ctx, fmt.Sprintf(`SELECT last("serial_number") AS "sn", last("part_number") AS "pn", last("firmware_version") AS "fw" FROM "xcvr_info" WHERE %s GROUP BY "port"`, where))
+	queries := seedQueries(host, now.Add(-t.span), now, t.bucket)
+	ids, err := q.Query(ctx, identityQuery(host, now.Add(-t.span), now))
 	if err != nil {
 		return 0, fmt.Errorf("seeding the forecast history from InfluxDB: module identities: %w", err)
 	}
 	t.mu.Lock()
 	for _, s := range ids {
-		name := s.Tags["port"]
+		name := s.Tags[schema.TagPort]
 		if !want[name] || !empty[name] || len(s.Values) == 0 {
 			continue
 		}
 		p := t.port(name)
-		p.identity = identity{Serial: cell(s, 0, "sn"), PartNumber: cell(s, 0, "pn"), Firmware: cell(s, 0, "fw")}
+		p.identity = identity{Serial: cell(s, 0, schema.SerialNumber), PartNumber: cell(s, 0, schema.PartNumber), Firmware: cell(s, 0, schema.FirmwareVersion)}
 	}
 	t.mu.Unlock()
 	seeded := 0
@@ -86,6 +80,62 @@ func (t *Tracker) Seed(ctx context.Context, q Querier, host string, ports []stri
 	return seeded, nil
 }
 
+// seedQueries are the bucket means of host's forecast quantities over
+// (from, to]: xcvr_lane's bias and powers, xcvr_module's temperatures and
+// the media-side pre-FEC BER of xcvr_vdm, each read whether the agent
+// wrote it at full rate or, with --reduce, as window means
+// (statread): a bucket's mean is then the mean of its windows' means,
+// the windows being of one length and aligned within the bucket.
+func seedQueries(host string, from, to time.Time, bucket time.Duration) []seedQuery {
+	span := timeRange(from, to)
+	hostIs := statread.Ident(schema.TagHost) + " = " + quote(host)
+	query := func(measurement, cond string, tags []string, columns map[string]string) string {
+		names := make([]string, 0, len(columns))
+		for col := range columns {
+			names = append(names, col)
+		}
+		sort.Strings(names)
+		var cols []statread.Column
+		var sel []string
+		for _, col := range names {
+			// Each column is named as its field at full rate.
+			cols = append(cols, statread.Column{Field: col, Stat: statread.Mean, As: col})
+			sel = append(sel, fmt.Sprintf("mean(%s) AS %s", statread.Ident(col), statread.Ident(col)))
+		}
+		group := make([]string, len(tags))
+		for i, tag := range tags {
+			group[i] = statread.Ident(tag)
+		}
+		return fmt.Sprintf("SELECT %s FROM %s WHERE %s GROUP BY time(%ds), %s fill(none)",
+			strings.Join(sel, ", "), statread.InfluxQLSources(measurement, statread.Ident(measurement), cond+" AND "+span, cols...),
+			span, int64(bucket/time.Second), strings.Join(group, ", "))
+	}
+	ber := fmt.Sprintf("%s AND %s = %s AND %s = 'media'", hostIs, statread.Ident(schema.TagObservable), quote(QPreFECBER), statread.Ident(schema.TagSide))
+	lane := map[string]string{schema.TxBiasMA: cmis.QTxBias, schema.TxPowerMW: cmis.QTxPower, schema.RxPowerMW: cmis.QRxPower}
+	module := map[string]string{schema.TemperatureC: cmis.QTemperature, schema.LaserTemperatureC: cmis.QLaserTemperature}
+	vdm := map[string]string{schema.Value: QPreFECBER}
+	return []seedQuery{
+		{"lane history", query(schema.XcvrLane, hostIs, []string{schema.TagPort, schema.TagLane}, lane), lane},
+		{"module history", query(schema.XcvrModule, hostIs, []string{schema.TagPort}, module), module},
+		{"pre-FEC BER history", query(schema.XcvrVDM, ber, []string{schema.TagPort, schema.TagLane}, vdm), vdm},
+	}
+}
+
+// identityQuery is the identity of each port's newest module.
+func identityQuery(host string, from, to time.Time) string {
+	var sel []string
+	for _, f := range []string{schema.SerialNumber, schema.PartNumber, schema.FirmwareVersion} {
+		sel = append(sel, fmt.Sprintf("last(%s) AS %s", statread.Ident(f), statread.Ident(f)))
+	}
+	return fmt.Sprintf("SELECT %s FROM %s WHERE %s = %s AND %s GROUP BY %s", strings.Join(sel, ", "),
+		statread.Ident(schema.XcvrInfo), statread.Ident(schema.TagHost), quote(host), timeRange(from, to), statread.Ident(schema.TagPort))
+}
+
+// timeRange is the InfluxQL condition of (from, to].
+func timeRange(from, to time.Time) string {
+	return fmt.Sprintf("time > %d AND time <= %d", from.UnixNano(), to.UnixNano())
+}
+
 // seedSeries adds the bucket means of one answer to the empty ports'
 // series, each at its bucket's middle, and returns how many series it
 // filled.
@@ -94,12 +144,12 @@ func (t *Tracker) seedSeries(series []exporter.QuerySeries, columns map[string]s
 	defer t.mu.Unlock()
 	filled := map[string]bool{}
 	for _, s := range series {
-		name := s.Tags["port"]
+		name := s.Tags[schema.TagPort]
 		if !want[name] || !empty[name] {
 			continue
 		}
 		lane := 0
-		if l := s.Tags["lane"]; l != "" {
+		if l := s.Tags[schema.TagLane]; l != "" {
 			n, err := strconv.Atoi(l)
 			if err != nil || n <= 0 {
 				continue

@@ -1,0 +1,88 @@
+package statread
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ddm-agent/ddm/schema"
+	"github.com/ddm-agent/ddm/winstat"
+)
+
+// Stat is the window statistic that stands for a field in reduced data.
+type Stat string
+
+// The statistics a reader may ask for (their suffixes in the schema).
+const (
+	Min  Stat = schema.StatMin
+	Mean Stat = schema.StatMean
+	Max  Stat = schema.StatMax
+)
+
+// dBmOf maps each dBm field to the mW field it is computed from.
+var dBmOf = map[string]string{
+	schema.TxPowerDBM: schema.TxPowerMW,
+	schema.RxPowerDBM: schema.RxPowerMW,
+	schema.PowerDBM:   schema.PowerMW,
+}
+
+// Form is one place a reader finds a field's value.
+type Form struct {
+	// Field is the field as stored.
+	Field string
+	// Window: Field is a window statistic, stamped with its window's
+	// start.
+	Window bool
+	// FromMW: Field is in mW and the value read is 10·log10 of it, only
+	// where it is above 0.
+	FromMW bool
+}
+
+// Forms lists where field of measurement is found when read as stat: the
+// field itself (full rate) and, when winstat reduces the measurement, its
+// window statistic.
+func Forms(measurement, field string, stat Stat) []Form {
+	forms := []Form{{Field: field}}
+	if !winstat.Reduced(measurement) {
+		return forms
+	}
+	if mw, ok := dBmOf[field]; ok {
+		return append(forms, Form{Field: mw + string(stat), Window: true, FromMW: true})
+	}
+	return append(forms, Form{Field: field + string(stat), Window: true})
+}
+
+// Column is one value an InfluxQL reader selects.
+type Column struct {
+	Field string // as written at full rate
+	Stat  Stat   // what stands for it in a window
+	As    string // its name in the answer
+}
+
+// InfluxQLSources writes the sources of an InfluxQL SELECT (what follows
+// FROM) that reads the columns of measurement in every form they are
+// stored in: a subquery per column and form, each selecting the value as
+// the column's name from from (the measurement quoted, and qualified as
+// the caller wants) where cond holds (tag and time conditions, without
+// WHERE). The outer query aggregates the columns by their names, groups by
+// the tags it wants (the subqueries keep every tag) and repeats the time
+// condition for its GROUP BY time().
+func InfluxQLSources(measurement, from, cond string, cols ...Column) string {
+	var subs []string
+	for _, c := range cols {
+		for _, f := range Forms(measurement, c.Field, c.Stat) {
+			sel, where := Ident(f.Field), cond
+			if f.FromMW {
+				// log10(0) is -Inf, which InfluxDB cannot encode.
+				sel = "10 * log10(" + Ident(f.Field) + ")"
+				where = Ident(f.Field) + " > 0 AND " + cond
+			}
+			subs = append(subs, fmt.Sprintf("(SELECT %s AS %s FROM %s WHERE %s)", sel, Ident(c.As), from, where))
+		}
+	}
+	return strings.Join(subs, ", ")
+}
+
+// Ident quotes an InfluxQL identifier.
+func Ident(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
