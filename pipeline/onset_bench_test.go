@@ -55,6 +55,7 @@ func BenchmarkOnsetToQueryable(b *testing.B) {
 // onsetToQueryable runs the switch until onsetFaults onsets have been
 // found in InfluxDB and returns their latencies and the onsets missed.
 func onsetToQueryable(b *testing.B) (lat []time.Duration, missed int) {
+	var stages []stageRow
 	s := influxtest.Start(b)
 	start := time.Now()
 	emuOpts := []emulator.Option{emulator.WithClock(emulator.RealClock{}), emulator.WithInsertion(start.Add(-time.Hour)),
@@ -88,12 +89,14 @@ func onsetToQueryable(b *testing.B) (lat []time.Duration, missed int) {
 		pg, addr := pagers[ps.Bus], uint8(ps.Address)
 		ports = append(ports, agent.Port{Name: ps.Name, Bus: bus.Root().String(), Addr: addr, Mem: pg.Module(addr), Forget: func() { pg.Forget(addr) }})
 	}
-	w, err := exporter.NewInfluxWriter(exporter.InfluxConfig{URL: s.URL(), Bucket: s.Bucket(), Token: s.Token(), SpoolDir: b.TempDir(),
+	rec := newStageRecorder()
+	px := rec.proxy(b, s.URL())
+	w, err := exporter.NewInfluxWriter(exporter.InfluxConfig{URL: px.URL, Bucket: s.Bucket(), Token: s.Token(), SpoolDir: b.TempDir(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := New(Options{Host: "bench", Rules: builtinRules(b), Sink: w})
+	p := New(Options{Host: "bench", Rules: builtinRules(b), Sink: stageSink{inner: w, rec: rec}})
 	a, err := agent.New(ports, p, agent.Options{Interval: agent.DefaultInterval})
 	if err != nil {
 		b.Fatal(err)
@@ -111,15 +114,15 @@ func onsetToQueryable(b *testing.B) (lat []time.Duration, missed int) {
 
 	// key: port/lane@ms of an rx_los point -> when a poll first found it.
 	found := map[string]time.Time{}
-	key := func(port string, lane int, t time.Time) string {
-		return fmt.Sprintf("%s/%d@%d", port, lane, t.UnixMilli())
-	}
+	pollStart := map[string]time.Time{} // the poll that found it started then
+	key := eventKey
 	var events []agent.FlagEvent // the points found, as events
 	since := start
 	deadline := time.Now().Add(2 * time.Minute)
 	b.ResetTimer()
 	for time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
+		polled := time.Now()
 		rows := s.Query(b, fmt.Sprintf("SELECT %s, %s, %s FROM %s WHERE %s = 'rx_los' AND time > %d", schema.FlagCount, schema.TagPort,
 			schema.TagLane, schema.XcvrFlagEvent, schema.TagFlag, since.Add(-2*time.Second).UnixNano()))
 		now := time.Now()
@@ -129,7 +132,7 @@ func onsetToQueryable(b *testing.B) (lat []time.Duration, missed int) {
 			lane, _ := strconv.Atoi(laneText)
 			k := key(port, lane, r.Time())
 			if _, seen := found[k]; !seen {
-				found[k] = now
+				found[k], pollStart[k] = now, polled
 				events = append(events, agent.FlagEvent{Port: port, Lane: lane, Time: r.Time()})
 				if r.Time().After(since) {
 					since = r.Time()
@@ -156,9 +159,27 @@ func onsetToQueryable(b *testing.B) (lat []time.Duration, missed int) {
 				missed++
 				continue
 			}
-			lat = append(lat, found[key(port, o.Lane, events[i].Time)].Sub(o.At))
+			k := key(port, o.Lane, events[i].Time)
+			lat = append(lat, found[k].Sub(o.At))
+			row := stageRow{onset: o.At, read: events[i].Time, found: found[k], pollStart: pollStart[k]}
+			rec.mu.Lock()
+			if st := rec.events[k]; st != nil {
+				row.writeNow = st.writeNow
+				if st.req >= 0 {
+					q := rec.requests[st.req]
+					row.reqStart, row.reqEnd, row.reqPoints = q.start, q.end, q.points
+				}
+				if f := rec.inFlight(st.writeNow); f >= 0 {
+					row.behind = rec.requests[f].points
+				}
+			}
+			rec.mu.Unlock()
+			stages = append(stages, row)
 		}
 	}
+	rec.mu.Lock()
+	stageReport(b, stages, rec.requests)
+	rec.mu.Unlock()
 	if len(lat) == 0 {
 		b.Fatalf("no onset found in InfluxDB (%d points, %d missed)", len(events), missed)
 	}

@@ -1,0 +1,268 @@
+package pipeline
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
+
+	"github.com/ddm-agent/ddm/exporter"
+	"github.com/ddm-agent/ddm/schema"
+)
+
+// The onset figure's stages, seen from outside the writer: a sink in
+// front of it notes when the pipeline hands each flag event to the urgent
+// lane, and a proxy in front of InfluxDB notes when each write request
+// that carries it starts and when the server answered it. Nothing in the
+// product is changed to measure them.
+
+// eventKey names one rx_los flag event: port/lane@ms of its time.
+func eventKey(port string, lane int, t time.Time) string {
+	return fmt.Sprintf("%s/%d@%d", port, lane, t.UnixMilli())
+}
+
+// request is one write request the proxy passed on.
+type request struct {
+	start, end time.Time
+	points     int
+	status     int
+}
+
+// eventStages is when an event passed each stage the recorder sees.
+type eventStages struct {
+	writeNow time.Time // handed to the sink's urgent lane
+	req      int       // index of the first request that carried it, -1 none
+}
+
+// stageRecorder is the sink wrapper and the proxy's log.
+type stageRecorder struct {
+	mu       sync.Mutex
+	events   map[string]*eventStages
+	requests []request
+}
+
+func newStageRecorder() *stageRecorder {
+	return &stageRecorder{events: map[string]*eventStages{}}
+}
+
+func (r *stageRecorder) event(k string) *eventStages {
+	e := r.events[k]
+	if e == nil {
+		e = &eventStages{req: -1}
+		r.events[k] = e
+	}
+	return e
+}
+
+// stageSink passes everything to the writer and notes the time the
+// urgent lane was given each rx_los event.
+type stageSink struct {
+	inner *exporter.InfluxWriter
+	rec   *stageRecorder
+}
+
+func (s stageSink) Write(points ...exporter.Point) { s.inner.Write(points...) }
+
+func (s stageSink) WriteNow(points ...exporter.Point) {
+	now := time.Now()
+	s.rec.mu.Lock()
+	for i := range points {
+		if k, ok := rxLOSKey(points[i]); ok {
+			s.rec.event(k).writeNow = now
+		}
+	}
+	s.rec.mu.Unlock()
+	s.inner.WriteNow(points...)
+}
+
+func (s stageSink) Close(ctx context.Context) error { return s.inner.Close(ctx) }
+func (s stageSink) Stats() exporter.Stats         { return s.inner.Stats() }
+
+// rxLOSKey is the key of an rx_los xcvr_flag_event point.
+func rxLOSKey(p exporter.Point) (string, bool) {
+	if p.Measurement != schema.XcvrFlagEvent || p.Tag(schema.TagFlag) != "rx_los" {
+		return "", false
+	}
+	lane, _ := strconv.Atoi(p.Tag(schema.TagLane))
+	return eventKey(p.Tag(schema.TagPort), lane, p.Time), true
+}
+
+// rxLOSLineKey is the key of a line of line protocol that is an rx_los
+// xcvr_flag_event point.
+func rxLOSLineKey(line []byte) (string, bool) {
+	if !bytes.HasPrefix(line, []byte(schema.XcvrFlagEvent+",")) {
+		return "", false
+	}
+	dec := lineprotocol.NewDecoderWithBytes(line)
+	if !dec.Next() {
+		return "", false
+	}
+	if _, err := dec.Measurement(); err != nil {
+		return "", false
+	}
+	var port, flag string
+	lane := 0
+	for {
+		k, v, err := dec.NextTag()
+		if err != nil || k == nil {
+			break
+		}
+		switch string(k) {
+		case schema.TagPort:
+			port = string(v)
+		case schema.TagFlag:
+			flag = string(v)
+		case schema.TagLane:
+			lane, _ = strconv.Atoi(string(v))
+		}
+	}
+	for {
+		k, _, err := dec.NextField()
+		if err != nil || k == nil {
+			break
+		}
+	}
+	t, err := dec.Time(lineprotocol.Nanosecond, time.Time{})
+	if err != nil || flag != "rx_los" {
+		return "", false
+	}
+	return eventKey(port, lane, t), true
+}
+
+// proxy passes requests to target and logs the write requests.
+func (r *stageRecorder) proxy(tb testing.TB, target string) *httptest.Server {
+	u, err := url.Parse(target)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	client := &http.Client{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		start := time.Now()
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		out, err := http.NewRequestWithContext(req.Context(), req.Method, u.Scheme+"://"+u.Host+req.URL.RequestURI(), bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		out.Header = req.Header.Clone()
+		resp, err := client.Do(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		answer, _ := io.ReadAll(resp.Body)
+		end := time.Now()
+		if strings.HasSuffix(req.URL.Path, "/write") {
+			r.logWrite(start, end, resp.StatusCode, req.Header.Get("Content-Encoding"), body)
+		}
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = w.Write(answer)
+	}))
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
+func (r *stageRecorder) logWrite(start, end time.Time, status int, encoding string, body []byte) {
+	if encoding == "gzip" {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return
+		}
+		if body, err = io.ReadAll(zr); err != nil {
+			return
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	i := len(r.requests)
+	r.requests = append(r.requests, request{start: start, end: end, points: bytes.Count(body, []byte{'\n'}), status: status})
+	for _, line := range bytes.Split(body, []byte{'\n'}) {
+		if k, ok := rxLOSLineKey(line); ok {
+			if e := r.event(k); e.req < 0 {
+				e.req = i
+			}
+		}
+	}
+}
+
+// inFlight is the request in flight at t (the latest started before t and
+// ended after it), or -1.
+func (r *stageRecorder) inFlight(t time.Time) int {
+	for i := len(r.requests) - 1; i >= 0; i-- {
+		q := r.requests[i]
+		if q.start.Before(t) && q.end.After(t) {
+			return i
+		}
+	}
+	return -1
+}
+
+// stageRow is one matched onset's stages.
+type stageRow struct {
+	onset, read, writeNow, reqStart, reqEnd, pollStart, found time.Time
+	reqPoints                                                 int
+	behind                                                    int // points of a request in flight at WriteNow, 0 none
+}
+
+func (s stageRow) total() time.Duration { return s.found.Sub(s.onset) }
+
+// stageReport logs, for the slowest onsets and in quantiles, how long
+// each stage took.
+func stageReport(tb testing.TB, rows []stageRow, requests []request) {
+	if len(rows) == 0 {
+		return
+	}
+	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+	stage := func(name string, f func(stageRow) time.Duration) {
+		ds := make([]time.Duration, 0, len(rows))
+		for _, s := range rows {
+			ds = append(ds, f(s))
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		q := func(p float64) time.Duration { return ds[min(len(ds)-1, int(p*float64(len(ds))))] }
+		tb.Logf("stage %-26s p50 %5s  p90 %5s  p99 %5s  max %5s ms", name, ms(q(0.5)), ms(q(0.9)), ms(q(0.99)), ms(ds[len(ds)-1]))
+	}
+	stage("onset -> scan read", func(s stageRow) time.Duration { return s.read.Sub(s.onset) })
+	stage("scan read -> WriteNow", func(s stageRow) time.Duration { return s.writeNow.Sub(s.read) })
+	stage("WriteNow -> request start", func(s stageRow) time.Duration { return s.reqStart.Sub(s.writeNow) })
+	stage("request start -> 204", func(s stageRow) time.Duration { return s.reqEnd.Sub(s.reqStart) })
+	stage("204 -> poll found", func(s stageRow) time.Duration { return s.found.Sub(s.reqEnd) })
+	stage("onset -> 204", func(s stageRow) time.Duration { return s.reqEnd.Sub(s.onset) })
+	stage("onset -> poll found", stageRow.total)
+	sorted := append([]stageRow(nil), rows...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].total() > sorted[j].total() })
+	for _, s := range sorted[:min(8, len(sorted))] {
+		tb.Logf("slow: WriteNow at %d: total %s ms: read +%s, WriteNow +%s, request +%s (%d points; %d points in flight at WriteNow), 204 +%s, poll started +%s, found +%s",
+			s.writeNow.UnixMilli(), ms(s.total()), ms(s.read.Sub(s.onset)), ms(s.writeNow.Sub(s.read)), ms(s.reqStart.Sub(s.writeNow)), s.reqPoints, s.behind,
+			ms(s.reqEnd.Sub(s.reqStart)), ms(s.pollStart.Sub(s.reqEnd)), ms(s.found.Sub(s.pollStart)))
+	}
+	var big int
+	var longest time.Duration
+	for _, q := range requests {
+		if q.points >= 1000 {
+			big++
+		}
+		longest = max(longest, q.end.Sub(q.start))
+	}
+	tb.Logf("%d write requests, %d of them of 1000 points or more; the longest took %s ms", len(requests), big, ms(longest))
+}
