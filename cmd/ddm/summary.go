@@ -10,6 +10,7 @@ import (
 
 	"github.com/ddm-agent/ddm/config"
 	"github.com/ddm-agent/ddm/exporter"
+	"github.com/ddm-agent/ddm/internal/statread"
 	"github.com/ddm-agent/ddm/schema"
 )
 
@@ -63,15 +64,26 @@ func cmdSummary(ctx context.Context, e env, args []string) int {
 	}
 	where := fmt.Sprintf("time > now() - %ds", int(since.Seconds()))
 
-	ports := q("samples per port", fmt.Sprintf(`SELECT last(%q) AS temp, count(%q) AS n FROM %q WHERE %s GROUP BY %q`,
-		schema.TemperatureC, schema.Present, schema.XcvrModule, where, schema.TagPort))
+	// Each monitor is read at full rate and as the window statistic that
+	// stands for it with --reduce (statread), so agents in either mode
+	// are summed up alike: the last temperature (a window's mean), the
+	// lowest powers (the windows' minima), the highest BER (their maxima).
+	ports := q("samples per port", fmt.Sprintf(`SELECT count(%q) AS n, sum(%q) AS w FROM %q WHERE %s GROUP BY %q`,
+		schema.Present, schema.WindowSamples, schema.XcvrModule, where, schema.TagPort))
 	if code != exitOK {
 		return code // nothing to show without the ports
 	}
-	lanes := q("lane powers", fmt.Sprintf(`SELECT min(%q) AS rx, min(%q) AS tx FROM %q WHERE %s GROUP BY %q`,
-		schema.RxPowerDBM, schema.TxPowerDBM, schema.XcvrLane, where, schema.TagPort))
-	ber := q("pre-FEC BER", fmt.Sprintf(`SELECT max(%q) AS ber FROM %q WHERE %q='pre_fec_ber' AND %q='media' AND %s GROUP BY %q`,
-		schema.Value, schema.XcvrVDM, schema.TagObservable, schema.TagSide, where, schema.TagPort))
+	temps := q("temperatures", fmt.Sprintf(`SELECT last("temp") AS temp FROM %s WHERE %s GROUP BY %q`,
+		statread.InfluxQLSources(schema.XcvrModule, statread.Ident(schema.XcvrModule), where,
+			statread.Column{Field: schema.TemperatureC, Stat: statread.Mean, As: "temp"}), where, schema.TagPort))
+	lanes := q("lane powers", fmt.Sprintf(`SELECT min("rx") AS rx, min("tx") AS tx FROM %s WHERE %s GROUP BY %q`,
+		statread.InfluxQLSources(schema.XcvrLane, statread.Ident(schema.XcvrLane), where,
+			statread.Column{Field: schema.RxPowerDBM, Stat: statread.Min, As: "rx"},
+			statread.Column{Field: schema.TxPowerDBM, Stat: statread.Min, As: "tx"}), where, schema.TagPort))
+	ber := q("pre-FEC BER", fmt.Sprintf(`SELECT max("ber") AS ber FROM %s WHERE %s GROUP BY %q`,
+		statread.InfluxQLSources(schema.XcvrVDM, statread.Ident(schema.XcvrVDM),
+			fmt.Sprintf(`%q='pre_fec_ber' AND %q='media' AND %s`, schema.TagObservable, schema.TagSide, where),
+			statread.Column{Field: schema.Value, Stat: statread.Max, As: "ber"}), where, schema.TagPort))
 	info := q("part numbers", fmt.Sprintf(`SELECT last(%q) AS pn FROM %q WHERE %s GROUP BY %q`, schema.PartNumber, schema.XcvrInfo, where, schema.TagPort))
 	absent := q("absent samples", fmt.Sprintf(`SELECT count(%q) AS n FROM %q WHERE %q=false AND %s GROUP BY %q`,
 		schema.Present, schema.XcvrModule, schema.Present, where, schema.TagPort))
@@ -84,8 +96,17 @@ func cmdSummary(ctx context.Context, e env, args []string) int {
 		}
 		return out
 	}
-	temp, n := byPort(ports, "temp"), byPort(ports, "n")
+	temp, n, folded := byPort(temps, "temp"), byPort(ports, "n"), byPort(ports, "w")
 	rx, tx, maxBER, pn, gone := byPort(lanes, "rx"), byPort(lanes, "tx"), byPort(ber, "ber"), byPort(info, "pn"), byPort(absent, "n")
+	for p, w := range folded {
+		// With --reduce, present is written when it changes: the reads
+		// are those folded into the windows and the empty cage's, which
+		// are written as read.
+		if w, ok := w.(float64); ok && w > 0 {
+			g, _ := gone[p].(float64)
+			n[p] = w + g
+		}
+	}
 	names := make([]string, 0, len(n))
 	for p := range n {
 		names = append(names, p)
