@@ -448,8 +448,8 @@ func TestSchemaNamesDeclaredOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []string{schema.StatMin, schema.StatMean, schema.StatMax, schema.StatMinTime,
-		schema.StatMaxTime, schema.WindowNS, schema.WindowSamples} {
+	for _, v := range []string{schema.StatMin, schema.StatMean, schema.StatMax, schema.StatMinOffsetMS,
+		schema.StatMaxOffsetMS, schema.WindowNS, schema.WindowSamples} {
 		if !strings.Contains(string(doc), "`"+v+"`") {
 			t.Errorf("the reduced export's %q is not documented in docs/SCHEMA.md", v)
 		}
@@ -467,5 +467,49 @@ func TestSchemaNamesDeclaredOnce(t *testing.T) {
 	}
 	if len(declared) < 100 {
 		t.Errorf("%d names declared: the parse missed the constants", len(declared))
+	}
+}
+
+// TestReducedStatisticsAreFloats holds schema.ReducedStatistics to Schema():
+// each statistic and each derived field is a float field of its
+// measurement, each derived field's source is a statistic, and the
+// measurement's other float fields are the few that change only with the
+// module or its application (sent when they change, not per window).
+func TestReducedStatisticsAreFloats(t *testing.T) {
+	floats := map[string]map[string]bool{}
+	for _, m := range Schema() {
+		floats[m.Name] = map[string]bool{}
+		for _, f := range m.Fields {
+			if f.Kind == Float {
+				floats[m.Name][f.Name] = true
+			}
+		}
+	}
+	slow := map[string]bool{schema.HighAlarmThreshold: true, schema.LowAlarmThreshold: true, schema.HighWarningThreshold: true,
+		schema.LowWarningThreshold: true, schema.MaxPowerW: true, schema.DataRateGbps: true, schema.LaneRateGbps: true}
+	for _, r := range schema.ReducedStatistics() {
+		fl, ok := floats[r.Measurement]
+		if !ok {
+			t.Errorf("%s is reduced but not in Schema()", r.Measurement)
+			continue
+		}
+		listed := map[string]bool{}
+		for _, f := range r.Statistics {
+			listed[f] = true
+			if !fl[f] {
+				t.Errorf("%s %s is a statistic but not a float field of Schema()", r.Measurement, f)
+			}
+		}
+		for d, src := range r.Derived {
+			listed[d] = true
+			if !fl[d] || !slices.Contains(r.Statistics, src) {
+				t.Errorf("%s %s is derived from %s: want both float fields, the source a statistic", r.Measurement, d, src)
+			}
+		}
+		for f := range fl {
+			if !listed[f] && !slow[f] {
+				t.Errorf("%s float %s is neither a statistic nor derived: it would be sent at full rate whenever it changes", r.Measurement, f)
+			}
+		}
 	}
 }

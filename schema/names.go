@@ -259,20 +259,48 @@ const (
 )
 
 // Window statistics of the reduced export (package winstat, `ddm run
-// --reduce`): each monitored float field F of xcvr_module, xcvr_lane,
-// xcvr_vdm, xcvr_laser and xcvr_energy is sent once per window as F+StatMin, F+StatMean, F+StatMax and
-// the times of the extremes F+StatMinTime, F+StatMaxTime (Unix ns), on a
-// point stamped with the window's start that also carries WindowNS and
-// WindowSamples (OpenConfig's min/avg/max/min-time/max-time/interval).
+// --reduce`): each field F of ReducedStatistics is sent once per window as
+// F+StatMin, F+StatMean, F+StatMax and the times of the extremes as ms
+// after the window's start, F+StatMinOffsetMS and F+StatMaxOffsetMS (left
+// out when min equals max: every sample had that value), on a point stamped
+// with the window's start that also carries WindowNS and WindowSamples
+// (OpenConfig's min/avg/max/min-time/max-time/interval).
 const (
-	StatMin       = "_min"
-	StatMean      = "_mean"
-	StatMax       = "_max"
-	StatMinTime   = "_min_time"
-	StatMaxTime   = "_max_time"
-	WindowNS      = "window_ns"      // the window's length in ns (shorter when cut by a module swap or shutdown)
-	WindowSamples = "window_samples" // the samples folded into the window
+	StatMin         = "_min"
+	StatMean        = "_mean"
+	StatMax         = "_max"
+	StatMinOffsetMS = "_min_offset_ms"
+	StatMaxOffsetMS = "_max_offset_ms"
+	WindowNS        = "window_ns"      // the window's length in ns (shorter when cut by a module swap or shutdown)
+	WindowSamples   = "window_samples" // the samples folded into the window
 )
+
+// Reduced is a measurement the reduced export sends as window statistics.
+type Reduced struct {
+	Measurement string
+	// Statistics are the fields sent as window statistics; the
+	// measurement's other fields (flags, states, thresholds) are sent at a
+	// read's own time when they change.
+	Statistics []string
+	// Derived are fields left out of the reduced export, each with the
+	// statistic it is computed from: dBm = 10·log10(mW), so the dBm
+	// minimum and maximum are those of the mW statistics exactly.
+	Derived map[string]string
+}
+
+// ReducedStatistics lists, once, the measurements and fields the reduced
+// export sends as window statistics (readers of reduced data use it to
+// name what they query). Each call returns a new list.
+func ReducedStatistics() []Reduced {
+	return []Reduced{
+		{Measurement: XcvrModule, Statistics: []string{TemperatureC, VccV, LaserTemperatureC, TECCurrentPct, Vcc2V}},
+		{Measurement: XcvrLane, Statistics: []string{TxBiasMA, TxPowerMW, RxPowerMW},
+			Derived: map[string]string{TxPowerDBM: TxPowerMW, RxPowerDBM: RxPowerMW}},
+		{Measurement: XcvrVDM, Statistics: []string{Value}},
+		{Measurement: XcvrLaser, Statistics: []string{BiasMA, PowerMW, VoltageV}, Derived: map[string]string{PowerDBM: PowerMW}},
+		{Measurement: XcvrEnergy, Statistics: []string{PowerW, MeasuredPowerW, PJPerBit, LoadFraction}},
+	}
+}
 
 // Fields of xcvr_flight (beside the monitors and flags named as in
 // xcvr_lane and xcvr_module).

@@ -4,13 +4,17 @@
 // matters at once at full resolution.
 //
 // The monitored float fields of xcvr_module, xcvr_lane, xcvr_vdm,
-// xcvr_laser and xcvr_energy (temperatures, voltages, bias, powers, VDM
-// values, watts and pJ/bit) are folded per series
-// (measurement and tags) into accumulators made once per series and field
-// and reused for every window: min, mean, max, the times of min and max,
-// the window's length and sample count (field names in package schema,
-// docs/SCHEMA.md). Windows are aligned to the wall clock (a 30 s window
-// starts at :00 and :30), and a window point is stamped with its start.
+// xcvr_laser and xcvr_energy (schema.ReducedStatistics: temperatures,
+// voltages, bias, mW powers, VDM values, watts and pJ/bit) are folded per
+// series (measurement and tags) into accumulators made once per series and
+// field and reused for every window: min, mean, max, the times of min and
+// max as ms offsets from the window's start (none for a constant), the
+// window's length and sample count (field names in package schema,
+// docs/SCHEMA.md). The dBm fields are left out: the mW statistics give
+// their minimum and maximum exactly. Windows are aligned to the wall clock
+// (a 30 s window starts at :00 and :30), and a window point is stamped with
+// its start; VDM, read every 10 s, gets windows long enough for 6 reads
+// (VDMWindow).
 //
 // Everything else keeps full resolution: the other fields of those points
 // (flags, states, presence, thresholds) are sent at the sample's own time

@@ -26,29 +26,72 @@ func CheckWindow(d time.Duration) error {
 	return nil
 }
 
-// Reduced reports whether a measurement is sent as window statistics.
-func Reduced(measurement string) bool {
-	switch measurement {
-	case schema.XcvrModule, schema.XcvrLane, schema.XcvrVDM, schema.XcvrLaser, schema.XcvrEnergy:
-		return true
+// VDMSamples is the fewest VDM reads a VDM window should hold: VDM is
+// read every 10 s by default, so a 10 s or 30 s window would hold one to
+// three reads and its point (five statistics) would cost about as much as
+// the reads it replaces.
+const VDMSamples = 6
+
+// VDMWindow is the window of xcvr_vdm series for a reduce window and the
+// VDM cadence: the shortest multiple of window that holds VDMSamples reads,
+// at most MaxWindow (60 s at the default 10 s cadence, whatever the
+// window); the window itself when vdmInterval is 0.
+func VDMWindow(window, vdmInterval time.Duration) time.Duration {
+	if vdmInterval <= 0 || window <= 0 {
+		return window
 	}
-	return false
+	need := VDMSamples * vdmInterval
+	n := (need + window - 1) / window
+	return min(max(window, time.Duration(n)*window), max(window, MaxWindow))
 }
 
-// statistic reports whether a field of a reduced measurement is folded
-// into the window statistics: the monitored floats, not the thresholds
-// and rates, which change only with the module or its application and are
-// sent when they change.
-func statistic(f *exporter.Field) bool {
-	if f.Kind != exporter.Float {
-		return false
+// rule is how the reduced export treats one measurement's fields.
+type rule struct {
+	window     time.Duration
+	statistics map[string]bool
+	derived    map[string]bool
+}
+
+// fieldClass is what the sink does with one field of a reduced point.
+type fieldClass int
+
+const (
+	classState     fieldClass = iota // sent at the read's time when it changes
+	classStatistic                   // folded into the window statistics
+	classDerived                     // left out: computed from a statistic
+)
+
+// class returns what becomes of a field of the rule's measurement: the
+// fields of schema.ReducedStatistics are statistics when they are floats,
+// derived fields (dBm) are dropped, everything else (flags, states,
+// thresholds, rates) is state.
+func (r *rule) class(f *exporter.Field) fieldClass {
+	switch {
+	case r.derived[f.Key]:
+		return classDerived
+	case f.Kind == exporter.Float && r.statistics[f.Key]:
+		return classStatistic
 	}
-	switch f.Key {
-	case schema.HighAlarmThreshold, schema.LowAlarmThreshold, schema.HighWarningThreshold, schema.LowWarningThreshold,
-		schema.MaxPowerW, schema.DataRateGbps, schema.LaneRateGbps:
-		return false
+	return classState
+}
+
+// rules builds the rule of each measurement of schema.ReducedStatistics.
+func rules(window, vdmInterval time.Duration) map[string]*rule {
+	out := map[string]*rule{}
+	for _, m := range schema.ReducedStatistics() {
+		r := &rule{window: window, statistics: map[string]bool{}, derived: map[string]bool{}}
+		if m.Measurement == schema.XcvrVDM {
+			r.window = VDMWindow(window, vdmInterval)
+		}
+		for _, f := range m.Statistics {
+			r.statistics[f] = true
+		}
+		for f := range m.Derived {
+			r.derived[f] = true
+		}
+		out[m.Measurement] = r
 	}
-	return true
+	return out
 }
 
 // Sink reduces the points written to it and writes the result to the inner
@@ -57,6 +100,7 @@ func statistic(f *exporter.Field) bool {
 type Sink struct {
 	inner  exporter.Sink
 	window time.Duration
+	rules  map[string]*rule
 
 	mu     sync.Mutex
 	series map[string]*series
@@ -78,6 +122,7 @@ type series struct {
 	measurement string
 	tags        []exporter.Tag
 	port        string
+	rule        *rule
 	// start and end bound the window in progress (end aligned; start
 	// later than the aligned start after a cut); n counts its samples,
 	// last is the latest sample's time.
@@ -92,7 +137,7 @@ type series struct {
 
 // acc is one field's statistics in the window in progress.
 type acc struct {
-	names      [5]string // min, mean, max, min time, max time
+	names      [5]string // min, mean, max, min offset, max offset
 	key        string
 	n          int64
 	sum        float64
@@ -101,12 +146,14 @@ type acc struct {
 }
 
 // New returns a Sink that reduces into inner with windows of the given
-// length (CheckWindow).
-func New(inner exporter.Sink, window time.Duration) (*Sink, error) {
+// length (CheckWindow); xcvr_vdm series get VDMWindow(window, vdmInterval),
+// vdmInterval being the agent's VDM cadence.
+func New(inner exporter.Sink, window, vdmInterval time.Duration) (*Sink, error) {
 	if err := CheckWindow(window); err != nil {
 		return nil, err
 	}
-	return &Sink{inner: inner, window: window, series: map[string]*series{}, serial: map[string]string{}}, nil
+	return &Sink{inner: inner, window: window, rules: rules(window, vdmInterval),
+		series: map[string]*series{}, serial: map[string]string{}}, nil
 }
 
 // Write folds the reduced measurements' points and passes the others on.
@@ -133,7 +180,8 @@ func (s *Sink) Write(points ...exporter.Point) {
 		if p.Time.After(s.latest) {
 			s.latest = p.Time
 		}
-		if !Reduced(p.Measurement) {
+		r := s.rules[p.Measurement]
+		if r == nil {
 			s.out = append(s.out, *p)
 			continue
 		}
@@ -143,7 +191,7 @@ func (s *Sink) Write(points ...exporter.Point) {
 			s.out = append(s.out, *p)
 			continue
 		}
-		s.fold(p)
+		s.fold(p, r)
 	}
 	if !s.latest.Before(s.nextSweep) {
 		s.sweep()
@@ -187,7 +235,7 @@ func (s *Sink) Close(ctx context.Context) error {
 }
 
 // fold adds one point of a reduced measurement to its series.
-func (s *Sink) fold(p *exporter.Point) {
+func (s *Sink) fold(p *exporter.Point, r *rule) {
 	s.key = append(s.key[:0], p.Measurement...)
 	for _, t := range p.Tags {
 		s.key = append(s.key, ',')
@@ -197,22 +245,23 @@ func (s *Sink) fold(p *exporter.Point) {
 	}
 	se := s.series[string(s.key)]
 	if se == nil {
-		se = &series{measurement: p.Measurement, tags: append([]exporter.Tag(nil), p.Tags...), port: p.Tag(schema.TagPort)}
+		se = &series{measurement: p.Measurement, tags: append([]exporter.Tag(nil), p.Tags...), port: p.Tag(schema.TagPort), rule: r}
 		s.series[string(s.key)] = se
 	}
 	t := p.Time
 	if t.Before(se.sentEnd) {
 		// Its window was sent already: a second window point with the
-		// same time would overwrite it, so the sample goes as it is.
-		s.out = append(s.out, *p)
+		// same time would overwrite it, so the sample goes as it is
+		// (without its derived fields, as every reduced point).
+		s.out = append(s.out, s.withoutDerived(p, r))
 		return
 	}
 	if se.n > 0 && !t.Before(se.end) {
 		s.emit(se, se.end)
 	}
 	if se.n == 0 {
-		aligned := t.Truncate(s.window)
-		se.start, se.end = maxTime(aligned, se.sentEnd), aligned.Add(s.window)
+		aligned := t.Truncate(r.window)
+		se.start, se.end = maxTime(aligned, se.sentEnd), aligned.Add(r.window)
 	}
 	se.n++
 	if t.After(se.last) {
@@ -224,16 +273,29 @@ func (s *Sink) fold(p *exporter.Point) {
 	s.scratch = s.scratch[:0]
 	for i := range p.Fields {
 		f := &p.Fields[i]
-		if !statistic(f) {
+		switch r.class(f) {
+		case classState:
 			s.scratch = append(s.scratch, *f)
-			continue
+		case classStatistic:
+			if !math.IsNaN(f.F) && !math.IsInf(f.F, 0) {
+				se.field(f.Key).add(f.F, at)
+			}
 		}
-		if math.IsNaN(f.F) || math.IsInf(f.F, 0) {
-			continue
-		}
-		se.field(f.Key).add(f.F, at)
 	}
 	s.restate(se, p)
+}
+
+// withoutDerived returns p without the fields its rule leaves out, a copy
+// when there are any.
+func (s *Sink) withoutDerived(p *exporter.Point, r *rule) exporter.Point {
+	q := *p
+	q.Fields = nil
+	for i := range p.Fields {
+		if r.class(&p.Fields[i]) != classDerived {
+			q.Fields = append(q.Fields, p.Fields[i])
+		}
+	}
+	return q
 }
 
 // restate sends the point's non-statistic fields when they differ from
@@ -269,7 +331,7 @@ func (se *series) field(key string) *acc {
 		}
 	}
 	se.fields = append(se.fields, acc{key: key, names: [5]string{key + schema.StatMin, key + schema.StatMean,
-		key + schema.StatMax, key + schema.StatMinTime, key + schema.StatMaxTime}})
+		key + schema.StatMax, key + schema.StatMinOffsetMS, key + schema.StatMaxOffsetMS}})
 	return &se.fields[len(se.fields)-1]
 }
 
@@ -296,16 +358,22 @@ func (s *Sink) emit(se *series, end time.Time) {
 	if n > 0 {
 		p := exporter.Point{Measurement: se.measurement, Tags: se.tags, Time: se.start,
 			Fields: make([]exporter.Field, 0, 5*n+2)}
+		start := se.start.UnixNano()
 		for i := range se.fields {
 			a := &se.fields[i]
 			if a.n == 0 {
 				continue
 			}
-			p.AddFloat(a.names[0], significant(a.min))
+			lo, hi := significant(a.min), significant(a.max)
+			p.AddFloat(a.names[0], lo)
 			p.AddFloat(a.names[1], significant(a.sum/float64(a.n)))
-			p.AddFloat(a.names[2], significant(a.max))
-			p.AddInt(a.names[3], a.tmin)
-			p.AddInt(a.names[4], a.tmax)
+			p.AddFloat(a.names[2], hi)
+			if lo != hi {
+				// A constant field's extremes are at every sample:
+				// no time says more than their absence.
+				p.AddInt(a.names[3], offsetMS(a.tmin, start))
+				p.AddInt(a.names[4], offsetMS(a.tmax, start))
+			}
 			a.n, a.sum = 0, 0
 		}
 		p.AddInt(schema.WindowNS, int64(end.Sub(se.start)))
@@ -364,6 +432,14 @@ func significant(v float64) float64 {
 	}
 	scale := math.Pow10(-exp)
 	return math.Round(v/scale) * scale
+}
+
+// offsetMS is the ms from the window's start to a sample at t (both Unix
+// ns): a few digits where a Unix time has 19 that gzip cannot take back.
+// A window cut at a sub-ms instant may start after its first sample's ms;
+// that sample is at offset 0.
+func offsetMS(t, start int64) int64 {
+	return max(0, (t-start)/int64(time.Millisecond))
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -201,7 +201,7 @@ func TestWindowStatistics(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &recorder{}
-			s, err := New(rec, 10*time.Second)
+			s, err := New(rec, 10*time.Second, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -277,13 +277,20 @@ func checkWindow(t *testing.T, p *exporter.Point, w window) {
 		schema.TxBiasMA + schema.StatMean: 7.0,
 	}
 	rx := schema.RxPowerMW
-	if math.IsNaN(w.rxMin) {
-		for _, suf := range []string{schema.StatMin, schema.StatMean, schema.StatMax, schema.StatMinTime, schema.StatMaxTime} {
+	// tx_bias_ma is 7 in every sample: a constant has no times.
+	want[schema.TxBiasMA+schema.StatMinOffsetMS], want[schema.TxBiasMA+schema.StatMaxOffsetMS] = nil, nil
+	switch {
+	case math.IsNaN(w.rxMin):
+		for _, suf := range []string{schema.StatMin, schema.StatMean, schema.StatMax, schema.StatMinOffsetMS, schema.StatMaxOffsetMS} {
 			want[rx+suf] = nil
 		}
-	} else {
+	case w.rxMin == w.rxMax:
 		want[rx+schema.StatMin], want[rx+schema.StatMean], want[rx+schema.StatMax] = w.rxMin, w.rxMean, w.rxMax
-		want[rx+schema.StatMinTime], want[rx+schema.StatMaxTime] = at(w.rxMinAt).UnixNano(), at(w.rxMaxAt).UnixNano()
+		want[rx+schema.StatMinOffsetMS], want[rx+schema.StatMaxOffsetMS] = nil, nil
+	default:
+		want[rx+schema.StatMin], want[rx+schema.StatMean], want[rx+schema.StatMax] = w.rxMin, w.rxMean, w.rxMax
+		want[rx+schema.StatMinOffsetMS] = at(w.rxMinAt).Sub(at(w.start)).Milliseconds()
+		want[rx+schema.StatMaxOffsetMS] = at(w.rxMaxAt).Sub(at(w.start)).Milliseconds()
 	}
 	want["rx_los"] = nil // flags are never in a window point
 	for k, v := range want {
@@ -295,7 +302,7 @@ func checkWindow(t *testing.T, p *exporter.Point, w window) {
 
 func TestPassThroughAndUrgent(t *testing.T) {
 	rec := &recorder{}
-	s, _ := New(rec, 30*time.Second)
+	s, _ := New(rec, 30*time.Second, 0)
 	alarm := exporter.NewPoint(schema.XcvrAlarm, at(0))
 	alarm.AddTag(schema.TagPort, "p1").AddBool(schema.Firing, true)
 	flag := exporter.NewPoint(schema.XcvrFlagEvent, at(0.1))
@@ -318,7 +325,7 @@ func TestCheckWindow(t *testing.T) {
 		if err := CheckWindow(tc.d); (err == nil) != tc.ok {
 			t.Errorf("CheckWindow(%v) = %v, want ok %v", tc.d, err, tc.ok)
 		}
-		if _, err := New(&recorder{}, tc.d); (err == nil) != tc.ok {
+		if _, err := New(&recorder{}, tc.d, 10*time.Second); (err == nil) != tc.ok {
 			t.Errorf("New(%v) = %v, want ok %v", tc.d, err, tc.ok)
 		}
 	}
@@ -327,7 +334,7 @@ func TestCheckWindow(t *testing.T) {
 // TestNoAllocationPerSample holds the fold to no allocation per sample
 // once a series' accumulators exist (within a window, no change).
 func TestNoAllocationPerSample(t *testing.T) {
-	s, _ := New(&recorder{discardWrites: true}, 60*time.Second)
+	s, _ := New(&recorder{discardWrites: true}, 60*time.Second, 0)
 	pts := make([]exporter.Point, 8)
 	for i := range pts {
 		pts[i] = lane("p1", string(rune('1'+i)), 0, 1, false)

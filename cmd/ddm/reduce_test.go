@@ -49,9 +49,15 @@ func TestRunReduced(t *testing.T) {
 	if n := srv.Count(t, schema.TxPowerMW, schema.XcvrLane, ""); n != 0 {
 		t.Errorf("%d full-rate tx_power_mw values in reduced mode", n)
 	}
+	// Nor dBm, values or statistics: the mW statistics give it.
+	for _, f := range []string{schema.RxPowerDBM, schema.RxPowerDBM + schema.StatMean, schema.TxPowerDBM + schema.StatMin} {
+		if n := srv.Count(t, f, schema.XcvrLane, ""); n != 0 {
+			t.Errorf("%d %s values in reduced mode", n, f)
+		}
+	}
 	mw := schema.TxPowerMW
 	rows := srv.Query(t, fmt.Sprintf(`SELECT "%s","%s","%s","%s","%s","%s" FROM "xcvr_lane" WHERE "port"='ber' AND "lane"='3' AND "%s" > 0`,
-		mw+schema.StatMin, mw+schema.StatMean, mw+schema.StatMax, schema.WindowNS, schema.WindowSamples, mw+schema.StatMaxTime, schema.WindowSamples))
+		mw+schema.StatMin, mw+schema.StatMean, mw+schema.StatMax, schema.WindowNS, schema.WindowSamples, mw+schema.StatMaxOffsetMS, schema.WindowSamples))
 	var samples int64
 	for _, r := range rows {
 		lo, _ := r.Float(mw + schema.StatMin)
@@ -59,9 +65,11 @@ func TestRunReduced(t *testing.T) {
 		hi, _ := r.Float(mw + schema.StatMax)
 		ns, _ := r.Int(schema.WindowNS)
 		n, _ := r.Int(schema.WindowSamples)
-		at, _ := r.Int(mw + schema.StatMaxTime)
-		if !(lo <= mean && mean <= hi) || ns <= 0 || ns > int64(10*time.Second) || at < r.Time().UnixNano() || at > r.Time().UnixNano()+ns {
-			t.Errorf("window %v: min %v mean %v max %v (max at %v), %v ns, %d samples", r.Time(), lo, mean, hi, at, ns, n)
+		// The time of the max is an offset in the window, absent for a
+		// constant.
+		at, timed := r.Int(mw + schema.StatMaxOffsetMS)
+		if !(lo <= mean && mean <= hi) || ns <= 0 || ns > int64(10*time.Second) || timed != (lo != hi) || at < 0 || at*int64(time.Millisecond) >= ns {
+			t.Errorf("window %v: min %v mean %v max %v (max at +%v ms: %v), %v ns, %d samples", r.Time(), lo, mean, hi, at, timed, ns, n)
 		}
 		samples += n
 	}

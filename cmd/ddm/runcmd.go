@@ -421,7 +421,11 @@ func (f *runFlags) sinks(su *setup, e env, log *slog.Logger) (exporter.Sink, fun
 	}
 	if c.Reduce != 0 && (c.Output == "influx" || c.Output == "lp") {
 		// The written export only: Prometheus keeps the latest values.
-		r, err := winstat.New(sinks[0], time.Duration(c.Reduce))
+		vdm := time.Duration(c.VDMInterval)
+		if vdm <= 0 {
+			vdm = agent.DefaultVDMInterval
+		}
+		r, err := winstat.New(sinks[0], time.Duration(c.Reduce), vdm)
 		if err != nil {
 			return nil, nil, err
 		}
