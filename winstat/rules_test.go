@@ -184,7 +184,7 @@ func TestReducedRules(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &recorder{}
-			s, err := New(rec, 10*time.Second, 10*time.Second)
+			s, err := New(rec, 10*time.Second, WithVDMInterval(10*time.Second))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -45,6 +45,17 @@ func VDMWindow(window, vdmInterval time.Duration) time.Duration {
 	return min(max(window, time.Duration(n)*window), max(window, MaxWindow))
 }
 
+// Reduced reports whether a measurement is sent as window statistics (one
+// of schema.ReducedStatistics).
+func Reduced(measurement string) bool {
+	for _, m := range schema.ReducedStatistics() {
+		if m.Measurement == measurement {
+			return true
+		}
+	}
+	return false
+}
+
 // rule is how the reduced export treats one measurement's fields.
 type rule struct {
 	window     time.Duration
@@ -145,14 +156,28 @@ type acc struct {
 	tmin, tmax int64
 }
 
+// Option sets up a Sink.
+type Option func(*options)
+
+type options struct{ vdmInterval time.Duration }
+
+// WithVDMInterval gives the agent's VDM cadence: xcvr_vdm series then get
+// VDMWindow(window, d). Without it VDM windows are the window itself.
+func WithVDMInterval(d time.Duration) Option {
+	return func(o *options) { o.vdmInterval = d }
+}
+
 // New returns a Sink that reduces into inner with windows of the given
-// length (CheckWindow); xcvr_vdm series get VDMWindow(window, vdmInterval),
-// vdmInterval being the agent's VDM cadence.
-func New(inner exporter.Sink, window, vdmInterval time.Duration) (*Sink, error) {
+// length (CheckWindow).
+func New(inner exporter.Sink, window time.Duration, opts ...Option) (*Sink, error) {
 	if err := CheckWindow(window); err != nil {
 		return nil, err
 	}
-	return &Sink{inner: inner, window: window, rules: rules(window, vdmInterval),
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return &Sink{inner: inner, window: window, rules: rules(window, o.vdmInterval),
 		series: map[string]*series{}, serial: map[string]string{}}, nil
 }
 

@@ -201,7 +201,7 @@ func TestWindowStatistics(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &recorder{}
-			s, err := New(rec, 10*time.Second, 0)
+			s, err := New(rec, 10*time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -302,7 +302,7 @@ func checkWindow(t *testing.T, p *exporter.Point, w window) {
 
 func TestPassThroughAndUrgent(t *testing.T) {
 	rec := &recorder{}
-	s, _ := New(rec, 30*time.Second, 0)
+	s, _ := New(rec, 30*time.Second)
 	alarm := exporter.NewPoint(schema.XcvrAlarm, at(0))
 	alarm.AddTag(schema.TagPort, "p1").AddBool(schema.Firing, true)
 	flag := exporter.NewPoint(schema.XcvrFlagEvent, at(0.1))
@@ -325,7 +325,7 @@ func TestCheckWindow(t *testing.T) {
 		if err := CheckWindow(tc.d); (err == nil) != tc.ok {
 			t.Errorf("CheckWindow(%v) = %v, want ok %v", tc.d, err, tc.ok)
 		}
-		if _, err := New(&recorder{}, tc.d, 10*time.Second); (err == nil) != tc.ok {
+		if _, err := New(&recorder{}, tc.d, WithVDMInterval(10*time.Second)); (err == nil) != tc.ok {
 			t.Errorf("New(%v) = %v, want ok %v", tc.d, err, tc.ok)
 		}
 	}
@@ -334,7 +334,7 @@ func TestCheckWindow(t *testing.T) {
 // TestNoAllocationPerSample holds the fold to no allocation per sample
 // once a series' accumulators exist (within a window, no change).
 func TestNoAllocationPerSample(t *testing.T) {
-	s, _ := New(&recorder{discardWrites: true}, 60*time.Second, 0)
+	s, _ := New(&recorder{discardWrites: true}, 60*time.Second)
 	pts := make([]exporter.Point, 8)
 	for i := range pts {
 		pts[i] = lane("p1", string(rune('1'+i)), 0, 1, false)

@@ -425,7 +425,7 @@ func (f *runFlags) sinks(su *setup, e env, log *slog.Logger) (exporter.Sink, fun
 		if vdm <= 0 {
 			vdm = agent.DefaultVDMInterval
 		}
-		r, err := winstat.New(sinks[0], time.Duration(c.Reduce), vdm)
+		r, err := winstat.New(sinks[0], time.Duration(c.Reduce), winstat.WithVDMInterval(vdm))
 		if err != nil {
 			return nil, nil, err
 		}
