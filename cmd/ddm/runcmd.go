@@ -53,6 +53,9 @@ type runFlags struct {
 	duration     time.Duration
 	cpuProfile   string
 	memProfile   string
+	// given reports whether a flag was on the command line: a duration
+	// flag given 0 or less is refused, not taken for "not given".
+	given func(name string) bool
 }
 
 func cmdRun(ctx context.Context, e env, args []string) int {
@@ -68,7 +71,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	fs.DurationVar(&f.interval, "interval", 0, fmt.Sprintf("fast cadence: monitors and flags (default %v)", agent.DefaultInterval))
 	fs.DurationVar(&f.vdmInterval, "vdm-interval", 0, fmt.Sprintf("VDM cadence (default %v)", agent.DefaultVDMInterval))
 	fs.DurationVar(&f.flagInterval, "flag-interval", 0, fmt.Sprintf("flag scan between fast cycles: latched-flag summaries only (default %v)", agent.DefaultFlagInterval))
-	fs.DurationVar(&f.reduce, "reduce", 0, fmt.Sprintf("send module, lane and VDM values as min/mean/max over windows of this length (%v to %v;\nflags, events and alarm transitions stay full rate; Prometheus unaffected; default: full rate)", winstat.MinWindow, winstat.MaxWindow))
+	fs.DurationVar(&f.reduce, "reduce", 0, fmt.Sprintf("send module, lane and VDM values as min/mean/max over windows of this length (%v to %v;\nflags, events and alarm transitions stay full rate; Prometheus unaffected; default and 0: full rate, 0 also over the configuration's reduce)", winstat.MinWindow, winstat.MaxWindow))
 	fs.StringVar(&f.output, "output", "", "influx (default with --influx-url) or lp (line protocol on stdout, for Telegraf execd)")
 	fs.StringVar(&f.prometheus, "prometheus", "", "serve Prometheus /metrics on this address (127.0.0.1:9464)")
 	fs.StringVar(&f.rules, "rules", "", "alarm rules file (default: the built-in rules)")
@@ -83,6 +86,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
+	f.given = fs.Changed
 	if err := f.ports.noArguments(fs, args); err != nil {
 		errorf(e, "run: %v", err)
 		return exitUsage
@@ -296,21 +300,28 @@ func (f *runFlags) config() (*config.Config, error) {
 	if f.ports.emulate != "" {
 		c.Emulate = f.ports.emulate
 	}
-	if f.interval > 0 {
-		c.Interval = config.Duration(f.interval)
-		c.FromFlag("interval", "--interval")
-	}
-	if f.vdmInterval > 0 {
-		c.VDMInterval = config.Duration(f.vdmInterval)
-		c.FromFlag("vdm_interval", "--vdm-interval")
-	}
-	if f.reduce != 0 {
-		c.Reduce = config.Duration(f.reduce)
-		c.FromFlag("reduce", "--reduce")
-	}
-	if f.flagInterval > 0 {
-		c.FlagInterval = config.Duration(f.flagInterval)
-		c.FromFlag("flag_interval", "--flag-interval")
+	// A cadence flag given on the command line is the configuration's
+	// value, whatever it is (Validate refuses a negative one by the
+	// flag's name); --reduce 0 is full rate, even over the file's reduce.
+	for _, d := range []struct {
+		flag, key string
+		v         time.Duration
+		dst       *config.Duration
+		zeroOK    bool
+	}{
+		{"interval", "interval", f.interval, &c.Interval, false},
+		{"vdm-interval", "vdm_interval", f.vdmInterval, &c.VDMInterval, false},
+		{"reduce", "reduce", f.reduce, &c.Reduce, true},
+		{"flag-interval", "flag_interval", f.flagInterval, &c.FlagInterval, false},
+	} {
+		if f.given == nil || !f.given(d.flag) {
+			continue
+		}
+		if d.v == 0 && !d.zeroOK {
+			return nil, &config.Error{File: "command line", Msg: fmt.Sprintf("--%s: %s is zero: want a positive duration, or leave the flag out for the default", d.flag, d.key)}
+		}
+		*d.dst = config.Duration(d.v)
+		c.FromFlag(d.key, "--"+d.flag)
 	}
 	if f.influxURL != "" {
 		c.Influx.URL = f.influxURL
