@@ -95,7 +95,8 @@ type Port struct {
 	// the pin's falling edge instead of the flag_interval timer.
 	Interrupt string `yaml:"interrupt"`
 
-	line int
+	// line is the port entry's line, interruptLine its interrupt key's.
+	line, interruptLine int
 }
 
 // InterruptGPIO returns the GPIO name of Interrupt ("" when none).
@@ -227,6 +228,7 @@ func (c *Config) recordLines(root *yaml.Node) {
 				for j, item := range v.Content {
 					if j < len(c.Ports) {
 						c.Ports[j].line = item.Line
+						c.Ports[j].interruptLine = keyLine(item, "interrupt", item.Line)
 					}
 				}
 			case v.Kind == yaml.MappingNode && prefix == "":
@@ -235,6 +237,16 @@ func (c *Config) recordLines(root *yaml.Node) {
 		}
 	}
 	walk("", root.Content[0])
+}
+
+// keyLine is the line of key's value in mapping m, or def.
+func keyLine(m *yaml.Node, key string, def int) int {
+	for i := 0; m.Kind == yaml.MappingNode && i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1].Line
+		}
+	}
+	return def
 }
 
 // FromFlag records that flag replaced key's value, so errors about the
@@ -384,6 +396,12 @@ func (c *Config) Validate() error {
 		return bad(0, "no ports: list ports, or run on the emulator (emulate: default)")
 	}
 	seen := map[string]int{}
+	// pins: each GPIO's port. A pin shared by two ports is refused: each
+	// port waits for the pin's edges and an edge wakes one waiter, and a
+	// shared (wire-OR) IntL held low by one module shows no edge for the
+	// next, so the other module's flags would wait for a scan that
+	// interrupt mode does not run.
+	pins := map[string]Port{}
 	for _, p := range c.Ports {
 		if p.Name == "" {
 			return bad(p.line, "port without a name")
@@ -417,7 +435,14 @@ func (c *Config) Validate() error {
 			return bad(p.line, "port %q: address %#x is not a 7-bit device address", p.Name, int(p.Address))
 		}
 		if p.Interrupt != "" && p.InterruptGPIO() == "" {
-			return bad(p.line, "port %q: interrupt %q: want \"gpio NAME\" (the GPIO the module's IntL is wired to)", p.Name, p.Interrupt)
+			return bad(p.interruptLine, "port %q: interrupt %q: want \"gpio NAME\" (the GPIO the module's IntL is wired to)", p.Name, p.Interrupt)
+		}
+		if pin := p.InterruptGPIO(); pin != "" {
+			if first, dup := pins[pin]; dup {
+				return bad(p.interruptLine, "port %q: interrupt gpio %s is port %q's already (line %d): give each port its own IntL pin, or leave interrupt out of one (its flags are then scanned every flag_interval)",
+					p.Name, pin, first.Name, first.interruptLine)
+			}
+			pins[pin] = p
 		}
 	}
 	if _, err := c.Topology(); err != nil {
