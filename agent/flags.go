@@ -124,6 +124,28 @@ func (h *FlagHistory) recordLane(lane int, f cmis.LaneFlags, t time.Time, ev []F
 	return ev
 }
 
+// anyActive reports whether some flag's event is still open: the flag was
+// set at the last read that saw it, and no read has seen it clear at least
+// the settle time later.
+func (h *FlagHistory) anyActive() bool {
+	if h == nil {
+		return false
+	}
+	for _, st := range h.Module {
+		if st.Active {
+			return true
+		}
+	}
+	for _, m := range h.Lanes {
+		for _, st := range m {
+			if st.Active {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // record updates stats with the flags set in one read, appends the new
 // events to ev and reports whether anything changed.
 func record(stats map[string]*FlagStat, lane int, set []string, t time.Time, settle time.Duration, ev []FlagEvent) (_ []FlagEvent, changed bool) {

@@ -40,8 +40,10 @@ type portState struct {
 	firstRead bool
 	nextFast  time.Time // next read of any kind
 	flags     *FlagHistory
-	// scan is the port's flag-scan state (scan.go).
+	// scan is the port's flag-scan state (scan.go), intr its interrupt
+	// pin's (interrupt.go).
 	scan   scanState
+	intr   interruptState
 	health Health
 	// vdm is shared with the port's VDM goroutine.
 	vdm struct {
@@ -66,6 +68,7 @@ func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample 
 			return ps.failed(ctx, err, o)
 		}
 		ps.present, ps.firstRead = true, true
+		ps.intr.armed = false
 		ps.reader.Forget()
 		ps.flags = ps.newFlagHistory(o)
 		ps.forget()
@@ -114,6 +117,8 @@ func (ps *portState) read(ctx context.Context, o Options, now time.Time) Sample 
 	s.Kind, s.Time, s.Module, s.IOTotal = kind, t, m, ps.port.Mem.Stats()
 	s.Events = append(s.Events, ps.noticeChanges(m, t)...)
 	ps.noteFlags(ps.flags.add(m, t, ps.scan.events), t, false)
+	ps.checkAnnounced(t)
+	s.Events = append(s.Events, ps.takeInterruptEvents()...)
 	// The sample's flags are those latched since the last sample: what
 	// the flag scans read (and so cleared) in between as well.
 	ps.scan.mergeInto(m)

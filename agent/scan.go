@@ -98,6 +98,7 @@ type busScan struct {
 // noteFlags marks the events appended to the port's pending ones since
 // the last call as seen at t (by a scan or not).
 func (ps *portState) noteFlags(ev []FlagEvent, t time.Time, scan bool) {
+	ps.noteFound(len(ev) - len(ps.scan.events))
 	for i := len(ps.scan.events); i < len(ev); i++ {
 		ev[i].Since, ev[i].Scan = ps.scan.lastRead, scan
 	}
@@ -163,12 +164,11 @@ func (a *Agent) scanRound(ctx context.Context, bus string, ports []*portState, s
 		}
 		ps := ports[sc.cursor]
 		sc.cursor++
-		if ps.port.Interrupt != nil && !ps.scan.recheck {
+		if ps.edgeDriven() && !ps.scan.recheck {
 			continue // scanned on its pin's edge
 		}
-		a.scanPort(ctx, bus, ps)
-		if ps.port.Interrupt != nil {
-			ps.scan.recheck = ps.scan.flags.Any()
+		if a.scanPort(ctx, bus, ps) && ps.port.Interrupt != nil {
+			ps.scan.recheck = ps.needsRecheck()
 		}
 		sc.busy += a.clock.steady().Sub(now)
 	}
@@ -205,10 +205,10 @@ func (a *Agent) scanRound(ctx context.Context, bus string, ports []*portState, s
 }
 
 // scanPort runs one flag scan of a port whose module has been read whole
-// and answers.
-func (a *Agent) scanPort(ctx context.Context, bus string, ps *portState) {
+// and answers; false when it may not be scanned now.
+func (a *Agent) scanPort(ctx context.Context, bus string, ps *portState) bool {
 	if !ps.present || ps.reader.Layout() == nil || ps.health.ConsecutiveFailures > 0 || ps.scan.hold || ps.firstRead {
-		return
+		return false
 	}
 	o := a.opts
 	rctx, cancel := o.Clock.WithTimeout(ctx, o.ReadTimeout)
@@ -219,7 +219,7 @@ func (a *Agent) scanPort(ctx context.Context, bus string, ps *portState) {
 		// not be read (they stay latched: the fast read gets them).
 		ps.scan.hold = true
 		if !modread.ScanDecoded(err) {
-			return
+			return false
 		}
 	}
 	t := o.Clock.Now()
@@ -236,4 +236,5 @@ func (a *Agent) scanPort(ctx context.Context, bus string, ps *portState) {
 		a.deliverFlags(ev)
 	}
 	ps.scan.events = ps.scan.events[:0]
+	return true
 }

@@ -118,6 +118,8 @@ type Module struct {
 	// begun so far (pulses.go).
 	pulses []*pulseTrain
 	onsets []Onset
+	// intl is the IntL line's level and transitions (intl.go).
+	intl intLState
 
 	load    float64
 	writes  []WriteRecord
@@ -297,6 +299,7 @@ func (m *Module) Tx(addr uint16, w, r []byte) error {
 		m.ptr[role] = off
 		m.corrupt(now, first, r)
 	}
+	m.noteIntL() // a read clears flags, a write may mask them
 	return nil
 }
 
@@ -463,6 +466,7 @@ func (m *Module) advance(now time.Time) {
 		m.latchPulses(now)
 	}
 	m.settleFreeze(now)
+	m.noteIntL()
 }
 
 func (m *Module) tick(k int64) {

@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"periph.io/x/conn/v3/physic"
@@ -24,6 +25,9 @@ type Platform struct {
 	ports     []PortSpec
 	modules   map[string]*Module
 	scenarios []Scenario
+
+	pinMu sync.Mutex
+	pins  map[string]*IntLPin // the GPIOs asked for so far (intl.go)
 }
 
 // BusSpec describes a root adapter and the muxes on it.

@@ -38,8 +38,12 @@ type Onset struct {
 	Down time.Duration
 }
 
-// pulse is one loss of signal, [start, end).
-type pulse struct{ start, end time.Time }
+// pulse is one loss of signal, [start, end), last latched at latched. A
+// read clears the latch; while the pulse lasts, the module's next sample of
+// the condition sets it again: the next access at a later instant, not at
+// the same one (a host that reads on every IntL edge would otherwise loop
+// at one instant of a virtual clock, each read's access latching again).
+type pulse struct{ start, end, latched time.Time }
 
 // pulseTrain generates one lane's pulses in order, as far as asked.
 type pulseTrain struct {
@@ -111,7 +115,9 @@ func (tr *pulseTrain) latchDue(t time.Time) bool {
 			keep = append(keep, p)
 			continue
 		}
-		due = true
+		if p.latched.IsZero() || t.After(p.latched) {
+			due, p.latched = true, t
+		}
 		if t.Before(p.end) {
 			keep = append(keep, p) // still down: latches again next access
 		}

@@ -58,17 +58,19 @@ func (c *sff8636P) live(m *Module, w win, off int) (byte, bool) {
 	if !w.lower || off != 2 {
 		return 0, false
 	}
-	lo := m.mem.get(w)
-	v := lo[2] &^ 0x02
-	p3 := m.mem.get(upperWin(roleA0, 0, 0x03))
-	asserted := anySet(lo[3:8], lo[100:105])
-	if p3 != nil && anySet(lo[9:15], p3[idx(242):idx(248)]) {
-		asserted = true
-	}
-	if !asserted {
+	v := m.mem.get(w)[2] &^ 0x02
+	if !c.interrupt(m) {
 		v |= 0x02
 	}
 	return v, true
+}
+
+// interrupt reports whether IntL is asserted: some latched flag not masked
+// (lower 3-7 by 100-104, 9-14 by page 03h 242-247).
+func (c *sff8636P) interrupt(m *Module) bool {
+	lo := m.mem.get(lowerWin(roleA0))
+	p3 := m.mem.get(upperWin(roleA0, 0, 0x03))
+	return anySet(lo[3:8], lo[100:105]) || (p3 != nil && anySet(lo[9:15], p3[idx(242):idx(248)]))
 }
 
 func (c *sff8636P) build(serial string) *memory {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"github.com/ddm-agent/ddm/internal/failurelog"
 	"log/slog"
 	"sync"
@@ -157,7 +158,11 @@ func (p *Pipeline) Observe(s agent.Sample) {
 	}
 	pts = append(pts, p.optics.observe(s, p.engine.Active)...)
 	for _, ev := range s.Events {
-		p.log.Info("port event", "port", s.Port, "event", ev.Type, "detail", ev.Text)
+		level := slog.LevelInfo
+		if ev.Type == agent.EventInterruptSilent {
+			level = slog.LevelWarn // the port's flaps rest on the timer: a wiring to fix
+		}
+		p.log.Log(context.Background(), level, "port event", "port", s.Port, "event", ev.Type, "detail", ev.Text)
 	}
 	if s.Kind == agent.KindError {
 		p.log.Debug("read failed", "port", s.Port, "err", s.Err, "failures", s.Health.ConsecutiveFailures)
