@@ -45,6 +45,7 @@ func (p *Pipeline) housekeeping(ctx context.Context, ag Agent) {
 	tick := time.NewTicker(period)
 	defer tick.Stop()
 	lastSelf, lastActive, lastSave := time.Time{}, time.Time{}, time.Now()
+	var lastWrite time.Time // of the alarm state, by this Run
 	start := time.Now()
 	var steps int64
 	for {
@@ -66,9 +67,10 @@ func (p *Pipeline) housekeeping(ctx context.Context, ag Agent) {
 				lastActive = now
 			}
 			p.SaveFlights()
-			if now.Sub(lastSave) >= SaveEvery {
+			if now.Sub(lastSave) >= SaveEvery || (p.transitions.Load() && now.Sub(lastWrite) >= TransitionSaveDelay) {
+				p.transitions.Store(false) // before: a transition during the save is saved next time
 				p.Save()
-				lastSave = now
+				lastSave, lastWrite = now, now
 			}
 		}
 	}

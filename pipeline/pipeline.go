@@ -76,6 +76,13 @@ const (
 	// SaveEvery is the period of the alarm-state saves between Start and
 	// the Save at the end.
 	SaveEvery = time.Minute
+	// TransitionSaveDelay bounds how long an alarm transition waits to be
+	// in the saved state (at Run's first tick after it, but not sooner
+	// than this after the last save): a process killed before that fires
+	// the alarm again, or resolves it again, when it restarts. The bound
+	// keeps a storm of transitions from rewriting the file (hundreds of
+	// KiB of rate and baseline history) every tick.
+	TransitionSaveDelay = 5 * time.Second
 )
 
 // Pipeline turns samples into points, alarms and self-telemetry. Observe
@@ -106,6 +113,8 @@ type Pipeline struct {
 	// samples counts the module reads observed, to explain a run that
 	// delivered nothing.
 	samples atomic.Int64
+	// transitions is set by an alarm transition not yet saved.
+	transitions atomic.Bool
 }
 
 // busState is one bus's self-telemetry.
@@ -193,6 +202,9 @@ func (p *Pipeline) Observe(s agent.Sample) {
 // alarmEvents logs alarm state changes and returns their xcvr_alarm
 // points, linked to the laser event that darkens their lane.
 func (p *Pipeline) alarmEvents(events []alarm.Event) []exporter.Point {
+	if len(events) > 0 {
+		p.transitions.Store(true)
+	}
 	pts := EventPoints(p.o.Host, events, true)
 	laserEvents := p.optics.link(pts, events)
 	for i, ev := range events {
