@@ -188,7 +188,9 @@ func CheckToken(token string) error {
 // level, in memory it reuses) through the client library's HTTP service,
 // and has the spool remove a batch only once the server resolved every
 // point of it. Each request's error comes back to the sender: there is no
-// error channel to drain.
+// error channel to drain. WriteNow (urgent.go) takes a second such lane,
+// with a spool and a sender of its own (see lane), so an event never
+// waits behind a batch in flight.
 //
 // Error policy, by the server's answer:
 //   - 2xx: the batch is resolved.
@@ -224,21 +226,23 @@ func CheckToken(token string) error {
 // next InfluxWriter on the same SpoolDir (and a batch the server took just
 // before the crash is sent again, which InfluxDB absorbs: same series and
 // timestamp, same point). One process at a time may use a spool directory
-// (flock on SpoolDir/ddm-spool.lock).
+// (flock on SpoolDir/ddm-spool.lock and ddm-urgent.lock). SpoolMaxBytes
+// and MemoryMaxBytes bound both lanes together: the batch lane keeps
+// within what the urgent lane leaves (events before samples).
 type InfluxWriter struct {
 	cfg    InfluxConfig
 	client influxdb2.Client
 	// svc posts the requests (the library's authorisation, user agent and
 	// error parsing); writeURL is its write endpoint. The body is built
-	// and compressed here, in buffers the sender reuses (see post).
-	svc       http2.Service
-	writeURL  string
-	req       requestBuffers // the sender's
-	spool     *spool
-	logger    *slog.Logger
-	fails     *failurelog.Log
-	conflicts *conflictSet
-	precision time.Duration
+	// and compressed here, in buffers each lane's sender reuses (see post).
+	svc      http2.Service
+	writeURL string
+	// batch takes Write's points, urgent WriteNow's.
+	batch, urgent *lane
+	logger        *slog.Logger
+	fails         *failurelog.Log
+	conflicts     *conflictSet
+	precision     time.Duration
 	// httpClient is ours (bounded answers): the library does not close
 	// its idle connections.
 	httpClient *http.Client
@@ -247,23 +251,14 @@ type InfluxWriter struct {
 	maxBody atomic.Int64
 	sizeOK  atomic.Int64 // requests near maxBody accepted since it was set
 
+	// qmu guards both lanes' queues.
 	qmu      sync.Mutex
-	queue    lineQueue
 	qDropped int64
-	urgent   bool // the queue holds points of a WriteNow
 	closed   bool
 
-	qNotify chan struct{} // queue grew
-	// urgentSpool wakes the spooler for a WriteNow (urgent.go), urgentSend
-	// the sender, neither waiting for more points.
-	urgentSpool chan struct{}
-	urgentSend  chan struct{}
-	spoolNotify chan struct{} // spool grew
-	stopSpooler chan struct{} // Close: drain the queue and stop
-	spoolerDone chan struct{}
+	stopSpooler chan struct{} // Close: drain the queues and stop
 	flushReq    chan struct{} // Close: send everything, then stop
 	quit        chan struct{} // Close deadline: stop now
-	senderDone  chan struct{}
 	sendCtx     context.Context
 	cancelSend  context.CancelFunc
 	closeOnce   sync.Once
@@ -319,24 +314,24 @@ func NewInfluxWriter(cfg InfluxConfig) (*InfluxWriter, error) {
 		fails:       failurelog.New(cfg.Logger, cfg.LogEvery),
 		conflicts:   newConflictSet(),
 		precision:   cfg.Precision,
-		qNotify:     make(chan struct{}, 1),
-		urgentSpool: make(chan struct{}, 1),
-		urgentSend:  make(chan struct{}, 1),
-		spoolNotify: make(chan struct{}, 1),
 		stopSpooler: make(chan struct{}),
-		spoolerDone: make(chan struct{}),
 		flushReq:    make(chan struct{}),
 		quit:        make(chan struct{}),
-		senderDone:  make(chan struct{}),
 	}
-	sp, err := openSpool(spoolOptions{
-		dir: cfg.SpoolDir, maxBytes: cfg.SpoolMaxBytes, memMaxBytes: cfg.MemoryMaxBytes, segmentSize: cfg.segmentSize,
+	w.batch, w.urgent = newLane(w, laneBatch), newLane(w, laneUrgent)
+	w.batch.other, w.urgent.other = w.urgent, w.batch
+	so := spoolOptions{
+		dir: cfg.SpoolDir, lane: laneUrgent, maxBytes: cfg.SpoolMaxBytes, memMaxBytes: cfg.MemoryMaxBytes, segmentSize: cfg.segmentSize,
 		logger: cfg.Logger, onDisk: w.diskEvent, onDrop: w.dropEvent,
-	})
-	if err != nil {
+	}
+	if w.urgent.spool, err = openSpool(so); err != nil {
 		return nil, err
 	}
-	w.spool = sp
+	so.lane, so.shared = laneBatch, w.urgent.spool.held
+	if w.batch.spool, err = openSpool(so); err != nil {
+		_ = w.urgent.spool.close()
+		return nil, err
+	}
 	// The per-request context bounds each write to Timeout; the client's
 	// own time-out is a backstop a second later.
 	w.httpClient = newHTTPClient(tc, cfg.Timeout+time.Second)
@@ -349,25 +344,32 @@ func NewInfluxWriter(cfg InfluxConfig) (*InfluxWriter, error) {
 	w.client = influxdb2.NewClientWithOptions(cfg.URL, token, opts)
 	w.svc = w.client.HTTPService()
 	if w.writeURL, err = writeURL(w.svc.ServerAPIURL(), cfg.Org, cfg.Bucket); err != nil {
-		sp.close()
+		for _, l := range w.lanes() {
+			_ = l.spool.close()
+		}
 		return nil, err
 	}
 	w.sendCtx, w.cancelSend = context.WithCancel(context.Background())
-	go w.spooler()
-	go w.sender()
+	for _, l := range w.lanes() {
+		go l.spooler()
+		go l.sender()
+	}
 	return w, nil
 }
+
+// lanes are the writer's lanes, the urgent one first.
+func (w *InfluxWriter) lanes() [2]*lane { return [2]*lane{w.urgent, w.batch} }
 
 // diskEvent logs the spool's disk failures and its recovery.
 func (w *InfluxWriter) diskEvent(err error) {
 	if err == nil {
-		w.fails.OK("spool", "writing to disk again; the points held in memory meanwhile are on disk now", "dir", w.spool.dir)
+		w.fails.OK("spool", "writing to disk again; the points held in memory meanwhile are on disk now", "dir", w.batch.spool.dir)
 		return
 	}
 	w.setErr(fmt.Errorf("spool write: %w", err))
 	w.fails.Fail(slog.LevelError, "spool", failurelog.ErrnoKind(err), err.Error(),
 		"effect", "points stay in memory (bounded by MemoryMaxBytes) and are still sent; the disk is tried again every second",
-		"dir", w.spool.dir)
+		"dir", w.batch.spool.dir)
 }
 
 // dropEvent logs points the bounds dropped.
@@ -385,9 +387,10 @@ func notify(c chan struct{}) {
 
 // Write encodes the points and queues them; it never blocks on I/O. When
 // the queue is full the oldest queued points are dropped and counted.
-func (w *InfluxWriter) Write(points ...Point) { w.write(false, points) }
+func (w *InfluxWriter) Write(points ...Point) { w.write(w.batch, points) }
 
-func (w *InfluxWriter) write(urgent bool, points []Point) {
+// write encodes the points into the queue of lane l.
+func (w *InfluxWriter) write(l *lane, points []Point) {
 	if len(points) == 0 {
 		return
 	}
@@ -401,8 +404,7 @@ func (w *InfluxWriter) write(urgent bool, points []Point) {
 		w.qmu.Unlock()
 		return
 	}
-	q := &w.queue
-	w.urgent = w.urgent || urgent
+	q := &l.queue
 	for i := range points {
 		p := &points[i]
 		w.written.Add(1)
@@ -439,142 +441,7 @@ func (w *InfluxWriter) write(urgent bool, points []Point) {
 	if dropped > 0 {
 		w.dropEvent("queue full (QueueSize): oldest points dropped", int64(dropped))
 	}
-	notify(w.qNotify)
-}
-
-// spooler moves the queue into the spool, one record (and one fsync) per
-// BatchSize points of a burst of Write calls (it waits up to 50 ms, or a
-// quarter of FlushInterval, after the first for more). The spool never
-// refuses: what the disk does not take it keeps in memory.
-func (w *InfluxWriter) spooler() {
-	defer close(w.spoolerDone)
-	stop := w.stopSpooler
-	coalesce := min(50*time.Millisecond, w.cfg.FlushInterval/4)
-	retryDisk := time.NewTicker(time.Second)
-	defer retryDisk.Stop()
-	// Two queues take turns: Write fills one while the spooler writes the
-	// other to the spool, so the lines are encoded once into memory that
-	// is reused, not into a queue grown afresh for every burst.
-	var (
-		spare lineQueue
-		bound reuseBound
-	)
-	for {
-		w.qmu.Lock()
-		q, urgent := w.queue, w.urgent
-		w.queue, w.urgent = spare, false
-		w.qmu.Unlock()
-		for i := 0; i < len(q.ends); i += w.cfg.BatchSize {
-			start := 0
-			if i > 0 {
-				start = q.ends[i-1]
-			}
-			j := min(i+w.cfg.BatchSize, len(q.ends))
-			_ = w.spool.append(q.buf[start:q.ends[j-1]], j-i) // failures reach diskEvent
-		}
-		if len(q.ends) > 0 {
-			notify(w.spoolNotify)
-			if urgent {
-				notify(w.urgentSend)
-			}
-		}
-		spare = q.reuse(&bound)
-		if stop == nil {
-			return // closing: the queue is drained
-		}
-		select {
-		case <-w.qNotify:
-			// Gather what else arrives in the next moment into the same
-			// disk write: one fsync per burst, not per Write call.
-			t := time.NewTimer(coalesce)
-			select {
-			case <-t.C:
-			case <-w.urgentSpool:
-				t.Stop()
-			case <-stop:
-				t.Stop()
-				stop = nil
-			}
-		case <-w.urgentSpool:
-		case <-retryDisk.C:
-			w.spool.retryDisk()
-		case <-stop:
-			stop = nil
-		}
-	}
-}
-
-// sender sends batches from the spool head: a full batch at once, a
-// partial one when the flush interval ticks, everything when closing.
-// After a failure it waits for its backoff timer (new points do not
-// trigger a retry) and then sends the unresolved rest of the same batch.
-func (w *InfluxWriter) sender() {
-	defer close(w.senderDone)
-	tick := time.NewTicker(w.cfg.FlushInterval)
-	defer tick.Stop()
-	var (
-		pending        *pendingBatch
-		lines          [][]byte // the lines of each batch in turn, reused
-		retry          <-chan time.Time
-		failures       int
-		flushDue       bool
-		closing        bool
-		spoolerStopped bool
-		flushReq       = w.flushReq
-		spoolerDone    = w.spoolerDone
-	)
-	defer func() {
-		if pending != nil {
-			w.spool.ack(pending.batch, false)
-		}
-	}()
-	for {
-		n := w.spool.len()
-		if n == 0 && pending == nil {
-			if closing && spoolerStopped {
-				return
-			}
-			flushDue = false
-		}
-		if retry == nil && pending == nil && n > 0 && (n >= w.cfg.BatchSize || flushDue || closing) {
-			if b := w.spool.peek(w.cfg.BatchSize); b != nil {
-				lines = splitLinesInto(lines[:0], b.payload)
-				pending = &pendingBatch{batch: b, lines: lines, total: len(lines)}
-			}
-		}
-		if retry == nil && pending != nil {
-			err := w.deliver(pending)
-			if err == nil {
-				w.spool.ack(pending.batch, true)
-				pending = nil
-				failures = 0
-				continue
-			}
-			if w.sendCtx.Err() != nil {
-				return
-			}
-			failures++
-			w.retries.Add(1)
-			retry = time.After(w.backoff(failures, err))
-			continue
-		}
-		select {
-		case <-w.spoolNotify:
-		case <-tick.C:
-			flushDue = true
-		case <-w.urgentSend:
-			flushDue = true
-		case <-retry:
-			retry, flushDue = nil, true
-		case <-flushReq:
-			// Close: try at once, then keep going until empty or the deadline.
-			closing, retry, flushReq = true, nil, nil
-		case <-spoolerDone:
-			spoolerStopped, spoolerDone = true, nil
-		case <-w.quit:
-			return
-		}
-	}
+	notify(l.qNotify)
 }
 
 // backoff is the delay before the next attempt after failures consecutive
@@ -610,9 +477,9 @@ func (w *InfluxWriter) setErr(err error) {
 // disk refuses them; SpoolPoints those on disk.
 func (w *InfluxWriter) Stats() Stats {
 	w.qmu.Lock()
-	qd, qdrop := len(w.queue.ends), w.qDropped
+	qd, qdrop := len(w.batch.queue.ends)+len(w.urgent.queue.ends), w.qDropped
 	w.qmu.Unlock()
-	ss := w.spool.stats()
+	ss := w.batch.spool.stats().add(w.urgent.spool.stats())
 	w.emu.Lock()
 	le, lt := w.lastErr, w.lastErrAt
 	w.emu.Unlock()
@@ -653,19 +520,30 @@ func (w *InfluxWriter) close(ctx context.Context) error {
 	close(w.stopSpooler)
 	close(w.flushReq)
 
-	select {
-	case <-w.senderDone:
-	case <-ctx.Done():
+	// Both senders drain their lanes at once, until the deadline.
+	for _, l := range w.lanes() {
+		select {
+		case <-l.senderDone:
+		case <-ctx.Done():
+		}
+	}
+	if ctx.Err() != nil {
 		close(w.quit)
 		w.cancelSend()
-		<-w.senderDone
+	}
+	left := 0
+	for _, l := range w.lanes() {
+		<-l.senderDone
+		// The spooler only writes to local disk; wait for it so that
+		// nothing queued is lost.
+		<-l.spoolerDone
+		left += l.spool.len()
 	}
 	w.cancelSend()
-	// The spooler only writes to local disk; wait for it so that nothing
-	// queued is lost.
-	<-w.spoolerDone
-	left := w.spool.len()
-	err := w.spool.close()
+	var errs []error
+	for _, l := range w.lanes() {
+		errs = append(errs, l.spool.close())
+	}
 	w.client.Close()
 	w.httpClient.CloseIdleConnections()
 	if left > 0 {
@@ -673,7 +551,7 @@ func (w *InfluxWriter) close(ctx context.Context) error {
 		if cause == nil {
 			cause = errors.New("not sent")
 		}
-		return errors.Join(fmt.Errorf("influx: %d points left in the spool %s: %w", left, w.spool.dir, cause), err)
+		errs = append([]error{fmt.Errorf("influx: %d points left in the spool %s: %w", left, w.batch.spool.dir, cause)}, errs...)
 	}
-	return err
+	return errors.Join(errs...)
 }

@@ -35,7 +35,8 @@ func writeURL(apiURL, org, bucket string) (string, error) {
 // (about 800 kB of compressor state at the default level, the heap swing
 // and most of the garbage collector's and scavenger's work in a profile of
 // the agent), a goroutine and a pipe, and copies the body once more from a
-// string. Only the sender goroutine posts, so these need no lock.
+// string. Each lane has its own, used by its sender goroutine alone, so
+// these need no lock.
 type requestBuffers struct {
 	body      []byte
 	bodyBound reuseBound
@@ -72,10 +73,10 @@ func (r *requestBuffers) compress(body []byte) ([]byte, error) {
 // send posts one body of lines. The error is the library's *http.Error for
 // an answer outside 2xx (status, Retry-After, the server's message), as
 // the library's blocking write API returns it.
-func (w *InfluxWriter) send(ctx context.Context, body []byte) error {
+func (w *InfluxWriter) send(ctx context.Context, req *requestBuffers, body []byte) error {
 	gzipped := !w.cfg.DisableGzip
 	if gzipped {
-		z, err := w.req.compress(body)
+		z, err := req.compress(body)
 		if err != nil {
 			return fmt.Errorf("influx: compressing the request: %w", err)
 		}

@@ -73,7 +73,7 @@ func isolationBudget(n int) int { return 2*bits.Len(uint(n)) + 8 }
 // taught, until
 // every line is resolved (nil) or a failure that a retry may cure stops it
 // (the error; p.lines keeps the unresolved rest, in order).
-func (w *InfluxWriter) deliver(p *pendingBatch) error {
+func (w *InfluxWriter) deliver(l *lane, p *pendingBatch) error {
 	p.lines = w.rejectKnownConflicts(p.lines)
 	budget := isolationBudget(len(p.lines))
 	// Work is a queue of groups of lines, in order; a group is sent whole
@@ -96,7 +96,7 @@ func (w *InfluxWriter) deliver(p *pendingBatch) error {
 		if len(g) == p.total {
 			whole = p.batch.payload
 		}
-		a := w.post(g, whole)
+		a := w.post(l, g, whole)
 		switch {
 		case a.err == nil:
 			w.sent.Add(int64(len(g)))
@@ -290,24 +290,24 @@ func refusalKind(a answer) string {
 // post sends one request of lines and classifies the answer; a failure
 // that is not about the points is logged and counted here. whole, when
 // not nil, is lines as one body (the batch's payload, each line ending in
-// '\n'); else the lines are copied into a body the sender reuses.
-func (w *InfluxWriter) post(lines [][]byte, whole []byte) answer {
+// '\n'); else the lines are copied into a body the lane's sender reuses.
+func (w *InfluxWriter) post(l *lane, lines [][]byte, whole []byte) answer {
 	body := whole
 	if body == nil {
-		body = w.req.body[:0]
-		for _, l := range lines {
-			body = append(append(body, l...), '\n')
+		body = l.req.body[:0]
+		for _, line := range lines {
+			body = append(append(body, line...), '\n')
 		}
-		w.req.body = w.req.bodyBound.bytes(body)
+		l.req.body = l.req.bodyBound.bytes(body)
 	}
 	ctx, cancel := context.WithTimeout(w.sendCtx, w.cfg.Timeout)
 	defer cancel()
 	start := time.Now()
 	w.requests.Add(1)
-	err := w.send(ctx, body)
+	err := w.send(ctx, &l.req, body)
 	if err == nil {
 		w.latency.Store(int64(time.Since(start)))
-		w.fails.OK("influx", "writes accepted again")
+		w.fails.OK(l.domain, "writes accepted again")
 		return answer{}
 	}
 	a := answer{err: err}
@@ -325,7 +325,7 @@ func (w *InfluxWriter) post(lines [][]byte, whole []byte) answer {
 				w.conflicts.add(c)
 			}
 			a.err = fmt.Errorf("HTTP %d: %s", a.status, msg)
-			w.fails.OK("influx", "writes accepted again")
+			w.fails.OK(l.domain, "writes accepted again")
 			return a
 		}
 		if a.status == http.StatusUnprocessableEntity || pointLevel(msg) {
@@ -351,7 +351,7 @@ func (w *InfluxWriter) post(lines [][]byte, whole []byte) answer {
 		a.err = err
 	}
 	w.setErr(a.err)
-	w.fails.Fail(slog.LevelWarn, "influx", kind, a.err.Error(), "url", w.cfg.URL, "points", len(lines))
+	w.fails.Fail(slog.LevelWarn, l.domain, kind, a.err.Error(), "url", w.cfg.URL, "points", len(lines))
 	return a
 }
 

@@ -88,8 +88,14 @@ type spool struct {
 
 type spoolOptions struct {
 	dir         string
-	maxBytes    int64 // bound of the segment files; 0: unbounded
-	memMaxBytes int64 // bound of the records kept in memory; 0: 16 MiB
+	lane        spoolLane // which of the writer's spools: the names of its files
+	maxBytes    int64     // bound of the segment files; 0: unbounded
+	memMaxBytes int64     // bound of the records kept in memory; 0: 16 MiB
+	// shared, if not nil, is what another spool under the same bounds
+	// holds (segment bytes, bytes in memory): this one keeps within what
+	// that leaves, so the two together keep the bounds. The writer's batch
+	// spool yields so to its urgent one: events before samples.
+	shared      func() (disk, mem int64)
 	segmentSize int64 // 0: derived from maxBytes
 	noSync      bool  // tests only: skip fsync
 	logger      *slog.Logger
@@ -272,7 +278,7 @@ func (s *spool) attachLocked() error {
 	if err := os.MkdirAll(s.dir, 0o750); err != nil {
 		return fmt.Errorf("spool %s: %w", s.dir, err)
 	}
-	lock, err := os.OpenFile(filepath.Join(s.dir, spoolLockName), os.O_CREATE|os.O_RDWR, 0o640)
+	lock, err := os.OpenFile(filepath.Join(s.dir, s.opts.lane.lockName()), os.O_CREATE|os.O_RDWR, 0o640)
 	if err != nil {
 		return fmt.Errorf("spool %s: %w", s.dir, err)
 	}
@@ -286,7 +292,9 @@ func (s *spool) attachLocked() error {
 		return err
 	}
 	s.attached = true
-	s.importLegacyLocked()
+	if s.opts.lane == laneBatch {
+		s.importLegacyLocked()
+	}
 	s.enforceLocked()
 	return nil
 }
@@ -335,13 +343,13 @@ func (s *spool) loadLocked() error {
 	}
 	var segs []*segment
 	for _, de := range des {
-		if first, ok := parseSegFileName(de.Name()); ok && de.Type().IsRegular() {
+		if first, ok := s.opts.lane.parseSegFileName(de.Name()); ok && de.Type().IsRegular() {
 			segs = append(segs, &segment{first: first, path: filepath.Join(s.dir, de.Name())})
 		}
 	}
 	sort.Slice(segs, func(i, j int) bool { return segs[i].first < segs[j].first })
 
-	hf, err := os.OpenFile(filepath.Join(s.dir, spoolHeadName), os.O_CREATE|os.O_RDWR, 0o640)
+	hf, err := os.OpenFile(filepath.Join(s.dir, s.opts.lane.headName()), os.O_CREATE|os.O_RDWR, 0o640)
 	var headSeg uint64
 	var headOff int64
 	if err != nil {
@@ -617,7 +625,7 @@ func (s *spool) newTailLocked() error {
 	if err := os.MkdirAll(s.dir, 0o750); err != nil {
 		return err
 	}
-	path := filepath.Join(s.dir, segFileName(s.nextIndex))
+	path := filepath.Join(s.dir, s.opts.lane.segFileName(s.nextIndex))
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o640)
 	if err != nil {
 		return err
@@ -658,7 +666,15 @@ func (s *spool) dropEmptyTailLocked() {
 // (oldest records first).
 func (s *spool) enforceLocked() {
 	var diskDropped, memDropped int64
-	for s.opts.maxBytes > 0 && s.bytes > s.opts.maxBytes && len(s.segs) > 1 {
+	maxBytes, memMaxBytes := s.opts.maxBytes, s.opts.memMaxBytes
+	if s.opts.shared != nil {
+		disk, mem := s.opts.shared()
+		if maxBytes > 0 {
+			maxBytes = max(maxBytes-disk, 1)
+		}
+		memMaxBytes = max(memMaxBytes-mem, 1)
+	}
+	for maxBytes > 0 && s.bytes > maxBytes && len(s.segs) > 1 {
 		g := s.segs[0]
 		inf := s.inflightPointsIn(g.first)
 		diskDropped += g.points - inf
@@ -669,7 +685,7 @@ func (s *spool) enforceLocked() {
 		s.headOff = 0
 		s.writeHeadLocked()
 	}
-	for s.memBytes > s.opts.memMaxBytes && len(s.mem) > 0 {
+	for s.memBytes > memMaxBytes && len(s.mem) > 0 {
 		r := s.mem[0]
 		if s.inflight != nil && r.seq < s.inflight.memEnd {
 			s.infDropped += r.points
@@ -929,8 +945,29 @@ func (s *spool) ack(b *spoolBatch, delivered bool) {
 	}
 }
 
+// enforce applies the bounds now (the writer calls it on the batch spool
+// when the urgent one grew: see spoolOptions.shared).
+func (s *spool) enforce() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.enforceLocked()
+}
+
+// held is what the spool holds: segment bytes and bytes in memory.
+func (s *spool) held() (disk, mem int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bytes, s.memBytes
+}
+
 type spoolStats struct {
 	bytes, diskPoints, memPoints, dropped, corrupt int64
+}
+
+// add sums the stats of two spools.
+func (a spoolStats) add(b spoolStats) spoolStats {
+	return spoolStats{bytes: a.bytes + b.bytes, diskPoints: a.diskPoints + b.diskPoints, memPoints: a.memPoints + b.memPoints,
+		dropped: a.dropped + b.dropped, corrupt: a.corrupt + b.corrupt}
 }
 
 func (s *spool) stats() spoolStats {

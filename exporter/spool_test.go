@@ -513,3 +513,69 @@ func BenchmarkSpoolAppend(b *testing.B) {
 		}
 	}
 }
+
+// TestSpoolLanesShareTheBound: the writer's two spools in one folder keep
+// maxBytes together: when the urgent lane's spool grows, the batch lane's
+// drops its oldest segments (counted) to make room, and the urgent one
+// loses nothing. Each lane replays only its own files.
+func TestSpoolLanesShareTheBound(t *testing.T) {
+	dir := t.TempDir()
+	const max = 8 << 10
+	open := func(lane spoolLane, shared func() (int64, int64)) *spool {
+		s, err := openSpool(spoolOptions{dir: dir, lane: lane, maxBytes: max, segmentSize: 512, noSync: true, logger: quietLogger(), shared: shared})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	urgent := open(laneUrgent, nil)
+	batch := open(laneBatch, urgent.held)
+	batchLines, urgentLines := testLines(0, 100), testLines(1000, 1060)
+	appendLines(t, batch, batchLines, 5)
+	if st := batch.stats(); st.dropped != 0 || st.bytes > max {
+		t.Fatalf("the batch spool alone: %d bytes, %d dropped; want it within %d bytes, none dropped", st.bytes, st.dropped, max)
+	}
+	appendLines(t, urgent, urgentLines, 5)
+	batch.enforce()
+	bs, us := batch.stats(), urgent.stats()
+	onDisk := int64(0)
+	for _, pat := range []string{spoolSegPre + "*", urgentSegPre + "*"} {
+		paths, _ := filepath.Glob(filepath.Join(dir, pat))
+		for _, p := range paths {
+			st, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			onDisk += st.Size()
+		}
+	}
+	if bs.bytes+us.bytes > max || onDisk != bs.bytes+us.bytes {
+		t.Errorf("together %d + %d bytes (%d on disk), want within %d", bs.bytes, us.bytes, onDisk, max)
+	}
+	if us.dropped != 0 || us.diskPoints != int64(len(urgentLines)) {
+		t.Errorf("the urgent spool dropped %d and holds %d points, want none dropped and %d held", us.dropped, us.diskPoints, len(urgentLines))
+	}
+	if bs.dropped == 0 || bs.dropped+bs.diskPoints != int64(len(batchLines)) {
+		t.Errorf("the batch spool dropped %d and holds %d of %d points, want some dropped and the rest held", bs.dropped, bs.diskPoints, len(batchLines))
+	}
+	gotBatch, gotUrgent := drain(t, batch), drain(t, urgent)
+	if !slices.EqualFunc(gotBatch, batchLines[len(batchLines)-len(gotBatch):], bytes.Equal) {
+		t.Error("the batch spool kept other points than its newest")
+	}
+	if !slices.EqualFunc(gotUrgent, urgentLines, bytes.Equal) {
+		t.Errorf("the urgent spool replays %d points, not its own %d", len(gotUrgent), len(urgentLines))
+	}
+	for _, s := range []*spool{batch, urgent} {
+		if err := s.close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Reopened, each lane finds its own points and only those.
+	urgent = open(laneUrgent, nil)
+	batch = open(laneBatch, urgent.held)
+	if b, u := len(drain(t, batch)), len(drain(t, urgent)); b != len(gotBatch) || u != len(urgentLines) {
+		t.Errorf("reopened: the batch spool holds %d points (want %d), the urgent one %d (want %d)", b, len(gotBatch), u, len(urgentLines))
+	}
+	_ = batch.close()
+	_ = urgent.close()
+}

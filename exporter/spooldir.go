@@ -18,20 +18,59 @@ import (
 // The files of a spool directory. ddm creates only these and removes only
 // these (a segment once the server accepted all of it, or the size bound
 // dropped it; a legacy segment once imported). It never removes a folder.
+// The writer keeps two spools in the folder, one per lane (spoolLane):
+// the batches' and the urgent points'.
 const (
 	spoolLockName = "ddm-spool.lock" // flock: one process per spool
 	spoolHeadName = "ddm-spool.head" // where the unsent points start
 	spoolSegPre   = "ddm-spool-"     // segments: ddm-spool-<first point index, 20 digits>.seg
 	spoolSegSuf   = ".seg"
+
+	urgentLockName = "ddm-urgent.lock" // the urgent lane's (WriteNow) spool
+	urgentHeadName = "ddm-urgent.head"
+	urgentSegPre   = "ddm-urgent-"
 )
 
-func segFileName(first uint64) string {
-	return fmt.Sprintf("%s%020d%s", spoolSegPre, first, spoolSegSuf)
+// spoolLane says which of the writer's spools a spool is, and so the names
+// of its files.
+type spoolLane int
+
+const (
+	laneBatch  spoolLane = iota // Write: batches, sent with the flush interval
+	laneUrgent                  // WriteNow: events, sent at once by a sender of their own
+)
+
+func (l spoolLane) lockName() string {
+	if l == laneUrgent {
+		return urgentLockName
+	}
+	return spoolLockName
 }
 
-// parseSegFileName returns the first point index a segment's name holds.
-func parseSegFileName(name string) (uint64, bool) {
-	s, ok := strings.CutPrefix(name, spoolSegPre)
+func (l spoolLane) headName() string {
+	if l == laneUrgent {
+		return urgentHeadName
+	}
+	return spoolHeadName
+}
+
+func (l spoolLane) segPrefix() string {
+	if l == laneUrgent {
+		return urgentSegPre
+	}
+	return spoolSegPre
+}
+
+// segFileName is the name of the lane's segment whose first point has
+// index first.
+func (l spoolLane) segFileName(first uint64) string {
+	return fmt.Sprintf("%s%020d%s", l.segPrefix(), first, spoolSegSuf)
+}
+
+// parseSegFileName returns the first point index a segment's name holds,
+// if name is a segment of the lane.
+func (l spoolLane) parseSegFileName(name string) (uint64, bool) {
+	s, ok := strings.CutPrefix(name, l.segPrefix())
 	if !ok {
 		return 0, false
 	}
@@ -42,6 +81,11 @@ func parseSegFileName(name string) (uint64, bool) {
 	n, err := strconv.ParseUint(s, 10, 64)
 	return n, err == nil
 }
+
+// segFileName and parseSegFileName name the batch lane's segments.
+func segFileName(first uint64) string { return laneBatch.segFileName(first) }
+
+func parseSegFileName(name string) (uint64, bool) { return laneBatch.parseSegFileName(name) }
 
 // legacySegIndex recognises the segment files of the spool format before
 // ddm's own (tidwall/wal: the first index in 20 digits, and the library's
@@ -66,11 +110,13 @@ func legacySegIndex(name string) (idx uint64, temp bool, ok bool) {
 
 // isSpoolFile reports whether name is one of the files a ddm spool holds.
 func isSpoolFile(name string) bool {
-	if name == spoolLockName || name == spoolHeadName {
-		return true
-	}
-	if _, ok := parseSegFileName(name); ok {
-		return true
+	for _, l := range [...]spoolLane{laneBatch, laneUrgent} {
+		if name == l.lockName() || name == l.headName() {
+			return true
+		}
+		if _, ok := l.parseSegFileName(name); ok {
+			return true
+		}
 	}
 	_, _, ok := legacySegIndex(name)
 	return ok

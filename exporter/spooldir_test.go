@@ -41,7 +41,7 @@ func TestCheckSpoolDir(t *testing.T) {
 	}{
 		{"missing, parent writable", filepath.Join(base, "new", "spool"), ""},
 		{"empty folder", mk("empty"), ""},
-		{"ddm's files", mk("ours", spoolLockName, spoolHeadName, segFileName(1), segFileName(5000)), ""},
+		{"ddm's files", mk("ours", spoolLockName, spoolHeadName, segFileName(1), segFileName(5000), urgentLockName, urgentHeadName, laneUrgent.segFileName(1)), ""},
 		{"earlier format's files", mk("legacy", "00000000000000000001", "00000000000000000042.START"), ""},
 		{"a foreign file", mk("theirs", segFileName(1), "notes.txt"), `holds "notes.txt", which ddm did not create`},
 		{"a foreign folder", mk("theirs2", "keep/"), `holds "keep", which ddm did not create`},

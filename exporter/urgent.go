@@ -1,9 +1,9 @@
 package exporter
 
 // Urgent is a sink with a lane for events: WriteNow sends the points at
-// once instead of with the next batch, through the same path as Write (the
-// InfluxWriter's queue and spool), so an outage spools them like any other
-// point and a point is delivered once.
+// once instead of with the next batch, with the same guarantees as Write
+// (the InfluxWriter spools them to disk through an outage and delivers
+// each once).
 type Urgent interface {
 	WriteNow(points ...Point)
 }
@@ -18,17 +18,13 @@ func WriteNow(s Sink, points ...Point) {
 	s.Write(points...)
 }
 
-// WriteNow queues the points as Write does and has them sent without
-// waiting: the spooler does not gather more Writes first and the sender
-// does not wait for FlushInterval. What the spool holds before them goes
-// in the same request (the spool is sent in order). During a server outage
-// the sender keeps its backoff: the points wait in the spool with the rest.
+// WriteNow queues the points as Write does but in the urgent lane: its
+// spooler writes them to its own spool at once and its sender sends them
+// as soon as they are on disk, beside (not after) the batches of Write in
+// flight. During a server outage they wait in their spool with the urgent
+// lane's own backoff, and each is delivered once.
 func (w *InfluxWriter) WriteNow(points ...Point) {
-	if len(points) == 0 {
-		return
-	}
-	w.write(true, points)
-	notify(w.urgentSpool)
+	w.write(w.urgent, points)
 }
 
 // WriteNow writes the points to each sink through its urgent lane, if any.

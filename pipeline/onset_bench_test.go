@@ -117,11 +117,13 @@ func onsetToQueryable(b *testing.B) (lat []time.Duration, missed int) {
 	pollStart := map[string]time.Time{} // the poll that found it started then
 	key := eventKey
 	var events []agent.FlagEvent // the points found, as events
+	var watch scanWatch
 	since := start
 	deadline := time.Now().Add(2 * time.Minute)
 	b.ResetTimer()
 	for time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
+		watch.note(a.Progress())
 		polled := time.Now()
 		rows := s.Query(b, fmt.Sprintf("SELECT %s, %s, %s FROM %s WHERE %s = 'rx_los' AND time > %d", schema.FlagCount, schema.TagPort,
 			schema.TagLane, schema.XcvrFlagEvent, schema.TagFlag, since.Add(-2*time.Second).UnixNano()))
@@ -161,7 +163,7 @@ func onsetToQueryable(b *testing.B) (lat []time.Duration, missed int) {
 			}
 			k := key(port, o.Lane, events[i].Time)
 			lat = append(lat, found[k].Sub(o.At))
-			row := stageRow{onset: o.At, read: events[i].Time, found: found[k], pollStart: pollStart[k]}
+			row := stageRow{port: port, onset: o.At, read: events[i].Time, found: found[k], pollStart: pollStart[k]}
 			rec.mu.Lock()
 			if st := rec.events[k]; st != nil {
 				row.writeNow = st.writeNow
@@ -180,6 +182,7 @@ func onsetToQueryable(b *testing.B) (lat []time.Duration, missed int) {
 	rec.mu.Lock()
 	stageReport(b, stages, rec.requests)
 	rec.mu.Unlock()
+	watch.report(b)
 	if len(lat) == 0 {
 		b.Fatalf("no onset found in InfluxDB (%d points, %d missed)", len(events), missed)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
+	"github.com/ddm-agent/ddm/agent"
 	"github.com/ddm-agent/ddm/exporter"
 	"github.com/ddm-agent/ddm/schema"
 )
@@ -88,7 +89,7 @@ func (s stageSink) WriteNow(points ...exporter.Point) {
 }
 
 func (s stageSink) Close(ctx context.Context) error { return s.inner.Close(ctx) }
-func (s stageSink) Stats() exporter.Stats         { return s.inner.Stats() }
+func (s stageSink) Stats() exporter.Stats           { return s.inner.Stats() }
 
 // rxLOSKey is the key of an rx_los xcvr_flag_event point.
 func rxLOSKey(p exporter.Point) (string, bool) {
@@ -219,6 +220,7 @@ func (r *stageRecorder) inFlight(t time.Time) int {
 
 // stageRow is one matched onset's stages.
 type stageRow struct {
+	port                                                      string
 	onset, read, writeNow, reqStart, reqEnd, pollStart, found time.Time
 	reqPoints                                                 int
 	behind                                                    int // points of a request in flight at WriteNow, 0 none
@@ -252,8 +254,8 @@ func stageReport(tb testing.TB, rows []stageRow, requests []request) {
 	sorted := append([]stageRow(nil), rows...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].total() > sorted[j].total() })
 	for _, s := range sorted[:min(8, len(sorted))] {
-		tb.Logf("slow: WriteNow at %d: total %s ms: read +%s, WriteNow +%s, request +%s (%d points; %d points in flight at WriteNow), 204 +%s, poll started +%s, found +%s",
-			s.writeNow.UnixMilli(), ms(s.total()), ms(s.read.Sub(s.onset)), ms(s.writeNow.Sub(s.read)), ms(s.reqStart.Sub(s.writeNow)), s.reqPoints, s.behind,
+		tb.Logf("slow: %s: total %s ms: read +%s, WriteNow +%s, request +%s (%d points; %d points in flight at WriteNow), 204 +%s, poll started +%s, found +%s",
+			s.port, ms(s.total()), ms(s.read.Sub(s.onset)), ms(s.writeNow.Sub(s.read)), ms(s.reqStart.Sub(s.writeNow)), s.reqPoints, s.behind,
 			ms(s.reqEnd.Sub(s.reqStart)), ms(s.pollStart.Sub(s.reqEnd)), ms(s.found.Sub(s.pollStart)))
 	}
 	var big int
@@ -265,4 +267,35 @@ func stageReport(tb testing.TB, rows []stageRow, requests []request) {
 		longest = max(longest, q.end.Sub(q.start))
 	}
 	tb.Logf("%d write requests, %d of them of 1000 points or more; the longest took %s ms", len(requests), big, ms(longest))
+}
+
+// scanWatch follows the agent's achieved scan period per bus.
+type scanWatch struct {
+	longest   map[string]time.Duration // the longest ScanPeriod seen
+	stretched map[string]int           // samples with ScanStretched
+	samples   int
+}
+
+func (w *scanWatch) note(progress map[string]agent.BusProgress) {
+	if w.longest == nil {
+		w.longest, w.stretched = map[string]time.Duration{}, map[string]int{}
+	}
+	w.samples++
+	for bus, p := range progress {
+		w.longest[bus] = max(w.longest[bus], p.ScanPeriod)
+		if p.ScanStretched {
+			w.stretched[bus]++
+		}
+	}
+}
+
+func (w *scanWatch) report(tb testing.TB) {
+	buses := make([]string, 0, len(w.longest))
+	for bus := range w.longest {
+		buses = append(buses, bus)
+	}
+	sort.Strings(buses)
+	for _, bus := range buses {
+		tb.Logf("bus %s: longest scan period %v, stretched in %d of %d samples", bus, w.longest[bus].Round(time.Millisecond), w.stretched[bus], w.samples)
+	}
 }
