@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -96,9 +97,11 @@ func TestRunReduced(t *testing.T) {
 type countingProxy struct {
 	bytes, requests atomic.Int64
 	// warm, when set, is when the start-up ends: bytes sent before it
-	// are also counted in warmBytes.
-	warm      time.Time
-	warmBytes atomic.Int64
+	// are also counted in warmBytes. end, when set, is when the steady
+	// state ends (the run's shutdown follows): bytes sent after it are
+	// also counted in endBytes.
+	warm, end           time.Time
+	warmBytes, endBytes atomic.Int64
 }
 
 func (c *countingProxy) start(t *testing.T, target string) string {
@@ -115,8 +118,10 @@ func (c *countingProxy) start(t *testing.T, target string) string {
 				return
 			}
 			c.bytes.Add(int64(len(body)))
-			if time.Now().Before(c.warm) {
+			if now := time.Now(); now.Before(c.warm) {
 				c.warmBytes.Add(int64(len(body)))
+			} else if !c.end.IsZero() && !now.Before(c.end) {
+				c.endBytes.Add(int64(len(body)))
 			}
 			c.requests.Add(1)
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -131,13 +136,20 @@ func (c *countingProxy) start(t *testing.T, target string) string {
 // TestFigureBytesPerDay is the bytes-per-day figure of docs/BENCHMARKS.md
 // (run with DDM_FIGURE_BYTES=1; DDM_FIGURE_SECONDS sets the length of each
 // run, default 180; the default switch's scripted faults unfold in the
-// first 90 s): ddm run --emulate (the 64-port switch) at full rate and
-// with --reduce 30s and 60s, side by side, each to its own InfluxDB
-// through a proxy that counts the gzip bodies as sent. A day is the
-// start-up (the first 60 s: identity, thresholds, first states, the first
-// partial window) once and the rate after it for the rest of the day. The
-// alarm transitions and flag events of each run are counted in its journal
-// and in its InfluxDB.
+// first 90 s, LOS pulses all along): ddm run --emulate (the 64-port
+// switch) at full rate and with --reduce 10s, 30s and 60s, side by side,
+// each to its own InfluxDB through a proxy that counts the gzip bodies as
+// sent. A day is the start-up (the first 60 s: identity, thresholds, first
+// states, the first partial window) once and the rate after it for the
+// rest of the day: the rate of the 120 s from the start-up's end to the
+// run's end, which hold every window's end the same number of times (120 s
+// is a multiple of each window), not the shutdown's flush of the windows
+// in progress (once a run, as the start-up; counted apart). What is lost is checked in each run's InfluxDB: alarm
+// transitions against the run's journal, flag events against the run's
+// own flag counters (each counted event has its xcvr_flag_event point),
+// flight windows against the full-rate run's (each port and trigger that
+// got a flight at full rate has one), and the writer's dropped and
+// rejected points.
 func TestFigureBytesPerDay(t *testing.T) {
 	if os.Getenv("DDM_FIGURE_BYTES") == "" {
 		t.Skip("a figure (minutes): DDM_FIGURE_BYTES=1")
@@ -146,17 +158,22 @@ func TestFigureBytesPerDay(t *testing.T) {
 	if s := os.Getenv("DDM_FIGURE_SECONDS"); s != "" {
 		secs, _ = strconv.Atoi(s)
 	}
+	if secs <= 60 || (secs-60)%60 != 0 {
+		t.Fatalf("DDM_FIGURE_SECONDS=%d: want 60 s of start-up and a multiple of 60 s after it (each window's end as often)", secs)
+	}
 	type result struct {
 		name                        string
 		bytes, requests             int64
 		day                         float64
 		journal, alarms, flagEvents int
 		flights, flightPoints       int
+		flagCounted, dropped        int64
+		triggers                    map[string]bool
 	}
 	modes := []struct {
 		name  string
 		extra []string
-	}{{"full rate", nil}, {"reduce 30s", []string{"--reduce", "30s"}}, {"reduce 60s", []string{"--reduce", "60s"}}}
+	}{{"full rate", nil}, {"reduce 10s", []string{"--reduce", "10s"}}, {"reduce 30s", []string{"--reduce", "30s"}}, {"reduce 60s", []string{"--reduce", "60s"}}}
 	results := make([]result, len(modes))
 	const warmup = 60 * time.Second
 	done := make(chan int, len(modes))
@@ -174,7 +191,8 @@ func TestFigureBytesPerDay(t *testing.T) {
 	// the same first minute for each.
 	for i, m := range modes {
 		srv := servers[i]
-		proxy := &countingProxy{warm: time.Now().Add(warmup)}
+		now := time.Now()
+		proxy := &countingProxy{warm: now.Add(warmup), end: now.Add(time.Duration(secs) * time.Second)}
 		purl := proxy.start(t, srv.URL())
 		args := append([]string{"run", "--emulate", "--influx-url", purl, "--influx-bucket", srv.Bucket(),
 			"--state-dir", t.TempDir(), "--duration", fmt.Sprintf("%ds", secs)}, m.extra...)
@@ -193,7 +211,7 @@ func TestFigureBytesPerDay(t *testing.T) {
 	}
 	steady := float64(time.Duration(secs)*time.Second - warmup)
 	perDay := func(p *countingProxy) float64 {
-		return float64(p.warmBytes.Load()) + float64(p.bytes.Load()-p.warmBytes.Load())*float64(24*time.Hour-warmup)/steady
+		return float64(p.warmBytes.Load()) + float64(p.bytes.Load()-p.warmBytes.Load()-p.endBytes.Load())*float64(24*time.Hour-warmup)/steady
 	}
 	for i, r := range runs {
 		res := &results[i]
@@ -204,18 +222,75 @@ func TestFigureBytesPerDay(t *testing.T) {
 		res.flagEvents = len(r.srv.Query(t, `SELECT * FROM "xcvr_flag_event"`))
 		res.flights = len(r.srv.Query(t, `SHOW TAG VALUES FROM "xcvr_flight" WITH KEY = "flight"`))
 		res.flightPoints = len(r.srv.Query(t, `SELECT * FROM "xcvr_flight"`))
+		res.triggers = flightTriggers(t, r.srv)
+		res.flagCounted = flagEventsCounted(t, r.srv)
+		res.dropped = droppedPoints(t, r.srv)
 		res.day = perDay(r.proxy)
-		t.Logf("%-10s: %d bytes in %d requests over %d s (%d in the first %v) = %.1f MB/day; alarm transitions: %d in the journal, %d in InfluxDB; flag events in InfluxDB: %d; flight windows %d (%d points)",
-			res.name, res.bytes, res.requests, secs, r.proxy.warmBytes.Load(), warmup, res.day/1e6, res.journal, res.alarms, res.flagEvents, res.flights, res.flightPoints)
+		t.Logf("%-10s: %d bytes in %d requests over %d s (%d in the first %v, %d at shutdown) = %.1f MB/day; alarm transitions: %d in the journal, %d in InfluxDB; flag events: %d counted, %d in InfluxDB; flight windows %d (%d points); dropped or rejected points %d",
+			res.name, res.bytes, res.requests, secs, r.proxy.warmBytes.Load(), warmup, r.proxy.endBytes.Load(), res.day/1e6, res.journal, res.alarms, res.flagCounted, res.flagEvents, res.flights, res.flightPoints, res.dropped)
 		if res.alarms != res.journal {
 			t.Errorf("%s: %d alarm transitions lost", res.name, res.journal-res.alarms)
+		}
+		if int64(res.flagEvents) < res.flagCounted {
+			t.Errorf("%s: %d flag events lost", res.name, res.flagCounted-int64(res.flagEvents))
+		}
+		if res.dropped != 0 {
+			t.Errorf("%s: the writer dropped or the server rejected %d points", res.name, res.dropped)
 		}
 	}
 	for _, red := range results[1:] {
 		if red.bytes == 0 {
 			t.Fatalf("%s: no bytes sent", red.name)
 		}
+		lostFlights := 0
+		for tr := range results[0].triggers {
+			if !red.triggers[tr] {
+				lostFlights++
+				t.Errorf("%s: no flight window for %s (full rate has one)", red.name, tr)
+			}
+		}
+		t.Logf("%s: lost: %d alarm transitions, %d flag events, %d flight windows", red.name,
+			red.journal-red.alarms, max(0, red.flagCounted-int64(red.flagEvents)), lostFlights)
 		t.Logf("%s: %.1fx fewer bytes a day than full rate (%.1f MB/day vs %.1f); flag events %d vs %d at full rate, flight windows %d vs %d", red.name,
 			results[0].day/red.day, red.day/1e6, results[0].day/1e6, red.flagEvents, results[0].flagEvents, red.flights, results[0].flights)
 	}
+}
+
+// flightTriggers returns the port and trigger of each flight window in
+// InfluxDB (the flight tag without its time: the same fault in two runs
+// triggers at slightly different times).
+func flightTriggers(t *testing.T, srv *influxtest.Server) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range srv.Query(t, `SHOW TAG VALUES FROM "xcvr_flight" WITH KEY = "flight"`) {
+		v, _ := r.Values["value"].(string)
+		if i := strings.LastIndexByte(v, '@'); i > 0 {
+			v = v[:i]
+		}
+		out[v] = true
+	}
+	return out
+}
+
+// flagEventsCounted sums, over every flag of every lane and module, the
+// agent's own count of its events (the last xcvr_flag events counter):
+// each counted event should have its xcvr_flag_event point.
+func flagEventsCounted(t *testing.T, srv *influxtest.Server) int64 {
+	var n int64
+	for _, r := range srv.Query(t, fmt.Sprintf(`SELECT last(%q) FROM %q GROUP BY *`, schema.FlagEvents, schema.XcvrFlag)) {
+		v, _ := r.Int("last")
+		n += v
+	}
+	return n
+}
+
+// droppedPoints is the writer's last count of dropped and rejected points.
+func droppedPoints(t *testing.T, srv *influxtest.Server) int64 {
+	rows := srv.Query(t, fmt.Sprintf(`SELECT last(%q) AS d, last(%q) AS r FROM %q WHERE %q = ''`,
+		schema.DroppedPoints, schema.RejectedPoints, schema.XcvrAgent, schema.TagBus))
+	if len(rows) != 1 {
+		t.Fatalf("the writer's counters: %d rows", len(rows))
+	}
+	d, _ := rows[0].Int("d")
+	r, _ := rows[0].Int("r")
+	return d + r
 }
