@@ -92,7 +92,9 @@ type Port struct {
 	Lasers      []LaserFeed `yaml:"lasers"`
 	// Interrupt is where the module's IntL is wired: "gpio NAME" (a GPIO
 	// as periph names it, GPIO17). The flag scan of this port then runs on
-	// the pin's falling edge instead of the flag_interval timer.
+	// the pin's falling edge instead of the flag_interval timer. With
+	// emulate, a port entry without a transport names a port of the
+	// emulated switch, whose cages' IntL are GPIOs named IntL-PORT.
 	Interrupt string `yaml:"interrupt"`
 
 	// line is the port entry's line, interruptLine its interrupt key's.
@@ -427,6 +429,13 @@ func (c *Config) Validate() error {
 				return bad(p.line, "port %q: transport netlink needs interface", p.Name)
 			}
 		case "":
+			if c.Emulate != "" {
+				// A port of the emulated switch: where its IntL is wired.
+				if p.Interrupt == "" {
+					return bad(p.line, "port %q: with emulate, a port without a transport names a port of the emulated switch to set its interrupt; interrupt missing", p.Name)
+				}
+				break
+			}
 			return bad(p.line, "port %q: transport missing (i2c, optoe or netlink)", p.Name)
 		default:
 			return bad(p.line, "port %q: unknown transport %q (i2c, optoe or netlink)", p.Name, p.Transport)

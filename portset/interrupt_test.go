@@ -9,8 +9,10 @@ import (
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpiotest"
+	"periph.io/x/conn/v3/physic"
 
 	"github.com/ddm-agent/ddm/config"
+	"github.com/ddm-agent/ddm/emulator"
 )
 
 // TestOpenPortInterrupt: a port with `interrupt: gpio NAME` gets that pin,
@@ -80,7 +82,55 @@ func TestConfigInterrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := config.Parse("c.yaml", []byte(head+"    interrupt: GPIO17\n"))
-	if err == nil || !strings.Contains(err.Error(), `c.yaml:2: port "p1": interrupt "GPIO17": want "gpio NAME"`) {
+	if err == nil || !strings.Contains(err.Error(), `c.yaml:5: port "p1": interrupt "GPIO17": want "gpio NAME"`) {
 		t.Errorf("error %v", err)
+	}
+}
+
+// TestWireEmulatedInterrupts: with emulate, a port entry without a
+// transport names a port of the emulated switch and wires its IntL to the
+// emulated GPIO it names (IntL-PORT); a port, a GPIO or an IntL that does
+// not exist is an error naming them, and nothing stays open.
+func TestWireEmulatedInterrupts(t *testing.T) {
+	for _, tc := range []struct {
+		emulate, yaml, err string
+	}{
+		{"osfp-800g-dr8", "  - {name: osfp-800g-dr8, interrupt: gpio IntL-osfp-800g-dr8}\n", ""},
+		{"qsfp28-100g-lr4", "  - {name: qsfp28-100g-lr4, interrupt: gpio IntL-qsfp28-100g-lr4}\n", ""},
+		{"osfp-800g-dr8", "  - {name: Ethernet9, interrupt: gpio IntL-Ethernet9}\n", "port Ethernet9: not a port of the emulated switch (osfp-800g-dr8)"},
+		{"osfp-800g-dr8", "  - {name: osfp-800g-dr8, interrupt: gpio GPIO17}\n", `port osfp-800g-dr8: interrupt gpio GPIO17: emulator: no GPIO "GPIO17" on the emulated switch (a cage's IntL is IntL- and its port's name: IntL-osfp-800g-dr8)`},
+		{"sfp28-25g", "  - {name: sfp28-25g, interrupt: gpio IntL-sfp28-25g}\n", "has no IntL (SFF-8472 cages wire Rx_LOS and Tx_Fault, not an interrupt)"},
+	} {
+		cfg, err := config.Parse("c.yaml", []byte("emulate: "+tc.emulate+"\nports:\n"+tc.yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(cfg, 400*physic.KiloHertz)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: error %v, want %q", tc.yaml, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.yaml, err)
+		}
+		pin, ok := s.Ports[0].Interrupt.(*emulator.IntLPin)
+		// Low: the module was inserted an hour ago and nobody read the
+		// flags its power-up latched.
+		if !ok || pin.Name() != "IntL-"+tc.emulate || pin.Read() != gpio.Low {
+			t.Errorf("%s: pin %v, want the cage's IntL, low", tc.yaml, s.Ports[0].Interrupt)
+		}
+		s.Close()
+	}
+	// Without emulate a port still needs a transport; with it, a port entry
+	// without one must say where its IntL is.
+	for _, tc := range []struct{ yaml, err string }{
+		{"ports:\n  - {name: p1, interrupt: gpio GPIO17}\n", `port "p1": transport missing`},
+		{"emulate: default\nports:\n  - {name: Ethernet1/1}\n", `port "Ethernet1/1": with emulate, a port without a transport names a port of the emulated switch to set its interrupt; interrupt missing`},
+	} {
+		if _, err := config.Parse("c.yaml", []byte(tc.yaml)); err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.err)
+		}
 	}
 }

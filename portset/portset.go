@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,7 +93,15 @@ func (s *Set) Names() []string {
 // nothing is left open.
 func Open(cfg *config.Config, speed physic.Frequency) (*Set, error) {
 	if cfg.Emulate != "" {
-		return OpenEmulated(cfg.Emulate, speed)
+		s, err := OpenEmulated(cfg.Emulate, speed)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.WireInterrupts(cfg.Ports); err != nil {
+			s.Close()
+			return nil, err
+		}
+		return s, nil
 	}
 	s := &Set{}
 	for _, p := range cfg.Ports {
@@ -116,12 +125,47 @@ func (s *Set) OpenPort(p config.Port) error {
 	if err := s.openTransport(p); err != nil {
 		return err
 	}
+	return s.wireInterrupt(len(s.Ports)-1, p)
+}
+
+// WireInterrupts wires the interrupt pins of an emulated switch's ports as
+// the configuration's port entries without a transport name them (with
+// emulate:, a port entry names a port of the emulated switch and says
+// where its IntL is wired: `interrupt: gpio IntL-Ethernet1/5`).
+func (s *Set) WireInterrupts(ports []config.Port) error {
+	for _, p := range ports {
+		if p.Transport != "" {
+			continue
+		}
+		i := slices.IndexFunc(s.Ports, func(o Port) bool { return o.Name == p.Name })
+		if i < 0 {
+			return fmt.Errorf("port %s: not a port of the emulated switch (%s)", p.Name, strings.Join(s.Names(), ", "))
+		}
+		if err := s.wireInterrupt(i, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wireInterrupt gives s.Ports[i] the interrupt pin p names, if any: from
+// s.GPIO, else the emulated platform's GPIOs, else periph's registry.
+func (s *Set) wireInterrupt(i int, p config.Port) error {
 	name := p.InterruptGPIO()
 	if name == "" {
 		return nil
 	}
 	lookup := s.GPIO
-	if lookup == nil {
+	switch {
+	case lookup == nil && s.Platform != nil:
+		lookup = func(name string) (gpio.PinIO, error) {
+			pin, err := s.Platform.GPIO(name)
+			if err != nil {
+				return nil, err
+			}
+			return pin, nil
+		}
+	case lookup == nil:
 		lookup = periphGPIO
 	}
 	pin, err := lookup(name)
@@ -135,7 +179,7 @@ func (s *Set) OpenPort(p config.Port) error {
 	if err != nil {
 		return fmt.Errorf("port %s: interrupt gpio %s: %w", p.Name, name, err)
 	}
-	s.Ports[len(s.Ports)-1].Interrupt = pin
+	s.Ports[i].Interrupt = pin
 	return nil
 }
 

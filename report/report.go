@@ -53,6 +53,10 @@ type Entry struct {
 	// Feeds are the lasers that light this engine, or that this laser
 	// source lights, with each laser's state (ddm dump, optical topology).
 	Feeds []topology.LaserView
+	// FlagCounts are the agent's latched-flag counters for the port (ddm
+	// dump, from the agent's state folder), written under "flag_counts"
+	// in JSON as given; the caller prints their text.
+	FlagCounts any
 }
 
 // JSON writes one JSON object for the entry: the module's fields at the top
@@ -102,6 +106,11 @@ func JSON(w io.Writer, e Entry) error {
 	if e.Forecasts != nil {
 		if obj["forecasts"], err = json.Marshal(e.Forecasts); err != nil {
 			return fmt.Errorf("report: encode forecasts: %w", err)
+		}
+	}
+	if e.FlagCounts != nil {
+		if obj["flag_counts"], err = json.Marshal(e.FlagCounts); err != nil {
+			return fmt.Errorf("report: encode flag counts: %w", err)
 		}
 	}
 	b, err := json.Marshal(obj)

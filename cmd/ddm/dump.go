@@ -66,7 +66,7 @@ type dumpOptions struct {
 	json, raw bool
 	timeout   time.Duration
 	hist      *outlook.Tracker
-	// counts are the agent's latched-flag counters per port (text only).
+	// counts are the agent's latched-flag counters per port.
 	counts map[string][]exporter.FlagCount
 }
 
@@ -111,6 +111,9 @@ func dumpTargets(ctx context.Context, e env, ts *portset.Set, selected []portset
 			Energy: energy.ForModule(t.Name, full.Module)}
 		if topo != nil {
 			entry.Feeds = topo.Views(t.Name, lasers)
+		}
+		if c := o.counts[t.Name]; len(c) > 0 {
+			entry.FlagCounts = c // JSON; the text follows the module's report
 		}
 		if hist != nil {
 			hist.Observe(t.Name, snap.Time, full.Module)

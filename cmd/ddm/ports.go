@@ -126,7 +126,14 @@ func (f *portFlags) open(cfg *config.Config) (*portset.Set, error) {
 	p, one := f.single()
 	switch {
 	case f.emulate != "":
-		return portset.OpenEmulated(f.emulate, speed)
+		s, err := portset.OpenEmulated(f.emulate, speed)
+		if err == nil && cfg != nil {
+			if err = s.WireInterrupts(cfg.Ports); err != nil {
+				s.Close()
+				return nil, err
+			}
+		}
+		return s, err
 	case one:
 		s := &portset.Set{}
 		return s, s.OpenPort(p)
