@@ -220,8 +220,12 @@ func (r *stageRecorder) inFlight(t time.Time) int {
 
 // stageRow is one matched onset's stages.
 type stageRow struct {
+	lane                                                      int
 	port                                                      string
 	onset, read, writeNow, reqStart, reqEnd, pollStart, found time.Time
+	window                                                    time.Duration // the event's onset window: since the previous read of the flags
+	byScan                                                    bool
+	errors                                                    int // the port's failed reads in the run
 	reqPoints                                                 int
 	behind                                                    int // points of a request in flight at WriteNow, 0 none
 }
@@ -230,7 +234,7 @@ func (s stageRow) total() time.Duration { return s.found.Sub(s.onset) }
 
 // stageReport logs, for the slowest onsets and in quantiles, how long
 // each stage took.
-func stageReport(tb testing.TB, rows []stageRow, requests []request) {
+func stageReport(tb testing.TB, rows []stageRow, requests []request, events int) {
 	if len(rows) == 0 {
 		return
 	}
@@ -254,8 +258,8 @@ func stageReport(tb testing.TB, rows []stageRow, requests []request) {
 	sorted := append([]stageRow(nil), rows...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].total() > sorted[j].total() })
 	for _, s := range sorted[:min(8, len(sorted))] {
-		tb.Logf("slow: %s: total %s ms: read +%s, WriteNow +%s, request +%s (%d points; %d points in flight at WriteNow), 204 +%s, poll started +%s, found +%s",
-			s.port, ms(s.total()), ms(s.read.Sub(s.onset)), ms(s.writeNow.Sub(s.read)), ms(s.reqStart.Sub(s.writeNow)), s.reqPoints, s.behind,
+		tb.Logf("slow: %s lane %d (seen by a scan %v, %s ms after the previous read; %d failed reads of the port): total %s ms: read +%s, WriteNow +%s, request +%s (%d points; %d points in flight at WriteNow), 204 +%s, poll started +%s, found +%s",
+			s.port, s.lane, s.byScan, ms(s.window), s.errors, ms(s.total()), ms(s.read.Sub(s.onset)), ms(s.writeNow.Sub(s.read)), ms(s.reqStart.Sub(s.writeNow)), s.reqPoints, s.behind,
 			ms(s.reqEnd.Sub(s.reqStart)), ms(s.pollStart.Sub(s.reqEnd)), ms(s.found.Sub(s.pollStart)))
 	}
 	var big int
@@ -266,6 +270,7 @@ func stageReport(tb testing.TB, rows []stageRow, requests []request) {
 		}
 		longest = max(longest, q.end.Sub(q.start))
 	}
+	tb.Logf("%d onsets matched, %d rx_los events in InfluxDB", len(rows), events)
 	tb.Logf("%d write requests, %d of them of 1000 points or more; the longest took %s ms", len(requests), big, ms(longest))
 }
 
@@ -297,5 +302,52 @@ func (w *scanWatch) report(tb testing.TB) {
 	sort.Strings(buses)
 	for _, bus := range buses {
 		tb.Logf("bus %s: longest scan period %v, stretched in %d of %d samples", bus, w.longest[bus].Round(time.Millisecond), w.stretched[bus], w.samples)
+	}
+}
+
+// stageObserver passes the agent's samples and flag events to the
+// pipeline and notes, for the report, each rx_los event's onset window
+// (the previous read of the lane's flags) and the ports' failed reads.
+type stageObserver struct {
+	p  *Pipeline
+	mu sync.Mutex
+	// window: event key -> time since the previous read of the flags, and
+	// whether a scan (not a fast read) saw it.
+	window map[string]time.Duration
+	byScan map[string]bool
+	errors map[string]int // port -> error samples
+}
+
+func newStageObserver(p *Pipeline) *stageObserver {
+	return &stageObserver{p: p, window: map[string]time.Duration{}, byScan: map[string]bool{}, errors: map[string]int{}}
+}
+
+func (o *stageObserver) Observe(s agent.Sample) {
+	if s.Kind == agent.KindError {
+		o.mu.Lock()
+		o.errors[s.Port]++
+		o.mu.Unlock()
+	}
+	o.note(s.FlagEvents)
+	o.p.Observe(s)
+}
+
+func (o *stageObserver) ObserveFlags(events []agent.FlagEvent) {
+	o.note(events)
+	o.p.ObserveFlags(events)
+}
+
+func (o *stageObserver) note(events []agent.FlagEvent) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, e := range events {
+		if e.Flag != "rx_los" {
+			continue
+		}
+		k := eventKey(e.Port, e.Lane, e.Time)
+		if !e.Since.IsZero() {
+			o.window[k] = e.Time.Sub(e.Since)
+		}
+		o.byScan[k] = e.Scan
 	}
 }
