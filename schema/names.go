@@ -286,6 +286,13 @@ type Reduced struct {
 	// statistic it is computed from: dBm = 10·log10(mW), so the dBm
 	// minimum and maximum are those of the mW statistics exactly.
 	Derived map[string]string
+	// OwnStatistic names the series (by their observable tag) whose value
+	// is already a statistic the module keeps over its own interval, each
+	// with the one window statistic sent for it: the minimum of the
+	// module's minima (with its offset), the maximum of its maxima (with
+	// its offset), the mean of its averages. The others would say little
+	// (the highest of the minima) and cost as much.
+	OwnStatistic map[string]string
 }
 
 // ReducedStatistics lists, once, the measurements and fields the reduced
@@ -296,7 +303,11 @@ func ReducedStatistics() []Reduced {
 		{Measurement: XcvrModule, Statistics: []string{TemperatureC, VccV, LaserTemperatureC, TECCurrentPct, Vcc2V}},
 		{Measurement: XcvrLane, Statistics: []string{TxBiasMA, TxPowerMW, RxPowerMW},
 			Derived: map[string]string{TxPowerDBM: TxPowerMW, RxPowerDBM: RxPowerMW}},
-		{Measurement: XcvrVDM, Statistics: []string{Value}},
+		{Measurement: XcvrVDM, Statistics: []string{Value}, OwnStatistic: map[string]string{
+			"pre_fec_ber_min": StatMin, "pre_fec_ber_max": StatMax, "pre_fec_ber_avg": StatMean,
+			"errored_frames_min": StatMin, "errored_frames_max": StatMax, "errored_frames_avg": StatMean,
+			"sew_max_min": StatMin, "sew_max_max": StatMax, "sew_max_avg": StatMean,
+		}},
 		{Measurement: XcvrLaser, Statistics: []string{BiasMA, PowerMW, VoltageV}, Derived: map[string]string{PowerDBM: PowerMW}},
 		{Measurement: XcvrEnergy, Statistics: []string{PowerW, MeasuredPowerW, PJPerBit, LoadFraction}},
 	}

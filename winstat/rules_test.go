@@ -2,9 +2,12 @@ package winstat
 
 import (
 	"context"
+	"math"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/exporter"
 	"github.com/ddm-agent/ddm/schema"
 )
@@ -79,9 +82,11 @@ func dbmLane(ts, mw float64, los bool) exporter.Point {
 	return p
 }
 
-func vdm(ts, v float64) exporter.Point {
+func vdm(ts, v float64) exporter.Point { return vdmOf("esnr", ts, v) }
+
+func vdmOf(observable string, ts, v float64) exporter.Point {
 	p := exporter.NewPoint(schema.XcvrVDM, at(ts))
-	p.AddTag(schema.TagHost, "h").AddTag(schema.TagPort, "p1").AddTag(schema.TagLane, "1").AddTag(schema.TagObservable, "esnr")
+	p.AddTag(schema.TagHost, "h").AddTag(schema.TagPort, "p1").AddTag(schema.TagLane, "1").AddTag(schema.TagObservable, observable)
 	p.AddFloat(schema.Value, v).AddFloat(schema.HighAlarmThreshold, 30).AddInt(schema.TypeID, 5)
 	return p
 }
@@ -180,6 +185,53 @@ func TestReducedRules(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "a module's own VDM statistic keeps its one statistic",
+			batches: func() [][]exporter.Point {
+				var b [][]exporter.Point
+				for i := range 6 {
+					v := []float64{3, 1, 4, 1, 5, 9}[i]
+					b = append(b, []exporter.Point{vdmOf("pre_fec_ber_min", float64(10*i), v),
+						vdmOf("pre_fec_ber_max", float64(10*i), v), vdmOf("pre_fec_ber_avg", float64(10*i), v),
+						vdmOf("pre_fec_ber", float64(10*i), v), vdmOf("sew_max", float64(10*i), v)})
+				}
+				return b
+			}(),
+			check: func(t *testing.T, windows, _ []exporter.Point) {
+				v := schema.Value
+				want := map[string]map[string]any{
+					"pre_fec_ber_min": {v + schema.StatMin: 1.0, v + schema.StatMinOffsetMS: int64(10000)},
+					"pre_fec_ber_max": {v + schema.StatMax: 9.0, v + schema.StatMaxOffsetMS: int64(50000)},
+					"pre_fec_ber_avg": {v + schema.StatMean: 23.0 / 6},
+					"pre_fec_ber": {v + schema.StatMin: 1.0, v + schema.StatMinOffsetMS: int64(10000), v + schema.StatMean: 23.0 / 6,
+						v + schema.StatMax: 9.0, v + schema.StatMaxOffsetMS: int64(50000)},
+					// sew_max is a current value (its name ends in _max).
+					"sew_max": {v + schema.StatMin: 1.0, v + schema.StatMinOffsetMS: int64(10000), v + schema.StatMean: 23.0 / 6,
+						v + schema.StatMax: 9.0, v + schema.StatMaxOffsetMS: int64(50000)},
+				}
+				if len(windows) != len(want) {
+					t.Fatalf("%d windows, want %d", len(windows), len(want))
+				}
+				for _, p := range windows {
+					obs := p.Tag(schema.TagObservable)
+					got := map[string]any{}
+					for _, f := range p.Fields {
+						if f.Key != schema.WindowNS && f.Key != schema.WindowSamples {
+							got[f.Key] = f.Value()
+						}
+					}
+					if w := want[obs]; len(got) != len(w) {
+						t.Errorf("%s: %v, want %v", obs, got, w)
+					} else {
+						for k, x := range w {
+							if g, ok := got[k]; !ok || (k == v+schema.StatMean && math.Abs(g.(float64)-x.(float64)) > 1e-5) || (k != v+schema.StatMean && g != x) {
+								t.Errorf("%s: %s = %v, want %v", obs, k, g, x)
+							}
+						}
+					}
+				}
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -207,5 +259,31 @@ func TestReducedRules(t *testing.T) {
 			}
 			tc.check(t, windows, others)
 		})
+	}
+}
+
+// TestOwnStatisticNamesObservables holds schema's OwnStatistic to the VDM
+// observables cmis decodes (their names without the side, as tagged).
+func TestOwnStatisticNamesObservables(t *testing.T) {
+	known := map[string]bool{}
+	for id := 1; id < 256; id++ {
+		if o, ok := cmis.LookupObservable(uint8(id)); ok {
+			known[strings.TrimSuffix(strings.TrimSuffix(o.Name, "_media"), "_host")] = true
+		}
+	}
+	n := 0
+	for _, m := range schema.ReducedStatistics() {
+		for obs, stat := range m.OwnStatistic {
+			n++
+			if m.Measurement != schema.XcvrVDM || !known[obs] {
+				t.Errorf("%s observable %q is not a VDM observable cmis decodes", m.Measurement, obs)
+			}
+			if stat != schema.StatMin && stat != schema.StatMax && stat != schema.StatMean {
+				t.Errorf("%s keeps %q: not a window statistic", obs, stat)
+			}
+		}
+	}
+	if n != 9 {
+		t.Errorf("%d own statistics, want the 9 of CMIS (pre-FEC BER, errored frames, SEW max: min, max, avg)", n)
 	}
 }

@@ -61,6 +61,9 @@ type rule struct {
 	window     time.Duration
 	statistics map[string]bool
 	derived    map[string]bool
+	// own is schema.Reduced.OwnStatistic: by observable, the one
+	// statistic sent for a value the module already reduces.
+	own map[string]string
 }
 
 // fieldClass is what the sink does with one field of a reduced point.
@@ -90,7 +93,7 @@ func (r *rule) class(f *exporter.Field) fieldClass {
 func rules(window, vdmInterval time.Duration) map[string]*rule {
 	out := map[string]*rule{}
 	for _, m := range schema.ReducedStatistics() {
-		r := &rule{window: window, statistics: map[string]bool{}, derived: map[string]bool{}}
+		r := &rule{window: window, statistics: map[string]bool{}, derived: map[string]bool{}, own: m.OwnStatistic}
 		if m.Measurement == schema.XcvrVDM {
 			r.window = VDMWindow(window, vdmInterval)
 		}
@@ -134,6 +137,8 @@ type series struct {
 	tags        []exporter.Tag
 	port        string
 	rule        *rule
+	// only, when set, is the one statistic sent (rule.own).
+	only string
 	// start and end bound the window in progress (end aligned; start
 	// later than the aligned start after a cut); n counts its samples,
 	// last is the latest sample's time.
@@ -271,6 +276,9 @@ func (s *Sink) fold(p *exporter.Point, r *rule) {
 	se := s.series[string(s.key)]
 	if se == nil {
 		se = &series{measurement: p.Measurement, tags: append([]exporter.Tag(nil), p.Tags...), port: p.Tag(schema.TagPort), rule: r}
+		if r.own != nil {
+			se.only = r.own[p.Tag(schema.TagObservable)]
+		}
 		s.series[string(s.key)] = se
 	}
 	t := p.Time
@@ -390,13 +398,22 @@ func (s *Sink) emit(se *series, end time.Time) {
 				continue
 			}
 			lo, hi := significant(a.min), significant(a.max)
-			p.AddFloat(a.names[0], lo)
-			p.AddFloat(a.names[1], significant(a.sum/float64(a.n)))
-			p.AddFloat(a.names[2], hi)
-			if lo != hi {
-				// A constant field's extremes are at every sample:
-				// no time says more than their absence.
+			// A constant field's extremes are at every sample: no
+			// time says more than their absence.
+			timed := lo != hi
+			if se.only == "" || se.only == schema.StatMin {
+				p.AddFloat(a.names[0], lo)
+			}
+			if se.only == "" || se.only == schema.StatMean {
+				p.AddFloat(a.names[1], significant(a.sum/float64(a.n)))
+			}
+			if se.only == "" || se.only == schema.StatMax {
+				p.AddFloat(a.names[2], hi)
+			}
+			if timed && (se.only == "" || se.only == schema.StatMin) {
 				p.AddInt(a.names[3], offsetMS(a.tmin, start))
+			}
+			if timed && (se.only == "" || se.only == schema.StatMax) {
 				p.AddInt(a.names[4], offsetMS(a.tmax, start))
 			}
 			a.n, a.sum = 0, 0
