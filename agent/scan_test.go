@@ -131,14 +131,11 @@ func countFlaps(pl *emulator.Platform, rec *flagRecorder, span time.Duration) (i
 	return injected, counted
 }
 
-// TestAgentFlapsCounted: short losses of signal (down 30-300 ms, up
-// 0.2-2 s) on five lanes of three modules, a stuck module on the same
-// bus: with the flag scan every pulse is counted once, the fast cadence
-// of every healthy port stays exactly 1 s, and each event's onset window
-// holds the injected onset.
-func TestAgentFlapsCounted(t *testing.T) {
-	span := 2 * time.Minute
-	injected, counted, rec, a := flapsCounted(t, 100*time.Millisecond, span)
+// checkFlaps fails t unless every pulse injected into flapYAML's lanes
+// (at least 5 × 50) was counted once and every healthy port kept its fast
+// cadence of exactly 1 s; it returns how many pulses were injected.
+func checkFlaps(t *testing.T, injected, counted map[string]int, rec *flagRecorder, span time.Duration) int {
+	t.Helper()
 	total := 0
 	for k, n := range injected {
 		total += n
@@ -157,6 +154,20 @@ func TestAgentFlapsCounted(t *testing.T) {
 			t.Errorf("%s: fast reads %v to %v apart (%d), want exactly 1 s", port, shortest, longest, n)
 		}
 	}
+	return total
+}
+
+// TestAgentFlapsCounted: short losses of signal (down 30-300 ms, up
+// 0.2-2 s) on five lanes of three modules, a stuck module on the same
+// bus: with the flag scan every pulse is counted once, the fast cadence
+// of every healthy port stays exactly 1 s, and each event's onset window
+// holds the injected onset.
+func TestAgentFlapsCounted(t *testing.T) {
+	span := 2 * time.Minute
+	injected, counted, rec, a := flapsCounted(t, 100*time.Millisecond, span)
+	checkFlaps(t, injected, counted, rec, span)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
 	if got := len(rec.samples["stuck"]); got == 0 {
 		t.Error("the stuck port has no samples")
 	}

@@ -9,6 +9,8 @@ import (
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/physic"
+
+	"github.com/ddm-agent/ddm/internal/vclock"
 )
 
 // IntL, the module's interrupt line, on an emulated GPIO.
@@ -94,18 +96,6 @@ type clockSleeper interface {
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
-// sleepReal waits d on the machine's clock, or until ctx ends.
-func sleepReal(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // IntLPin is a cage's IntL wired to a GPIO, as periph's gpio.PinIn: Read
 // is the line's level (low: asserted), WaitForEdge waits for the edges
 // chosen by In. An empty cage's pin (no module) stays high. It is safe
@@ -129,7 +119,7 @@ func NewIntLPin(name string, m *Module, clk Clock) (*IntLPin, error) {
 	if m != nil && !m.HasIntL() {
 		return nil, fmt.Errorf("emulator: %s: %s has no IntL (SFF-8472 cages wire Rx_LOS and Tx_Fault, not an interrupt)", name, m)
 	}
-	p := &IntLPin{name: name, m: m, clk: clk, wait: sleepReal}
+	p := &IntLPin{name: name, m: m, clk: clk, wait: vclock.Sleep}
 	if s, ok := clk.(clockSleeper); ok {
 		p.wait = s.Sleep
 	}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ddm-agent/ddm/exporter"
 )
 
 // TestRunInterruptGPIOEmulated runs the real binary on an emulated switch
@@ -77,21 +79,13 @@ scenarios:
 	if err != nil {
 		t.Fatalf("dump --json: %v", err)
 	}
-	type flagCount struct {
-		Lane   int       `json:"lane"`
-		Flag   string    `json:"flag"`
-		Events int64     `json:"events"`
-		Reads  int64     `json:"reads"`
-		First  time.Time `json:"first"`
-		Last   time.Time `json:"last"`
-	}
-	los := map[string]flagCount{}
+	los := map[string]exporter.FlagCount{}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		var obj struct {
 			Source struct {
 				Port string `json:"port"`
 			} `json:"source"`
-			FlagCounts []flagCount `json:"flag_counts"`
+			FlagCounts []exporter.FlagCount `json:"flag_counts"`
 		}
 		if err := json.Unmarshal([]byte(line), &obj); err != nil {
 			t.Fatalf("%v: %s", err, line)
