@@ -82,7 +82,8 @@ type InfluxConfig struct {
 	// the log (the first of each kind is logged at once); default 1 min.
 	LogEvery time.Duration
 
-	segmentSize int64 // tests: spool segment size
+	segmentSize int64                // tests: spool segment size
+	fsync       func(*os.File) error // tests: replaces the spools' fdatasync
 }
 
 // String describes the configuration with the token redacted.
@@ -222,7 +223,9 @@ func CheckToken(token string) error {
 // Points keep the timestamps they were made with. A crash (SIGKILL, power)
 // loses only what is in memory: the queue (the last ~50 ms of Writes) and,
 // while the disk refuses the spool, the points held in memory instead
-// (bounded by MemoryMaxBytes). What reached the disk is replayed by the
+// (bounded by MemoryMaxBytes); a crash of the machine (power) also the
+// urgent points whose record the disk was still syncing, which may have
+// been sent meanwhile (milliseconds; the urgent lane sends while it syncs). What reached the disk is replayed by the
 // next InfluxWriter on the same SpoolDir (and a batch the server took just
 // before the crash is sent again, which InfluxDB absorbs: same series and
 // timestamp, same point). One process at a time may use a spool directory
@@ -322,12 +325,12 @@ func NewInfluxWriter(cfg InfluxConfig) (*InfluxWriter, error) {
 	w.batch.other, w.urgent.other = w.urgent, w.batch
 	so := spoolOptions{
 		dir: cfg.SpoolDir, lane: laneUrgent, maxBytes: cfg.SpoolMaxBytes, memMaxBytes: cfg.MemoryMaxBytes, segmentSize: cfg.segmentSize,
-		logger: cfg.Logger, onDisk: w.diskEvent, onDrop: w.dropEvent,
+		syncLater: true, fsync: cfg.fsync, logger: cfg.Logger, onDisk: w.diskEvent, onDrop: w.dropEvent,
 	}
 	if w.urgent.spool, err = openSpool(so); err != nil {
 		return nil, err
 	}
-	so.lane, so.shared = laneBatch, w.urgent.spool.held
+	so.lane, so.shared, so.syncLater = laneBatch, w.urgent.spool.held, false
 	if w.batch.spool, err = openSpool(so); err != nil {
 		_ = w.urgent.spool.close()
 		return nil, err

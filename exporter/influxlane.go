@@ -14,7 +14,7 @@ import (
 //     partial one at the flush interval;
 //   - the urgent lane (WriteNow: flag events, alarm transitions): the
 //     spooler writes at once and the sender sends as soon as a record is
-//     on disk.
+//     written, while the spooler has the disk make it durable (fsync).
 //
 // The senders are independent: an event does not wait behind a batch of
 // thousands of points in flight on a slow or hung server request (before
@@ -69,8 +69,9 @@ func (l *lane) urgent() bool { return l.kind == laneUrgent }
 // spooler moves the lane's queue into its spool, one record (and one
 // fsync) per BatchSize points. On the batch lane it waits up to 50 ms (or
 // a quarter of FlushInterval) after the first Write of a burst for more,
-// so a burst is one disk write; on the urgent lane it does not wait. The
-// spool never refuses: what the disk does not take it keeps in memory.
+// so a burst is one disk write; on the urgent lane it does not wait, and
+// syncs each record after the sender was told of it. The spool never
+// refuses: what the disk does not take it keeps in memory.
 func (l *lane) spooler() {
 	w := l.w
 	defer close(l.spoolerDone)
@@ -107,6 +108,9 @@ func (l *lane) spooler() {
 				// The batch spool keeps within what the urgent one leaves
 				// of the bounds.
 				notify(l.other.reclaim)
+				// The sender reads and sends the records while the disk
+				// makes them durable (spoolOptions.syncLater).
+				l.spool.sync()
 			}
 		}
 		spare = q.reuse(&bound)

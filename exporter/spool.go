@@ -73,6 +73,7 @@ type spool struct {
 
 	diskErr     error     // the last disk failure, nil once a write succeeded
 	diskRetryAt time.Time // no disk write before then after a failure
+	unsynced    bool      // syncLater: the tail holds records not synced yet
 
 	inflight   *spoolBatch // handed out by peek, not yet acknowledged
 	infDropped int64       // points of inflight the bounds removed meanwhile
@@ -98,7 +99,17 @@ type spoolOptions struct {
 	shared      func() (disk, mem int64)
 	segmentSize int64 // 0: derived from maxBytes
 	noSync      bool  // tests only: skip fsync
-	logger      *slog.Logger
+	// syncLater: append writes a record without waiting for the disk to
+	// make it durable; the caller tells the sender first and then calls
+	// sync (the urgent lane: an fsync on a busy disk takes 100 ms and more,
+	// and the record can be read and sent meanwhile). A process crash
+	// loses nothing (the page cache has the record); a crash of the
+	// machine loses what was not synced yet, as it loses the queue.
+	syncLater bool
+	// fsync makes a segment's data durable; nil: fdatasync. Tests replace
+	// it (a disk slow to sync).
+	fsync  func(*os.File) error
+	logger *slog.Logger
 	// onDisk is told of every failed disk write (err) and of the first
 	// success after failures (nil). May be nil.
 	onDisk func(err error)
@@ -257,6 +268,9 @@ func openSpool(o spoolOptions) (*spool, error) {
 	}
 	if o.memMaxBytes <= 0 {
 		o.memMaxBytes = 16 << 20
+	}
+	if o.fsync == nil {
+		o.fsync = fdatasync
 	}
 	if o.logger == nil {
 		o.logger = slog.Default()
@@ -510,6 +524,13 @@ func (s *spool) retryDisk() {
 		s.diskOKLocked()
 		s.enforceLocked()
 	}
+	if s.unsynced && s.tail != nil {
+		// No sender waits for these: durable now.
+		s.unsynced = false
+		if err := s.opts.fsync(s.tail); err != nil {
+			s.diskFailedLocked(&os.PathError{Op: "sync", Path: s.tail.Name(), Err: err})
+		}
+	}
 }
 
 // diskUsableLocked reports whether a disk write may be tried now (and
@@ -598,7 +619,11 @@ func (s *spool) writeLocked(payload []byte, points int64) error {
 	recordHeader(&h, payload, points)
 	err := pwriteAll(s.tail, [][]byte{h[:], payload}, t.size)
 	if err == nil && !s.opts.noSync {
-		err = unix.Fdatasync(int(s.tail.Fd()))
+		if s.opts.syncLater {
+			s.unsynced = true
+		} else {
+			err = s.opts.fsync(s.tail)
+		}
 	}
 	if err != nil {
 		err = &os.PathError{Op: "write", Path: t.path, Err: err}
@@ -647,9 +672,58 @@ func (s *spool) newTailLocked() error {
 
 func (s *spool) closeTailLocked() {
 	if s.tail != nil {
+		if s.unsynced {
+			// Records written for a sync later: durable before the file
+			// is left behind.
+			if err := s.opts.fsync(s.tail); err != nil {
+				s.diskFailedLocked(&os.PathError{Op: "sync", Path: s.tail.Name(), Err: err})
+			}
+			s.unsynced = false
+		}
 		_ = s.tail.Close()
 		s.tail = nil
 	}
+}
+
+// sync makes the records append wrote without waiting (syncLater) durable.
+// It does not hold the spool's lock while the disk works: the sender reads
+// and sends them meanwhile. Only the goroutine that appends calls it. A
+// failure is a disk failure (logged, the next records held in memory for a
+// while); the records stay where they are and are still sent; if the
+// system drops them before they are, the damage is found and counted when
+// they are read back.
+func (s *spool) sync() {
+	s.mu.Lock()
+	f := s.tail
+	if !s.unsynced || f == nil {
+		s.mu.Unlock()
+		return
+	}
+	s.unsynced = false
+	s.mu.Unlock()
+	// The os.File keeps its descriptor open while the sync runs, should
+	// the tail be closed meanwhile (its records all sent).
+	err := s.opts.fsync(f)
+	if err != nil && !errors.Is(err, os.ErrClosed) {
+		s.mu.Lock()
+		s.diskFailedLocked(&os.PathError{Op: "sync", Path: f.Name(), Err: err})
+		s.mu.Unlock()
+	}
+}
+
+// fdatasync is the spool's fsync: the data and the size, not the times.
+// It holds the file's descriptor through the call (a concurrent Close
+// waits for it).
+func fdatasync(f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.Fdatasync(int(fd)) }); err != nil {
+		return err
+	}
+	return serr
 }
 
 // dropEmptyTailLocked removes a tail segment that holds nothing (made for a
