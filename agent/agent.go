@@ -237,8 +237,10 @@ func New(ports []Port, obs Observer, opts Options) (*Agent, error) {
 			return nil, fmt.Errorf("agent: port %q has no transport", p.Name)
 		}
 		names[p.Name] = true
+		// A port scanned on IntL reads the VDM flags its summaries show,
+		// or they hold the line low until the VDM read (interrupt.go).
 		reader := modread.New(p.Mem, modread.Options{NoFreeze: p.NoFreeze, FreezeTimeout: a.opts.FreezeTimeout,
-			Wait: a.opts.Clock.Sleep, WithTimeout: a.opts.Clock.WithTimeout})
+			Wait: a.opts.Clock.Sleep, WithTimeout: a.opts.Clock.WithTimeout, ScanVDMFlags: p.Interrupt != nil})
 		a.buses[p.Bus] = append(a.buses[p.Bus], &portState{port: p, reader: reader, agent: a, vdmInterval: a.opts.VDMInterval})
 	}
 	for bus := range a.buses {

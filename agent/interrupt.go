@@ -26,8 +26,9 @@ import (
 // no edge. A port whose edge scan found flags is therefore scanned on the
 // timer until a scan finds it quiet and the line high (scanState.recheck,
 // needsRecheck), and its edges meanwhile wake nothing: the timer's next
-// scan reads them. (A CMIS module's VDM flags, page 2Ch, hold the line low
-// until the VDM cadence reads them: its port is timer-scanned meanwhile.)
+// scan reads them. Its scans also read the VDM flags (CMIS page 2Ch) their
+// summaries show, which would hold the line low until the VDM cadence
+// read them; the VDM read reports them (modread.Options.ScanVDMFlags).
 //
 // A pin that never fires (a broken wire, the wrong GPIO named) must not
 // leave the port's flaps to the fast read alone: a fast cycle whose reads
@@ -270,8 +271,9 @@ func (a *Agent) interruptScans(ctx context.Context, bus string, ports []*portSta
 // condition that lasts latches its flag again, and only a read that finds
 // it clear half a flag interval after it was last set ends the event, so
 // that the next pulse counts once more), or the line is still low, held
-// by a flag the scan does not read (a CMIS module's VDM flags, page 2Ch,
-// read by the VDM cadence): no edge can come until it rises.
+// by a flag the scan could not read (its VDM flags are read, ScanVDMFlags;
+// a follow-up that failed, a flag of a page no summary names): no edge
+// can come until it rises.
 func (ps *portState) needsRecheck() bool {
 	return ps.scan.flags.Any() || ps.flags.anyActive() || ps.port.Interrupt.Read() == gpio.Low
 }

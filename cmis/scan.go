@@ -6,7 +6,9 @@ package cmis
 //   - CMIS: lower bytes 3-13 (state and IntL, the per-bank flag summaries
 //     4-7, the module flags 8-13); when bank b's summary (byte 4+b bit 0)
 //     shows a flag on its page 11h, that bank's lane flags 11h:134-153,
-//     and only those banks.
+//     and only those banks; on request (a scan driven by IntL), the VDM
+//     flags of page 2Ch of the banks whose summary bit 3 is set
+//     (ScanFollowUpVDM).
 //   - SFF-8636: lower bytes 3-14, every flag there is.
 //   - SFF-8472: A2h 110-117 (status, alarm and warning flags).
 //
@@ -21,6 +23,7 @@ const (
 	sfpScanStart  = sfpStatus
 	summaryBanks  = 4
 	summaryPage11 = 0x01
+	summaryPage2C = 0x08 // some VDM flag latched on the bank's page 2Ch
 )
 
 // ScanPlan returns the ranges of a flag scan's first read: the summaries.
@@ -55,6 +58,31 @@ func (l *Layout) ScanFollowUp(read *Snapshot, dst []Range) []Range {
 	for bank := 0; bank < min(l.cmis.adv.Banks, summaryBanks); bank++ {
 		if b[cmisSummary+bank-cmisGlobalStatus]&summaryPage11 != 0 {
 			dst = append(dst, Range{Page: Upper(uint8(bank), 0x11), Offset: p11Flags, Length: 20})
+		}
+	}
+	return dst
+}
+
+// ScanFollowUpVDM appends to dst the VDM flag ranges (page 2Ch, the bytes
+// the VDM plan reads) of each CMIS bank whose summary in read (a read of
+// ScanPlan) shows a latched VDM flag, while the module is ModuleReady. A
+// host that scans on IntL must read them or the line stays low until the
+// VDM cadence does; the caller must then hand what it read to the VDM
+// read (they cleared on the module).
+func (l *Layout) ScanFollowUpVDM(read *Snapshot, dst []Range) []Range {
+	if l.family != FamilyCMIS || l.cmis.flat || l.cmis.adv == nil {
+		return dst
+	}
+	b := read.Bytes(Lower, cmisGlobalStatus, cmisScanEnd-cmisGlobalStatus)
+	if b == nil || (b[0]>>1)&0x07 != ModuleStateReady {
+		return dst
+	}
+	for _, rg := range l.vdm {
+		if rg.Page.Lower || rg.Page.Page != pageVDMFlags || int(rg.Page.Bank) >= summaryBanks {
+			continue
+		}
+		if b[cmisSummary+int(rg.Page.Bank)-cmisGlobalStatus]&summaryPage2C != 0 {
+			dst = append(dst, rg)
 		}
 	}
 	return dst

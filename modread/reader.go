@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ddm-agent/ddm/cmis"
@@ -32,6 +33,11 @@ type Options struct {
 	// on it alone, however slowly the machine runs it.
 	Wait        func(ctx context.Context, d time.Duration) error
 	WithTimeout func(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc)
+	// ScanVDMFlags: ScanFlags also reads the VDM flags (CMIS page 2Ch)
+	// the summaries show latched, so that they do not hold IntL low until
+	// the next VDM read (a port scanned on IntL); ReadVDM reports them
+	// with the flags it reads itself.
+	ScanVDMFlags bool
 }
 
 // Reader reads one module over mem. It keeps the last static read and its
@@ -39,7 +45,8 @@ type Options struct {
 //
 // Probe, ReadStatic, SetStatic and ReadFast are called from one goroutine;
 // ReadVDM may run on another, at most one at a time, since it touches only
-// the freeze timing it learns and what its caller hands it.
+// the freeze timing it learns, what its caller hands it and the VDM flags
+// ScanFlags kept for it (under their own lock).
 type Reader struct {
 	mem    i2c.Memory
 	opts   Options
@@ -55,6 +62,11 @@ type Reader struct {
 	// bindErr is why mem refused the BusRules (never, for the decoder's
 	// own constants), returned by every read.
 	bindErr error
+	// vdmFlags are the VDM flag bytes scans read (and so cleared) since
+	// the last VDM read, ORed per page (offset 128 at index 0); the VDM
+	// goroutine takes them (scan.go).
+	vdmMu    sync.Mutex
+	vdmFlags map[cmis.PageID]*[cmis.PageSize]byte
 }
 
 // New returns a Reader of the module behind mem.
@@ -173,6 +185,7 @@ var errNoStatic = errors.New("modread: the static pages have not been read")
 // may outlive a static re-read that replaces it.
 func (r *Reader) ReadVDM(ctx context.Context, layout *cmis.Layout, read *cmis.Snapshot, dst *cmis.Module) error {
 	err := r.fetchFrozen(ctx, layout.Plan(cmis.VDM), read)
+	r.takeScannedVDMFlags(layout, read)
 	if dst != nil && Decoded(err) {
 		layout.DecodeInto(dst, read)
 	}

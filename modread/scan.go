@@ -63,9 +63,68 @@ func (r *Reader) ScanFlags(ctx context.Context, dst *Flags) error {
 			err = errors.Join(errFollowUp, err)
 		}
 	}
+	follow := len(r.follow)
+	if r.opts.ScanVDMFlags {
+		r.follow = r.layout.ScanFollowUpVDM(read, r.follow[:0])
+		if len(r.follow) > 0 {
+			follow += len(r.follow)
+			verr := fetch(ctx, r.mem, r.follow, read)
+			r.keepScannedVDMFlags(r.follow, read)
+			if verr != nil && !IsPartial(verr) {
+				verr = errors.Join(errFollowUp, verr)
+			}
+			err = errors.Join(err, verr)
+		}
+	}
 	dst.Module, dst.Lanes = r.layout.ScanFlags(read, dst.Lanes)
-	dst.FollowUps = len(r.follow)
+	dst.FollowUps = follow
 	return err
+}
+
+// keepScannedVDMFlags keeps the VDM flag bytes a scan read (clearing them
+// on the module) for the next VDM read.
+func (r *Reader) keepScannedVDMFlags(ranges []cmis.Range, read *cmis.Snapshot) {
+	r.vdmMu.Lock()
+	defer r.vdmMu.Unlock()
+	for _, rg := range ranges {
+		b := read.Bytes(rg.Page, rg.Offset, rg.Length)
+		if b == nil {
+			continue
+		}
+		if r.vdmFlags == nil {
+			r.vdmFlags = map[cmis.PageID]*[cmis.PageSize]byte{}
+		}
+		acc := r.vdmFlags[rg.Page]
+		if acc == nil {
+			acc = new([cmis.PageSize]byte)
+			r.vdmFlags[rg.Page] = acc
+		}
+		for i, v := range b {
+			acc[rg.Offset-cmis.PageSize+i] |= v
+		}
+	}
+}
+
+// takeScannedVDMFlags ORs the VDM flags scans read since the last VDM read
+// into read (a VDM read of layout's plan), where it holds their bytes, and
+// forgets those.
+func (r *Reader) takeScannedVDMFlags(layout *cmis.Layout, read *cmis.Snapshot) {
+	r.vdmMu.Lock()
+	defer r.vdmMu.Unlock()
+	if len(r.vdmFlags) == 0 {
+		return
+	}
+	for _, rg := range layout.Plan(cmis.VDM) {
+		acc := r.vdmFlags[rg.Page]
+		b := read.Bytes(rg.Page, rg.Offset, rg.Length)
+		if acc == nil || b == nil {
+			continue
+		}
+		for i := range b {
+			b[i] |= acc[rg.Offset-cmis.PageSize+i]
+		}
+		delete(r.vdmFlags, rg.Page)
+	}
 }
 
 var errFollowUp = errors.New("modread: reading the flags a summary showed")

@@ -2,6 +2,7 @@ package modread
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -99,5 +100,86 @@ func TestScanFlagsMatchFastRead(t *testing.T) {
 				t.Errorf("%d scans saw flags, %d were quiet: the pulses should give both", seen, quietScans)
 			}
 		})
+	}
+}
+
+// TestScanVDMFlagsReachVDMRead: with ScanVDMFlags, a scan whose summaries
+// show a latched VDM flag (CMIS byte 4 bit 3) reads that bank's page 2Ch
+// flags, which clears them (so IntL can rise), and the next VDM read
+// reports them: two identical modules, one scanned every 50 ms with the
+// option, the other not scanned, give the same VDM flags at every VDM
+// read. Without the option a scan leaves page 2Ch alone.
+func TestScanVDMFlagsReachVDMRead(t *testing.T) {
+	ctx := context.Background()
+	opts := []emulator.Option{emulator.WithFreezeDelay(0), emulator.WithFaults(emulator.Fault{Kind: emulator.FaultLOSPulses,
+		Window: emulator.Window{Start: time.Second}, Lanes: []int{3}})}
+	scanMem, scanClk := twinModule(t, "osfp-800g-dr8", opts...)
+	twinMem, twinClk := twinModule(t, "osfp-800g-dr8", opts...)
+	scanner, twin := New(scanMem, Options{ScanVDMFlags: true}), New(twinMem, Options{})
+	for _, r := range []*Reader{scanner, twin} {
+		if _, err := r.ReadStatic(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flagged := func(m *cmis.Module) (out []string) {
+		for _, v := range m.VDM {
+			if v.Flags != 0 {
+				out = append(out, fmt.Sprintf("%s/%d:%v", v.Observable, v.Lane, v.Flags))
+			}
+		}
+		return out
+	}
+	summary2C := func(mem i2c.Memory) bool {
+		b := make([]byte, 1)
+		if err := mem.Read(ctx, cmis.AddrA0, 0, 0, 4, b); err != nil {
+			t.Fatal(err)
+		}
+		return b[0]&0x08 != 0
+	}
+	var f Flags
+	cleared, withFlags := 0, 0
+	for i := 1; i <= 600; i++ {
+		scanClk.Advance(50 * time.Millisecond)
+		twinClk.Advance(50 * time.Millisecond)
+		set := summary2C(scanMem)
+		if err := scanner.ScanFlags(ctx, &f); err != nil {
+			t.Fatal(err)
+		}
+		if set && !summary2C(scanMem) {
+			cleared++
+		}
+		if i%40 != 0 {
+			continue
+		}
+		var sm, tm cmis.Module
+		if err := scanner.ReadVDM(ctx, scanner.Layout(), cmis.NewSnapshot(), &sm); err != nil {
+			t.Fatal(err)
+		}
+		if err := twin.ReadVDM(ctx, twin.Layout(), cmis.NewSnapshot(), &tm); err != nil {
+			t.Fatal(err)
+		}
+		got, want := fmt.Sprint(flagged(&sm)), fmt.Sprint(flagged(&tm))
+		if got != want {
+			t.Fatalf("VDM read at %v: flags %s after scans, %s on the module never scanned", time.Duration(i)*50*time.Millisecond, got, want)
+		}
+		if len(flagged(&tm)) > 0 {
+			withFlags++
+		}
+	}
+	if cleared == 0 || withFlags == 0 {
+		t.Errorf("%d scans cleared a latched VDM summary, %d VDM reads had flags: the pulses should give both", cleared, withFlags)
+	}
+
+	// Without the option, the summary stays set through a scan.
+	plain, clk := twinModule(t, "osfp-800g-dr8", opts...)
+	r := New(plain, Options{})
+	if _, err := r.ReadStatic(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 600 && !summary2C(plain); i++ {
+		clk.Advance(50 * time.Millisecond)
+	}
+	if err := r.ScanFlags(ctx, &f); err != nil || !summary2C(plain) {
+		t.Errorf("a scan without ScanVDMFlags (err %v) cleared page 2Ch", err)
 	}
 }
