@@ -20,11 +20,12 @@ func TestVDMWindow(t *testing.T) {
 		{10 * s, 10 * s, 60 * s}, // the default VDM cadence: 6 reads need 60 s
 		{30 * s, 10 * s, 60 * s},
 		{60 * s, 10 * s, 60 * s},
-		{25 * s, 10 * s, 60 * s}, // 75 s would hold 6 reads: capped at the longest window
-		{10 * s, 1 * s, 10 * s},  // fast VDM: the window holds 10 reads already
-		{20 * s, 5 * s, 40 * s},  // 30 s of reads, rounded up to whole windows
-		{10 * s, 60 * s, 60 * s}, // slow VDM: one read a window at most
-		{10 * s, 0, 10 * s},      // cadence unknown: the window itself
+		{25 * s, 10 * s, 60 * s},  // 75 s would hold 6 reads: capped at the longest window
+		{10 * s, 1 * s, 10 * s},   // fast VDM: the window holds 10 reads already
+		{20 * s, 5 * s, 40 * s},   // 30 s of reads, rounded up to whole windows
+		{10 * s, 60 * s, 60 * s},  // slow VDM: one read a window at most
+		{10 * s, 0, 10 * s},       // cadence unknown: the window itself
+		{10 * s, 1 << 62, 60 * s}, // 6 reads would overflow a Duration
 	} {
 		if got := VDMWindow(tc.window, tc.vdm); got != tc.want {
 			t.Errorf("VDMWindow(%v, %v) = %v, want %v", tc.window, tc.vdm, got, tc.want)

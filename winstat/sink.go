@@ -40,6 +40,10 @@ func VDMWindow(window, vdmInterval time.Duration) time.Duration {
 	if vdmInterval <= 0 || window <= 0 {
 		return window
 	}
+	if vdmInterval >= MaxWindow {
+		// One read a window at most (and no overflow below).
+		return max(window, MaxWindow)
+	}
 	need := VDMSamples * vdmInterval
 	n := (need + window - 1) / window
 	return min(max(window, time.Duration(n)*window), max(window, MaxWindow))
