@@ -783,7 +783,8 @@ func Schema() []MeasurementDoc {
 		},
 	}
 
-	return append([]MeasurementDoc{module, lane, vdm, coherent, laser, info, thresh, alarm, agent, laserEventDoc(), flagEventDoc(), flagDoc(), flightDoc(), forecast, cohort}, energyDocs()...)
+	docs := append([]MeasurementDoc{module, lane, vdm, coherent, laser, info, thresh, alarm, agent, laserEventDoc(), flagEventDoc(), flagDoc()}, flightDocs()...)
+	return append(append(docs, forecast, cohort), energyDocs()...)
 }
 
 // schemaIndex maps measurement -> field -> doc.

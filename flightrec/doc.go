@@ -1,17 +1,24 @@
 // Package flightrec is the flight recorder: per port, a ring of the last
-// minutes of full-rate readings (each fast read's lanes and module
-// monitors with their latched flags, and the flags each flag scan saw),
-// preallocated and bounded. When a link fault or an alarm fires
-// (Trigger), the readings of the window before it (default 60 s) are
-// handed out at once, and those of the window after it (default 30 s) as
-// they arrive (Add), as one flight named by its trigger, so a dashboard
-// can show the last minute before a lane went dark. A reading is handed
-// out once: triggers whose windows overlap share the readings, each going
-// to the flight that was open when it was read (the earlier flight keeps
-// what it already has, the later one gets the rest).
+// minute of full-rate readings (each fast read's lanes and module
+// monitors with their latched flags, each VDM read's observables per
+// lane, and the flags each flag scan saw), sized by the port's module
+// (its lanes and VDM observables) and the cadences, so its memory follows
+// the hardware. When a link fault or an alarm fires (Trigger), the
+// readings of the window before it (default 60 s) are handed out at once,
+// and those of the window after it (default 30 s) as they arrive (Add), as
+// one flight named by its first trigger, so a dashboard can show the last
+// minute before a lane went dark.
+//
+// A trigger on a port whose flight is still open (its time at or before
+// the end of the after-window) joins that flight: it is recorded with its
+// time and cause and extends the after-window (at most MaxAfterFactor
+// times After past the opening trigger), so one pulse that latches several
+// flags, or a flag and the alarm it causes, is one flight. A reading is
+// handed out once.
 //
 // It reads no clock: the pipeline feeds it and writes the flights as
-// xcvr_flight points. Its only I/O is its own file in the agent's state
-// folder (SaveFile, LoadFile: the last KeepFlights flights of each port,
-// written atomically), which ddm dump --flight prints.
+// xcvr_flight and xcvr_flight_trigger points. Its only I/O is its journal
+// in the agent's state folder (SaveFile, LoadFile: what changed appended
+// as JSON lines, rewritten only when it has doubled), which ddm dump
+// --flight prints.
 package flightrec

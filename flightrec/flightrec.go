@@ -9,50 +9,88 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultBefore   = 60 * time.Second
-	DefaultAfter    = 30 * time.Second
-	DefaultCapacity = 4096
+	DefaultBefore      = 60 * time.Second
+	DefaultAfter       = 30 * time.Second
+	DefaultInterval    = time.Second
+	DefaultVDMInterval = 10 * time.Second
 )
+
+// MaxAfterFactor bounds a flight that joined triggers keep extending: its
+// after-window ends at most MaxAfterFactor × After past its opening
+// trigger; a trigger after that opens the next flight.
+const MaxAfterFactor = 10
 
 // Options configure a Recorder; zero values mean the defaults.
 type Options struct {
 	// Before and After are the window around a trigger.
 	Before, After time.Duration
-	// Capacity is the readings each port's ring holds (a fast read of an
-	// 8-lane module is 9 of them: 90 s at a 1 s cadence is 810), allocated
-	// with the port's first reading.
-	Capacity int
+	// Interval and VDMInterval are the agent's fast and VDM cadences:
+	// with the module's lanes and VDM observables they size each port's
+	// ring to hold the window before a trigger.
+	Interval, VDMInterval time.Duration
+	// Journal keeps what the flights hand out for SaveFile (the pipeline
+	// sets it when it has a state folder); without it nothing is kept.
+	Journal bool
 }
 
-// Record is one reading of a lane (Lane >= 1) or of the module (Lane 0).
-// Monitors not read are NaN.
+// Record is one reading of a lane (Lane >= 1) or of the module (Lane 0):
+// a fast read's monitors, a flag scan's flags (Scan), or one VDM
+// observable (VDM). Monitors not read are NaN.
 type Record struct {
 	Time time.Time
 	Lane int
 	// Scan: a flag scan's reading (flags alone, the monitors NaN).
 	Scan bool
+	// VDM is a VDM reading's observable type id (cmis.LookupObservable
+	// names it), 0 for the others; its value is Value.
+	VDM uint8
 	// Flags are the latched flags seen (cmis.LaneFlags or
-	// cmis.ModuleFlags bits).
+	// cmis.ModuleFlags bits; a VDM reading's cmis.LimitFlags).
 	Flags uint32
 	// Lane monitors.
 	TxBiasMA, TxPowerMW, RxPowerMW float32
 	// Module monitors.
 	TemperatureC, VccV float32
+	// Value is a VDM reading's value.
+	Value float32
+}
+
+// Read names what made a reading: "fast", "scan" or "vdm".
+func (r Record) Read() string {
+	switch {
+	case r.VDM != 0:
+		return "vdm"
+	case r.Scan:
+		return "scan"
+	}
+	return "fast"
 }
 
 // NaN is the value of a monitor not read.
 var NaN = float32(math.NaN())
 
-// Flight is the readings of one trigger's window handed out at once: the
-// window before it when it fires, then the readings after it as they
-// arrive.
+// Trigger is one event that opened or joined a flight.
+type Trigger struct {
+	At time.Time
+	// Cause is the flag or alarm rule with its lane (rx_los/lane6).
+	Cause string
+	// Opened: this trigger opened the flight (the others joined it).
+	Opened bool
+}
+
+// Flight is what one trigger or read hands out of a flight: the readings
+// and the triggers new in it. LoadFile returns each flight whole.
 type Flight struct {
 	Port string
-	// ID names the flight: port/trigger@ms of the trigger.
-	ID      string
+	// ID names the flight: port/cause@ms of its opening trigger.
+	ID string
+	// Trigger and At are the opening trigger's cause and time.
 	Trigger string
 	At      time.Time
-	Records []Record
+	// Until is the end of the after-window as it stands.
+	Until    time.Time
+	Triggers []Trigger
+	Records  []Record
 }
 
 // Recorder keeps the rings of every port. It is safe for concurrent use.
@@ -60,22 +98,7 @@ type Recorder struct {
 	o     Options
 	mu    sync.Mutex
 	ports map[string]*ring
-	// dirty: the kept flights changed since SaveFile.
-	dirty bool
-}
-
-// ring is one port's readings, oldest first from head.
-type ring struct {
-	recs    []Record
-	head, n int
-	// handed is the time of the newest reading handed out in a flight:
-	// no reading at or before it is handed out again.
-	handed time.Time
-	// open is the flight whose after-window is running (nil: none).
-	open  *Flight
-	until time.Time
-	// kept is the port's last flights, for the state folder (save.go).
-	kept []Flight
+	j     journal
 }
 
 // New makes a Recorder.
@@ -86,8 +109,11 @@ func New(o Options) *Recorder {
 	if o.After <= 0 {
 		o.After = DefaultAfter
 	}
-	if o.Capacity <= 0 {
-		o.Capacity = DefaultCapacity
+	if o.Interval <= 0 {
+		o.Interval = DefaultInterval
+	}
+	if o.VDMInterval <= 0 {
+		o.VDMInterval = DefaultVDMInterval
 	}
 	return &Recorder{o: o, ports: map[string]*ring{}}
 }
@@ -98,14 +124,14 @@ func (r *Recorder) Options() Options { return r.o }
 func (r *Recorder) ring(port string) *ring {
 	rg := r.ports[port]
 	if rg == nil {
-		rg = &ring{recs: make([]Record, r.o.Capacity)}
+		rg = &ring{}
 		r.ports[port] = rg
 	}
 	return rg
 }
 
-// Add records one read's readings of a port (all of the same time) and
-// returns those that belong to the port's open flight, if any.
+// Add records one read's readings of a port (all of the same time and
+// kind) and returns those that belong to the port's open flight, if any.
 func (r *Recorder) Add(port string, recs ...Record) *Flight {
 	if len(recs) == 0 {
 		return nil
@@ -113,61 +139,67 @@ func (r *Recorder) Add(port string, recs ...Record) *Flight {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rg := r.ring(port)
-	for _, rec := range recs {
-		i := (rg.head + rg.n) % len(rg.recs)
-		rg.recs[i] = rec
-		if rg.n < len(rg.recs) {
-			rg.n++
-		} else {
-			rg.head = (rg.head + 1) % len(rg.recs)
-		}
+	rg.reshape(recs, r.o)
+	for i := range recs {
+		rg.push(pack(&recs[i]))
 	}
 	if rg.open == nil {
 		return nil
 	}
-	t := recs[0].Time
-	if t.After(rg.until) {
+	if recs[0].Time.After(rg.open.Until) {
 		rg.open = nil
 		return nil
 	}
-	if !t.After(rg.handed) {
-		return nil
-	}
-	rg.handed = t
-	f := *rg.open
+	rg.handed = rg.total
+	f := rg.open.handout()
 	f.Records = append([]Record(nil), recs...)
-	rg.keep(&f, r.o.Capacity)
-	r.dirty = true
+	r.j.add(r.o.Journal, &f, false)
 	return &f
 }
 
-// Trigger opens a flight of the port at at, named by trigger (a flag or
-// an alarm rule, with its lane), and returns it with the readings of the
-// window before it not yet handed out in another flight. The readings of
-// the next After are handed out by Add, to this flight (an earlier one
-// still open ends here).
-func (r *Recorder) Trigger(port, trigger string, at time.Time) Flight {
+// Trigger records a link fault or an alarm of the port at at (cause: the
+// flag or alarm rule, with its lane). If the port's flight is open (at is
+// not after its after-window), the trigger joins it and extends its
+// after-window; otherwise it opens a flight with the readings of the
+// window before it not yet handed out. It returns what is new: the
+// trigger, and the readings of an opening.
+func (r *Recorder) Trigger(port, cause string, at time.Time) Flight {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rg := r.ring(port)
-	f := Flight{Port: port, Trigger: trigger, At: at, ID: fmt.Sprintf("%s/%s@%d", port, trigger, at.UnixMilli())}
-	from := at.Add(-r.o.Before)
-	for k := 0; k < rg.n; k++ {
-		rec := rg.recs[(rg.head+k)%len(rg.recs)]
-		if rec.Time.Before(from) || !rec.Time.After(rg.handed) {
-			continue
+	tr := Trigger{At: at, Cause: cause}
+	if o := rg.open; o != nil && !at.After(o.Until) {
+		end, limit := at.Add(r.o.After), o.At.Add(MaxAfterFactor*r.o.After)
+		if end.After(limit) {
+			end = limit
 		}
-		f.Records = append(f.Records, rec)
+		if end.After(o.Until) {
+			o.Until = end
+		}
+		f := o.handout()
+		f.Triggers = []Trigger{tr}
+		r.j.add(r.o.Journal, &f, false)
+		return f
 	}
-	if n := len(f.Records); n > 0 {
-		rg.handed = f.Records[n-1].Time
-	}
-	rg.keep(&f, r.o.Capacity)
-	r.dirty = true
+	f := Flight{Port: port, Trigger: cause, At: at, Until: at.Add(r.o.After), Triggers: []Trigger{{At: at, Cause: cause, Opened: true}},
+		ID: fmt.Sprintf("%s/%s@%d", port, cause, at.UnixMilli())}
+	from := at.Add(-r.o.Before).UnixNano()
+	rg.each(func(seq uint64, s *slot) {
+		if seq > rg.handed && s.nanos >= from {
+			f.Records = append(f.Records, s.unpack())
+		}
+	})
+	rg.handed = rg.total
 	open := f
-	open.Records = nil
-	rg.open, rg.until = &open, at.Add(r.o.After)
+	open.Triggers, open.Records = nil, nil
+	rg.open = &open
+	r.j.add(r.o.Journal, &f, true)
 	return f
+}
+
+// handout is an empty handout of the open flight.
+func (f *Flight) handout() Flight {
+	return Flight{Port: f.Port, ID: f.ID, Trigger: f.Trigger, At: f.At, Until: f.Until}
 }
 
 // Window returns a copy of a port's readings in the ring, oldest first.
@@ -178,9 +210,28 @@ func (r *Recorder) Window(port string) []Record {
 	if rg == nil {
 		return nil
 	}
-	out := make([]Record, rg.n)
-	for k := range out {
-		out[k] = rg.recs[(rg.head+k)%len(rg.recs)]
-	}
+	out := make([]Record, 0, rg.n)
+	rg.each(func(_ uint64, s *slot) { out = append(out, s.unpack()) })
 	return out
+}
+
+// Capacity returns the readings a port's ring holds (0: none yet).
+func (r *Recorder) Capacity(port string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rg := r.ports[port]; rg != nil {
+		return len(rg.slots)
+	}
+	return 0
+}
+
+// HeldBytes is the memory the rings hold.
+func (r *Recorder) HeldBytes() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, rg := range r.ports {
+		n += cap(rg.slots) * slotSize
+	}
+	return n
 }

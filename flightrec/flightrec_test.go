@@ -31,14 +31,20 @@ func TestRecorderWindows(t *testing.T) {
 		triggers              []int // seconds of the triggers (from the first)
 		after                 int   // seconds read after the first trigger
 		wantBefore, wantAfter int   // readings handed out by the triggers, by Add
+		wantFlights           int
 	}{
-		{"defaults", Options{}, 120, []int{0}, 60, 61 * 2, 30 * 2},
-		{"short history", Options{}, 10, []int{0}, 60, 10 * 2, 30 * 2},
-		{"small ring keeps the newest", Options{Capacity: 20}, 120, []int{0}, 60, 20, 30 * 2},
-		// A second trigger 10 s after the first: the first keeps its 10 s,
-		// the second gets no reading twice and runs 30 s from its time.
-		{"overlap", Options{}, 120, []int{0, 10}, 60, 61 * 2, 40 * 2},
-		{"window options", Options{Before: 5 * time.Second, After: 3 * time.Second}, 120, []int{0}, 60, 6 * 2, 3 * 2},
+		{"defaults", Options{}, 120, []int{0}, 60, 61 * 2, 30 * 2, 1},
+		{"short history", Options{}, 10, []int{0}, 60, 10 * 2, 30 * 2, 1},
+		// A ring sized for reads every 10 s (7 reads of the module and its
+		// lane, 7 scans of the lane) read every second keeps the newest.
+		{"ring sized for a slower cadence keeps the newest", Options{Interval: 10 * time.Second}, 120, []int{0}, 60, 21, 30 * 2, 1},
+		// A second trigger 10 s after the first joins its flight and
+		// extends the after-window to 30 s after itself.
+		{"overlap joins", Options{}, 120, []int{0, 10}, 60, 61 * 2, 40 * 2, 1},
+		// A trigger after the window ended (30 s) opens a flight with the
+		// readings not handed out (31 s to 45 s).
+		{"after the window", Options{}, 120, []int{0, 45}, 60, 61*2 + 15*2, 30*2 + 14*2, 2},
+		{"window options", Options{Before: 5 * time.Second, After: 3 * time.Second}, 120, []int{0}, 60, 6 * 2, 3 * 2, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := New(tc.opts)
@@ -76,11 +82,11 @@ func TestRecorderWindows(t *testing.T) {
 			if before != tc.wantBefore || after != tc.wantAfter {
 				t.Errorf("readings: %d by the triggers, %d after; want %d and %d", before, after, tc.wantBefore, tc.wantAfter)
 			}
-			if len(ids) != len(tc.triggers) {
-				t.Errorf("flight ids %v, want %d distinct", ids, len(tc.triggers))
+			if len(ids) != tc.wantFlights {
+				t.Errorf("flight ids %v, want %d distinct", ids, tc.wantFlights)
 			}
-			if n := len(r.Window("p")); n > r.Options().Capacity {
-				t.Errorf("ring holds %d readings, capacity %d", n, r.Options().Capacity)
+			if n := len(r.Window("p")); n > r.Capacity("p") {
+				t.Errorf("ring holds %d readings, capacity %d", n, r.Capacity("p"))
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/ddm-agent/ddm/agent"
 	"github.com/ddm-agent/ddm/alarm"
@@ -42,6 +43,20 @@ func FlightRecords(s agent.Sample) []flightrec.Record {
 	return recs
 }
 
+// VDMRecords is a VDM read's observables as flight-recorder readings,
+// one per observable and lane.
+func VDMRecords(s agent.Sample) []flightrec.Record {
+	if s.Module == nil || len(s.Module.VDM) == 0 {
+		return nil
+	}
+	recs := make([]flightrec.Record, len(s.Module.VDM))
+	for i, v := range s.Module.VDM {
+		recs[i] = flightrec.Record{Time: s.Time, Lane: v.Lane, VDM: v.TypeID, Value: float32(v.Value), Flags: uint32(v.Flags),
+			TxBiasMA: flightrec.NaN, TxPowerMW: flightrec.NaN, RxPowerMW: flightrec.NaN, TemperatureC: flightrec.NaN, VccV: flightrec.NaN}
+	}
+	return recs
+}
+
 // scanRecords is a flag scan's events as readings, one per lane.
 func scanRecords(events []agent.FlagEvent) []flightrec.Record {
 	var recs []flightrec.Record
@@ -60,7 +75,8 @@ func scanRecords(events []agent.FlagEvent) []flightrec.Record {
 	return recs
 }
 
-// flightTriggers opens a flight for each link-fault flag event.
+// flightTriggers opens a flight for each link-fault flag event (or joins
+// the port's open one).
 func (p *Pipeline) flightTriggers(events []agent.FlagEvent) []exporter.Point {
 	var pts []exporter.Point
 	for _, e := range events {
@@ -72,27 +88,52 @@ func (p *Pipeline) flightTriggers(events []agent.FlagEvent) []exporter.Point {
 	return pts
 }
 
-// alarmTriggers opens a flight for each alarm that fires.
+// alarmTriggers opens a flight for each alarm that fires (or joins the
+// port's open one).
 func (p *Pipeline) alarmTriggers(events []alarm.Event) []exporter.Point {
 	var pts []exporter.Point
 	for _, ev := range events {
 		if ev.State == alarm.Firing {
-			f := p.flight.Trigger(ev.Port, fmt.Sprintf("%s/lane%d", ev.Rule, ev.Lane), ev.Time)
+			f := p.flight.Trigger(ev.Port, AlarmCause(ev), ev.Time)
 			pts = append(pts, FlightPoints(p.o.Host, f)...)
 		}
 	}
 	return pts
 }
 
-// FlightPoints is a flight's readings as xcvr_flight points.
+// AlarmCause names an alarm as a flight's trigger: its rule, the
+// observable and limit when the rule has several (latched_faults:rx_los,
+// module_thresholds:tx_power_mw:high_alarm), and the lane, so two alarms
+// that fire together are two triggers.
+func AlarmCause(ev alarm.Event) string {
+	c := ev.Rule
+	if ev.Observable != "" && ev.Observable != ev.Rule {
+		c += ":" + ev.Observable
+	}
+	if ev.Limit != "" {
+		c += ":" + ev.Limit
+	}
+	return fmt.Sprintf("%s/lane%d", c, ev.Lane)
+}
+
+// FlightPoints is what a flight handed out as points: its new triggers
+// (xcvr_flight_trigger) and readings (xcvr_flight).
 func FlightPoints(host string, f flightrec.Flight) []exporter.Point {
-	pts := make([]exporter.Point, 0, len(f.Records))
+	pts := make([]exporter.Point, 0, len(f.Triggers)+len(f.Records))
+	for _, t := range f.Triggers {
+		pts = append(pts, exporter.FlightTriggerPoint(exporter.FlightTrigger{Host: host, Port: f.Port, Flight: f.ID, Cause: t.Cause,
+			Time: t.At, Opened: t.Opened}))
+	}
 	for _, r := range f.Records {
 		rd := exporter.FlightReading{Host: host, Port: f.Port, Flight: f.ID, Trigger: f.Trigger, Lane: r.Lane, Time: r.Time, Scan: r.Scan,
 			TxBiasMA: f64(r.TxBiasMA), TxPowerMW: f64(r.TxPowerMW), RxPowerMW: f64(r.RxPowerMW), TemperatureC: f64(r.TemperatureC), VccV: f64(r.VccV)}
-		if r.Lane == 0 {
+		switch {
+		case r.VDM != 0:
+			obs, _ := cmis.LookupObservable(r.VDM)
+			rd.VDMObservable, rd.Value, rd.VDMFlags = obs.Name, f64(r.Value), cmis.LimitFlags(r.Flags)
+		case r.Lane == 0:
 			rd.ModuleFlags = cmis.ModuleFlags(r.Flags)
-		} else {
+		default:
 			rd.LaneFlags = cmis.LaneFlags(r.Flags)
 		}
 		pts = append(pts, exporter.FlightPoint(rd))
@@ -107,10 +148,13 @@ func f32(v *float64) float32 {
 	return float32(*v)
 }
 
+// f64 is a recorded monitor as written: the shortest decimal that is the
+// float32 (1.1, not 1.100000023841858: the recorder's precision, without
+// the digits of the conversion).
 func f64(v float32) *float64 {
 	if math.IsNaN(float64(v)) {
 		return nil
 	}
-	x := float64(v)
+	x, _ := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'g', -1, 32), 64)
 	return &x
 }

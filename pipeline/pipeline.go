@@ -51,6 +51,9 @@ type Options struct {
 	// around a link fault or an alarm (xcvr_flight); zero: the defaults
 	// (flightrec.DefaultBefore, DefaultAfter).
 	FlightBefore, FlightAfter time.Duration
+	// VDMInterval is the agent's VDM cadence (zero: 10 s, the agent's default);
+	// with Interval it sizes the flight recorder's rings.
+	VDMInterval time.Duration
 	// Status, when set, is given a one-line summary after each write of
 	// the self-telemetry (systemd's STATUS=).
 	Status func(string)
@@ -138,7 +141,8 @@ func New(o Options) *Pipeline {
 	return &Pipeline{o: o, log: log, buses: map[string]*busState{}, fleet: energy.NewFleet(), tracker: tr,
 		engine: alarm.NewEngine(o.Rules, alarm.Options{Labels: map[string]string{"host": o.Host}, Diagnose: tr.Diagnose}),
 		saves:  failurelog.New(log, time.Minute),
-		optics: newOptics(o.Topology, o.Host, log), flight: flightrec.New(flightrec.Options{Before: o.FlightBefore, After: o.FlightAfter})}
+		optics: newOptics(o.Topology, o.Host, log), flight: flightrec.New(flightrec.Options{Before: o.FlightBefore, After: o.FlightAfter, Interval: o.Interval,
+			VDMInterval: o.VDMInterval, Journal: o.StateDir != ""})}
 }
 
 // Samples is the number of samples observed so far.
@@ -160,8 +164,13 @@ func (p *Pipeline) Observe(s agent.Sample) {
 	}
 	pts := SamplePoints(p.o.Host, s)
 	pts = append(pts, p.flags.points(p.o.Host, s)...)
-	if s.Kind == agent.KindFast || s.Kind == agent.KindStatic {
+	switch s.Kind {
+	case agent.KindFast, agent.KindStatic:
 		if f := p.flight.Add(s.Port, FlightRecords(s)...); f != nil {
+			pts = append(pts, FlightPoints(p.o.Host, *f)...)
+		}
+	case agent.KindVDM:
+		if f := p.flight.Add(s.Port, VDMRecords(s)...); f != nil {
 			pts = append(pts, FlightPoints(p.o.Host, *f)...)
 		}
 	}

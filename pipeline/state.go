@@ -82,11 +82,12 @@ func (p *Pipeline) Save() {
 	if path := p.stateFile(FlagCountsFile); path != "" {
 		p.saved("flag counters", path, p.flags.save(path))
 	}
+	p.SaveFlights()
 }
 
-// SaveFlights writes the flight recorder's last flights to the state
-// folder (flightrec.FileName, for ddm dump --flight) if they changed.
-// Run calls it every tick.
+// SaveFlights appends what the flight recorder handed out since the last
+// save to its journal in the state folder (flightrec.FileName, for ddm
+// dump --flight). Run calls it every tick, Save at the end.
 func (p *Pipeline) SaveFlights() {
 	path := p.stateFile(flightrec.FileName)
 	if path == "" {

@@ -27,9 +27,9 @@ scenarios:
 // TestEventsBesideStuckModule: the agent and the pipeline on virtual time
 // over a bus that also holds a stuck module (NACKs everything from 5 s):
 // every loss of signal injected on dr8 lane 6 becomes one urgent
-// xcvr_flag_event point, each opens a flight (the ones within another's
-// window share its readings, none written twice), and the stuck and the
-// quiet module write no event.
+// xcvr_flag_event point and one trigger of the flight the first opened
+// (each later one joins it: no point written twice), and the stuck and
+// the quiet module write no event.
 func TestEventsBesideStuckModule(t *testing.T) {
 	t0 := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	clk := vclock.New(t0)
@@ -84,19 +84,29 @@ func TestEventsBesideStuckModule(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	flights := map[string]bool{}
-	for _, pt := range sink.of(schema.XcvrFlight) {
+	readings := 0
+	losTriggers := 0
+	for _, pt := range append(sink.of(schema.XcvrFlight), sink.of(schema.XcvrFlightTrigger)...) {
 		if pt.Tag(schema.TagPort) != "dr8" {
 			t.Fatalf("a flight point of %s", pt.Tag(schema.TagPort))
 		}
 		flights[pt.Tag(schema.TagFlight)] = true
-		k := pt.Tag(schema.TagLane) + "@" + pt.Time.String()
+		k := pointKey(t, pt)
 		if seen[k] {
-			t.Errorf("reading lane %s written twice", k)
+			t.Errorf("point written twice: %s", k)
 		}
 		seen[k] = true
+		switch {
+		case pt.Measurement == schema.XcvrFlight:
+			readings++
+		case pt.Tag(schema.Trigger) == "rx_los/lane6" && pt.Time.Before(t0.Add(span-time.Second)):
+			losTriggers++
+		}
 	}
-	if len(flights) < injected/2 || len(seen) == 0 {
-		t.Errorf("%d flights with %d readings for %d pulses", len(flights), len(seen), injected)
+	// The pulses come every 0.2-2 s: each joins the flight the first
+	// opened (its window bounded to 300 s), each a trigger of it.
+	if len(flights) != 1 || losTriggers != injected || readings == 0 {
+		t.Errorf("%d flights with %d readings and %d rx_los triggers for %d pulses", len(flights), readings, losTriggers, injected)
 	}
-	t.Logf("%d pulses, %d rx_los events, %d flights, %d flight readings", injected, byPort["dr8/6"], len(flights), len(seen))
+	t.Logf("%d pulses, %d rx_los events, %d flights, %d flight readings, %d rx_los triggers", injected, byPort["dr8/6"], len(flights), readings, losTriggers)
 }

@@ -19,6 +19,8 @@ const (
 	XcvrFlagEvent   = "xcvr_flag_event"
 	XcvrFlag        = "xcvr_flag"
 	XcvrFlight      = "xcvr_flight"
+	// XcvrFlightTrigger is each trigger that opened or joined a flight.
+	XcvrFlightTrigger = "xcvr_flight_trigger"
 )
 
 // Tags.
@@ -35,6 +37,7 @@ const (
 	TagBus        = "bus"        // the bus worker of an xcvr_agent point
 	TagFlag       = "flag"       // the latched flag of an xcvr_flag_event point (a cmis flag name)
 	TagFlight     = "flight"     // the flight-recorder window of an xcvr_flight point (port/trigger@ms)
+	TagSource     = "source"     // what made an xcvr_flight reading: fast, scan or vdm
 )
 
 // Fields of xcvr_flag: a latched flag's counters since the module was
@@ -316,6 +319,7 @@ func ReducedStatistics() []Reduced {
 // Fields of xcvr_flight (beside the monitors and flags named as in
 // xcvr_lane and xcvr_module).
 const (
-	Trigger = "trigger" // what opened the flight: a flag or an alarm rule, with its lane
+	Trigger = "trigger" // what opened the flight: a flag or an alarm rule, with its lane (xcvr_flight_trigger: its tag, each trigger's)
 	Flags   = "flags"   // the latched flags the read saw set, comma separated
+	Opened  = "opened"  // xcvr_flight_trigger: this trigger opened the flight (false: it joined it)
 )

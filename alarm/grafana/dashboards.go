@@ -463,10 +463,19 @@ func (o Options) portDash(rules *alarm.Rules) *dashboard.DashboardBuilder {
 		ThresholdsStyle(lineThresholds()))
 	flight := source{measurement: schema.XcvrFlight, field: schema.RxPowerMW}
 	d = d.WithPanel(o.series(p, "Flight recorder: Rx power before and after each link fault",
-		"xcvr_flight.rx_power_mw at full rate: the minute before and the 30 s after each link fault (LOS, LOL, Tx fault) or alarm of the port, one series per lane and flight (tag flight: port/trigger@ms). ddm dump --flight PORT prints the last ones from the agent's state folder.",
-		"mwatt", gridPos(0, 26, 24, 9),
+		"xcvr_flight.rx_power_mw at full rate: the minute before and the 30 s after each link fault (LOS, LOL, Tx fault) or alarm of the port, one series per lane and flight (tag flight: port/trigger@ms; a trigger while the flight is open joins it and extends it, xcvr_flight_trigger). ddm dump --flight PORT prints the last ones from the agent's state folder.",
+		"mwatt", gridPos(0, 26, 12, 9),
 		dq{src: flight, vars: vars, agg: "mean", groupBy: []string{schema.TagFlight, schema.TagLane}, window: true, alias: "$tag_flight lane $tag_lane"},
 		"${__field.labels.flight} lane ${__field.labels.lane}"))
+	flightBER := source{measurement: schema.XcvrFlight, field: schema.Value}.with(schema.TagObservable, "pre_fec_ber").with(schema.TagSide, "media")
+	d = d.WithPanel(o.series(p, "Flight recorder: pre-FEC BER before and after each link fault",
+		"xcvr_flight VDM readings (source vdm) of media-side pre-FEC BER at the VDM cadence in the same windows, one series per lane and flight, with the BER rules' thresholds: did the errors rise before the lane went dark?",
+		"sci", gridPos(12, 26, 12, 9),
+		dq{src: flightBER, vars: vars, agg: "max", groupBy: []string{schema.TagFlight, schema.TagLane}, window: true, alias: "$tag_flight lane $tag_lane"},
+		"${__field.labels.flight} lane ${__field.labels.lane}").
+		ScaleDistribution(logScale()).
+		Thresholds(ruleThresholds(rules, schema.XcvrVDM, schema.Value, "pre_fec_ber_media")).
+		ThresholdsStyle(lineThresholds()))
 	d = d.WithPanel(tablePanel(p).Title("Module thresholds").
 		Description("The module's own alarm and warning thresholds (xcvr_threshold, written at insertion; the panel looks back 30 days). Power is in mW.").
 		Datasource(*o.dsRef()).GridPos(gridPos(12, 18, 12, 8)).TimeFrom("30d").

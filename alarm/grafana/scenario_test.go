@@ -10,7 +10,6 @@ package grafana
 // hysteresis band).
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"time"
@@ -324,12 +323,17 @@ func scenario(rules *alarm.Rules) (pts []exporter.Point, active []alertKey) {
 					if f := rec.Add(port, pipeline.FlightRecords(agent.Sample{Port: port, Kind: agent.KindFast, Time: t, Module: s.m})...); f != nil {
 						pts = append(pts, pipeline.FlightPoints(hp.host, *f)...)
 					}
+					if s.vdm {
+						if f := rec.Add(port, pipeline.VDMRecords(agent.Sample{Port: port, Kind: agent.KindVDM, Time: t, Module: s.m})...); f != nil {
+							pts = append(pts, pipeline.FlightPoints(hp.host, *f)...)
+						}
+					}
 				}
 				events := eng.Evaluate(port, t, s.m, s.present)
 				pts = append(pts, pipeline.EventPoints(hp.host, events, true)...)
 				for _, ev := range events {
 					if ev.State == alarm.Firing {
-						f := rec.Trigger(port, fmt.Sprintf("%s/lane%d", ev.Rule, ev.Lane), ev.Time)
+						f := rec.Trigger(port, pipeline.AlarmCause(ev), ev.Time)
 						pts = append(pts, pipeline.FlightPoints(hp.host, f)...)
 					}
 				}

@@ -31,7 +31,7 @@ type ddmDaemon struct {
 // InfluxDB the forecast history is seeded from at start.
 func newDaemon(cfg *config.Config, ts *portset.Set, rules *alarm.Rules, sink exporter.Sink, seed outlook.Querier, log *slog.Logger) *ddmDaemon {
 	pipe := pipeline.New(pipeline.Options{Host: cfg.Host, Rules: rules, Sink: sink, Log: log,
-		StateDir: filepath.Dir(cfg.Influx.SpoolDir), Ports: ts.Names(), Interval: time.Duration(cfg.Interval), Seed: seed, Topology: ts.Topology(),
+		StateDir: filepath.Dir(cfg.Influx.SpoolDir), Ports: ts.Names(), Interval: time.Duration(cfg.Interval), VDMInterval: time.Duration(cfg.VDMInterval), Seed: seed, Topology: ts.Topology(),
 		Status: func(s string) { daemon.SdNotify(false, "STATUS="+s) }})
 	return &ddmDaemon{cfg: cfg, ts: ts, pipe: pipe, log: log}
 }

@@ -7,21 +7,32 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ddm-agent/ddm/cmis"
 	"github.com/ddm-agent/ddm/flightrec"
 )
 
 // TestDumpFlight: ddm dump --flight PORT prints the windows the agent
-// saved in its state folder (the minute before the trigger, readings as
-// time from it), says so when there is none, and names a broken file.
+// saved in its state folder (its triggers, the minute before the opening
+// one with the fast and VDM readings, times from it), says so when there
+// is none, and names a broken file and line.
 func TestDumpFlight(t *testing.T) {
 	dir := t.TempDir()
 	t0 := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
-	r := flightrec.New(flightrec.Options{})
-	for s := 0; s < 100; s++ {
+	r := flightrec.New(flightrec.Options{Journal: true})
+	for s := 0; s < 105; s++ {
 		r.Add("Ethernet1/12", flightrec.Record{Time: t0.Add(time.Duration(s) * time.Second), Lane: 6, TxBiasMA: 7, TxPowerMW: 1.1, RxPowerMW: 0.9,
 			TemperatureC: flightrec.NaN, VccV: flightrec.NaN})
+		if s%10 == 0 {
+			r.Add("Ethernet1/12", flightrec.Record{Time: t0.Add(time.Duration(s)*time.Second + 300*time.Millisecond), Lane: 6, VDM: 15,
+				Value: 2.5e-5, Flags: uint32(cmis.HighWarning)})
+		}
+		switch s {
+		case 99:
+			r.Trigger("Ethernet1/12", "rx_los/lane6", t0.Add(99*time.Second))
+		case 104:
+			r.Trigger("Ethernet1/12", "rx_cdr_lol/lane6", t0.Add(99500*time.Millisecond))
+		}
 	}
-	r.Trigger("Ethernet1/12", "rx_los/lane6", t0.Add(99*time.Second))
 	for _, tc := range []struct {
 		name, port string
 		file       func()
@@ -33,13 +44,14 @@ func TestDumpFlight(t *testing.T) {
 			if err := r.SaveFile(filepath.Join(dir, flightrec.FileName)); err != nil {
 				t.Fatal(err)
 			}
-		}, 0, []string{"Flight Ethernet1/12/rx_los/lane6@", "61 readings", "-60.000s", "+0.000s", "0.9000"}},
+		}, 0, []string{"Flight Ethernet1/12/rx_los/lane6@", "73 readings", "after-window to +30.500s", "trigger    +0.000s rx_los/lane6 (opened)",
+			"trigger    +0.500s rx_cdr_lol/lane6 (joined)", "-60.000s", "+0.000s", "0.9000", "+5.000s", "-58.700s    6  VDM pre_fec_ber_media = 2.5e-05 ratio  high_warning"}},
 		{"other port", "Ethernet1/13", func() {}, 0, []string{"Ethernet1/13: no flight recorded"}},
 		{"broken file", "Ethernet1/12", func() {
-			if err := os.WriteFile(filepath.Join(dir, flightrec.FileName), []byte("[{"), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, flightrec.FileName), []byte("{\"id\":\"x\",\"open\":{}}\n[{\n{}\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, 1, []string{flightrec.FileName}},
+		}, 1, []string{flightrec.FileName + " line 2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.file()
