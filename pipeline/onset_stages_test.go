@@ -351,3 +351,23 @@ func (o *stageObserver) note(events []agent.FlagEvent) {
 		o.byScan[k] = e.Scan
 	}
 }
+
+// note fills in the stages of an onset's event k from the recorder and
+// the observer.
+func (r *stageRecorder) note(row *stageRow, k, port string, obs *stageObserver) {
+	r.mu.Lock()
+	if st := r.events[k]; st != nil {
+		row.writeNow = st.writeNow
+		if st.req >= 0 {
+			q := r.requests[st.req]
+			row.reqStart, row.reqEnd, row.reqPoints = q.start, q.end, q.points
+		}
+		if f := r.inFlight(st.writeNow); f >= 0 {
+			row.behind = r.requests[f].points
+		}
+	}
+	r.mu.Unlock()
+	obs.mu.Lock()
+	row.window, row.byScan, row.errors = obs.window[k], obs.byScan[k], obs.errors[port]
+	obs.mu.Unlock()
+}
