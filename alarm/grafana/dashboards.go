@@ -23,6 +23,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
 	"github.com/ddm-agent/ddm/alarm"
+	"github.com/ddm-agent/ddm/internal/statread"
 	"github.com/ddm-agent/ddm/schema"
 )
 
@@ -80,8 +81,7 @@ func (s source) iqlWhereVars(vars []string) string {
 func (o Options) dqText(q dq) string {
 	if o.Language == Flux {
 		var b strings.Builder
-		b.WriteString(o.fluxFrom(q.src))
-		b.WriteString(fluxVars(q.vars))
+		b.WriteString(o.fluxFrom(q.src, q.vars...))
 		if q.window {
 			fmt.Fprintf(&b, "  |> aggregateWindow(every: v.windowPeriod, fn: %s, createEmpty: false)\n", q.agg)
 		} else {
@@ -97,7 +97,8 @@ func (o Options) dqText(q dq) string {
 	if len(q.groupBy) > 0 {
 		g = append(g, iqlGroupBy(q.groupBy))
 	}
-	s := fmt.Sprintf("SELECT %s(%s) FROM %s WHERE %s", q.agg, iqlIdent(q.src.field), o.iqlFrom(q.src.measurement), q.src.iqlWhereVars(q.vars))
+	from, where := o.iqlSource(q.src, q.src.iqlWhereVars(q.vars))
+	s := fmt.Sprintf("SELECT %s(%s) FROM %s WHERE %s", q.agg, iqlIdent(q.src.field), from, where)
 	if len(g) > 0 {
 		s += " GROUP BY " + strings.Join(g, ", ")
 	}
@@ -131,7 +132,7 @@ func (o Options) countLastTrue(s source, vars, perSeries, groupBy []string) stri
 		for i, t := range groupBy {
 			g[i] = fluxString(t)
 		}
-		return o.fluxFrom(s) + fluxVars(vars) + "  |> last()\n  |> filter(fn: (r) => r._value == true)\n" +
+		return o.fluxFrom(s, vars...) + "  |> last()\n  |> filter(fn: (r) => r._value == true)\n" +
 			"  |> group(columns: [" + strings.Join(g, ", ") + "])\n  |> count()\n" + fluxKeepNoTime(groupBy)
 	}
 	inner := fmt.Sprintf("SELECT last(%s) AS %s FROM %s WHERE %s GROUP BY %s", iqlIdent(s.field), iqlIdent(s.field),
@@ -159,11 +160,12 @@ func (o Options) variable(name, measurement string, multi bool, parents []string
 		// Distinct values of the tag in the dashboard's time range (plain
 		// Flux: v1.tagValues wants a duration on InfluxDB 1.8 and a time
 		// on 2.x).
-		field := schema.Present
+		// A field every read has, at full rate or in a window.
+		src := source{measurement: measurement, field: schema.TemperatureC}.read(statread.Mean)
 		if measurement == schema.XcvrLane {
-			field = schema.RxPowerMW
+			src = source{measurement: measurement, field: schema.RxPowerMW}.read(statread.Mean)
 		}
-		q = o.fluxFrom(source{measurement: measurement, field: field}) + fluxVars(parents) +
+		q = o.fluxFrom(src, parents...) +
 			fmt.Sprintf("  |> keep(columns: [%s, \"_value\"])\n  |> group()\n  |> distinct(column: %s)\n  |> sort()", fluxString(name), fluxString(name))
 	} else {
 		q = fmt.Sprintf("SHOW TAG VALUES FROM %s WITH KEY = %s", o.iqlFrom(measurement), iqlIdent(name))
@@ -304,11 +306,14 @@ func (o Options) dashboards(rules *alarm.Rules) ([]dashboard.Dashboard, error) {
 	return out, nil
 }
 
+// The panels' sources read what they show at full rate and, from agents
+// that run with --reduce, as the window statistic that shows the same:
+// the maxima where a panel shows a maximum (BER, errored frames), the
+// means where it shows a mean.
 var (
-	vdmBER    = source{measurement: schema.XcvrVDM, field: schema.Value}.with(schema.TagObservable, "pre_fec_ber").with(schema.TagSide, "media")
-	vdmErrFr  = source{measurement: schema.XcvrVDM, field: schema.Value}.with(schema.TagObservable, "errored_frames").with(schema.TagSide, "media")
-	vdmESNR   = source{measurement: schema.XcvrVDM, field: schema.Value}.with(schema.TagObservable, "esnr").with(schema.TagSide, "media")
-	modPres   = source{measurement: schema.XcvrModule, field: schema.Present}
+	vdmBER    = source{measurement: schema.XcvrVDM, field: schema.Value}.with(schema.TagObservable, "pre_fec_ber").with(schema.TagSide, "media").read(statread.Max)
+	vdmErrFr  = source{measurement: schema.XcvrVDM, field: schema.Value}.with(schema.TagObservable, "errored_frames").with(schema.TagSide, "media").read(statread.Max)
+	vdmESNR   = source{measurement: schema.XcvrVDM, field: schema.Value}.with(schema.TagObservable, "esnr").with(schema.TagSide, "media").read(statread.Mean)
 	alarmFire = source{measurement: schema.XcvrAlarm, field: schema.Firing}
 )
 
@@ -322,9 +327,9 @@ func (o Options) fleet(rules *alarm.Rules) *dashboard.DashboardBuilder {
 	d := newDashboard(FleetUID, "ddm fleet overview",
 		"Every switch running ddm: modules present, alarms firing by severity, worst pre-FEC BER per switch, lanes unlike their peers of the same part and firmware.")
 	d = d.WithPanel(stat.NewPanelBuilder().Id(p.next()).Title("Modules present").
-		Description("Cages whose last xcvr_module point says present=true, on every host.").
-		Datasource(*o.dsRef()).GridPos(gridPos(0, 0, 6, 6)).
-		WithTarget(o.target("A", o.countLastTrue(modPres, nil, []string{schema.TagHost, schema.TagPort}, nil), "modules", "")).
+		Description(modulesReadDesc + ", on every host.").
+		Datasource(*o.dsRef()).GridPos(gridPos(0, 0, 6, 6)).TimeFrom(promDuration(readLookback)).
+		WithTarget(o.target("A", o.modulesRead(nil, nil), "modules", "")).
 		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})).
 		GraphMode(common.BigValueGraphModeNone))
 	d = d.WithPanel(stat.NewPanelBuilder().Id(p.next()).Title("Alarms firing by severity").
@@ -351,8 +356,9 @@ func (o Options) fleet(rules *alarm.Rules) *dashboard.DashboardBuilder {
 		Thresholds(ruleThresholds(rules, schema.XcvrVDM, schema.Value, "pre_fec_ber_media")).
 		ThresholdsStyle(lineThresholds()))
 	d = d.WithPanel(bargauge.NewPanelBuilder().Id(p.next()).Title("Modules present per switch").
-		Datasource(*o.dsRef()).GridPos(gridPos(0, 16, 24, 8)).
-		WithTarget(o.target("A", o.countLastTrue(modPres, nil, []string{schema.TagHost, schema.TagPort}, []string{schema.TagHost}), "$tag_host", "")).
+		Description(modulesReadDesc + ".").
+		Datasource(*o.dsRef()).GridPos(gridPos(0, 16, 24, 8)).TimeFrom(promDuration(readLookback)).
+		WithTarget(o.target("A", o.modulesRead(nil, []string{schema.TagHost}), "$tag_host", "")).
 		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})).
 		Orientation(common.VizOrientationHorizontal).
 		DisplayName("${__field.labels.host}"))
@@ -363,9 +369,9 @@ func (o Options) fleet(rules *alarm.Rules) *dashboard.DashboardBuilder {
 // worstPerHost is the highest last pre-FEC BER of any lane, per host.
 func (o Options) worstPerHost() string {
 	if o.Language == Flux {
-		return o.fluxFrom(vdmBER) + "  |> last()\n  |> group(columns: [\"host\"])\n  |> max()\n" + fluxKeep([]string{schema.TagHost})
+		return o.fluxLast(vdmBER) + "  |> group(columns: [\"host\"])\n  |> max()\n" + fluxKeep([]string{schema.TagHost})
 	}
-	inner := o.iqlSelect(`last("value") AS "ber"`, vdmBER, "", []string{schema.TagHost, schema.TagPort, schema.TagLane}, "")
+	inner := o.iqlSelect("last("+iqlIdent(vdmBER.field)+`) AS "ber"`, vdmBER, "", []string{schema.TagHost, schema.TagPort, schema.TagLane}, "")
 	return fmt.Sprintf(`SELECT max("ber") FROM (%s) GROUP BY "host"`, inner)
 }
 
@@ -373,12 +379,12 @@ func (o Options) switchDash(rules *alarm.Rules) *dashboard.DashboardBuilder {
 	p := &panels{}
 	d := newDashboard(SwitchUID, "ddm switch", "One switch: module temperature per port, Rx power of every lane, worst pre-FEC BER per port, module identity.").
 		WithVariable(o.variable(schema.TagHost, schema.XcvrModule, false, nil))
-	temp := source{measurement: schema.XcvrModule, field: schema.TemperatureC}
+	temp := source{measurement: schema.XcvrModule, field: schema.TemperatureC}.read(statread.Mean)
 	d = d.WithPanel(o.series(p, "Module temperature per port", "xcvr_module.temperature_c, with the temperature rules' thresholds.", "celsius", gridPos(0, 0, 24, 9),
 		dq{src: temp, vars: []string{schema.TagHost}, agg: "mean", groupBy: []string{schema.TagPort}, window: true, alias: "$tag_port"}, "${__field.labels.port}").
 		Thresholds(ruleThresholds(rules, schema.XcvrModule, schema.TemperatureC, "")).
 		ThresholdsStyle(lineThresholds()))
-	rx := source{measurement: schema.XcvrLane, field: schema.RxPowerDBM}
+	rx := source{measurement: schema.XcvrLane, field: schema.RxPowerDBM}.read(statread.Mean)
 	d = d.WithPanel(heatmap.NewPanelBuilder().Id(p.next()).Title("Rx power per lane (dBm)").
 		Description("Mean Rx power of every lane of the switch per interval, one row per port and lane: a dark or fading lane shows as a cold row.").
 		Datasource(*o.dsRef()).GridPos(gridPos(0, 9, 24, 14)).
@@ -445,7 +451,7 @@ func (o Options) portDash(rules *alarm.Rules) *dashboard.DashboardBuilder {
 		{"Rx power", schema.RxPowerDBM, "dBm", 12, 0},
 		{"Laser bias", schema.TxBiasMA, "mamp", 0, 9},
 	} {
-		src := source{measurement: schema.XcvrLane, field: l.field}
+		src := source{measurement: schema.XcvrLane, field: l.field}.read(statread.Mean)
 		d = d.WithPanel(o.series(p, l.title+" per lane", "xcvr_lane."+l.field+" with the rules' thresholds on it.", l.unit, gridPos(l.x, l.y, 12, 9),
 			dq{src: src, vars: vars, agg: "mean", groupBy: []string{schema.TagLane}, window: true, alias: "lane $tag_lane"}, o.laneName(false)).
 			Thresholds(ruleThresholds(rules, schema.XcvrLane, l.field, "")).
@@ -456,7 +462,7 @@ func (o Options) portDash(rules *alarm.Rules) *dashboard.DashboardBuilder {
 		ScaleDistribution(logScale()).
 		Thresholds(ruleThresholds(rules, schema.XcvrVDM, schema.Value, "pre_fec_ber_media")).
 		ThresholdsStyle(lineThresholds()))
-	temp := source{measurement: schema.XcvrModule, field: schema.TemperatureC}
+	temp := source{measurement: schema.XcvrModule, field: schema.TemperatureC}.read(statread.Mean)
 	d = d.WithPanel(o.series(p, "Module temperature", "xcvr_module.temperature_c.", "celsius", gridPos(0, 18, 12, 8),
 		dq{src: temp, vars: []string{schema.TagHost, schema.TagPort}, agg: "mean", window: true, alias: "temperature"}, "temperature").
 		Thresholds(ruleThresholds(rules, schema.XcvrModule, schema.TemperatureC, "")).

@@ -29,6 +29,15 @@
 //   - absent: per series seen in the window, no value for the duration
 //     (Flux: seconds since the last value; InfluxQL: a moving count), only
 //     on modules whose last present is true.
+//   - data written with ddm run --reduce: every query reads the metric at
+//     full rate and as the window statistic that stands for it
+//     (internal/statread), so one export serves agents in either mode:
+//     above reads the windows' maxima, below their minima, outside both
+//     (whichever is farther from the band's middle), baseline the maxima
+//     for a rise and the minima for a drop against the median of the
+//     means, rate and absent the means. A module counts as present when
+//     it was read in the last 3 minutes (readLookback), as the reduced
+//     export writes present only when it changes.
 //   - Rule.Local rules (built-in sets, the module's own thresholds,
 //     identity selectors, module_absent): the agent's own state, the last
 //     xcvr_alarm point of the rule per alarm series (port, lane, severity,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/grafana/grafana-foundation-sdk/go/alerting"
 
+	"github.com/ddm-agent/ddm/alarm"
 	"github.com/ddm-agent/ddm/exporter"
 	"github.com/ddm-agent/ddm/internal/influxtest"
 )
@@ -310,21 +311,8 @@ func TestAgainstInfluxDB(t *testing.T) {
 		})
 		t.Run("rules/"+string(lang), func(t *testing.T) {
 			t.Parallel()
-			b, err := Export(rules, Options{Language: lang, Bucket: srv.Bucket()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			y, err := b.RulesYAML()
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Evaluate what the file says, read back.
-			rf, err := ParseRuleFile(y)
-			if err != nil {
-				t.Fatal(err)
-			}
+			grp := exportedRules(t, rules, Options{Language: lang, Bucket: srv.Bucket()})
 			g := newGrafanaSim(runner, lang)
-			grp := rf.Groups[0]
 			interval, err := time.ParseDuration(grp.Interval)
 			if err != nil {
 				t.Fatal(err)
@@ -376,6 +364,25 @@ func TestAgainstInfluxDB(t *testing.T) {
 				lang, len(ars), len(evalTimes), g.queries, len(g.texts), g.series, len(expectedAlerts), len(got))
 		})
 	}
+}
+
+// exportedRules exports rules and reads the rule file back: the group
+// Grafana would load, to evaluate what the file says.
+func exportedRules(t *testing.T, rules *alarm.Rules, o Options) RuleGroup {
+	t.Helper()
+	b, err := Export(rules, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := b.RulesYAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rf, err := ParseRuleFile(y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rf.Groups[0]
 }
 
 // dashboardVars are the values the test gives the dashboard variables,

@@ -13,6 +13,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
 	"github.com/ddm-agent/ddm/alarm"
+	"github.com/ddm-agent/ddm/internal/statread"
 	"github.com/ddm-agent/ddm/schema"
 )
 
@@ -156,9 +157,16 @@ func (o Options) fleetCohortQuery() string {
 		return fmt.Sprintf(`SELECT last(%s) AS "z", abs(last(%s)) AS "abs_z" FROM %s WHERE %s AND $timeFilter GROUP BY %s`,
 			iqlIdent(schema.Z), iqlIdent(schema.Z), o.iqlFrom(schema.XcvrCohort), iqlIdent(schema.TagLane)+" != ''", iqlGroupBy(cohortSeries))
 	}
-	var f []string
+	// Each quantity at full rate or, from agents that run with --reduce,
+	// as its window mean, renamed to the quantity.
+	var f, rename []string
 	for _, x := range fleetCohortFields {
-		f = append(f, "r._field == "+fluxString(x))
+		for _, form := range statread.Forms(schema.XcvrLane, x, statread.Mean) {
+			f = append(f, "r._field == "+fluxString(form.Field))
+			if form.Field != x {
+				rename = append(rename, fmt.Sprintf("if r._field == %s then %s else ", fluxString(form.Field), fluxString(x)))
+			}
+		}
 	}
 	pn, fw := fluxString(schema.PartNumber), fluxString(schema.FirmwareVersion)
 	cohort := fmt.Sprintf("[%s, %s, \"_field\"]", pn, fw)
@@ -170,10 +178,14 @@ func (o Options) fleetCohortQuery() string {
 		"  |> pivot(rowKey: [\"_time\"], columnKey: [\"_field\"], valueColumn: \"_value\")\n  |> group()\n"+
 		"  |> keep(columns: [\"host\", \"port\", %s, %s])\n",
 		fluxString(o.Bucket), fluxString(schema.XcvrInfo), pn, fw, pn, fw)
+	// The latest of each form, then the latest per lane and quantity (an
+	// agent may have changed mode within the range).
 	fmt.Fprintf(&b, "lanes = () => from(bucket: %s)\n  |> range(start: v.timeRangeStart, stop: v.timeRangeStop)\n"+
 		"  |> filter(fn: (r) => r._measurement == %s and (%s))\n  |> last()\n  |> group()\n"+
+		"  |> map(fn: (r) => ({r with _field: %sr._field}))\n"+
+		"  |> group(columns: [\"host\", \"port\", \"lane\", \"_field\"])\n  |> sort(columns: [\"_time\"])\n  |> last()\n  |> group()\n"+
 		"  |> keep(columns: [\"host\", \"port\", \"lane\", \"_field\", \"_value\"])\n",
-		fluxString(o.Bucket), fluxString(schema.XcvrLane), strings.Join(f, " or "))
+		fluxString(o.Bucket), fluxString(schema.XcvrLane), strings.Join(f, " or "), strings.Join(rename, ""))
 	fmt.Fprintf(&b, "peers = () => join(tables: {l: lanes(), i: info()}, on: [\"host\", \"port\"])\n  |> group(columns: %s)\n", cohort)
 	// Median and count per cohort, then the median of the absolute
 	// deviations (exact: the default t-digest estimate is not a median).

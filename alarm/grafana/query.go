@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ddm-agent/ddm/alarm"
+	"github.com/ddm-agent/ddm/internal/statread"
 	"github.com/ddm-agent/ddm/schema"
 )
 
@@ -138,8 +139,39 @@ func (m *tagMatch) flux() string {
 type source struct {
 	measurement string
 	field       string
-	eq          [][2]string // tag = value
-	matches     []*tagMatch
+	// stat, when set, is the window statistic that stands for field in
+	// data written with --reduce: the query then reads the field in every
+	// form it is stored in (statread.Forms: at full rate and as that
+	// statistic), so one query serves agents in either mode.
+	stat    statread.Stat
+	eq      [][2]string // tag = value
+	matches []*tagMatch
+}
+
+// read is s reading its field at full rate and, with --reduce, as stat.
+func (s source) read(stat statread.Stat) source {
+	s.stat = stat
+	return s
+}
+
+// forms are the fields s reads.
+func (s source) forms() []statread.Form {
+	if s.stat == "" {
+		return []statread.Form{{Field: s.field}}
+	}
+	return statread.Forms(s.measurement, s.field, s.stat)
+}
+
+// iqlSource is the FROM and WHERE of an InfluxQL query over s whose
+// conditions are cond (ending in $timeFilter): the measurement, or one
+// subquery per form of the field, each selecting it under the field's own
+// name with cond, so the outer query aggregates the field by its name.
+func (o Options) iqlSource(s source, cond string) (from, where string) {
+	if len(s.forms()) < 2 {
+		return o.iqlFrom(s.measurement), cond
+	}
+	return statread.InfluxQLSources(s.measurement, o.iqlFrom(s.measurement), cond,
+		statread.Column{Field: s.field, Stat: s.stat, As: s.field}), "$timeFilter"
 }
 
 func (s source) with(tag, value string) source {
@@ -184,7 +216,8 @@ func iqlGroupBy(tags []string) string {
 // iqlSelect writes SELECT <sel> FROM s WHERE ... GROUP BY [time(g),] tags [fill].
 func (o Options) iqlSelect(sel string, s source, groupTime string, tags []string, fill string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "SELECT %s FROM %s WHERE %s", sel, o.iqlFrom(s.measurement), s.iqlWhere())
+	from, where := o.iqlSource(s, s.iqlWhere())
+	fmt.Fprintf(&b, "SELECT %s FROM %s WHERE %s", sel, from, where)
 	var g []string
 	if groupTime != "" {
 		g = append(g, "time("+groupTime+")")
@@ -201,13 +234,51 @@ func (o Options) iqlSelect(sel string, s source, groupTime string, tags []string
 	return b.String()
 }
 
-// fluxFrom writes from |> range |> filter for s; each filter on its own
-// line.
-func (o Options) fluxFrom(s source) string {
+// fluxFrom writes from |> range |> filter for s, each filter on its own
+// line, then the dashboard variables vars. When s reads several forms of
+// its field, their values are merged into one table per series, in time
+// order (a dBm value computed from its mW statistic where that is above
+// 0).
+func (o Options) fluxFrom(s source, vars ...string) string {
+	b := o.fluxForms(s, vars)
+	if len(s.forms()) > 1 {
+		fluxMergeForms(b, s.forms())
+	}
+	return b.String()
+}
+
+// fluxLast is fluxFrom reduced to the last value of each series: the last
+// of each form first, so the merge sorts a row per form, not the range.
+func (o Options) fluxLast(s source) string {
+	b := o.fluxForms(s, nil)
+	b.WriteString("  |> last()\n")
+	if len(s.forms()) > 1 {
+		fluxMergeForms(b, s.forms())
+		b.WriteString("  |> last()\n")
+	}
+	return b.String()
+}
+
+// fluxForms is from |> range |> filter for each form of s's field and the
+// dashboard variables vars, each form in its own tables (a form computed
+// from mW only where that is above 0: a 0 mW read has no dBm).
+func (o Options) fluxForms(s source, vars []string) *strings.Builder {
 	var b strings.Builder
+	forms := s.forms()
+	fields := make([]string, len(forms))
+	for i, f := range forms {
+		if f.FromMW && !strings.HasPrefix(b.String(), "import") {
+			b.WriteString("import \"math\"\n")
+		}
+		fields[i] = "r._field == " + fluxString(f.Field)
+	}
 	fmt.Fprintf(&b, "from(bucket: %s)\n", fluxString(o.Bucket))
 	b.WriteString("  |> range(start: v.timeRangeStart, stop: v.timeRangeStop)\n")
-	fmt.Fprintf(&b, "  |> filter(fn: (r) => r._measurement == %s and r._field == %s)\n", fluxString(s.measurement), fluxString(s.field))
+	if len(fields) > 1 {
+		fmt.Fprintf(&b, "  |> filter(fn: (r) => r._measurement == %s and (%s))\n", fluxString(s.measurement), strings.Join(fields, " or "))
+	} else {
+		fmt.Fprintf(&b, "  |> filter(fn: (r) => r._measurement == %s and %s)\n", fluxString(s.measurement), fields[0])
+	}
 	if len(s.eq) > 0 {
 		var c []string
 		for _, kv := range s.eq {
@@ -224,7 +295,25 @@ func (o Options) fluxFrom(s source) string {
 	for _, m := range s.matches {
 		fmt.Fprintf(&b, "  |> filter(fn: (r) => %s)\n", m.flux())
 	}
-	return b.String()
+	b.WriteString(fluxVars(vars))
+	for _, f := range forms {
+		if f.FromMW {
+			fmt.Fprintf(&b, "  |> filter(fn: (r) => r._field != %s or r._value > 0.0)\n", fluxString(f.Field))
+		}
+	}
+	return &b
+}
+
+// fluxMergeForms merges the forms of a field into one table per series,
+// in time order (last() takes a table's last row), computing dBm from mW
+// where a form asks for it.
+func fluxMergeForms(b *strings.Builder, forms []statread.Form) {
+	for _, f := range forms {
+		if f.FromMW {
+			fmt.Fprintf(b, "  |> map(fn: (r) => ({r with _value: if r._field == %s then 10.0 * math.log10(x: r._value) else r._value}))\n", fluxString(f.Field))
+		}
+	}
+	b.WriteString("  |> group(columns: [\"_field\", \"_time\", \"_value\"], mode: \"except\")\n  |> sort(columns: [\"_time\"])\n")
 }
 
 // fluxKeep keeps the time, the value and the label columns: everything

@@ -3,6 +3,7 @@ package grafana
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"text/template/parse"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/expr"
 
 	"github.com/ddm-agent/ddm/alarm"
+	"github.com/ddm-agent/ddm/internal/statread"
 	"github.com/ddm-agent/ddm/schema"
 )
 
@@ -239,7 +241,7 @@ func splitSide(name string) (observable, side string) {
 // lastQuery is the latest value of each series.
 func (b *ruleBuilder) lastQuery(src source, t []string) string {
 	if b.o.Language == Flux {
-		return b.o.fluxFrom(src) + "  |> last()\n" + fluxKeep(t)
+		return b.o.fluxLast(src) + fluxKeep(t)
 	}
 	return b.o.iqlSelect("last("+iqlIdent(src.field)+")", src, "", t, "")
 }
@@ -297,19 +299,32 @@ func (b *ruleBuilder) metric(s alarm.Series, refs *tmplRefs) (string, string, er
 	}
 	switch {
 	case r.Above != nil || r.Below != nil || r.Outside != nil:
-		a := b.data(o.Lookback, 0, b.lastQuery(src, t))
-		v := b.reduce(a)
-		refs.value = variable("$values", v, "Value")
 		fire, unload, thr := b.levels()
+		// With --reduce a window's extreme is tested, not its mean: the
+		// maximum against an upper limit, the minimum against a lower one;
+		// against a band, whichever is farther from its middle.
+		var v string
+		switch {
+		case r.Above != nil:
+			v = b.reduce(b.data(o.Lookback, 0, b.lastQuery(src.read(statread.Max), t)))
+		case r.Below != nil:
+			v = b.reduce(b.data(o.Lookback, 0, b.lastQuery(src.read(statread.Min), t)))
+		default:
+			lo := b.reduce(b.data(o.Lookback, 0, b.lastQuery(src.read(statread.Min), t)))
+			hi := b.reduce(b.data(o.Lookback, 0, b.lastQuery(src.read(statread.Max), t)))
+			v = b.math(farther(hi, lo, mathNum((fire.params[0]+fire.params[1])/2)))
+		}
+		refs.value = variable("$values", v, "Value")
 		refs.threshold = number(thr)
 		return b.threshold(v, fire, unload),
-			fmt.Sprintf("Grafana evaluates the last value of %s per series (within %s) against the rule's threshold%s.",
-				what, promDuration(o.Lookback), hysteresisNote(unload)), nil
+			fmt.Sprintf("Grafana evaluates the last value of %s per series (within %s; from agents that run with --reduce, the last window's %s) against the rule's threshold%s.",
+				what, promDuration(o.Lookback), extremeNote(r.Above != nil, r.Below != nil), hysteresisNote(unload)), nil
 
 	case r.Rate != nil:
 		rt := r.Rate
-		recent := b.data(rt.Resolution, 0, b.medianQuery(src, t))
-		earlier := b.data(rt.Per+rt.Resolution, rt.Per, b.medianQuery(src, t))
+		mean := src.read(statread.Mean)
+		recent := b.data(rt.Resolution, 0, b.medianQuery(mean, t))
+		earlier := b.data(rt.Per+rt.Resolution, rt.Per, b.medianQuery(mean, t))
 		c, d := b.reduce(recent), b.reduce(earlier)
 		var m string
 		if rt.Percent {
@@ -328,10 +343,24 @@ func (b *ruleBuilder) metric(s alarm.Series, refs *tmplRefs) (string, string, er
 
 	case r.Baseline != nil:
 		bl := r.Baseline
-		last := b.data(o.Lookback, 0, b.lastQuery(src, t))
-		base := b.data(bl.Window+bl.Resolution, bl.Resolution, b.bucketQuery(src, t, bl.Resolution, "median"))
-		count := b.data(bl.Window+bl.Resolution, bl.Resolution, b.bucketQuery(src, t, bl.Resolution, "count"))
-		lv, bv, cv := b.reduce(last), b.reduce(base), b.reduce(count)
+		mean := src.read(statread.Mean)
+		base := b.data(bl.Window+bl.Resolution, bl.Resolution, b.bucketQuery(mean, t, bl.Resolution, "median"))
+		count := b.data(bl.Window+bl.Resolution, bl.Resolution, b.bucketQuery(mean, t, bl.Resolution, "count"))
+		bv, cv := b.reduce(base), b.reduce(count)
+		// The last value against the baseline: with --reduce, the last
+		// window's maximum for a rise, its minimum for a drop, and for
+		// both whichever is farther from the baseline.
+		var lv string
+		switch {
+		case bl.Drop > 0 && bl.Rise > 0:
+			lo := b.reduce(b.data(o.Lookback, 0, b.lastQuery(src.read(statread.Min), t)))
+			hi := b.reduce(b.data(o.Lookback, 0, b.lastQuery(src.read(statread.Max), t)))
+			lv = b.math(farther(hi, lo, "$"+bv))
+		case bl.Drop > 0:
+			lv = b.reduce(b.data(o.Lookback, 0, b.lastQuery(src.read(statread.Min), t)))
+		default:
+			lv = b.reduce(b.data(o.Lookback, 0, b.lastQuery(src.read(statread.Max), t)))
+		}
 		n := max(int64(bl.MinHistory/bl.Resolution), 1)
 		// value − baseline; NaN (no verdict, like the agent) while fewer
 		// than n resolution intervals of history exist.
@@ -344,10 +373,39 @@ func (b *ruleBuilder) metric(s alarm.Series, refs *tmplRefs) (string, string, er
 				what, promDuration(bl.Resolution), promDuration(bl.Window), promDuration(bl.Resolution), n, hysteresisNote(unload)), nil
 
 	case r.Absent > 0:
-		id, how := b.absent(src, t, what, refs)
+		id, how := b.absent(src.read(statread.Mean), t, what, refs)
 		return id, how, nil
 	}
 	return "", "", fmt.Errorf("no condition Grafana can evaluate")
+}
+
+// farther is the math expression of whichever of the values hi and lo
+// (refIds) is farther from center (a number or a $refId): the extreme of a
+// window that a band or a two-sided baseline tests.
+func farther(hi, lo, center string) string {
+	dh, dl := fmt.Sprintf("abs($%s - %s)", hi, center), fmt.Sprintf("abs($%s - %s)", lo, center)
+	return fmt.Sprintf("$%s * (%s >= %s) + $%s * (%s < %s)", hi, dh, dl, lo, dh, dl)
+}
+
+// mathNum writes a number for a math expression (in parentheses when
+// negative).
+func mathNum(v float64) string {
+	s := strconv.FormatFloat(v, 'g', -1, 64)
+	if v < 0 {
+		return "(" + s + ")"
+	}
+	return s
+}
+
+// extremeNote names the window statistic a limit rule tests.
+func extremeNote(above, below bool) string {
+	switch {
+	case above:
+		return "maximum"
+	case below:
+		return "minimum"
+	}
+	return "minimum or maximum, whichever is farther from the band's middle"
 }
 
 func hysteresisNote(unload *cond) string {
@@ -464,21 +522,23 @@ func (b *ruleBuilder) absent(src source, t []string, what string, refs *tmplRefs
 	r, o := b.r, b.o
 	d := r.Absent
 	window := d + max(time.Hour, 3*d)
-	presence := source{measurement: schema.XcvrModule, field: schema.Present}
+	var ports []*tagMatch
 	for _, m := range src.matches {
 		if m.tag == schema.TagPort {
-			presence.matches = append(presence.matches, m)
+			ports = append(ports, m)
 		}
 	}
-	var data, pres string
+	// The module is there when it was read lately (readLookback): at full
+	// rate or in a window of the reduced export, whose present flag is
+	// written only when it changes.
+	pres := o.readsPerPort(ports, nil)
+	var data string
 	var fire cond
 	var how string
 	if o.Language == Flux {
-		data = o.fluxFrom(src) + "  |> last()\n" +
+		data = o.fluxLast(src) +
 			"  |> map(fn: (r) => ({r with _value: float(v: int(v: v.timeRangeStop) - int(v: r._time)) / 1000000000.0}))\n" +
 			fluxKeep(t)
-		pres = o.fluxFrom(presence) + "  |> last()\n  |> filter(fn: (r) => r._value == true)\n" +
-			"  |> map(fn: (r) => ({r with _value: 1.0}))\n" + fluxKeep([]string{schema.TagHost, schema.TagPort})
 		fire = cond{"gt", []float64{d.Seconds()}}
 		how = fmt.Sprintf("Grafana computes the seconds since the last value of %s per series (series seen in the last %s) and alerts above %g s, on modules whose last present is true.",
 			what, promDuration(window), d.Seconds())
@@ -489,17 +549,15 @@ func (b *ruleBuilder) absent(src source, t []string, what string, refs *tmplRefs
 		g := max((d / 10).Truncate(time.Second), time.Second)
 		n := int(math.Ceil(float64(d)/float64(g))) + 1
 		data = o.iqlSelect(fmt.Sprintf("moving_average(count(%s), %d) * %d", iqlIdent(src.field), n, n), src, promDuration(g), t, "0")
-		pres = fmt.Sprintf("SELECT count(\"present\") FROM (%s) WHERE \"present\" = true GROUP BY %s",
-			o.iqlSelect("last(\"present\") AS \"present\"", presence, "", []string{schema.TagHost, schema.TagPort}, ""), iqlGroupBy([]string{schema.TagHost, schema.TagPort}))
 		fire = cond{"lt", []float64{1}}
 		how = fmt.Sprintf("Grafana counts the values of %s per series over the trailing %d×%s (series seen in the last %s) and alerts when there are none, on modules whose last present is true.",
 			what, n, promDuration(g), promDuration(window))
 		refs.value = number(d.Seconds())
 	}
 	a := b.data(window, 0, data)
-	p := b.data(o.Lookback, 0, pres)
+	p := b.data(readLookback, 0, pres)
 	av, pv := b.reduce(a), b.reduce(p)
-	m := b.math(fmt.Sprintf("$%s * $%s", av, pv))
+	m := b.math(fmt.Sprintf("$%s * ($%s > 0)", av, pv))
 	if refs.value == nil {
 		refs.value = variable("$values", m, "Value")
 	}

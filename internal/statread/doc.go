@@ -10,10 +10,10 @@
 // statistic that stands for it in a window: Mean for what a graph or a
 // trend shows, Min or Max for what a low or high limit is tested on, so
 // that a window's extreme is never hidden by its mean. Forms lists where
-// the value is found: the field itself, and its window statistic when
-// winstat reduces the measurement. A dBm field's statistic is read from
-// its mW field (10·log10, only where the mW value is above 0, as a 0 mW
-// read has no dBm): the minimum and maximum are then exact whether or not
-// the reduced export keeps dBm statistics of its own, and the mean is the
-// mean power in dBm.
+// the value is found: the field itself, and its window statistic when the
+// reduced export sends one (schema.ReducedStatistics, the one list of what
+// it reduces). A dBm field, which the reduced export leaves out, is read
+// from the statistic of the mW field it is derived from (10·log10, only
+// where the mW value is above 0, as a 0 mW read has no dBm): its minimum
+// and maximum are exact, its mean is the dBm of the mean power.
 package statread

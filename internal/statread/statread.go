@@ -2,10 +2,10 @@ package statread
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ddm-agent/ddm/schema"
-	"github.com/ddm-agent/ddm/winstat"
 )
 
 // Stat is the window statistic that stands for a field in reduced data.
@@ -18,13 +18,6 @@ const (
 	Max  Stat = schema.StatMax
 )
 
-// dBmOf maps each dBm field to the mW field it is computed from.
-var dBmOf = map[string]string{
-	schema.TxPowerDBM: schema.TxPowerMW,
-	schema.RxPowerDBM: schema.RxPowerMW,
-	schema.PowerDBM:   schema.PowerMW,
-}
-
 // Form is one place a reader finds a field's value.
 type Form struct {
 	// Field is the field as stored.
@@ -32,23 +25,30 @@ type Form struct {
 	// Window: Field is a window statistic, stamped with its window's
 	// start.
 	Window bool
-	// FromMW: Field is in mW and the value read is 10·log10 of it, only
-	// where it is above 0.
+	// FromMW: Field is the mW statistic a dBm field is derived from
+	// (schema.Reduced.Derived), and the value read is 10·log10 of it,
+	// only where it is above 0.
 	FromMW bool
 }
 
 // Forms lists where field of measurement is found when read as stat: the
-// field itself (full rate) and, when winstat reduces the measurement, its
-// window statistic.
+// field itself (full rate) and, when the reduced export sends it as
+// window statistics (schema.ReducedStatistics), its statistic, or that of
+// the mW field a dBm field is derived from.
 func Forms(measurement, field string, stat Stat) []Form {
 	forms := []Form{{Field: field}}
-	if !winstat.Reduced(measurement) {
-		return forms
+	for _, r := range schema.ReducedStatistics() {
+		if r.Measurement != measurement {
+			continue
+		}
+		if slices.Contains(r.Statistics, field) {
+			return append(forms, Form{Field: field + string(stat), Window: true})
+		}
+		if mw, ok := r.Derived[field]; ok {
+			return append(forms, Form{Field: mw + string(stat), Window: true, FromMW: true})
+		}
 	}
-	if mw, ok := dBmOf[field]; ok {
-		return append(forms, Form{Field: mw + string(stat), Window: true, FromMW: true})
-	}
-	return append(forms, Form{Field: field + string(stat), Window: true})
+	return forms
 }
 
 // Column is one value an InfluxQL reader selects.
