@@ -189,20 +189,25 @@ func (r *Recorder) SaveFile(path string) error {
 			}
 		}
 		if err == nil {
-			err = appendFile(path, buf.Bytes())
+			err = appendFile(path, buf.Bytes(), r.j.size)
 		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
-		// Saved next time, before what was handed out since; a torn
-		// append is the journal's last line until the rewrite.
+		// Saved next time, before what was handed out since. An append
+		// cut back to the journal's size leaves it as it was; otherwise
+		// the next save rewrites it (a torn last line is skipped, whole
+		// lines of this save would be there twice).
 		r.j.pending = append(pending, r.j.pending...)
 		for i := range pending {
 			r.j.records += len(pending[i].f.Records)
 		}
 		r.j.dropped += dropped
-		r.j.written = false
+		var cut *cutBackError
+		if !errors.As(err, &cut) {
+			r.j.written = false
+		}
 		return fmt.Errorf("flight recorder: %w", err)
 	}
 	if rewrite {
@@ -216,12 +221,25 @@ func (r *Recorder) SaveFile(path string) error {
 	return nil
 }
 
-func appendFile(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+// cutBackError is an append that failed and was cut back: the journal is
+// as it was before it.
+type cutBackError struct{ err error }
+
+func (e *cutBackError) Error() string { return e.err.Error() }
+func (e *cutBackError) Unwrap() error { return e.err }
+
+// appendFile appends data to the journal of size bytes; a write that
+// fails (a full disk) is cut back to size.
+func appendFile(path string, data []byte, size int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
+	if _, err = f.Write(data); err != nil {
+		if f.Truncate(size) == nil {
+			err = &cutBackError{err}
+		}
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
