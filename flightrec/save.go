@@ -322,21 +322,13 @@ func parseLines(rd io.Reader, path string) ([]line, error) {
 	}
 }
 
-// keepLast is the lines of each port's last KeepFlights flights, one
-// opening line (with every reading) and a line per joined trigger each.
+// keepLast is the lines of each port's last KeepFlights flights, each
+// written as if it opened now with everything it holds: an opening line
+// with every reading, and a line per joined trigger.
 func keepLast(ls []line) []line {
-	flights := assemble(ls)
 	var out []line
-	for _, f := range flights {
-		until := f.Until
-		recs := make([]savedRecord, len(f.Records))
-		for i := range f.Records {
-			recs[i] = saveRecord(&f.Records[i])
-		}
-		out = append(out, line{ID: f.ID, Port: f.Port, Open: &savedTrigger{At: f.At, Cause: f.Trigger}, Until: &until, Records: recs})
-		for _, t := range f.Triggers[min(1, len(f.Triggers)):] {
-			out = append(out, line{ID: f.ID, Trigger: &savedTrigger{At: t.At, Cause: t.Cause}, Until: &until})
-		}
+	for _, f := range assemble(ls) {
+		out = (&pendingFlight{f: f, open: true}).lines(out)
 	}
 	return out
 }
