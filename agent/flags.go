@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"strings"
 	"time"
 
 	"github.com/ddm-agent/ddm/cmis"
@@ -24,6 +25,12 @@ type FlagHistory struct {
 	// second read right after a first (a fast read just after a scan)
 	// finds it clear while the condition holds.
 	settle time.Duration
+	// settleMonitor is settle for the monitors' threshold flags (names
+	// ending in _alarm or _warning): a module sets them from its monitor
+	// samples, so a condition that lasts latches its flag again only at
+	// the module's next monitor refresh (up to a fast interval later),
+	// and a scan in between finds it clear.
+	settleMonitor time.Duration
 }
 
 // FlagStat is one flag's record.
@@ -104,7 +111,7 @@ func (h *FlagHistory) addScan(mf cmis.ModuleFlags, lanes []cmis.LaneFlags, t tim
 
 func (h *FlagHistory) recordModule(f cmis.ModuleFlags, t time.Time, ev []FlagEvent) []FlagEvent {
 	var changed bool
-	ev, changed = record(h.Module, 0, f.Names(), t, h.settle, ev)
+	ev, changed = record(h.Module, 0, f.Names(), t, h.settle, h.settleMonitor, ev)
 	h.changed = changed || h.changed
 	return ev
 }
@@ -119,26 +126,28 @@ func (h *FlagHistory) recordLane(lane int, f cmis.LaneFlags, t time.Time, ev []F
 		h.Lanes[lane] = lm
 	}
 	var changed bool
-	ev, changed = record(lm, lane, f.Names(), t, h.settle, ev)
+	ev, changed = record(lm, lane, f.Names(), t, h.settle, h.settleMonitor, ev)
 	h.changed = changed || h.changed
 	return ev
 }
 
 // anyActive reports whether some flag's event is still open: the flag was
 // set at the last read that saw it, and no read has seen it clear at least
-// the settle time later.
+// the settle time later. A monitor's threshold flag does not count: its
+// module sets it again at a monitor refresh (an IntL edge), and the fast
+// reads see it end.
 func (h *FlagHistory) anyActive() bool {
 	if h == nil {
 		return false
 	}
-	for _, st := range h.Module {
-		if st.Active {
+	for name, st := range h.Module {
+		if st.Active && !monitorFlag(name) {
 			return true
 		}
 	}
 	for _, m := range h.Lanes {
-		for _, st := range m {
-			if st.Active {
+		for name, st := range m {
+			if st.Active && !monitorFlag(name) {
 				return true
 			}
 		}
@@ -148,7 +157,7 @@ func (h *FlagHistory) anyActive() bool {
 
 // record updates stats with the flags set in one read, appends the new
 // events to ev and reports whether anything changed.
-func record(stats map[string]*FlagStat, lane int, set []string, t time.Time, settle time.Duration, ev []FlagEvent) (_ []FlagEvent, changed bool) {
+func record(stats map[string]*FlagStat, lane int, set []string, t time.Time, settle, settleMonitor time.Duration, ev []FlagEvent) (_ []FlagEvent, changed bool) {
 	on := make(map[string]bool, len(set))
 	changed = len(set) > 0 // a set flag's Last moves
 	for _, name := range set {
@@ -166,11 +175,21 @@ func record(stats map[string]*FlagStat, lane int, set []string, t time.Time, set
 		st.Active, st.Last = true, t
 	}
 	for name, st := range stats {
-		if !on[name] && st.Active && t.Sub(st.Last) >= settle {
+		wait := settle
+		if monitorFlag(name) {
+			wait = max(settle, settleMonitor)
+		}
+		if !on[name] && st.Active && t.Sub(st.Last) >= wait {
 			st.Active, changed = false, true
 		}
 	}
 	return ev, changed
+}
+
+// monitorFlag reports whether a flag is a monitor's threshold flag (a
+// temperature, voltage, bias or power alarm or warning).
+func monitorFlag(name string) bool {
+	return strings.HasSuffix(name, "_alarm") || strings.HasSuffix(name, "_warning")
 }
 
 // clone returns a deep copy, so an observer can keep a sample's history

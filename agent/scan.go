@@ -74,11 +74,15 @@ func (sc *scanState) mergeInto(m *cmis.Module) {
 
 // newFlagHistory starts a module's flag history: with the flag scan on, a
 // flag's event ends only at a read half a scan period or more after the
-// last that saw it set (FlagHistory.settle).
+// last that saw it set (FlagHistory.settle), a monitor threshold flag's a
+// fast interval and half a scan period after (settleMonitor: its module
+// sets it again at its next monitor refresh, and scans in between find
+// it clear; a lasting tx power alarm was an event a second).
 func (ps *portState) newFlagHistory(o Options) *FlagHistory {
 	h := newFlagHistory()
 	if o.FlagInterval > 0 {
 		h.settle = o.FlagInterval / 2
+		h.settleMonitor = o.Interval + o.FlagInterval/2
 	}
 	return h
 }

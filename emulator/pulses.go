@@ -147,11 +147,26 @@ func (m *Module) pulseLOS(lane int, t time.Time) bool {
 }
 
 // latchPulses latches RxLOS and RxCDR LOL of every lane with a pulse under
-// way at now or begun since the last access. Called with m.mu held, after
+// way at now or begun since the last access, and of every lane while a
+// fibre cut lasts. Called with m.mu held, after
 // the internal updates due.
 func (m *Module) latchPulses(now time.Time) {
 	l, ok := m.p.(losLatcher)
-	if !ok || len(m.pulses) == 0 {
+	if !ok {
+		return
+	}
+	if m.md.faultActive(FaultFiberCut, now) && m.prev != nil && m.prev.state == stateReady {
+		// A cut fibre is a loss of signal that lasts: like a pulse still
+		// down, it latches again at once after a read clears it, not at
+		// the next update (which would show a lasting cut as a pulse a
+		// second to a host that reads the flags more often).
+		for i := range m.prev.lanes {
+			if m.prev.lanes[i].active {
+				l.latchLOS(m, i)
+			}
+		}
+	}
+	if len(m.pulses) == 0 {
 		return
 	}
 	for _, tr := range m.pulses {
