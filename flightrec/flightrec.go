@@ -99,6 +99,9 @@ type Recorder struct {
 	mu    sync.Mutex
 	ports map[string]*ring
 	j     journal
+	// saving serializes SaveFile: a rewrite renamed over the journal
+	// while another save appends would lose that append.
+	saving sync.Mutex
 }
 
 // New makes a Recorder.

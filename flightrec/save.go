@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/ddm-agent/ddm/internal/atomicfile"
@@ -17,6 +18,11 @@ import (
 
 // FileName is the flights' journal in the agent's state folder.
 const FileName = "flights.jsonl"
+
+// legacyFileName is the flights' file of ddm before the journal (one JSON
+// array rewritten every second); the first rewrite of the journal
+// removes it.
+const legacyFileName = "flights.json"
 
 // KeepFlights is how many of a port's last flights the journal keeps
 // (LoadFile returns these; a rewrite drops the older ones).
@@ -164,6 +170,8 @@ func (p *pendingFlight) lines(out []line) []line {
 // journal at path: appended, or the whole journal rewritten atomically at
 // the first save and when it has doubled since the last rewrite.
 func (r *Recorder) SaveFile(path string) error {
+	r.saving.Lock()
+	defer r.saving.Unlock()
 	r.mu.Lock()
 	pending, dropped := r.j.pending, r.j.dropped
 	rewrite := !r.j.written || r.j.size > max(2*r.j.base, minRewrite)
@@ -267,6 +275,11 @@ func rewriteFile(path string, tail []line) (int64, error) {
 		size = cw.n
 		return nil
 	})
+	if err == nil {
+		if rerr := os.Remove(filepath.Join(filepath.Dir(path), legacyFileName)); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			err = rerr
+		}
+	}
 	if err == nil && lerr != nil {
 		err = fmt.Errorf("%w (the journal was rewritten without it and the lines after it)", lerr)
 	}

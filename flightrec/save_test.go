@@ -45,9 +45,14 @@ func size(t *testing.T, path string) int64 {
 // TestJournalAppendsWhatChanged: during a flight's after-window each save
 // appends that second's readings (no rewrite of the file); after every
 // save the journal holds every reading and trigger handed out so far, so
-// a crash then loses nothing; the flight loads whole.
+// a crash then loses nothing; the flight loads whole. The first save
+// removes the file of the ddm before the journal.
 func TestJournalAppendsWhatChanged(t *testing.T) {
 	path := filepath.Join(t.TempDir(), FileName)
+	legacy := filepath.Join(filepath.Dir(path), legacyFileName)
+	if err := os.WriteFile(legacy, []byte("[]"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	r := New(Options{Journal: true})
 	feed(r, "p", -70, 1, 8)
 	f := r.Trigger("p", "rx_los/lane6", t0)
@@ -58,6 +63,9 @@ func TestJournalAppendsWhatChanged(t *testing.T) {
 	first, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(legacy); !os.IsNotExist(err) {
+		t.Errorf("%s left beside the journal: %v", legacyFileName, err)
 	}
 	for s := 1; s < 40; s++ {
 		before := size(t, path)
