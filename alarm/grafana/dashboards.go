@@ -284,6 +284,24 @@ func (o Options) series(p *panels, title, desc, unit string, pos dashboard.GridP
 	return b
 }
 
+// bandSeries builds a time series panel of one series of src: its mean
+// per interval (A) between its minimum (B) and maximum (C), drawn as a
+// band. Each query reads the field at full rate and as the window
+// statistic that matches it, so an agent that runs with --reduce shows
+// the same band.
+func (o Options) bandSeries(p *panels, title, desc, unit string, pos dashboard.GridPos, src source, vars []string) *timeseries.PanelBuilder {
+	byRef := func(ref string) dashboard.MatcherConfig { return dashboard.MatcherConfig{Id: "byFrameRefID", Options: ref} }
+	name := func(n string) dashboard.DynamicConfigValue { return dashboard.DynamicConfigValue{Id: "displayName", Value: n} }
+	noLine := dashboard.DynamicConfigValue{Id: "custom.lineWidth", Value: 0}
+	b := o.series(p, title, desc, unit, pos, dq{src: src.read(statread.Mean), vars: vars, agg: "mean", window: true, alias: "mean"}, "").
+		WithTarget(o.dqTarget("B", dq{src: src.read(statread.Min), vars: vars, agg: "min", window: true, alias: "min"})).
+		WithTarget(o.dqTarget("C", dq{src: src.read(statread.Max), vars: vars, agg: "max", window: true, alias: "max"}))
+	return b.WithOverride(byRef("A"), []dashboard.DynamicConfigValue{name("mean")}).
+		WithOverride(byRef("B"), []dashboard.DynamicConfigValue{name("min"), noLine}).
+		WithOverride(byRef("C"), []dashboard.DynamicConfigValue{name("max"), noLine,
+			{Id: "custom.fillBelowTo", Value: "min"}, {Id: "custom.fillOpacity", Value: 20}})
+}
+
 func newDashboard(uid, title, desc string) *dashboard.DashboardBuilder {
 	return dashboard.NewDashboardBuilder(title).Uid(uid).Description(desc).Tags([]string{"ddm", "transceivers"}).
 		Editable().Refresh("1m").Time("now-6h", "now").Timezone("browser").
@@ -463,8 +481,9 @@ func (o Options) portDash(rules *alarm.Rules) *dashboard.DashboardBuilder {
 		Thresholds(ruleThresholds(rules, schema.XcvrVDM, schema.Value, "pre_fec_ber_media")).
 		ThresholdsStyle(lineThresholds()))
 	temp := source{measurement: schema.XcvrModule, field: schema.TemperatureC}.read(statread.Mean)
-	d = d.WithPanel(o.series(p, "Module temperature", "xcvr_module.temperature_c.", "celsius", gridPos(0, 18, 12, 8),
-		dq{src: temp, vars: []string{schema.TagHost, schema.TagPort}, agg: "mean", window: true, alias: "temperature"}, "temperature").
+	d = d.WithPanel(o.bandSeries(p, "Module temperature",
+		"xcvr_module.temperature_c: the mean per interval in the band of the lowest and highest read (from an agent that runs with --reduce, the windows' minima and maxima: a spike a window's mean hides shows).",
+		"celsius", gridPos(0, 18, 12, 8), temp, []string{schema.TagHost, schema.TagPort}).
 		Thresholds(ruleThresholds(rules, schema.XcvrModule, schema.TemperatureC, "")).
 		ThresholdsStyle(lineThresholds()))
 	flight := source{measurement: schema.XcvrFlight, field: schema.RxPowerMW}
