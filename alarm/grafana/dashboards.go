@@ -290,8 +290,12 @@ func (o Options) series(p *panels, title, desc, unit string, pos dashboard.GridP
 // statistic that matches it, so an agent that runs with --reduce shows
 // the same band.
 func (o Options) bandSeries(p *panels, title, desc, unit string, pos dashboard.GridPos, src source, vars []string) *timeseries.PanelBuilder {
-	byRef := func(ref string) dashboard.MatcherConfig { return dashboard.MatcherConfig{Id: "byFrameRefID", Options: ref} }
-	name := func(n string) dashboard.DynamicConfigValue { return dashboard.DynamicConfigValue{Id: "displayName", Value: n} }
+	byRef := func(ref string) dashboard.MatcherConfig {
+		return dashboard.MatcherConfig{Id: "byFrameRefID", Options: ref}
+	}
+	name := func(n string) dashboard.DynamicConfigValue {
+		return dashboard.DynamicConfigValue{Id: "displayName", Value: n}
+	}
 	noLine := dashboard.DynamicConfigValue{Id: "custom.lineWidth", Value: 0}
 	b := o.series(p, title, desc, unit, pos, dq{src: src.read(statread.Mean), vars: vars, agg: "mean", window: true, alias: "mean"}, "").
 		WithTarget(o.dqTarget("B", dq{src: src.read(statread.Min), vars: vars, agg: "min", window: true, alias: "min"})).
