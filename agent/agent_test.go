@@ -63,16 +63,24 @@ func (r *recorder) Observe(s agent.Sample) {
 	r.samples[s.Port] = append(r.samples[s.Port], s)
 }
 
-// startPlatform makes an agent over the ports of a platform, the modules
-// and the agent on one virtual clock, returned.
-func startPlatform(t *testing.T, yaml string, opts agent.Options) (*agent.Agent, *recorder, *vclock.Virtual) {
+// virtualPlatform parses a platform whose modules run on a new virtual
+// clock, returned.
+func virtualPlatform(t *testing.T, yaml string) (*vclock.Virtual, *emulator.Platform) {
 	t.Helper()
 	clk := vclock.New(t0)
-	opts.Clock = clk
 	pl, err := emulator.ParsePlatform("test.yaml", []byte(yaml), emulator.WithClock(clk))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return clk, pl
+}
+
+// startPlatform makes an agent over the ports of a platform, the modules
+// and the agent on one virtual clock, returned.
+func startPlatform(t *testing.T, yaml string, opts agent.Options) (*agent.Agent, *recorder, *vclock.Virtual) {
+	t.Helper()
+	clk, pl := virtualPlatform(t, yaml)
+	opts.Clock = clk
 	rec := &recorder{samples: map[string][]agent.Sample{}}
 	a, err := agent.New(platformPorts(pl), rec, opts)
 	if err != nil {

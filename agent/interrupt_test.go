@@ -40,12 +40,8 @@ func (p *fakePin) WaitForEdge(timeout time.Duration) bool {
 // wrap when it is set.
 func intlRig(t *testing.T, yaml string, opts agent.Options, pins map[string]string, wrap func(*vclock.Virtual, gpio.PinIn) gpio.PinIn) (*agent.Agent, *flagRecorder, *vclock.Virtual, *emulator.Platform, []agent.Port) {
 	t.Helper()
-	clk := vclock.New(t0)
+	clk, pl := virtualPlatform(t, yaml)
 	opts.Clock = clk
-	pl, err := emulator.ParsePlatform("test.yaml", []byte(yaml), emulator.WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ports := platformPorts(pl)
 	for i := range ports {
 		name, ok := pins[ports[i].Name]
