@@ -28,7 +28,7 @@
 //     min_history of them exist.
 //   - absent: per series seen in the window, no value for the duration
 //     (Flux: seconds since the last value; InfluxQL: a moving count), only
-//     on modules whose last present is true.
+//     on modules read in the last 3 minutes (readLookback).
 //   - data written with ddm run --reduce: every query reads the metric at
 //     full rate and as the window statistic that stands for it
 //     (internal/statread), so one export serves agents in either mode:

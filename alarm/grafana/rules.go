@@ -540,8 +540,8 @@ func (b *ruleBuilder) absent(src source, t []string, what string, refs *tmplRefs
 			"  |> map(fn: (r) => ({r with _value: float(v: int(v: v.timeRangeStop) - int(v: r._time)) / 1000000000.0}))\n" +
 			fluxKeep(t)
 		fire = cond{"gt", []float64{d.Seconds()}}
-		how = fmt.Sprintf("Grafana computes the seconds since the last value of %s per series (series seen in the last %s) and alerts above %g s, on modules whose last present is true.",
-			what, promDuration(window), d.Seconds())
+		how = fmt.Sprintf("Grafana computes the seconds since the last value of %s per series (series seen in the last %s) and alerts above %g s, on modules read in the last %s.",
+			what, promDuration(window), d.Seconds(), promDuration(readLookback))
 	} else {
 		// Samples per g-wide interval, summed over the trailing n
 		// intervals: 0 when nothing arrived for at least d (at most one
@@ -550,8 +550,8 @@ func (b *ruleBuilder) absent(src source, t []string, what string, refs *tmplRefs
 		n := int(math.Ceil(float64(d)/float64(g))) + 1
 		data = o.iqlSelect(fmt.Sprintf("moving_average(count(%s), %d) * %d", iqlIdent(src.field), n, n), src, promDuration(g), t, "0")
 		fire = cond{"lt", []float64{1}}
-		how = fmt.Sprintf("Grafana counts the values of %s per series over the trailing %d×%s (series seen in the last %s) and alerts when there are none, on modules whose last present is true.",
-			what, n, promDuration(g), promDuration(window))
+		how = fmt.Sprintf("Grafana counts the values of %s per series over the trailing %d×%s (series seen in the last %s) and alerts when there are none, on modules read in the last %s.",
+			what, n, promDuration(g), promDuration(window), promDuration(readLookback))
 		refs.value = number(d.Seconds())
 	}
 	a := b.data(window, 0, data)
