@@ -2,10 +2,8 @@ package exporter
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -86,8 +84,8 @@ func TestWriteNowOutage(t *testing.T) {
 		t.Fatalf("during the outage: %d sent (want 5), %d spooled, %d in memory (want %d)", st.Sent, st.SpoolPoints, st.QueueDepth, during+100)
 	}
 	s.Restart(t)
-	// The spool's head is urgent: sent with the retry after the restart,
-	// not at the next flush interval (an hour).
+	// Each lane sends its spool with its retry after the restart, the batch
+	// lane too: not at the next flush interval (an hour).
 	st = waitStats(t, w, 60*time.Second, "everything sent after the outage", func(st Stats) bool { return st.Sent == 5+during+100 })
 	if st.Dropped != 0 || st.Rejected != 0 {
 		t.Errorf("dropped %d, rejected %d", st.Dropped, st.Rejected)
@@ -105,12 +103,12 @@ func TestWriteNowOutage(t *testing.T) {
 	}
 }
 
-// serverProxy passes requests to an InfluxDB; a write request whose lines
-// hold says so waits until release is closed (a server stuck on that
-// request). It counts the lines of every write the server accepted.
+// serverProxy is an influxtest.Proxy in front of an InfluxDB: a write
+// request whose lines hold says so waits until release is closed (a server
+// stuck on that request). It counts the lines of every write the server
+// accepted.
 type serverProxy struct {
 	srv     *httptest.Server
-	hold    func(lines [][]byte) bool
 	release chan struct{}
 	held    atomic.Int64 // requests waiting now
 
@@ -119,70 +117,38 @@ type serverProxy struct {
 }
 
 func newServerProxy(t *testing.T, target string, hold func(lines [][]byte) bool) *serverProxy {
-	p := &serverProxy{hold: hold, release: make(chan struct{}), accepted: map[string]int{}}
-	client := &http.Client{}
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		var lines [][]byte
-		if strings.HasSuffix(r.URL.Path, "/write") {
-			plain := body
-			if r.Header.Get("Content-Encoding") == "gzip" {
-				zr, err := gzip.NewReader(bytes.NewReader(body))
-				if err == nil {
-					plain, err = io.ReadAll(zr)
-				}
-				if err != nil {
-					http.Error(w, err.Error(), http.StatusBadRequest)
-					return
-				}
+	p := &serverProxy{release: make(chan struct{}), accepted: map[string]int{}}
+	p.srv = influxtest.StartProxy(t, target, influxtest.ProxyHooks{
+		Before: func(ctx context.Context, w *influxtest.Write) {
+			if hold == nil || !hold(w.Lines) {
+				return
 			}
-			lines = splitLines(plain)
-			if p.hold != nil && p.hold(lines) {
-				p.held.Add(1)
-				select {
-				case <-p.release:
-				case <-r.Context().Done():
-				}
-				p.held.Add(-1)
+			p.held.Add(1)
+			defer p.held.Add(-1)
+			select {
+			case <-p.release:
+			case <-ctx.Done():
 			}
-		}
-		out, err := http.NewRequestWithContext(r.Context(), r.Method, target+r.URL.RequestURI(), bytes.NewReader(body))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		out.Header = r.Header.Clone()
-		resp, err := client.Do(out)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		answer, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode/100 == 2 {
+		},
+		After: func(w *influxtest.Write) {
+			if w.Status/100 != 2 {
+				return
+			}
 			p.mu.Lock()
-			for _, l := range lines {
+			defer p.mu.Unlock()
+			for _, l := range w.Lines {
 				p.accepted[string(l)]++
 			}
-			p.mu.Unlock()
-		}
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		_, _ = w.Write(answer)
-	}))
+		},
+	})
+	// Before the proxy's own cleanup (cleanups run last first): a request
+	// still held is let go.
 	t.Cleanup(func() {
 		select {
 		case <-p.release:
 		default:
 			close(p.release)
 		}
-		p.srv.Close()
 	})
 	return p
 }

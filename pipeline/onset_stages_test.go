@@ -2,16 +2,11 @@ package pipeline
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +15,7 @@ import (
 
 	"github.com/ddm-agent/ddm/agent"
 	"github.com/ddm-agent/ddm/exporter"
+	"github.com/ddm-agent/ddm/internal/influxtest"
 	"github.com/ddm-agent/ddm/schema"
 )
 
@@ -144,60 +140,15 @@ func rxLOSLineKey(line []byte) (string, bool) {
 
 // proxy passes requests to target and logs the write requests.
 func (r *stageRecorder) proxy(tb testing.TB, target string) *httptest.Server {
-	u, err := url.Parse(target)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	client := &http.Client{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		start := time.Now()
-		body, err := io.ReadAll(req.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		out, err := http.NewRequestWithContext(req.Context(), req.Method, u.Scheme+"://"+u.Host+req.URL.RequestURI(), bytes.NewReader(body))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		out.Header = req.Header.Clone()
-		resp, err := client.Do(out)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		answer, _ := io.ReadAll(resp.Body)
-		end := time.Now()
-		if strings.HasSuffix(req.URL.Path, "/write") {
-			r.logWrite(start, end, resp.StatusCode, req.Header.Get("Content-Encoding"), body)
-		}
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		_, _ = w.Write(answer)
-	}))
-	tb.Cleanup(srv.Close)
-	return srv
+	return influxtest.StartProxy(tb, target, influxtest.ProxyHooks{After: r.logWrite})
 }
 
-func (r *stageRecorder) logWrite(start, end time.Time, status int, encoding string, body []byte) {
-	if encoding == "gzip" {
-		zr, err := gzip.NewReader(bytes.NewReader(body))
-		if err != nil {
-			return
-		}
-		if body, err = io.ReadAll(zr); err != nil {
-			return
-		}
-	}
+func (r *stageRecorder) logWrite(w *influxtest.Write) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	i := len(r.requests)
-	r.requests = append(r.requests, request{start: start, end: end, points: bytes.Count(body, []byte{'\n'}), status: status})
-	for _, line := range bytes.Split(body, []byte{'\n'}) {
+	r.requests = append(r.requests, request{start: w.Start, end: w.End, points: len(w.Lines), status: w.Status})
+	for _, line := range w.Lines {
 		if k, ok := rxLOSLineKey(line); ok {
 			if e := r.event(k); e.req < 0 {
 				e.req = i
