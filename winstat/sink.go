@@ -26,6 +26,15 @@ func CheckWindow(d time.Duration) error {
 	return nil
 }
 
+// FlushInterval is the InfluxDB writer's flush interval in reduced mode
+// (full rate: 1 s). Between window ends, what the writer's batch lane
+// gets is a few points a second (flag counters, state changes,
+// self-telemetry), and a request of a few points gzips poorly: they were
+// 22 % of the bytes at 30 s windows, sent in 1 s batches. Alarm
+// transitions and flag events do not wait for it: they go through the
+// writer's urgent lane at once.
+const FlushInterval = 5 * time.Second
+
 // VDMSamples is the fewest VDM reads a VDM window should hold: VDM is
 // read every 10 s by default, so a 10 s or 30 s window would hold one to
 // three reads and its point (five statistics) would cost about as much as

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/ddm-agent/ddm/internal/influxtest"
 	"github.com/ddm-agent/ddm/schema"
+	"github.com/ddm-agent/ddm/winstat"
 )
 
 // TestRunReduced runs the real binary with --reduce 10s on alarms that
@@ -26,7 +28,10 @@ import (
 // arrive as window statistics only (min <= mean <= max, the samples of the
 // run folded, the window flushed at the end of the run), the flags as
 // state points, and every alarm transition the engine reported is in
-// InfluxDB at its own time, as at full rate.
+// InfluxDB at its own time, as at full rate. The writer's batch lane
+// flushes every winstat.FlushInterval (5 s), so the 3 s run sends its
+// points other than events in one request at the end (two at most), its
+// events at once.
 func TestRunReduced(t *testing.T) {
 	t.Parallel()
 	srv := influxtest.Start(t)
@@ -34,7 +39,9 @@ func TestRunReduced(t *testing.T) {
 	platform, rules := filepath.Join(dir, "p.yaml"), filepath.Join(dir, "rules.yaml")
 	os.WriteFile(platform, []byte(eventPlatform), 0o644)
 	os.WriteFile(rules, []byte(eventRules), 0o644)
-	p := startDDM(t, "run", "--emulate="+platform, "--rules", rules, "--influx-url", srv.URL(), "--influx-bucket", srv.Bucket(),
+	proxy := &countingProxy{dump: t.TempDir(), began: time.Now()}
+	purl := proxy.start(t, srv.URL())
+	p := startDDM(t, "run", "--emulate="+platform, "--rules", rules, "--influx-url", purl, "--influx-bucket", srv.Bucket(),
 		"--interval", "250ms", "--vdm-interval", "500ms", "--reduce", "10s", "--state-dir", filepath.Join(dir, "state"), "--duration", "3s")
 	if err := p.wait(t, 30*time.Second); err != nil {
 		t.Fatalf("ddm run: %v\n%s", err, p.stderr)
@@ -45,6 +52,12 @@ func TestRunReduced(t *testing.T) {
 	}
 	if rows := srv.Query(t, `SELECT "state" FROM "xcvr_alarm" WHERE "transition"=true`); len(rows) != len(journal) {
 		t.Errorf("the engine reported %d alarm transitions, InfluxDB holds %d", len(journal), len(rows))
+	}
+	// One batch at the end; two if a slow start let the first tick come
+	// within the run (at 1 s, 3 s send 4 or more).
+	if events, batches := requestsByLane(t, proxy.dump); events == 0 || batches < 1 || batches > 2 {
+		t.Errorf("%d requests of events only and %d of other points, want some and 1 (the batch lane flushes every %v)",
+			events, batches, winstat.FlushInterval)
 	}
 	// No full-rate monitor values: only their statistics.
 	if n := srv.Count(t, schema.TxPowerMW, schema.XcvrLane, ""); n != 0 {
@@ -102,6 +115,10 @@ type countingProxy struct {
 	// also counted in endBytes.
 	warm, end           time.Time
 	warmBytes, endBytes atomic.Int64
+	// dump, when set, is a folder that gets each request's body as sent,
+	// named by its ms since start (for scripts/lp-bytes.py --requests).
+	dump  string
+	began time.Time
 }
 
 func (c *countingProxy) start(t *testing.T, target string) string {
@@ -123,7 +140,13 @@ func (c *countingProxy) start(t *testing.T, target string) string {
 			} else if !c.end.IsZero() && !now.Before(c.end) {
 				c.endBytes.Add(int64(len(body)))
 			}
-			c.requests.Add(1)
+			if n := c.requests.Add(1); c.dump != "" {
+				name := fmt.Sprintf("%07d-%05d.gz", time.Since(c.began).Milliseconds(), n)
+				if err := os.WriteFile(filepath.Join(c.dump, name), body, 0o644); err != nil {
+					http.Error(w, err.Error(), http.StatusInternalServerError)
+					return
+				}
+			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			r.ContentLength = int64(len(body))
 		}
@@ -135,7 +158,7 @@ func (c *countingProxy) start(t *testing.T, target string) string {
 
 // TestFigureBytesPerDay is the bytes-per-day figure of docs/BENCHMARKS.md
 // (run with DDM_FIGURE_BYTES=1; DDM_FIGURE_SECONDS sets the length of each
-// run, default 180; the default switch's scripted faults unfold in the
+// run, default 180; DDM_FIGURE_DUMP=DIR keeps each request's body; the default switch's scripted faults unfold in the
 // first 90 s, LOS pulses all along): ddm run --emulate (the 64-port
 // switch) at full rate and with --reduce 10s, 30s and 60s, side by side,
 // each to its own InfluxDB through a proxy that counts the gzip bodies as
@@ -192,7 +215,14 @@ func TestFigureBytesPerDay(t *testing.T) {
 	for i, m := range modes {
 		srv := servers[i]
 		now := time.Now()
-		proxy := &countingProxy{warm: now.Add(warmup), end: now.Add(time.Duration(secs) * time.Second)}
+		proxy := &countingProxy{warm: now.Add(warmup), end: now.Add(time.Duration(secs) * time.Second), began: now}
+		if dir := os.Getenv("DDM_FIGURE_DUMP"); dir != "" {
+			// Each run's request bodies, for a look at where the bytes go.
+			proxy.dump = filepath.Join(dir, strings.ReplaceAll(m.name, " ", "-"))
+			if err := os.MkdirAll(proxy.dump, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
 		purl := proxy.start(t, srv.URL())
 		args := append([]string{"run", "--emulate", "--influx-url", purl, "--influx-bucket", srv.Bucket(),
 			"--state-dir", t.TempDir(), "--duration", fmt.Sprintf("%ds", secs)}, m.extra...)
@@ -293,4 +323,41 @@ func droppedPoints(t *testing.T, srv *influxtest.Server) int64 {
 	d, _ := rows[0].Int("d")
 	r, _ := rows[0].Int("r")
 	return d + r
+}
+
+// requestsByLane counts the request bodies dumped in dir that hold events
+// only (the writer's urgent lane: alarm transitions, flag and laser
+// events) and the others (its batch lane).
+func requestsByLane(t *testing.T, dir string) (events, batches int) {
+	t.Helper()
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	urgent := map[string]bool{schema.XcvrAlarm: true, schema.XcvrFlagEvent: true, schema.XcvrLaserEvent: true}
+	for _, f := range files {
+		body, err := os.ReadFile(filepath.Join(dir, f.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name(), err)
+		}
+		lp, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name(), err)
+		}
+		onlyEvents := true
+		for _, line := range strings.Split(strings.TrimSpace(string(lp)), "\n") {
+			m, _, _ := strings.Cut(line, ",")
+			onlyEvents = onlyEvents && urgent[m]
+		}
+		if onlyEvents {
+			events++
+		} else {
+			batches++
+		}
+	}
+	return events, batches
 }

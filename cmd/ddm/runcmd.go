@@ -422,7 +422,13 @@ func (f *runFlags) sinks(su *setup, e env, log *slog.Logger) (exporter.Sink, fun
 	var srv *http.Server
 	switch c.Output {
 	case "influx":
-		w, err := exporter.NewInfluxWriter(su.influxConfig(log))
+		ic := su.influxConfig(log)
+		if c.Reduce != 0 {
+			// Between window ends only a few points a second are
+			// left to send (events go through the urgent lane).
+			ic.FlushInterval = winstat.FlushInterval
+		}
+		w, err := exporter.NewInfluxWriter(ic)
 		if err != nil {
 			return nil, nil, err
 		}
