@@ -126,7 +126,7 @@ func examplePoints() []Point {
 		Trigger: "rx_los/lane6", Lane: 6, Time: exampleTime, TxBiasMA: fp(7.1), TxPowerMW: fp(1.2), RxPowerMW: fp(0.01), LaneFlags: cmis.RxLOS | cmis.RxCDRLOL,
 		TemperatureC: fp(44), VccV: fp(3.29)}))
 	pts = append(pts, FlightPoint(FlightReading{Host: "leaf01", Port: "Ethernet8", Flight: "Ethernet8/rx_los/lane6@1767323045678",
-		Trigger: "rx_los/lane6", Lane: 6, Time: exampleTime.Add(-2 * time.Second), VDMObservable: "pre_fec_ber_media", Value: fp(2.4e-5),
+		Trigger: "rx_los/lane6", Lane: 6, Time: exampleTime, VDMObservable: "pre_fec_ber_media", Value: fp(2.4e-5),
 		VDMFlags: cmis.HighWarning}))
 	pts = append(pts, FlightTriggerPoint(FlightTrigger{Host: "leaf01", Port: "Ethernet8", Flight: "Ethernet8/rx_los/lane6@1767323045678",
 		Cause: "rx_cdr_lol/lane6", Time: exampleTime, Opened: false}))
