@@ -225,10 +225,11 @@ func CheckToken(token string) error {
 // while the disk refuses the spool, the points held in memory instead
 // (bounded by MemoryMaxBytes); a crash of the machine (power) also the
 // urgent points whose record the disk was still syncing, which may have
-// been sent meanwhile (milliseconds; the urgent lane sends while it syncs). What reached the disk is replayed by the
-// next InfluxWriter on the same SpoolDir (and a batch the server took just
-// before the crash is sent again, which InfluxDB absorbs: same series and
-// timestamp, same point). One process at a time may use a spool directory
+// been sent meanwhile (milliseconds: the urgent lane sends while it
+// syncs). What reached the disk is replayed by the next InfluxWriter on
+// the same SpoolDir (and a batch the server took just before the crash is
+// sent again, which InfluxDB absorbs: same series and timestamp, same
+// point). One process at a time may use a spool directory
 // (flock on SpoolDir/ddm-spool.lock and ddm-urgent.lock). SpoolMaxBytes
 // and MemoryMaxBytes bound both lanes together: the batch lane keeps
 // within what the urgent lane leaves (events before samples).

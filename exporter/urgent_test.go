@@ -411,3 +411,36 @@ func TestUrgentSyncFailureIsLogged(t *testing.T) {
 		t.Errorf("the sync failure is not in the log:\n%s", logs.String())
 	}
 }
+
+// TestCloseDrainsBothLanes: Close sends what both lanes hold, the batch
+// lane's points too though its flush interval (an hour) has not come.
+func TestCloseDrainsBothLanes(t *testing.T) {
+	t.Parallel()
+	f := newFakeInflux(t, nil)
+	cfg := testConfig(t, f.srv.URL)
+	cfg.FlushInterval = time.Hour
+	w, err := NewInfluxWriter(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(seqPoints(0, 30)...)
+	w.WriteNow(flagEvents(0, 4)...)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	var events, batch int
+	f.mu.Lock()
+	for _, l := range f.accepted {
+		if isBatchLine(l) {
+			batch++
+		} else {
+			events++
+		}
+	}
+	f.mu.Unlock()
+	if st := w.Stats(); events != 4 || batch != 30 || st.Sent != 34 || st.SpoolPoints != 0 {
+		t.Errorf("after Close the server has %d events (want 4) and %d batch points (want 30); sent %d, %d left", events, batch, st.Sent, st.SpoolPoints)
+	}
+}
