@@ -115,11 +115,16 @@ scenarios:
 		}
 	}
 
-	// A GPIO the emulated switch does not have.
-	check := exec.Command(bin, "run", "--check", "--config", conf("GPIO17"), "--state-dir", state)
-	b, err := check.CombinedOutput()
-	if err == nil || !strings.Contains(string(b), `port p2: interrupt gpio GPIO17: emulator: no GPIO "GPIO17" on the emulated switch`) {
-		t.Errorf("--check with an unknown GPIO: %v\n%s", err, b)
+	// A GPIO the emulated switch does not have, with the switch named by
+	// the file or by --emulate.
+	for _, args := range [][]string{
+		{"run", "--check", "--config", conf("GPIO17"), "--state-dir", state},
+		{"run", "--check", "--emulate", platform, "--config", conf("GPIO17"), "--state-dir", state},
+	} {
+		b, err := exec.Command(bin, args...).CombinedOutput()
+		if err == nil || !strings.Contains(string(b), `port p2: interrupt gpio GPIO17: emulator: no GPIO "GPIO17" on the emulated switch`) {
+			t.Errorf("%v with an unknown GPIO: %v\n%s", args[2:4], err, b)
+		}
 	}
 }
 
