@@ -39,7 +39,10 @@
 //     latches RxLOS and RxCDR LOL at its onset and at every access while it
 //     lasts, whatever the update interval, as a real module's latch does
 //     (Module.Onsets lists the onsets). Byte 3 bit 0 (IntL) and the
-//     bank summaries 4-7 (CMIS), byte 2 bit 1 (SFF-8636) follow them.
+//     bank summaries 4-7 (CMIS), byte 2 bit 1 (SFF-8636) follow them, and
+//     so does the IntL line itself: Platform.GPIO("IntL-PORT") is the
+//     cage's IntL as a periph gpio.PinIn (IntLPin), falling at a pulse's
+//     onset on the module's clock (intl.go).
 //   - Writes to read-only bytes are ignored and counted (Module.Writes,
 //     Module.WriteCounts), so a test can prove the agent never made one.
 //   - VDM freeze: setting 2Fh:144 bit 7 sets FreezeDone (145 bit 7) after
