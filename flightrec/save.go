@@ -24,6 +24,10 @@ const FileName = "flights.jsonl"
 // removes it.
 const legacyFileName = "flights.json"
 
+// filePerm is the journal's mode: the agent's user only, like its other
+// state files (the readings say which links failed and when).
+const filePerm = 0o600
+
 // KeepFlights is how many of a port's last flights the journal keeps
 // (LoadFile returns these; a rewrite drops the older ones).
 const KeepFlights = 4
@@ -239,7 +243,7 @@ func (e *cutBackError) Unwrap() error { return e.err }
 // appendFile appends data to the journal of size bytes; a write that
 // fails (a full disk) is cut back to size.
 func appendFile(path string, data []byte, size int64) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, filePerm)
 	if err != nil {
 		return err
 	}
@@ -264,7 +268,7 @@ func rewriteFile(path string, tail []line) (int64, error) {
 		lerr = nil
 	}
 	var size int64
-	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+	err := atomicfile.Write(path, filePerm, func(w io.Writer) error {
 		cw := &countingWriter{w: w}
 		enc := json.NewEncoder(cw)
 		for _, l := range keepLast(append(old, tail...)) {
