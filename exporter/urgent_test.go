@@ -444,3 +444,29 @@ func TestCloseDrainsBothLanes(t *testing.T) {
 		t.Errorf("after Close the server has %d events (want 4) and %d batch points (want 30); sent %d, %d left", events, batch, st.Sent, st.SpoolPoints)
 	}
 }
+
+// TestBatchPassesAStuckUrgentLane: the other way round, the server hangs
+// on the events' request; the batches go on, and once the server answers
+// the events arrive, each once.
+func TestBatchPassesAStuckUrgentLane(t *testing.T) {
+	t.Parallel()
+	s := influxtest.Start(t)
+	px := newServerProxy(t, s.URL(), func(lines [][]byte) bool { return !slices.ContainsFunc(lines, isBatchLine) })
+	cfg := serverConfig(t, s)
+	cfg.URL = px.srv.URL
+	cfg.Timeout = 30 * time.Second
+	w := newWriter(t, cfg)
+
+	w.WriteNow(flagEvents(0, 3)...)
+	influxtest.Wait(t, 10*time.Second, "the events' request hung on the server", func() bool { return px.held.Load() == 1 })
+	w.Write(seqPoints(0, 250)...)
+	waitStats(t, w, 10*time.Second, "the batches sent", func(st Stats) bool { return st.Sent == 250 })
+	if px.held.Load() != 1 || s.Count(t, schema.FlagCount, schema.XcvrFlagEvent, "") != 0 {
+		t.Fatalf("the batches arrived, but the events' request is not hung any more (held %d): the test proves nothing", px.held.Load())
+	}
+	close(px.release)
+	waitStats(t, w, 30*time.Second, "the events sent once the server answered", func(st Stats) bool { return st.Sent == 253 })
+	if twice, n := px.acceptedTwice(); len(twice) > 0 || n != 253 {
+		t.Errorf("the server accepted %d distinct points (want 253), %d of them more than once", n, len(twice))
+	}
+}
