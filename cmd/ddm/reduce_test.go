@@ -109,16 +109,17 @@ func TestRunReduced(t *testing.T) {
 // requests' bodies as sent (gzip).
 type countingProxy struct {
 	bytes, requests atomic.Int64
-	// warm, when set, is when the start-up ends: bytes sent before it
-	// are also counted in warmBytes. end, when set, is when the steady
-	// state ends (the run's shutdown follows): bytes sent after it are
-	// also counted in endBytes.
-	warm, end           time.Time
+	// began is when the run began (before its process starts, so that
+	// its shutdown comes after endAfter). warmFor and endAfter, when set,
+	// are how long after it the start-up and the steady state end: bytes
+	// sent before the one are also counted in warmBytes, after the other
+	// in endBytes (the run's shutdown).
+	began               time.Time
+	warmFor, endAfter   time.Duration
 	warmBytes, endBytes atomic.Int64
 	// dump, when set, is a folder that gets each request's body as sent,
-	// named by its ms since start (for scripts/lp-bytes.py --requests).
-	dump  string
-	began time.Time
+	// named by its ms since began (for scripts/lp-bytes.py --requests).
+	dump string
 }
 
 func (c *countingProxy) start(t *testing.T, target string) string {
@@ -135,9 +136,9 @@ func (c *countingProxy) start(t *testing.T, target string) string {
 				return
 			}
 			c.bytes.Add(int64(len(body)))
-			if now := time.Now(); now.Before(c.warm) {
+			if since := time.Since(c.began); since < c.warmFor {
 				c.warmBytes.Add(int64(len(body)))
-			} else if !c.end.IsZero() && !now.Before(c.end) {
+			} else if c.endAfter > 0 && since >= c.endAfter {
 				c.endBytes.Add(int64(len(body)))
 			}
 			if n := c.requests.Add(1); c.dump != "" {
@@ -158,21 +159,21 @@ func (c *countingProxy) start(t *testing.T, target string) string {
 
 // TestFigureBytesPerDay is the bytes-per-day figure of docs/BENCHMARKS.md
 // (run with DDM_FIGURE_BYTES=1; DDM_FIGURE_SECONDS sets the length of each
-// run, default 180; DDM_FIGURE_DUMP=DIR keeps each request's body; the default switch's scripted faults unfold in the
-// first 90 s, LOS pulses all along): ddm run --emulate (the 64-port
-// switch) at full rate and with --reduce 10s, 30s and 60s, side by side,
-// each to its own InfluxDB through a proxy that counts the gzip bodies as
-// sent. A day is the start-up (the first 60 s: identity, thresholds, first
-// states, the first partial window) once and the rate after it for the
-// rest of the day: the rate of the 120 s from the start-up's end to the
-// run's end, which hold every window's end the same number of times (120 s
-// is a multiple of each window), not the shutdown's flush of the windows
-// in progress (once a run, as the start-up; counted apart). What is lost is checked in each run's InfluxDB: alarm
-// transitions against the run's journal, flag events against the run's
-// own flag counters (each counted event has its xcvr_flag_event point),
-// flight windows against the full-rate run's (each port and trigger that
-// got a flight at full rate has one), and the writer's dropped and
-// rejected points.
+// run, default 180; DDM_FIGURE_DUMP=DIR keeps each request's body): ddm run
+// --emulate (the 64-port switch, its scripted faults in the first 90 s) at
+// full rate and with --reduce 10s, 30s and 60s, side by side, each to its
+// own InfluxDB through a proxy that counts the gzip bodies as sent. A day
+// is the start-up (the first 60 s from the run's start: identity,
+// thresholds, first states, the first partial window) once and the rate
+// after it for the rest of the day: the rate of the next 120 s, which hold
+// every window's end the same number of times (120 s is a multiple of
+// each window), not what comes after them (the shutdown's flush of the
+// windows in progress, once a run as the start-up; counted apart). What is
+// lost is checked in each run's InfluxDB: alarm transitions against the
+// run's journal, flag events against the run's own flag counters (each
+// counted event has its xcvr_flag_event point), flight windows against the
+// full-rate run's (each port and trigger that opened or joined a flight at
+// full rate does so too), and the writer's dropped and rejected points.
 func TestFigureBytesPerDay(t *testing.T) {
 	if os.Getenv("DDM_FIGURE_BYTES") == "" {
 		t.Skip("a figure (minutes): DDM_FIGURE_BYTES=1")
@@ -214,8 +215,7 @@ func TestFigureBytesPerDay(t *testing.T) {
 	// the same first minute for each.
 	for i, m := range modes {
 		srv := servers[i]
-		now := time.Now()
-		proxy := &countingProxy{warm: now.Add(warmup), end: now.Add(time.Duration(secs) * time.Second), began: now}
+		proxy := &countingProxy{began: time.Now(), warmFor: warmup, endAfter: time.Duration(secs) * time.Second}
 		if dir := os.Getenv("DDM_FIGURE_DUMP"); dir != "" {
 			// Each run's request bodies, for a look at where the bytes go.
 			proxy.dump = filepath.Join(dir, strings.ReplaceAll(m.name, " ", "-"))
@@ -276,7 +276,7 @@ func TestFigureBytesPerDay(t *testing.T) {
 		for tr := range results[0].triggers {
 			if !red.triggers[tr] {
 				lostFlights++
-				t.Errorf("%s: no flight window for %s (full rate has one)", red.name, tr)
+				t.Errorf("%s: no flight window triggered by %s (full rate has one)", red.name, tr)
 			}
 		}
 		t.Logf("%s: lost: %d alarm transitions, %d flag events, %d flight windows", red.name,
@@ -286,17 +286,15 @@ func TestFigureBytesPerDay(t *testing.T) {
 	}
 }
 
-// flightTriggers returns the port and trigger of each flight window in
-// InfluxDB (the flight tag without its time: the same fault in two runs
-// triggers at slightly different times).
+// flightTriggers returns each port and trigger (flag or alarm rule, with
+// its lane) that opened or joined a flight window in InfluxDB, whatever
+// its time: the same fault in two runs triggers at slightly different
+// times, and which of two close triggers opens the flight is a race.
 func flightTriggers(t *testing.T, srv *influxtest.Server) map[string]bool {
 	out := map[string]bool{}
-	for _, r := range srv.Query(t, `SHOW TAG VALUES FROM "xcvr_flight" WITH KEY = "flight"`) {
-		v, _ := r.Values["value"].(string)
-		if i := strings.LastIndexByte(v, '@'); i > 0 {
-			v = v[:i]
-		}
-		out[v] = true
+	for _, r := range srv.Query(t, fmt.Sprintf(`SELECT count(%q) FROM %q GROUP BY %q, %q`,
+		schema.Opened, schema.XcvrFlightTrigger, schema.TagPort, schema.Trigger)) {
+		out[r.Tags[schema.TagPort]+" "+r.Tags[schema.Trigger]] = true
 	}
 	return out
 }
