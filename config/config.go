@@ -97,8 +97,27 @@ type Port struct {
 	// emulated switch, whose cages' IntL are GPIOs named IntL-PORT.
 	Interrupt string `yaml:"interrupt"`
 
-	// line is the port entry's line, interruptLine its interrupt key's.
+	// file is the configuration file that lists the port ("" for a port
+	// made from command-line flags), line the port entry's line in it,
+	// interruptLine its interrupt key's.
+	file                string
 	line, interruptLine int
+}
+
+// Err places err, a problem found with the port after the configuration
+// was read (opening it), at the port entry's line of its file, as the
+// configuration's own errors are; a port no file lists keeps err as is.
+func (p Port) Err(err error) error { return p.errAtLine(p.line, err) }
+
+// InterruptErr places err, a problem with the port's interrupt GPIO, at
+// the line of its interrupt key.
+func (p Port) InterruptErr(err error) error { return p.errAtLine(p.interruptLine, err) }
+
+func (p Port) errAtLine(line int, err error) error {
+	if p.file == "" || err == nil {
+		return err
+	}
+	return &Error{File: p.file, Line: line, Msg: err.Error(), Err: err}
 }
 
 // InterruptGPIO returns the GPIO name of Interrupt ("" when none).
@@ -229,6 +248,7 @@ func (c *Config) recordLines(root *yaml.Node) {
 			case prefix == "" && k.Value == "ports":
 				for j, item := range v.Content {
 					if j < len(c.Ports) {
+						c.Ports[j].file = c.file
 						c.Ports[j].line = item.Line
 						c.Ports[j].interruptLine = keyLine(item, "interrupt", item.Line)
 					}

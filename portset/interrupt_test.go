@@ -134,3 +134,48 @@ func TestWireEmulatedInterrupts(t *testing.T) {
 		}
 	}
 }
+
+// TestInterruptErrorsNameTheLine: opening a configured port's interrupt
+// GPIO fails with the configuration file and the interrupt key's line, as
+// the configuration's own errors do (a port the emulated switch does not
+// have, or a transport that fails to open: the port entry's line). Before, these errors named the port and
+// the pin but no line: "port p1: interrupt gpio NOSUCH99: no such GPIO".
+func TestInterruptErrorsNameTheLine(t *testing.T) {
+	eeprom := filepath.Join(t.TempDir(), "eeprom")
+	if err := os.WriteFile(eeprom, make([]byte, 256), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(eeprom), "dev_class"), []byte("3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	optoe := "  - name: p0\n    transport: optoe\n    path: " + eeprom + "\n" +
+		"  - name: p1\n    transport: optoe\n    path: " + eeprom + "\n    address: 0x50\n    interrupt: gpio NOSUCH99\n"
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"unknown pin", "ports:\n" + optoe,
+			"c.yaml:9: port p1: interrupt gpio NOSUCH99: no such GPIO"},
+		{"transport that fails", "ports:\n  - name: p0\n    transport: optoe\n    path: " + eeprom + "-missing\n",
+			"c.yaml:2: port p0: "},
+		{"unknown emulated pin", "emulate: osfp-800g-dr8\n\nports:\n  - name: osfp-800g-dr8\n    interrupt: gpio GPIO17\n",
+			`c.yaml:5: port osfp-800g-dr8: interrupt gpio GPIO17: emulator: no GPIO "GPIO17" on the emulated switch`},
+		{"emulated port without IntL", "emulate: sfp28-25g\nports:\n  - {name: sfp28-25g, interrupt: gpio IntL-sfp28-25g}\n",
+			"c.yaml:3: port sfp28-25g: interrupt gpio IntL-sfp28-25g: emulator: "},
+		{"unknown emulated port", "emulate: osfp-800g-dr8\nports:\n  - name: osfp-800g-dr8\n    interrupt: gpio IntL-osfp-800g-dr8\n  - name: Ethernet9\n    interrupt: gpio IntL-Ethernet9\n",
+			"c.yaml:5: port Ethernet9: not a port of the emulated switch (osfp-800g-dr8)"},
+	} {
+		cfg, err := config.Parse("c.yaml", []byte(tc.yaml))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		s, err := Open(cfg, 400*physic.KiloHertz)
+		if err == nil {
+			s.Close()
+		}
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want it to begin %q", tc.name, err, tc.want)
+		}
+		var fe *config.Error
+		if !errors.As(err, &fe) || fe.File != "c.yaml" {
+			t.Errorf("%s: error %v is not a config.Error of c.yaml", tc.name, err)
+		}
+	}
+}

@@ -120,10 +120,11 @@ func Open(cfg *config.Config, speed physic.Frequency) (*Set, error) {
 }
 
 // OpenPort adds one configured port to the set, with its interrupt pin
-// when it has one.
+// when it has one. An error names the port's line in the configuration
+// file (its interrupt key's, for the pin).
 func (s *Set) OpenPort(p config.Port) error {
 	if err := s.openTransport(p); err != nil {
-		return err
+		return p.Err(err)
 	}
 	return s.wireInterrupt(len(s.Ports)-1, p)
 }
@@ -139,7 +140,7 @@ func (s *Set) WireInterrupts(ports []config.Port) error {
 		}
 		i := slices.IndexFunc(s.Ports, func(o Port) bool { return o.Name == p.Name })
 		if i < 0 {
-			return fmt.Errorf("port %s: not a port of the emulated switch (%s)", p.Name, strings.Join(s.Names(), ", "))
+			return p.Err(fmt.Errorf("port %s: not a port of the emulated switch (%s)", p.Name, strings.Join(s.Names(), ", ")))
 		}
 		if err := s.wireInterrupt(i, p); err != nil {
 			return err
@@ -149,7 +150,8 @@ func (s *Set) WireInterrupts(ports []config.Port) error {
 }
 
 // wireInterrupt gives s.Ports[i] the interrupt pin p names, if any: from
-// s.GPIO, else the emulated platform's GPIOs, else periph's registry.
+// s.GPIO, else the emulated platform's GPIOs, else periph's registry. An
+// error names the interrupt key's line in the configuration file.
 func (s *Set) wireInterrupt(i int, p config.Port) error {
 	name := p.InterruptGPIO()
 	if name == "" {
@@ -177,7 +179,7 @@ func (s *Set) wireInterrupt(i int, p config.Port) error {
 		err = pin.In(gpio.PullUp, gpio.FallingEdge)
 	}
 	if err != nil {
-		return fmt.Errorf("port %s: interrupt gpio %s: %w", p.Name, name, err)
+		return p.InterruptErr(fmt.Errorf("port %s: interrupt gpio %s: %w", p.Name, name, err))
 	}
 	s.Ports[i].Interrupt = pin
 	return nil

@@ -14,12 +14,17 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Error is a problem in File at Line (0 when no line applies).
+// Error is a problem in File at Line (0 when no line applies). Err, when
+// set, is the error Msg says, for callers that branch on it.
 type Error struct {
 	File string
 	Line int
 	Msg  string
+	Err  error
 }
+
+// Unwrap is the error Msg says, or nil.
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	if e.Line > 0 {
