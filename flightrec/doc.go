@@ -14,7 +14,9 @@
 // time and cause and extends the after-window (at most MaxAfterFactor
 // times After past the opening trigger), so one pulse that latches several
 // flags, or a flag and the alarm it causes, is one flight. A reading is
-// handed out once.
+// handed out once. A reading or trigger older than the open flight's
+// window before ends it: the wall clock stepped back, and the flight
+// must not take every reading until the clock catches up with its end.
 //
 // It reads no clock: the pipeline feeds it and writes the flights as
 // xcvr_flight and xcvr_flight_trigger points. Its only I/O is its journal

@@ -149,7 +149,7 @@ func (r *Recorder) Add(port string, recs ...Record) *Flight {
 	if rg.open == nil {
 		return nil
 	}
-	if recs[0].Time.After(rg.open.Until) {
+	if !rg.open.spans(recs[0].Time, r.o.Before) {
 		rg.open = nil
 		return nil
 	}
@@ -162,7 +162,7 @@ func (r *Recorder) Add(port string, recs ...Record) *Flight {
 
 // Trigger records a link fault or an alarm of the port at at (cause: the
 // flag or alarm rule, with its lane). If the port's flight is open (at is
-// not after its after-window), the trigger joins it and extends its
+// within its windows: see spans), the trigger joins it and extends its
 // after-window; otherwise it opens a flight with the readings of the
 // window before it not yet handed out. It returns what is new: the
 // trigger, and the readings of an opening.
@@ -171,7 +171,7 @@ func (r *Recorder) Trigger(port, cause string, at time.Time) Flight {
 	defer r.mu.Unlock()
 	rg := r.ring(port)
 	tr := Trigger{At: at, Cause: cause}
-	if o := rg.open; o != nil && !at.After(o.Until) {
+	if o := rg.open; o != nil && o.spans(at, r.o.Before) {
 		end, limit := at.Add(r.o.After), o.At.Add(MaxAfterFactor*r.o.After)
 		if end.After(limit) {
 			end = limit
@@ -198,6 +198,18 @@ func (r *Recorder) Trigger(port, cause string, at time.Time) Flight {
 	rg.open = &open
 	r.j.add(r.o.Journal, &f, true)
 	return f
+}
+
+// spans tells whether a reading or trigger at t belongs to the open
+// flight f: from its window before (before) to the end of its
+// after-window. Past the end the flight is over; before the window the
+// wall clock stepped back (NTP correcting a clock that ran ahead), and a
+// flight whose Until is now far ahead would otherwise take every reading
+// until the clock caught up (an hour of them after a 1 h step) and
+// swallow the next link fault's own flight. A step back shorter than the
+// window before keeps the flight open and lengthens it by the step.
+func (f *Flight) spans(t time.Time, before time.Duration) bool {
+	return !t.After(f.Until) && !t.Before(f.At.Add(-before))
 }
 
 // handout is an empty handout of the open flight.
