@@ -1,7 +1,10 @@
 package main
 
 import (
+	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -41,11 +44,38 @@ func TestRunWritesForecastsForEveryLane(t *testing.T) {
 	for _, p := range hist.Ports() {
 		inHistory[p] = true
 	}
-	code, out, errs := runDDM(t, "", "run", "--emulate", "--output", "lp", "--interval", "1s", "--vdm-interval", "1s",
-		"--duration", "4s", "--state-dir", dir)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s", code, errs)
+	// The first forecast comes once every port was read twice: the agent
+	// is stopped (SIGTERM) a second after it appears, not after a fixed
+	// time, which a loaded machine may spend on the first reads.
+	cmd := exec.Command(ddmBinary(t), "run", "--emulate", "--output", "lp", "--interval", "1s", "--vdm-interval", "1s",
+		"--duration", "2m", "--state-dir", dir)
+	var outb, errb safeBuffer
+	cmd.Stdout, cmd.Stderr = &outb, &errb
+	cmd.Env = append(os.Environ(), "DDM_INFLUX_TOKEN=")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	deadline := time.After(90 * time.Second)
+wait:
+	for !strings.Contains(outb.String(), "xcvr_forecast,") {
+		select {
+		case err := <-exited:
+			t.Fatalf("ddm exited before its first forecast: %v\n%s", err, errb.String())
+		case <-deadline:
+			t.Fatalf("no forecast in 90 s:\n%s", errb.String())
+		case <-time.After(100 * time.Millisecond):
+			continue wait
+		}
+	}
+	time.Sleep(time.Second) // the rest of the forecast's points
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-exited; err != nil {
+		t.Fatalf("ddm after SIGTERM: %v\n%s", err, errb.String())
+	}
+	out, errs := outb.String(), errb.String()
 	lanes := map[string]bool{}    // port/lane read with an Rx power
 	lanesOf := map[string]int{}   // lanes per port
 	forecast := map[string]bool{} // port/lane/quantity with a forecast
