@@ -74,6 +74,10 @@ type FlagEvent struct {
 	Scan bool
 	// Count is the flag's count with this event.
 	Count int
+	// Flags is the port's flag history with this event counted (shared
+	// by the events of one read, read-only): a scan's events come between
+	// two samples, and the counters a holder keeps must include them.
+	Flags *FlagHistory
 }
 
 // FlagObserver is an Observer that also takes flag events as soon as a

@@ -110,14 +110,16 @@ func (ps *portState) noteFlags(ev []FlagEvent, t time.Time, scan bool) {
 	ps.scan.lastRead = t
 }
 
-// flagEvents returns a copy of the port's pending flag events, named.
+// flagEvents returns a copy of the port's pending flag events, named,
+// with the port's flag history as they leave it.
 func (a *Agent) flagEvents(bus string, ps *portState, steady time.Time) []FlagEvent {
 	if len(ps.scan.events) == 0 {
 		return nil
 	}
 	out := append([]FlagEvent(nil), ps.scan.events...)
+	h := ps.flags.clone()
 	for i := range out {
-		out[i].Port, out[i].Bus, out[i].Steady = ps.port.Name, bus, steady
+		out[i].Port, out[i].Bus, out[i].Steady, out[i].Flags = ps.port.Name, bus, steady, h
 	}
 	return out
 }

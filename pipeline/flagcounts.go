@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/ddm-agent/ddm/internal/atomicfile"
 
@@ -16,31 +17,73 @@ import (
 	"github.com/ddm-agent/ddm/exporter"
 )
 
-// flagWriter writes a port's xcvr_flag points when its flag history
-// changed: the agent hands every sample the same history copy until a
-// counter moves, so a new copy is a change.
+// flagWriter keeps each port's latest flag history (from its fast and
+// static samples, and from the flag events a scan sees between two of
+// them) and writes its xcvr_flag points when it changed: the agent hands
+// out the same history copy until a counter moves, so a new copy is a
+// change.
 type flagWriter struct {
-	mu   sync.Mutex
-	last map[string]*agent.FlagHistory
+	mu sync.Mutex
+	// last is each port's latest history, at is the time of the read
+	// that gave it, and written the history whose points were written
+	// last.
+	last, written map[string]*agent.FlagHistory
+	at            map[string]time.Time
+}
+
+// note records h as the port's latest history, seen by a read at t.
+func (w *flagWriter) note(port string, h *agent.FlagHistory, t time.Time) {
+	if w.last == nil {
+		w.last, w.written, w.at = map[string]*agent.FlagHistory{}, map[string]*agent.FlagHistory{}, map[string]time.Time{}
+	}
+	w.last[port], w.at[port] = h, t
 }
 
 // points returns the xcvr_flag points of a fast or static sample whose
-// flag history changed since the port's last, else nil.
+// flag history was not written yet, else nil.
 func (w *flagWriter) points(host string, s agent.Sample) []exporter.Point {
 	if s.Flags == nil || (s.Kind != agent.KindFast && s.Kind != agent.KindStatic) {
 		return nil
 	}
 	w.mu.Lock()
-	if w.last == nil {
-		w.last = map[string]*agent.FlagHistory{}
-	}
-	same := w.last[s.Port] == s.Flags
-	w.last[s.Port] = s.Flags
+	w.note(s.Port, s.Flags, s.Time)
+	same := w.written[s.Port] == s.Flags
+	w.written[s.Port] = s.Flags
 	w.mu.Unlock()
 	if same {
 		return nil
 	}
 	return exporter.FlagPoints(exporter.Source{Host: host, Port: s.Port, Time: s.Time}, FlagCounts(s.Flags))
+}
+
+// events keeps the history the flag events of a read leave (a scan's,
+// between two samples): saved from now on, its points written with the
+// port's next sample, or by pending if none comes.
+func (w *flagWriter) events(events []agent.FlagEvent) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range events {
+		if e.Flags != nil {
+			w.note(e.Port, e.Flags, e.Time)
+		}
+	}
+}
+
+// pending returns the xcvr_flag points of the histories not written yet
+// (a scan's events after the port's last sample, at shutdown), stamped
+// with the read that gave them, and marks them written.
+func (w *flagWriter) pending(host string) []exporter.Point {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var pts []exporter.Point
+	for port, h := range w.last {
+		if w.written[port] == h {
+			continue
+		}
+		w.written[port] = h
+		pts = append(pts, exporter.FlagPoints(exporter.Source{Host: host, Port: port, Time: w.at[port]}, FlagCounts(h))...)
+	}
+	return pts
 }
 
 // FlagCounts lists a flag history's counters, module flags first, then by

@@ -15,6 +15,7 @@ func (p *Pipeline) ObserveFlags(events []agent.FlagEvent) {
 		return
 	}
 	exporter.WriteNow(p.o.Sink, FlagEventPoints(p.o.Host, events)...)
+	p.flags.events(events)
 	// The flight recorder: the scan's readings, then the flights the
 	// link faults open (with the batch: a window is bulk, not urgent).
 	var pts []exporter.Point

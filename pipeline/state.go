@@ -71,9 +71,15 @@ func LoadAlarmState(eng *alarm.Engine, path string, ports []string) (dropped []s
 	return eng.Retain(ports), nil
 }
 
-// Save writes the alarm state to the state folder atomically (a crash
-// mid-write leaves the previous state); a failure is logged.
+// Save writes the alarm state and the flag counters to the state folder
+// atomically (a crash mid-write leaves the previous state); a failure is
+// logged. First it writes the xcvr_flag points of counters that flag
+// scans moved after their port's last sample (at shutdown no sample
+// follows them).
 func (p *Pipeline) Save() {
+	if pts := p.flags.pending(p.o.Host); len(pts) > 0 {
+		p.o.Sink.Write(pts...)
+	}
 	path := p.stateFile(AlarmStateFile)
 	if path == "" {
 		return
