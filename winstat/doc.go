@@ -14,7 +14,12 @@
 // their minimum and maximum exactly. Windows are aligned to the wall clock
 // (a 30 s window starts at :00 and :30), and a window point is stamped with
 // its start; VDM, read every 10 s, gets windows long enough for 6 reads
-// (VDMWindow).
+// (VDMWindow). InfluxDB keeps one point per series and time, so where a
+// window point of the series may be stamped at the aligned start already
+// (written by the process before a restart, before a module swap, or before
+// the wall clock stepped back), the window starts at its first read instead
+// (Sink.open). A read before the window's start means the clock stepped
+// back: the window ends at its latest read and a new one starts at the read.
 //
 // Everything else keeps full resolution: the other fields of those points
 // (flags, states, presence, thresholds) are sent at the sample's own time

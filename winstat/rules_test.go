@@ -103,11 +103,13 @@ func TestReducedRules(t *testing.T) {
 		check   func(t *testing.T, windows, others []exporter.Point)
 	}{
 		{
-			name:    "dBm left out of windows, state points and late samples",
-			batches: [][]exporter.Point{{dbmLane(0, 1, false), dbmLane(1, 2, true)}, {dbmLane(10, 3, false)}, {dbmLane(9.5, 4, false)}},
+			name: "dBm left out of windows, state points and late samples",
+			// p2's read at 16 sends p1's window (the sweep): p1's read
+			// of 9.5 is late for it.
+			batches: [][]exporter.Point{{dbmLane(0, 1, false), dbmLane(1, 2, true)}, {info("p2", "X", 16)}, {dbmLane(9.5, 4, false)}},
 			check: func(t *testing.T, windows, others []exporter.Point) {
-				if len(windows) != 2 || len(others) != 4 { // 3 state points (los false, true, false) and the late sample
-					t.Fatalf("%d windows and %d other points, want 2 and 4: %+v %+v", len(windows), len(others), windows, others)
+				if len(windows) != 1 || len(others) != 3 { // 2 state points (los false, true) and the late sample
+					t.Fatalf("%d windows and %d other points, want 1 and 3: %+v %+v", len(windows), len(others), windows, others)
 				}
 				for _, p := range append(windows, others...) {
 					for _, f := range p.Fields {
@@ -116,8 +118,8 @@ func TestReducedRules(t *testing.T) {
 						}
 					}
 				}
-				if f, ok := others[3].Field(schema.RxPowerMW); !ok || f.F != 4 {
-					t.Errorf("the late sample lost its mW: %+v", others[3])
+				if f, ok := others[2].Field(schema.RxPowerMW); !ok || f.F != 4 {
+					t.Errorf("the late sample lost its mW: %+v", others[2])
 				}
 			},
 		},
@@ -128,7 +130,8 @@ func TestReducedRules(t *testing.T) {
 				{info("p1", "B", 3.5), lane("p1", "1", 3.5, 9, false)}, {lane("p1", "1", 7.125, 2, false)},
 			},
 			check: func(t *testing.T, windows, _ []exporter.Point) {
-				want := map[time.Duration][2]int64{0: {1500, 250}, 3500 * time.Millisecond: {3625, 0}}
+				// The first window starts at its first read (0.25).
+				want := map[time.Duration][2]int64{250 * time.Millisecond: {1250, 0}, 3500 * time.Millisecond: {3625, 0}}
 				if len(windows) != 2 {
 					t.Fatalf("%d windows, want 2", len(windows))
 				}

@@ -153,15 +153,17 @@ type series struct {
 	// only, when set, is the one statistic sent (rule.own).
 	only string
 	// start and end bound the window in progress (end aligned; start
-	// later than the aligned start after a cut); n counts its samples,
-	// last is the latest sample's time.
+	// at the first sample when it is not the aligned start: see open);
+	// n counts its samples, last is the series' latest sample's time.
 	start, end, last time.Time
 	n                int64
 	fields           []acc
 	// sentEnd is the end of the last window sent: a sample before it
-	// arrived too late for its window and is passed through as it is.
-	sentEnd time.Time
-	state   []exporter.Field
+	// (and after last) arrived too late for its window and is passed
+	// through as it is. sentMax is the latest end of any window sent:
+	// every window point of the series so far is stamped before it.
+	sentEnd, sentMax time.Time
+	state            []exporter.Field
 }
 
 // acc is one field's statistics in the window in progress.
@@ -295,24 +297,24 @@ func (s *Sink) fold(p *exporter.Point, r *rule) {
 		s.series[string(s.key)] = se
 	}
 	t := p.Time
-	if t.Before(se.sentEnd) {
-		// Its window was sent already: a second window point with the
-		// same time would overwrite it, so the sample goes as it is
-		// (without its derived fields, as every reduced point).
-		s.out = append(s.out, s.withoutDerived(p, r))
-		return
+	if se.n > 0 && t.Before(se.start) || se.n == 0 && t.Before(se.last) {
+		s.stepBack(se, t)
 	}
 	if se.n > 0 && !t.Before(se.end) {
 		s.emit(se, se.end)
 	}
-	if se.n == 0 {
-		aligned := t.Truncate(r.window)
-		se.start, se.end = maxTime(aligned, se.sentEnd), aligned.Add(r.window)
+	if se.n == 0 && (t.Before(se.sentEnd) || !se.open(t)) {
+		// Its window was sent already, or a window point of the series
+		// may be stamped where its window would start: a second window
+		// point with the same time would overwrite the first, so the
+		// sample goes as it is (without its derived fields, as every
+		// reduced point).
+		se.last = maxTime(se.last, t)
+		s.out = append(s.out, s.withoutDerived(p, r))
+		return
 	}
 	se.n++
-	if t.After(se.last) {
-		se.last = t
-	}
+	se.last = maxTime(se.last, t)
 	// The times of min and max at the writers' precision (ms): the
 	// digits below it would cost bytes on the wire and say nothing.
 	at := t.UnixMilli() * int64(time.Millisecond)
@@ -329,6 +331,53 @@ func (s *Sink) fold(p *exporter.Point, r *rule) {
 		}
 	}
 	s.restate(se, p)
+}
+
+// open starts the series' window at a sample at t and reports whether
+// it did. InfluxDB keeps one point per series and time, so a window
+// point must not be stamped where another one of the series may be:
+//   - the series' first window in this process starts at its first
+//     sample: a process that ran before (ddm restarted within a window)
+//     may have written a point of the same aligned window, which this
+//     one cannot know;
+//   - a window whose aligned start is at or after the end of every window
+//     sent (sentMax) starts there, aligned to the wall clock;
+//   - otherwise (after a module swap, an empty cage, a clock stepped
+//     back) a window point of the series may be stamped at the aligned
+//     start, so the window starts at its first sample, unless that sample
+//     is itself on an aligned start: it is then written as it is and the
+//     window starts at the next one.
+func (se *series) open(t time.Time) bool {
+	aligned := t.Truncate(se.rule.window)
+	switch {
+	case se.sentMax.IsZero():
+		se.start = t
+	case !aligned.Before(se.sentMax):
+		se.start = aligned
+	case t.Equal(aligned):
+		return false
+	default:
+		se.start = t
+	}
+	se.end = aligned.Add(se.rule.window)
+	return true
+}
+
+// stepBack handles a sample earlier than its series allows: before the
+// start of the window in progress, or before the latest sample when no
+// window is in progress. A series is read in time order, so the wall clock
+// stepped back: the window in progress ends early, at its latest sample,
+// so that it holds no sample outside its span, and the series' time
+// starts again at t (open then starts the next window at t). The sweep
+// follows the clock back, or windows that stopped receiving samples would
+// wait until it caught up with the step.
+func (s *Sink) stepBack(se *series, t time.Time) {
+	if se.n > 0 {
+		s.emit(se, se.last)
+	}
+	se.sentEnd, se.last = t, t
+	s.latest = t
+	s.nextSweep = minTime(s.nextSweep, t.Truncate(s.window).Add(s.window+s.window/2))
 }
 
 // withoutDerived returns p without the fields its rule leaves out, a copy
@@ -436,7 +485,7 @@ func (s *Sink) emit(se *series, end time.Time) {
 		s.out = append(s.out, p)
 	}
 	se.n = 0
-	se.sentEnd = end
+	se.sentEnd, se.sentMax = end, maxTime(se.sentMax, end)
 }
 
 // cut ends the windows of a port's series at t (a module swap or an empty

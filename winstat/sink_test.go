@@ -159,7 +159,9 @@ func TestWindowStatistics(t *testing.T) {
 				{absent("p1", 2)},
 				{lane("p1", "1", 7, 2, false)},
 			},
-			windows: []window{{"p1", "1", 0, 2, 2, 1, 1, 1, 0, 0}, {"p1", "1", 2, 5, 1, 2, 2, 2, 7, 7}},
+			// The next module's window starts at its first read, not
+			// at the empty cage's point, which is of the same series.
+			windows: []window{{"p1", "1", 0, 2, 2, 1, 1, 1, 0, 0}, {"p1", "1", 7, 0, 1, 2, 2, 2, 7, 7}},
 			states:  []stateAt{{"p1", "1", 0, false}, {"p1", "1", 7, false}},
 			passed:  1,
 		},
@@ -189,12 +191,14 @@ func TestWindowStatistics(t *testing.T) {
 			states: []stateAt{{"p1", "1", 0, false}, {"p1", "2", 0, false}},
 		},
 		{
+			// p2's read at 16 sends p1's window (the sweep): p1's
+			// read of 9.5, a stalled bus's, is late for it.
 			name: "a sample late for a window already sent passes as it is",
 			batches: [][]exporter.Point{
-				{lane("p1", "1", 0, 1, false)}, {lane("p1", "1", 10, 2, false)}, {lane("p1", "1", 9.5, 3, false)},
+				{lane("p1", "1", 0, 1, false)}, {lane("p2", "1", 16, 2, false)}, {lane("p1", "1", 9.5, 3, false)},
 			},
-			windows: []window{{"p1", "1", 0, 10, 1, 1, 1, 1, 0, 0}, {"p1", "1", 10, 0, 1, 2, 2, 2, 10, 10}},
-			states:  []stateAt{{"p1", "1", 0, false}},
+			windows: []window{{"p1", "1", 0, 10, 1, 1, 1, 1, 0, 0}, {"p2", "1", 16, 0, 1, 2, 2, 2, 16, 16}},
+			states:  []stateAt{{"p1", "1", 0, false}, {"p2", "1", 16, false}},
 			passed:  1,
 		},
 	}
