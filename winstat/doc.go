@@ -18,7 +18,7 @@
 // window point of the series may be stamped at the aligned start already
 // (written by the process before a restart, before a module swap, or before
 // the wall clock stepped back), the window starts at its first read instead
-// (Sink.open). A read before the window's start means the clock stepped
+// (series.open). A read before the window's start means the clock stepped
 // back: the window ends at its latest read and a new one starts at the read.
 //
 // Everything else keeps full resolution: the other fields of those points
