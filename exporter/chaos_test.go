@@ -320,6 +320,8 @@ func TestChaosHelperProcess(t *testing.T) {
 		diskFullHelper()
 	case "writer":
 		writerHelper()
+	case "urgentfull":
+		urgentFullHelper(t)
 	}
 }
 

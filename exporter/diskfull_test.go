@@ -2,10 +2,13 @@ package exporter
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/ddm-agent/ddm/internal/influxtest"
 	"github.com/ddm-agent/ddm/internal/smallfs"
+	"github.com/ddm-agent/ddm/schema"
 )
 
 // switchableServer is a fake InfluxDB that answers 503 until up is set.
@@ -213,5 +217,153 @@ func TestDiskFreedWhileBatchInFlight(t *testing.T) {
 	got := drain(t, s)
 	if st := s.stats(); st.memPoints != 0 || len(got) != 30 || lineSeq(got[0]) != 20 {
 		t.Fatalf("after the ack: %+v, %d lines to send from seq %d", st, len(got), lineSeq(got[0]))
+	}
+}
+
+// urgentFullReport is what urgentFullHelper prints before it waits to be
+// killed.
+type urgentFullReport struct {
+	Stats
+	Bulk, Events          int   // points written with Write and WriteNow
+	UrgentDisk, UrgentMem int64 // the events on disk and held in memory
+	BatchMem              int64 // bulk points held in memory (a SIGKILL loses them)
+	MakeRoomLogs          int   // journal lines: batch points dropped for events
+}
+
+// makeRoomDrop is the reason the journal gives for bulk points dropped to
+// make room for events.
+const makeRoomDrop = "disk full: the oldest points of the batch lane dropped to make room for events"
+
+// queued is the number of points in the writer's queues, not spooled yet.
+func queued(w *InfluxWriter) int {
+	w.qmu.Lock()
+	defer w.qmu.Unlock()
+	return len(w.batch.queue.ends) + len(w.urgent.queue.ends)
+}
+
+// urgentFullHelper runs a writer on DDM_CHAOS_SPOOL (a small filesystem)
+// while InfluxDB is away: bulk points (Write) until the disk is full and
+// the batch lane holds points in memory, then rounds of more bulk points
+// and flag events (WriteNow); a file in DDM_CHAOS_FILLER takes the few
+// KiB the bulk points left free before each. Once both queues are in the spools (and the
+// events on disk, or 3 s passed), it prints READY and its report, and
+// waits to be killed.
+func urgentFullHelper(t *testing.T) {
+	cfg := helperConfig()
+	if v := os.Getenv("DDM_CHAOS_SEGMENT"); v != "" {
+		cfg.segmentSize, _ = strconv.ParseInt(v, 10, 64)
+	}
+	var logs lockedBuffer
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	w, err := NewInfluxWriter(cfg)
+	if err != nil {
+		helperFail("%v", err)
+	}
+	bulk := 0
+	deadline := time.Now().Add(20 * time.Second)
+	for w.batch.spool.stats().memPoints == 0 {
+		w.Write(seqPoints(bulk, bulk+100)...)
+		bulk += 100
+		time.Sleep(2 * time.Millisecond)
+		if time.Now().After(deadline) {
+			helperFail("the disk never filled: %+v", w.Stats())
+		}
+	}
+	const rounds, per = 8, 4
+	for r := range rounds {
+		w.Write(seqPoints(bulk, bulk+100)...)
+		bulk += 100
+		for queued(w) > 0 {
+			time.Sleep(time.Millisecond) // the bulk points not in the spool yet
+		}
+		// The batch lane's last write, cut off, left a few KiB free:
+		// someone else takes them, so the disk has no room for an event.
+		// (Not the room an event made: the bulk points retake it.)
+		if filler := os.Getenv("DDM_CHAOS_FILLER"); smallfs.Free(t, filepath.Dir(filler)) < 32<<10 {
+			smallfs.Fill(t, filler, 0)
+		}
+		w.WriteNow(flagEvents(r*per, per)...)
+		time.Sleep(150 * time.Millisecond)
+	}
+	events := rounds * per
+	deadline = time.Now().Add(3 * time.Second)
+	for {
+		if queued(w) == 0 && w.urgent.spool.stats().diskPoints == int64(events) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	u, b := w.urgent.spool.stats(), w.batch.spool.stats()
+	rep := urgentFullReport{Stats: w.Stats(), Bulk: bulk, Events: events, UrgentDisk: u.diskPoints, UrgentMem: u.memPoints,
+		BatchMem: b.memPoints, MakeRoomLogs: strings.Count(logs.String(), "dropped: "+makeRoomDrop)}
+	out, _ := json.Marshal(rep)
+	fmt.Printf("READY %s\n", out)
+	select {}
+}
+
+// TestUrgentSurvivesFullDiskAndKill: InfluxDB is away and the spool's
+// filesystem (a 256 KiB tmpfs) is full of bulk points, more of them held
+// in memory; flag events written then make room on disk by dropping the
+// batch lane's oldest segment (counted, logged once) instead of waiting in
+// memory. The process is SIGKILLed (no Close); a new writer on the same
+// spool, with InfluxDB back, delivers every event exactly once, and every
+// bulk point is sent, counted as dropped, or was held in memory at the
+// kill. Before: the events were held in memory while the bulk points kept
+// the disk, and the kill lost every one of them. Once with the default
+// segment size (the batch lane's only segment fills the disk: it goes
+// whole) and once with 16 KiB segments.
+func TestUrgentSurvivesFullDiskAndKill(t *testing.T) {
+	s := influxtest.Start(t)
+	for _, tc := range []struct {
+		name    string
+		segment int64
+	}{
+		{"default segments", 0},
+		{"16 KiB segments", 16 << 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mnt := smallfs.Mount(t, 256<<10)
+			spoolDir := filepath.Join(mnt, "state", "spool")
+			s.Stop()
+			cmd, _, lines := startHelper(t, "urgentfull", "DDM_CHAOS_URL="+s.URL(), "DDM_CHAOS_BUCKET="+s.Bucket(),
+				"DDM_CHAOS_SPOOL="+spoolDir, "DDM_CHAOS_FILLER="+filepath.Join(mnt, "someone-elses-file"), fmt.Sprintf("DDM_CHAOS_SEGMENT=%d", tc.segment))
+			var rep urgentFullReport
+			if err := json.Unmarshal([]byte(expect(t, lines, "READY", 40*time.Second)), &rep); err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			_ = cmd.Wait()
+			if rep.Dropped == 0 || rep.MakeRoomLogs != 1 {
+				t.Errorf("bulk points dropped for the events: %d, logged %d times (want some, logged once)", rep.Dropped, rep.MakeRoomLogs)
+			}
+			if rep.Written != int64(rep.Bulk+rep.Events) || rep.Dropped+rep.SpoolPoints+rep.BatchMem+rep.UrgentMem != rep.Written {
+				t.Errorf("at the kill: written %d (%d bulk + %d events) != dropped %d + on disk %d + in memory %d + %d",
+					rep.Written, rep.Bulk, rep.Events, rep.Dropped, rep.SpoolPoints, rep.BatchMem, rep.UrgentMem)
+			}
+
+			s.Restart(t)
+			px := newServerProxy(t, s.URL(), nil)
+			cfg := serverConfig(t, s)
+			cfg.URL, cfg.SpoolDir = px.srv.URL, spoolDir
+			w := newWriter(t, cfg)
+			replay := w.Stats()
+			st := waitStats(t, w, 20*time.Second, "the spools delivered", func(st Stats) bool { return st.SpoolPoints == 0 && st.QueueDepth == 0 })
+			if st.Sent != replay.SpoolPoints || st.Dropped+st.Rejected+st.Corrupt != 0 {
+				t.Errorf("replay: %d points spooled, %d sent, %d dropped, %d rejected, %d corrupt", replay.SpoolPoints, st.Sent, st.Dropped, st.Rejected, st.Corrupt)
+			}
+			twice, distinct := px.acceptedTwice()
+			if len(twice) > 0 || int64(distinct) != st.Sent {
+				t.Errorf("the server accepted %d distinct points (want %d), these more than once: %q", distinct, st.Sent, twice)
+			}
+			// Every subtest writes the same events: InfluxDB holds them once.
+			n := s.Count(t, schema.FlagCount, schema.XcvrFlagEvent, "")
+			if n != int64(rep.Events) {
+				t.Errorf("InfluxDB holds %d of the %d flag events (at the kill %d on disk, %d in memory)", n, rep.Events, rep.UrgentDisk, rep.UrgentMem)
+			}
+			t.Logf("%s, 256 KiB filesystem, InfluxDB away: %d bulk points and %d events written; at the SIGKILL %d bulk points dropped for the events (%d journal lines), %d spooled, %d bulk points in memory, events %d on disk and %d in memory; after the restart %d sent, %d accepted twice, %d events in InfluxDB",
+				tc.name, rep.Bulk, rep.Events, rep.Dropped, rep.MakeRoomLogs, rep.SpoolPoints, rep.BatchMem, rep.UrgentDisk, rep.UrgentMem, st.Sent, len(twice), n)
+		})
 	}
 }

@@ -223,7 +223,9 @@ func CheckToken(token string) error {
 // Points keep the timestamps they were made with. A crash (SIGKILL, power)
 // loses only what is in memory: the queue (the last ~50 ms of Writes) and,
 // while the disk refuses the spool, the points held in memory instead
-// (bounded by MemoryMaxBytes); a crash of the machine (power) also the
+// (bounded by MemoryMaxBytes; on a full disk WriteNow's points are written
+// in place of the batch lane's oldest segment, dropped and counted, and
+// are held in memory only when the batch lane has nothing left on disk); a crash of the machine (power) also the
 // urgent points whose record the disk was still syncing, which may have
 // been sent meanwhile (milliseconds: the urgent lane sends while it
 // syncs). What reached the disk is replayed by the next InfluxWriter on
@@ -327,11 +329,14 @@ func NewInfluxWriter(cfg InfluxConfig) (*InfluxWriter, error) {
 	so := spoolOptions{
 		dir: cfg.SpoolDir, lane: laneUrgent, maxBytes: cfg.SpoolMaxBytes, memMaxBytes: cfg.MemoryMaxBytes, segmentSize: cfg.segmentSize,
 		syncLater: true, fsync: cfg.fsync, logger: cfg.Logger, onDisk: w.diskEvent, onDrop: w.dropEvent,
+		// A full disk: the batch lane's oldest segment makes room for the
+		// events (the batch spool is open before any record is written).
+		makeRoom: func() bool { return w.batch.spool != nil && w.batch.spool.makeRoom() },
 	}
 	if w.urgent.spool, err = openSpool(so); err != nil {
 		return nil, err
 	}
-	so.lane, so.shared, so.syncLater = laneBatch, w.urgent.spool.held, false
+	so.lane, so.shared, so.syncLater, so.makeRoom = laneBatch, w.urgent.spool.held, false, nil
 	if w.batch.spool, err = openSpool(so); err != nil {
 		_ = w.urgent.spool.close()
 		return nil, err

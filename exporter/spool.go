@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -38,7 +39,10 @@ import (
 // the record is kept in memory instead (bounded; the oldest dropped and
 // counted), after everything on disk and before anything newer, so the
 // sender goes on delivering it while the disk refuses; the memory is moved
-// back to disk, in order, once a write succeeds again. At open a torn or
+// back to disk, in order, once a write succeeds again. The writer's urgent
+// spool first makes room on a full disk (spoolOptions.makeRoom: the batch
+// spool drops its oldest segment, counted), so a crash loses bulk points
+// before events. At open a torn or
 // damaged record is skipped in place (records resynchronise on the next
 // valid one; the tail is truncated after its last valid record), what was
 // lost is counted (exactly where the segment names tell, else from the
@@ -85,6 +89,12 @@ type spool struct {
 
 	dropped int64 // points removed by the bounds (disk and memory), never sent
 	corrupt int64 // points lost to damaged records
+
+	// heldDisk and heldMem mirror bytes and memBytes for held, which reads
+	// them without the lock: the batch spool asks held of the urgent one
+	// while holding its own lock, and the urgent one may take the batch
+	// spool's lock (makeRoom) while holding its own.
+	heldDisk, heldMem atomic.Int64
 }
 
 type spoolOptions struct {
@@ -115,6 +125,12 @@ type spoolOptions struct {
 	onDisk func(err error)
 	// onDrop is told of points the bounds removed. May be nil.
 	onDrop func(why string, points int64)
+	// makeRoom, if not nil, is called when the disk has no space left for
+	// a record (ENOSPC, EDQUOT): it frees some (the writer's urgent spool:
+	// the batch spool drops its oldest segment, counted) and reports
+	// whether it did; the write is then tried again. Events are the last
+	// points a full disk loses. It must not call back into this spool.
+	makeRoom func() bool
 }
 
 type segment struct {
@@ -284,6 +300,7 @@ func openSpool(o spoolOptions) (*spool, error) {
 		// attach when a write is tried again.
 		s.diskFailedLocked(err)
 	}
+	s.heldDisk.Store(s.bytes)
 	return s, nil
 }
 
@@ -487,7 +504,7 @@ func (s *spool) append(payload []byte, points int) error {
 		return nil
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockPublish()
 	p := int64(points)
 	if s.diskUsableLocked() {
 		if _, err := s.flushMemLocked(); err == nil {
@@ -513,7 +530,7 @@ func (s *spool) append(payload []byte, points int) error {
 // its points back on disk).
 func (s *spool) retryDisk() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockPublish()
 	if len(s.mem) == 0 && s.attached {
 		return
 	}
@@ -596,9 +613,30 @@ func (s *spool) flushMemLocked() (moved int, err error) {
 	return done - keep, err
 }
 
-// writeLocked appends one record to the tail segment, making a new one
-// when there is none or it is full. A failed write is cut off again.
+// writeLocked appends one record (writeRecordLocked); when the disk has no
+// space left for it, it has makeRoom free some and tries again, as long as
+// makeRoom frees any.
 func (s *spool) writeLocked(payload []byte, points int64) error {
+	err := s.writeRecordLocked(payload, points)
+	// Bounded: the other lane could retake the room between tries.
+	for try := 0; try < maxMakeRoom && err != nil && s.opts.makeRoom != nil && isOutOfSpace(err) && s.opts.makeRoom(); try++ {
+		err = s.writeRecordLocked(payload, points)
+	}
+	return err
+}
+
+// maxMakeRoom bounds the segments one record may have makeRoom drop.
+const maxMakeRoom = 256
+
+// isOutOfSpace reports whether err says the filesystem is full (not a
+// limit on the file's size, which freeing space elsewhere does not lift).
+func isOutOfSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
+// writeRecordLocked appends one record to the tail segment, making a new one
+// when there is none or it is full. A failed write is cut off again.
+func (s *spool) writeRecordLocked(payload []byte, points int64) error {
 	size := int64(recHeaderSize + len(payload))
 	if len(payload) > recMaxPayload {
 		return fmt.Errorf("spool: a record of %d bytes is over %d", len(payload), recMaxPayload)
@@ -749,15 +787,7 @@ func (s *spool) enforceLocked() {
 		memMaxBytes = max(memMaxBytes-mem, 1)
 	}
 	for maxBytes > 0 && s.bytes > maxBytes && len(s.segs) > 1 {
-		g := s.segs[0]
-		inf := s.inflightPointsIn(g.first)
-		diskDropped += g.points - inf
-		s.infDropped += inf
-		s.bytes -= g.size
-		s.removeSegFile(g.path)
-		s.segs = s.segs[1:]
-		s.headOff = 0
-		s.writeHeadLocked()
+		diskDropped += s.dropHeadSegLocked()
 	}
 	for s.memBytes > memMaxBytes && len(s.mem) > 0 {
 		r := s.mem[0]
@@ -799,7 +829,7 @@ func (s *spool) inflightPointsIn(first uint64) int64 {
 // when the spool is empty or a batch is already in flight.
 func (s *spool) peek(maxPoints int) *spoolBatch {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockPublish()
 	if s.inflight != nil {
 		return nil
 	}
@@ -955,7 +985,7 @@ func (s *spool) stepOverEmptyLocked() {
 // counted as dropped.
 func (s *spool) ack(b *spoolBatch, delivered bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockPublish()
 	if b == nil || s.inflight != b {
 		return
 	}
@@ -1023,15 +1053,62 @@ func (s *spool) ack(b *spoolBatch, delivered bool) {
 // when the urgent one grew: see spoolOptions.shared).
 func (s *spool) enforce() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockPublish()
 	s.enforceLocked()
 }
 
-// held is what the spool holds: segment bytes and bytes in memory.
+// held is what the spool holds: segment bytes and bytes in memory (as of
+// the last call that changed them; it does not wait for the lock).
 func (s *spool) held() (disk, mem int64) {
+	return s.heldDisk.Load(), s.heldMem.Load()
+}
+
+// unlockPublish publishes what the spool holds for held and unlocks it:
+// every method that changes bytes or memBytes unlocks with it.
+func (s *spool) unlockPublish() {
+	s.heldDisk.Store(s.bytes)
+	s.heldMem.Store(s.memBytes)
+	s.mu.Unlock()
+}
+
+// makeRoom frees disk space for the other lane's spool (spoolOptions.
+// makeRoom): it drops the oldest segment that holds anything (the tail
+// too, if it is the only one), counting its unsent points as dropped. It
+// reports whether it freed any space.
+func (s *spool) makeRoom() bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.bytes, s.memBytes
+	defer s.unlockPublish()
+	if !s.attached {
+		return false
+	}
+	var freed, dropped int64
+	for freed == 0 && len(s.segs) > 0 {
+		if len(s.segs) == 1 {
+			s.closeTailLocked()
+		}
+		freed += s.segs[0].size
+		dropped += s.dropHeadSegLocked()
+	}
+	s.dropped += dropped
+	if dropped > 0 && s.opts.onDrop != nil {
+		s.opts.onDrop("disk full: the oldest points of the batch lane dropped to make room for events", dropped)
+	}
+	return freed > 0
+}
+
+// dropHeadSegLocked removes the oldest segment and returns the points it
+// held that were not in flight (those of the batch in flight are counted
+// when it is resolved: see infDropped).
+func (s *spool) dropHeadSegLocked() (dropped int64) {
+	g := s.segs[0]
+	inf := s.inflightPointsIn(g.first)
+	s.infDropped += inf
+	s.bytes -= g.size
+	s.removeSegFile(g.path)
+	s.segs = s.segs[1:]
+	s.headOff = 0
+	s.writeHeadLocked()
+	return g.points - inf
 }
 
 type spoolStats struct {
@@ -1066,7 +1143,7 @@ func (s *spool) len() int {
 // dropped if not) and releases the folder.
 func (s *spool) close() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlockPublish()
 	if s.inflight != nil {
 		s.dropped += s.infDropped
 		s.inflight, s.infDropped = nil, 0

@@ -579,3 +579,76 @@ func TestSpoolLanesShareTheBound(t *testing.T) {
 	_ = batch.close()
 	_ = urgent.close()
 }
+
+// TestSpoolMakeRoom: the batch spool gives up its oldest segment for the
+// urgent one (spoolOptions.makeRoom), the tail too when it is the only one;
+// the points it held are counted as dropped, those of a batch in flight
+// when that batch fails; the rest replays in order, also after a reopen;
+// with nothing on disk it frees nothing.
+func TestSpoolMakeRoom(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		points      int   // appended in records of 5 (one record a 512-byte segment)
+		segment     int64 // segment size
+		inflight    bool  // a batch of the first 5 points in flight, then failed
+		wantFreed   bool
+		wantDropped int64
+		wantFirst   int // seq of the first point left; -1: none left
+	}{
+		{"oldest of several segments", 40, 512, false, true, 5, 5},
+		{"the only segment, the tail", 10, 1 << 20, false, true, 10, -1},
+		{"the segment in flight", 40, 512, true, true, 5, 5},
+		{"nothing on disk", 0, 512, false, false, 0, -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var drops int64
+			s, err := openSpool(spoolOptions{dir: dir, segmentSize: tc.segment, noSync: true, logger: quietLogger(),
+				onDrop: func(why string, n int64) { drops += n }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			appendLines(t, s, testLines(0, tc.points), 5)
+			var b *spoolBatch
+			if tc.inflight {
+				b = s.peek(5)
+			}
+			before, _ := s.held()
+			if freed := s.makeRoom(); freed != tc.wantFreed {
+				t.Fatalf("makeRoom freed space: %v, want %v", freed, tc.wantFreed)
+			}
+			if b != nil {
+				s.ack(b, false)
+			}
+			st := s.stats()
+			if after, _ := s.held(); st.dropped != tc.wantDropped || drops != tc.wantDropped || after != st.bytes || (tc.wantFreed && after >= before) {
+				t.Errorf("dropped %d (reported %d), want %d; held %d bytes before, %d after (stats %d)", st.dropped, drops, tc.wantDropped, before, after, st.bytes)
+			}
+			if st.diskPoints+st.dropped != int64(tc.points) || dirBytes(t, dir) != st.bytes {
+				t.Errorf("%d points on disk + %d dropped, want %d; %d bytes in the files, the spool counts %d", st.diskPoints, st.dropped, tc.points, dirBytes(t, dir), st.bytes)
+			}
+			// The spool goes on: new points after the rest, in order, also
+			// after a reopen.
+			appendLines(t, s, testLines(100, 105), 5)
+			if err := s.close(); err != nil {
+				t.Fatal(err)
+			}
+			s = openTestSpool(t, dir, 0)
+			defer s.close()
+			var want []int
+			if tc.wantFirst >= 0 {
+				for i := tc.wantFirst; i < tc.points; i++ {
+					want = append(want, i)
+				}
+			}
+			want = append(want, 100, 101, 102, 103, 104)
+			var got []int
+			for _, l := range drain(t, s) {
+				got = append(got, lineSeq(l))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("replays %v, want %v", got, want)
+			}
+		})
+	}
+}
