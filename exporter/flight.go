@@ -111,7 +111,8 @@ func flightDocs() []MeasurementDoc {
 		Doc: "The flight recorder: when a link fault (rx_los, rx_cdr_lol, tx_fault, tx_los flag event) or an alarm fires, " +
 			"the port's full-rate readings of the minute before (60 s) and of the 30 s after, tagged with the flight: each fast read's " +
 			"lanes and module, each flag scan's flags, each VDM read's observables. A trigger while the port's flight is open joins it " +
-			"(xcvr_flight_trigger) and extends its after-window to 30 s after itself (at most 300 s after the opening). A reading is written once.",
+			"(xcvr_flight_trigger) and extends its after-window to 30 s after itself (at most 90 s after the opening: a flight spans at most 2.5 minutes; " +
+			"a port that flaps on makes a flight every 90 s). A reading is written once.",
 		Tags: []TagDoc{tagHost, tagPort, {schema.TagLane, "1-based lane, global across banks; absent for the module's reading"},
 			flightTag, {schema.TagSource, "what made the reading: fast (a fast read's monitors), scan (a flag scan's flags), vdm (one VDM observable)"},
 			{schema.TagObservable, "a VDM reading's observable without its side suffix (as in xcvr_vdm)"},
@@ -130,7 +131,9 @@ func flightDocs() []MeasurementDoc {
 	}, {
 		Name: schema.XcvrFlightTrigger,
 		Doc: "Each trigger of a flight: the link fault or alarm that opened it (opened=true) and every one that joined it while it was open " +
-			"(one pulse that latches LOS and LOL, the alarm a LOS causes), at its own time.",
+			"(one pulse that latches LOS and LOL, the alarm a LOS causes), at its own time. A flight lists at most 64 triggers: past them, a trigger " +
+			"of a cause it already lists extends its after-window but is not written (every flap is still its own xcvr_flag_event point and " +
+			"counted in xcvr_flag; ddm dump --flight says how many); a trigger of a new cause is always written.",
 		Tags: []TagDoc{tagHost, tagPort, flightTag, {schema.Trigger, "the flag or alarm rule with its lane, as the trigger field of xcvr_flight"}},
 		Fields: []FieldDoc{
 			{schema.Opened, Bool, "", "this trigger opened the flight (false: it joined it)", "", false},

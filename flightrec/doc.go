@@ -20,7 +20,11 @@
 //
 // It reads no clock: the pipeline feeds it and writes the flights as
 // xcvr_flight and xcvr_flight_trigger points. Its only I/O is its journal
-// in the agent's state folder (SaveFile, LoadFile: what changed appended
-// as JSON lines, rewritten only when it has doubled), which ddm dump
-// --flight prints.
+// in the agent's state folder (SaveFile, LoadPort: what changed appended
+// as JSON lines, rewritten when it has doubled or would pass its bound,
+// MaxJournalBytes, the oldest whole flights dropped and counted), which
+// ddm dump --flight prints. Neither the rewrite nor LoadPort holds the
+// journal in memory: they stream it. A flight lists at most MaxTriggers
+// triggers and spans at most Before + MaxAfterFactor × After, so a port
+// that flaps for ever makes a chain of bounded flights.
 package flightrec

@@ -17,8 +17,21 @@ const (
 
 // MaxAfterFactor bounds a flight that joined triggers keep extending: its
 // after-window ends at most MaxAfterFactor × After past its opening
-// trigger; a trigger after that opens the next flight.
-const MaxAfterFactor = 10
+// trigger (90 s: a flight spans at most 2.5 minutes with the minute
+// before); a trigger after that opens the next flight. It was 10: in a
+// storm of flaps on every lane of 64 ports each port's flight grew to 6
+// minutes, some 900 KB, and the journal's bound could not hold each
+// port's newest.
+const MaxAfterFactor = 3
+
+// MaxTriggers bounds the triggers a flight lists: past it, a trigger
+// whose cause the flight already lists still extends the after-window but
+// is only counted (Flight.Unrecorded), so a port whose lanes flap for
+// ever makes a flight every 90 s (MaxAfterFactor × After) that lists
+// some 64 triggers, not thousands (every flap is still its own xcvr_flag_event point and
+// counted in xcvr_flag). A trigger of a new cause is always listed: the
+// causes are bounded by the module's lanes, flags and alarm rules.
+const MaxTriggers = 64
 
 // Options configure a Recorder; zero values mean the defaults.
 type Options struct {
@@ -31,6 +44,8 @@ type Options struct {
 	// Journal keeps what the flights hand out for SaveFile (the pipeline
 	// sets it when it has a state folder); without it nothing is kept.
 	Journal bool
+	// JournalBytes bounds the journal's size (0: MaxJournalBytes).
+	JournalBytes int64
 }
 
 // Record is one reading of a lane (Lane >= 1) or of the module (Lane 0):
@@ -91,6 +106,9 @@ type Flight struct {
 	Until    time.Time
 	Triggers []Trigger
 	Records  []Record
+	// Unrecorded counts the triggers that joined the flight past
+	// MaxTriggers with a cause it already lists (so far).
+	Unrecorded int
 }
 
 // Recorder keeps the rings of every port. It is safe for concurrent use.
@@ -179,6 +197,15 @@ func (r *Recorder) Trigger(port, cause string, at time.Time) Flight {
 		if end.After(o.Until) {
 			o.Until = end
 		}
+		if rg.listed >= MaxTriggers && rg.causes[cause] {
+			// Counted, not listed; the journal keeps the count.
+			o.Unrecorded++
+			f := o.handout()
+			r.j.add(r.o.Journal, &f, false)
+			return f
+		}
+		rg.listed++
+		rg.causes[cause] = true
 		f := o.handout()
 		f.Triggers = []Trigger{tr}
 		r.j.add(r.o.Journal, &f, false)
@@ -196,6 +223,7 @@ func (r *Recorder) Trigger(port, cause string, at time.Time) Flight {
 	open := f
 	open.Triggers, open.Records = nil, nil
 	rg.open = &open
+	rg.listed, rg.causes = 1, map[string]bool{cause: true}
 	r.j.add(r.o.Journal, &f, true)
 	return f
 }
@@ -214,7 +242,7 @@ func (f *Flight) spans(t time.Time, before time.Duration) bool {
 
 // handout is an empty handout of the open flight.
 func (f *Flight) handout() Flight {
-	return Flight{Port: f.Port, ID: f.ID, Trigger: f.Trigger, At: f.At, Until: f.Until}
+	return Flight{Port: f.Port, ID: f.ID, Trigger: f.Trigger, At: f.At, Until: f.Until, Unrecorded: f.Unrecorded}
 }
 
 // Window returns a copy of a port's readings in the ring, oldest first.

@@ -27,14 +27,14 @@ func TestTriggersJoin(t *testing.T) {
 		{"inside the after-window", []float64{0, 20, 45}, 80, []int{3}, 75},
 		{"after the after-window", []float64{0, 31}, 70, []int{1, 1}, 61},
 		// A lane that flaps every 20 s for 10 minutes: flights of at most
-		// 300 s after their opening.
+		// 90 s after their opening (MaxAfterFactor 3).
 		{"bounded", func() []float64 {
 			var s []float64
 			for x := 0.0; x < 600; x += 20 {
 				s = append(s, x)
 			}
 			return s
-		}(), 700, []int{16, 14}, 580 + 30},
+		}(), 700, []int{5, 5, 5, 5, 5, 5}, 500 + 90},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := New(Options{})

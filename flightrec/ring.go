@@ -72,8 +72,11 @@ type ring struct {
 	// lanes and vdm are the module's shape: its lanes (of the last fast
 	// read) and VDM observables (of the last VDM read).
 	lanes, vdm int
-	// open is the flight whose after-window is running (nil: none).
-	open *Flight
+	// open is the flight whose after-window is running (nil: none);
+	// listed counts the triggers it lists, causes their causes.
+	open   *Flight
+	listed int
+	causes map[string]bool
 }
 
 // readsIn is how many reads at the given cadence the window holds, with

@@ -40,6 +40,16 @@ const maxFileBytes = 256 << 20
 // journal (never from InfluxDB) and counted.
 const maxPending = 1 << 16
 
+// MaxJournalBytes is the journal's bound (Options.JournalBytes zero): a
+// save that would take it past the bound rewrites it with the newest
+// flights that fit in three quarters of it, dropping the oldest whole
+// flights (each port's newest last) and counting them (TakeDropped). It
+// holds the newest flight of each of 64 ports that all flap on every
+// lane (some 375 KB each); the journal then grows some 150 KB/s and is
+// rewritten about once a minute, never more than this and one save's
+// handouts.
+const MaxJournalBytes = 32 << 20
+
 // minRewrite is the journal size below which it is never rewritten.
 const minRewrite = 1 << 20
 
@@ -49,12 +59,17 @@ const minRewrite = 1 << 20
 //	{"id":…,"trigger":{"at":…,"cause":…},"until":…}                        a trigger joins it
 //	{"id":…,"records":[…]}                                                 readings of its after-window
 //
-// Each save appends what was handed out since the last (Add, Trigger);
-// the file is rewritten (atomically, each port's last KeepFlights flights
-// whole) only at the first save of a process and when it has grown to
-// twice its size after the last rewrite. A crash loses at most the
-// readings of the last tick (which the pipeline also wrote to InfluxDB)
-// and at worst tears the last line, which LoadFile skips.
+//	{"id":…,"until":…,"unrecorded":N}                                      triggers counted past MaxTriggers
+//
+// (a trigger or readings line of a flight that counted triggers carries
+// "unrecorded" too). Each save appends what was handed out since the last
+// (Add, Trigger); the file is rewritten (atomically, the lines of each
+// port's last KeepFlights flights copied as they are, within the bound)
+// at the first save of a process, when it has grown to twice its size
+// after the last rewrite, and when the save would take it past its
+// bound. A crash loses at most the readings of the last tick (which the
+// pipeline also wrote to InfluxDB) and at worst tears the last line,
+// which LoadFile skips.
 type line struct {
 	ID      string        `json:"id"`
 	Port    string        `json:"port,omitempty"`
@@ -62,6 +77,9 @@ type line struct {
 	Trigger *savedTrigger `json:"trigger,omitempty"`
 	Until   *time.Time    `json:"until,omitempty"`
 	Records []savedRecord `json:"records,omitempty"`
+	// Unrecorded (with until) is on a readings line of a flight that
+	// counted triggers past MaxTriggers: the count so far.
+	Unrecorded int `json:"unrecorded,omitempty"`
 }
 
 type savedTrigger struct {
@@ -120,6 +138,20 @@ type journal struct {
 	// now and base after the last rewrite.
 	written    bool
 	size, base int64
+	// cut is what rewrites dropped to keep the journal within its bound
+	// since the last TakeDropped.
+	cut compaction
+}
+
+// TakeDropped returns the flights (and their readings) that rewrites of
+// the journal dropped to keep it within its bound since the last call,
+// so the caller logs each once. They were written to InfluxDB.
+func (r *Recorder) TakeDropped() (flights, readings int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.j.cut
+	r.j.cut = compaction{}
+	return c.flights, c.readings
 }
 
 // pendingFlight is one handout to save: an opening (open) or what
@@ -162,12 +194,23 @@ func (p *pendingFlight) lines(out []line) []line {
 		return out
 	}
 	for _, t := range f.Triggers {
-		out = append(out, line{ID: f.ID, Trigger: &savedTrigger{At: t.At, Cause: t.Cause}, Until: &until})
+		out = append(out, line{ID: f.ID, Trigger: &savedTrigger{At: t.At, Cause: t.Cause}, Until: &until, Unrecorded: f.Unrecorded})
 	}
-	if len(recs) > 0 {
-		out = append(out, line{ID: f.ID, Records: recs})
+	if len(recs) > 0 || (len(f.Triggers) == 0 && f.Unrecorded > 0) {
+		// Readings, or triggers counted past MaxTriggers (the count and
+		// the after-window's end they extended).
+		l := line{ID: f.ID, Records: recs, Unrecorded: f.Unrecorded}
+		if f.Unrecorded > 0 {
+			l.Until = &until
+		}
+		out = append(out, l)
 	}
 	return out
+}
+
+// counted tells whether p only counts triggers past MaxTriggers.
+func (p *pendingFlight) counted() bool {
+	return !p.open && len(p.f.Triggers) == 0 && len(p.f.Records) == 0
 }
 
 // SaveFile saves what the flights handed out since the last save to the
@@ -178,31 +221,45 @@ func (r *Recorder) SaveFile(path string) error {
 	defer r.saving.Unlock()
 	r.mu.Lock()
 	pending, dropped := r.j.pending, r.j.dropped
-	rewrite := !r.j.written || r.j.size > max(2*r.j.base, minRewrite)
 	r.j.pending, r.j.records, r.j.dropped = nil, 0, 0
 	r.mu.Unlock()
 	if len(pending) == 0 {
 		return nil
 	}
+	// A flight's counted triggers are saved with its last handout of
+	// the save (every line of it carries the count): one line a save at
+	// most, not one a trigger.
+	last := map[string]int{}
+	for i := range pending {
+		last[pending[i].f.ID] = i
+	}
 	var ls []line
 	for i := range pending {
-		ls = pending[i].lines(ls)
+		if !pending[i].counted() || last[pending[i].f.ID] == i {
+			ls = pending[i].lines(ls)
+		}
 	}
 	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	var err error
+	for k := range ls {
+		if err = enc.Encode(&ls[k]); err != nil {
+			break
+		}
+	}
+	bound := r.o.JournalBytes
+	if bound <= 0 {
+		bound = MaxJournalBytes
+	}
+	rewrite := !r.j.written || r.j.size > max(2*r.j.base, minRewrite) || r.j.size+int64(buf.Len()) > bound
 	var size int64
-	if rewrite {
-		size, err = rewriteFile(path, ls)
-	} else {
-		enc := json.NewEncoder(&buf)
-		for k := range ls {
-			if err = enc.Encode(&ls[k]); err != nil {
-				break
-			}
-		}
-		if err == nil {
-			err = appendFile(path, buf.Bytes(), r.j.size)
-		}
+	var cut compaction
+	switch {
+	case err != nil:
+	case rewrite:
+		size, cut, err = rewriteFile(path, buf.Bytes(), bound/4*3)
+	default:
+		err = appendFile(path, buf.Bytes(), r.j.size)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -224,6 +281,8 @@ func (r *Recorder) SaveFile(path string) error {
 	}
 	if rewrite {
 		r.j.written, r.j.size, r.j.base = true, size, size
+		r.j.cut.flights += cut.flights
+		r.j.cut.readings += cut.readings
 	} else {
 		r.j.size += int64(buf.Len())
 	}
@@ -258,23 +317,86 @@ func appendFile(path string, data []byte, size int64) error {
 	return err
 }
 
+// compaction is what a rewrite of the journal dropped to stay within its
+// bound: whole flights, the oldest first.
+type compaction struct {
+	flights, readings int
+}
+
+// indexed is a flight of the journal as a rewrite weighs it: its lines'
+// bytes and readings, not the readings themselves.
+type indexed struct {
+	port     string
+	bytes    int64
+	readings int
+	keep     bool
+}
+
 // rewriteFile replaces the journal with its flights and those of the
-// lines in tail (each port's last KeepFlights), and returns its size. Of
-// a journal damaged in the middle the lines before the damage are kept,
-// and the damage returned once the new journal is written.
-func rewriteFile(path string, tail []line) (int64, error) {
-	old, lerr := readLines(path)
-	if errors.Is(lerr, fs.ErrNotExist) {
-		lerr = nil
+// lines in tail (encoded journal lines), and returns its size: each
+// port's last KeepFlights, and of those no more than keepBytes, the
+// oldest whole flights dropped first (a port's newest last) and counted.
+// It streams the journal twice (to weigh its flights, then to copy the
+// lines of those kept) and never holds it in memory. Of a journal damaged
+// in the middle the lines before the damage are kept, and the damage
+// returned once the new journal is written.
+func rewriteFile(path string, tail []byte, keepBytes int64) (int64, compaction, error) {
+	var order []*indexed
+	byID := map[string]*indexed{}
+	weigh := func(raw []byte, h *lineHead) error {
+		f := byID[h.ID]
+		if h.Open != nil {
+			f = &indexed{port: h.Port}
+			byID[h.ID] = f
+			order = append(order, f)
+		}
+		if f != nil { // else its opening was dropped: so is the line
+			f.bytes += int64(len(raw))
+			f.readings += len(h.Records)
+		}
+		return nil
 	}
+	valid, lerr := eachLine(path, -1, weigh)
+	if errors.Is(lerr, fs.ErrNotExist) {
+		valid, lerr = 0, nil
+	}
+	var damage error
+	if lerr != nil && valid >= 0 {
+		damage, lerr = lerr, nil
+	}
+	if lerr != nil {
+		return 0, compaction{}, lerr
+	}
+	if _, err := scanLines(bytes.NewReader(tail), "pending flights", weigh); err != nil {
+		return 0, compaction{}, err
+	}
+	dropped := choose(order, keepBytes)
+
 	var size int64
 	err := atomicfile.Write(path, filePerm, func(w io.Writer) error {
 		cw := &countingWriter{w: w}
-		enc := json.NewEncoder(cw)
-		for _, l := range keepLast(append(old, tail...)) {
-			if err := enc.Encode(&l); err != nil {
+		bw := bufio.NewWriterSize(cw, 64<<10)
+		copyKept := func(raw []byte, h *lineHead) error {
+			if f := byID[h.ID]; f != nil && f.keep {
+				if _, err := bw.Write(raw); err != nil {
+					return err
+				}
+				if raw[len(raw)-1] != '\n' {
+					return bw.WriteByte('\n')
+				}
+			}
+			return nil
+		}
+		if valid > 0 {
+			if _, err := eachLine(path, valid, copyKept); err != nil {
 				return err
 			}
+		}
+		if _, err := scanLines(bytes.NewReader(tail), "pending flights", copyKept); err != nil {
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			return err
 		}
 		size = cw.n
 		return nil
@@ -284,10 +406,46 @@ func rewriteFile(path string, tail []line) (int64, error) {
 			err = rerr
 		}
 	}
-	if err == nil && lerr != nil {
-		err = fmt.Errorf("%w (the journal was rewritten without it and the lines after it)", lerr)
+	if err == nil && damage != nil {
+		err = fmt.Errorf("%w (the journal was rewritten without it and the lines after it)", damage)
 	}
-	return size, err
+	return size, dropped, err
+}
+
+// choose marks the flights a rewrite keeps (order: as they opened): each
+// port's last KeepFlights; then, while they weigh more than keepBytes,
+// it drops the oldest whole flights, first those that are not their
+// port's newest, then those, never the newest of all. It returns what
+// the bound dropped.
+func choose(order []*indexed, keepBytes int64) compaction {
+	perPort := map[string]int{}
+	newest := map[string]*indexed{}
+	var total int64
+	for i := len(order) - 1; i >= 0; i-- {
+		f := order[i]
+		if perPort[f.port]++; perPort[f.port] <= KeepFlights {
+			f.keep = true
+			total += f.bytes
+		}
+		if newest[f.port] == nil {
+			newest[f.port] = f
+		}
+	}
+	var dropped compaction
+	for _, newestToo := range []bool{false, true} {
+		for _, f := range order[:max(len(order)-1, 0)] {
+			if total <= keepBytes {
+				return dropped
+			}
+			if f.keep && (newestToo || newest[f.port] != f) {
+				f.keep = false
+				total -= f.bytes
+				dropped.flights++
+				dropped.readings += f.readings
+			}
+		}
+	}
+	return dropped
 }
 
 type countingWriter struct {
@@ -301,101 +459,132 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// readLines reads the journal's lines; a torn last line (a crash
-// mid-append) is skipped.
-func readLines(path string) ([]line, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return parseLines(io.LimitReader(f, maxFileBytes), path)
+// lineHead is what a rewrite reads of a journal line: its flight, and
+// the number of its readings (not the readings).
+type lineHead struct {
+	ID      string     `json:"id"`
+	Port    string     `json:"port,omitempty"`
+	Open    *struct{}  `json:"open,omitempty"`
+	Records []struct{} `json:"records,omitempty"`
 }
 
-func parseLines(rd io.Reader, path string) ([]line, error) {
-	br := bufio.NewReader(rd)
-	var out []line
+// eachLine calls fn with each line of the journal at path (its first
+// limit bytes; -1: up to maxFileBytes) and returns how many bytes of it
+// are whole lines before any damage (-1: the file could not be read).
+func eachLine(path string, limit int64, fn func(raw []byte, h *lineHead) error) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return -1, err
+	}
+	defer f.Close()
+	if limit < 0 || limit > maxFileBytes {
+		limit = maxFileBytes
+	}
+	return scanLines(io.LimitReader(f, limit), path, fn)
+}
+
+// scanLines calls fn with each line of rd and its head, and returns the
+// bytes of the whole lines read. A torn last line (a crash mid-append)
+// is skipped; a damaged line before it ends the scan with an error that
+// names it.
+func scanLines(rd io.Reader, path string, fn func(raw []byte, h *lineHead) error) (int64, error) {
+	br := bufio.NewReaderSize(rd, 64<<10)
+	var valid int64
 	for n := 1; ; n++ {
 		b, err := br.ReadBytes('\n')
 		if len(bytes.TrimSpace(b)) > 0 {
-			var l line
-			if jerr := json.Unmarshal(b, &l); jerr != nil || l.ID == "" {
+			var h lineHead
+			if jerr := json.Unmarshal(b, &h); jerr != nil || h.ID == "" {
 				if err == io.EOF {
-					return out, nil // torn by a crash mid-append
+					return valid, nil // torn by a crash mid-append
 				}
 				if jerr == nil {
 					jerr = errors.New("no flight id")
 				}
-				return out, fmt.Errorf("%s line %d: %w", path, n, jerr)
+				return valid, fmt.Errorf("%s line %d: %w", path, n, jerr)
 			}
-			out = append(out, l)
+			if ferr := fn(b, &h); ferr != nil {
+				return valid, ferr
+			}
 		}
+		valid += int64(len(b))
 		if err == io.EOF {
-			return out, nil
+			return valid, nil
 		}
 		if err != nil {
-			return out, fmt.Errorf("%s: %w", path, err)
+			return valid, fmt.Errorf("%s: %w", path, err)
 		}
 	}
 }
 
-// keepLast is the lines of each port's last KeepFlights flights, each
-// written as if it opened now with everything it holds: an opening line
-// with every reading, and a line per joined trigger.
-func keepLast(ls []line) []line {
-	var out []line
-	for _, f := range assemble(ls) {
-		out = (&pendingFlight{f: f, open: true}).lines(out)
-	}
-	return out
+// loader assembles the flights of a journal's lines as they stream by,
+// keeping each port's last KeepFlights (of one port, or of all: "").
+type loader struct {
+	port    string
+	byID    map[string]*Flight
+	perPort map[string][]*Flight
+	order   []*Flight
 }
 
-// assemble is the journal's flights, each port's last KeepFlights, in
-// the order they opened. Lines of a flight whose opening is not in the
-// journal (dropped by a rewrite) are ignored.
-func assemble(ls []line) []Flight {
-	var order []*Flight
-	byID := map[string]*Flight{}
-	perPort := map[string]int{}
-	for i := range ls {
-		l := &ls[i]
-		f := byID[l.ID]
-		if l.Open != nil {
-			f = &Flight{Port: l.Port, ID: l.ID, Trigger: l.Open.Cause, At: l.Open.At, Triggers: []Trigger{{At: l.Open.At, Cause: l.Open.Cause, Opened: true}}}
-			byID[l.ID] = f
-			order = append(order, f)
-			perPort[f.Port]++
-		}
-		if f == nil {
-			continue
-		}
-		if l.Until != nil && l.Until.After(f.Until) {
-			f.Until = *l.Until
-		}
-		if l.Trigger != nil {
-			f.Triggers = append(f.Triggers, Trigger{At: l.Trigger.At, Cause: l.Trigger.Cause})
-		}
-		for k := range l.Records {
-			f.Records = append(f.Records, l.Records[k].record())
-		}
+func (ld *loader) line(raw []byte, h *lineHead) error {
+	if h.Open != nil && ld.port != "" && h.Port != ld.port {
+		return nil
 	}
-	out := make([]Flight, 0, len(order))
-	for _, f := range order {
-		if perPort[f.Port] > KeepFlights {
-			perPort[f.Port]--
-			continue
-		}
-		out = append(out, *f)
+	f := ld.byID[h.ID]
+	if f == nil && h.Open == nil {
+		return nil // another port's, or its opening was dropped
 	}
-	return out
+	var l line
+	if err := json.Unmarshal(raw, &l); err != nil {
+		return err
+	}
+	if l.Open != nil {
+		f = &Flight{Port: l.Port, ID: l.ID, Trigger: l.Open.Cause, At: l.Open.At, Triggers: []Trigger{{At: l.Open.At, Cause: l.Open.Cause, Opened: true}}}
+		ld.byID[l.ID] = f
+		ld.order = append(ld.order, f)
+		q := append(ld.perPort[f.Port], f)
+		if len(q) > KeepFlights {
+			old := q[0]
+			if ld.byID[old.ID] == old {
+				delete(ld.byID, old.ID)
+			}
+			*old = Flight{} // marks it dropped; its readings are freed
+			q = q[1:]
+		}
+		ld.perPort[f.Port] = q
+	}
+	if l.Until != nil && l.Until.After(f.Until) {
+		f.Until = *l.Until
+	}
+	f.Unrecorded = max(f.Unrecorded, l.Unrecorded)
+	if l.Trigger != nil {
+		f.Triggers = append(f.Triggers, Trigger{At: l.Trigger.At, Cause: l.Trigger.Cause})
+	}
+	for k := range l.Records {
+		f.Records = append(f.Records, l.Records[k].record())
+	}
+	return nil
 }
 
 // LoadFile reads the flights a recorder saved to path: each port's last
-// KeepFlights, whole, in the order they opened.
+// KeepFlights, whole, in the order they opened. Lines of a flight whose
+// opening is not in the journal (dropped by a rewrite) are ignored.
 func LoadFile(path string) ([]Flight, error) {
-	ls, err := readLines(path)
-	if err != nil {
+	return LoadPort(path, "")
+}
+
+// LoadPort is LoadFile for one port (all: ""). It streams the journal:
+// it holds the port's last KeepFlights flights, never the whole file.
+func LoadPort(path, port string) ([]Flight, error) {
+	ld := &loader{port: port, byID: map[string]*Flight{}, perPort: map[string][]*Flight{}}
+	if _, err := eachLine(path, -1, ld.line); err != nil {
 		return nil, err
 	}
-	return assemble(ls), nil
+	out := make([]Flight, 0, len(ld.order))
+	for _, f := range ld.order {
+		if f.ID != "" {
+			out = append(out, *f)
+		}
+	}
+	return out, nil
 }

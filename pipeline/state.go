@@ -100,6 +100,12 @@ func (p *Pipeline) SaveFlights() {
 		return
 	}
 	p.saved("flights", path, p.flight.SaveFile(path))
+	if flights, readings := p.flight.TakeDropped(); flights > 0 {
+		// Once per rewrite that dropped something (about every 2 minutes
+		// in a storm of flaps on every port), not once per save.
+		p.log.Warn("flight journal past its bound: its oldest flights dropped from it (they are in InfluxDB)", "file", path,
+			"flights", flights, "readings", readings, "bound_bytes", flightrec.MaxJournalBytes)
+	}
 }
 
 // saved logs the outcome of writing one state file: its first failure at

@@ -22,7 +22,7 @@ func dumpFlight(e env, stateDir, port string) int {
 		return exitUsage
 	}
 	path := filepath.Join(stateDir, flightrec.FileName)
-	flights, err := flightrec.LoadFile(path)
+	flights, err := flightrec.LoadPort(path, port) // streams the journal: holds this port's flights only
 	if errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(e.stdout, "%s: no flight recorded (%s does not exist: no link fault or alarm has fired since the agent started)\n", port, path)
 		return exitOK
@@ -56,6 +56,9 @@ func printFlight(w io.Writer, f flightrec.Flight) {
 			how = "opened"
 		}
 		fmt.Fprintf(w, "  trigger %+9.3fs %s (%s)\n", tr.At.Sub(f.At).Seconds(), tr.Cause, how)
+	}
+	if f.Unrecorded > 0 {
+		fmt.Fprintf(w, "  and %d more triggers of these causes, counted, not listed (a flight lists %d)\n", f.Unrecorded, flightrec.MaxTriggers)
 	}
 	fmt.Fprintf(w, "  %10s %4s %9s %9s %9s %7s %6s  %s\n", "t-trigger", "lane", "bias mA", "tx mW", "rx mW", "temp C", "vcc V", "flags")
 	for _, r := range f.Records {

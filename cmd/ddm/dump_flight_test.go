@@ -13,8 +13,9 @@ import (
 
 // TestDumpFlight: ddm dump --flight PORT prints the windows the agent
 // saved in its state folder (its triggers, the minute before the opening
-// one with the fast and VDM readings, times from it), says so when there
-// is none, and names a broken file and line.
+// one with the fast and VDM readings, times from it; of a flight that
+// lists flightrec.MaxTriggers, how many more it counted), says so when
+// there is none, and names a broken file and line.
 func TestDumpFlight(t *testing.T) {
 	dir := t.TempDir()
 	t0 := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
@@ -29,6 +30,10 @@ func TestDumpFlight(t *testing.T) {
 		switch s {
 		case 99:
 			r.Trigger("Ethernet1/12", "rx_los/lane6", t0.Add(99*time.Second))
+			// A lane that flaps on: 100 triggers, 64 listed.
+			for k := range 100 {
+				r.Trigger("Ethernet1/14", "rx_los/lane1", t0.Add(99*time.Second+time.Duration(k)*time.Millisecond))
+			}
 		case 104:
 			r.Trigger("Ethernet1/12", "rx_cdr_lol/lane6", t0.Add(99500*time.Millisecond))
 		}
@@ -47,6 +52,8 @@ func TestDumpFlight(t *testing.T) {
 		}, 0, []string{"Flight Ethernet1/12/rx_los/lane6@", "73 readings", "after-window to +30.500s", "trigger    +0.000s rx_los/lane6 (opened)",
 			"trigger    +0.500s rx_cdr_lol/lane6 (joined)", "-60.000s", "+0.000s", "0.9000", "+5.000s", "-58.700s    6  VDM pre_fec_ber_media = 2.5e-05 ratio  high_warning"}},
 		{"other port", "Ethernet1/13", func() {}, 0, []string{"Ethernet1/13: no flight recorded"}},
+		{"flapping port", "Ethernet1/14", func() {}, 0, []string{"trigger    +0.063s rx_los/lane1 (joined)",
+			"and 36 more triggers of these causes, counted, not listed (a flight lists 64)"}},
 		{"broken file", "Ethernet1/12", func() {
 			if err := os.WriteFile(filepath.Join(dir, flightrec.FileName), []byte("{\"id\":\"x\",\"open\":{}}\n[{\n{}\n"), 0o644); err != nil {
 				t.Fatal(err)
