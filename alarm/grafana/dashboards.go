@@ -160,13 +160,13 @@ func (o Options) variable(name, measurement string, multi bool, parents []string
 		// Distinct values of the tag in the dashboard's time range (plain
 		// Flux: v1.tagValues wants a duration on InfluxDB 1.8 and a time
 		// on 2.x).
-		// A field every read has, at full rate or in a window.
-		src := source{measurement: measurement, field: schema.TemperatureC}.read(statread.Mean)
+		// A field every read has, at full rate or in a window: the
+		// module's reads (as for Modules present), a lane's Rx power.
+		from := o.readsFrom(nil, parents)
 		if measurement == schema.XcvrLane {
-			src = source{measurement: measurement, field: schema.RxPowerMW}.read(statread.Mean)
+			from = o.fluxFrom(source{measurement: measurement, field: schema.RxPowerMW}.read(statread.Mean), parents...)
 		}
-		q = o.fluxFrom(src, parents...) +
-			fmt.Sprintf("  |> keep(columns: [%s, \"_value\"])\n  |> group()\n  |> distinct(column: %s)\n  |> sort()", fluxString(name), fluxString(name))
+		q = from + fmt.Sprintf("  |> keep(columns: [%s, \"_value\"])\n  |> group()\n  |> distinct(column: %s)\n  |> sort()", fluxString(name), fluxString(name))
 	} else {
 		q = fmt.Sprintf("SHOW TAG VALUES FROM %s WITH KEY = %s", o.iqlFrom(measurement), iqlIdent(name))
 		if len(parents) > 0 {

@@ -31,17 +31,8 @@ var hostPort = []string{schema.TagHost, schema.TagPort}
 // dashboard variables (vars).
 func (o Options) readsPerPort(matches []*tagMatch, vars []string) string {
 	if o.Language == Flux {
-		f := make([]string, len(moduleReadFields))
-		for i, x := range moduleReadFields {
-			f[i] = "r._field == " + fluxString(x)
-		}
 		var b strings.Builder
-		fmt.Fprintf(&b, "from(bucket: %s)\n  |> range(start: v.timeRangeStart, stop: v.timeRangeStop)\n", fluxString(o.Bucket))
-		fmt.Fprintf(&b, "  |> filter(fn: (r) => r._measurement == %s and (%s))\n", fluxString(schema.XcvrModule), strings.Join(f, " or "))
-		for _, m := range matches {
-			fmt.Fprintf(&b, "  |> filter(fn: (r) => %s)\n", m.flux())
-		}
-		b.WriteString(fluxVars(vars))
+		b.WriteString(o.readsFrom(matches, vars))
 		b.WriteString("  |> group(columns: [" + fluxString(schema.TagHost) + ", " + fluxString(schema.TagPort) + "])\n  |> count()\n")
 		b.WriteString("  |> map(fn: (r) => ({r with _value: float(v: r._value)}))\n  |> duplicate(column: \"_stop\", as: \"_time\")\n")
 		b.WriteString(fluxKeep(hostPort))
@@ -53,6 +44,23 @@ func (o Options) readsPerPort(matches []*tagMatch, vars []string) string {
 		subs[i] = fmt.Sprintf("(SELECT %s AS \"read\" FROM %s WHERE %s)", iqlIdent(f), o.iqlFrom(schema.XcvrModule), cond)
 	}
 	return fmt.Sprintf("SELECT count(\"read\") AS \"reads\" FROM %s WHERE $timeFilter GROUP BY %s", strings.Join(subs, ", "), iqlGroupBy(hostPort))
+}
+
+// readsFrom is the Flux stream of the module reads (moduleReadFields)
+// over the query's range, restricted by matches and vars.
+func (o Options) readsFrom(matches []*tagMatch, vars []string) string {
+	f := make([]string, len(moduleReadFields))
+	for i, x := range moduleReadFields {
+		f[i] = "r._field == " + fluxString(x)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "from(bucket: %s)\n  |> range(start: v.timeRangeStart, stop: v.timeRangeStop)\n", fluxString(o.Bucket))
+	fmt.Fprintf(&b, "  |> filter(fn: (r) => r._measurement == %s and (%s))\n", fluxString(schema.XcvrModule), strings.Join(f, " or "))
+	for _, m := range matches {
+		fmt.Fprintf(&b, "  |> filter(fn: (r) => %s)\n", m.flux())
+	}
+	b.WriteString(fluxVars(vars))
+	return b.String()
 }
 
 // modulesRead counts, per groupBy, the ports whose module was read over

@@ -242,7 +242,7 @@ func (o Options) iqlSelect(sel string, s source, groupTime string, tags []string
 func (o Options) fluxFrom(s source, vars ...string) string {
 	b := o.fluxForms(s, vars)
 	if len(s.forms()) > 1 {
-		fluxMergeForms(b, s.forms())
+		fluxMergeForms(b)
 	}
 	return b.String()
 }
@@ -253,31 +253,58 @@ func (o Options) fluxLast(s source) string {
 	b := o.fluxForms(s, nil)
 	b.WriteString("  |> last()\n")
 	if len(s.forms()) > 1 {
-		fluxMergeForms(b, s.forms())
+		fluxMergeForms(b)
 		b.WriteString("  |> last()\n")
 	}
 	return b.String()
 }
 
 // fluxForms is from |> range |> filter for each form of s's field and the
-// dashboard variables vars, each form in its own tables (a form computed
-// from mW only where that is above 0: a 0 mW read has no dBm).
+// dashboard variables vars, each form in its own tables. A dBm form
+// computed from mW (only where that is above 0: a 0 mW read has no dBm)
+// is a stream of its own, unioned with the others, so the computation
+// runs on the reduced rows only.
 func (o Options) fluxForms(s source, vars []string) *strings.Builder {
 	var b strings.Builder
 	forms := s.forms()
-	fields := make([]string, len(forms))
-	for i, f := range forms {
-		if f.FromMW && !strings.HasPrefix(b.String(), "import") {
-			b.WriteString("import \"math\"\n")
+	var plain []string
+	var mw []statread.Form
+	for _, f := range forms {
+		if f.FromMW {
+			mw = append(mw, f)
+		} else {
+			plain = append(plain, f.Field)
 		}
-		fields[i] = "r._field == " + fluxString(f.Field)
+	}
+	if len(mw) == 0 {
+		b.WriteString(o.fluxStream(s, vars, plain...))
+		return &b
+	}
+	b.WriteString("import \"math\"\n")
+	streams := []string{o.fluxStream(s, vars, plain...)}
+	for _, f := range mw {
+		streams = append(streams, o.fluxStream(s, vars, f.Field)+
+			"  |> filter(fn: (r) => r._value > 0.0)\n"+
+			"  |> map(fn: (r) => ({r with _value: 10.0 * math.log10(x: r._value)}))\n")
+	}
+	b.WriteString("union(tables: [\n" + strings.Join(streams, ",\n") + "])\n")
+	return &b
+}
+
+// fluxStream is from |> range |> filter of fields of s's measurement with
+// its tag restrictions and the dashboard variables vars.
+func (o Options) fluxStream(s source, vars []string, fields ...string) string {
+	var b strings.Builder
+	f := make([]string, len(fields))
+	for i, x := range fields {
+		f[i] = "r._field == " + fluxString(x)
 	}
 	fmt.Fprintf(&b, "from(bucket: %s)\n", fluxString(o.Bucket))
 	b.WriteString("  |> range(start: v.timeRangeStart, stop: v.timeRangeStop)\n")
-	if len(fields) > 1 {
-		fmt.Fprintf(&b, "  |> filter(fn: (r) => r._measurement == %s and (%s))\n", fluxString(s.measurement), strings.Join(fields, " or "))
+	if len(f) > 1 {
+		fmt.Fprintf(&b, "  |> filter(fn: (r) => r._measurement == %s and (%s))\n", fluxString(s.measurement), strings.Join(f, " or "))
 	} else {
-		fmt.Fprintf(&b, "  |> filter(fn: (r) => r._measurement == %s and %s)\n", fluxString(s.measurement), fields[0])
+		fmt.Fprintf(&b, "  |> filter(fn: (r) => r._measurement == %s and %s)\n", fluxString(s.measurement), f[0])
 	}
 	if len(s.eq) > 0 {
 		var c []string
@@ -296,23 +323,21 @@ func (o Options) fluxForms(s source, vars []string) *strings.Builder {
 		fmt.Fprintf(&b, "  |> filter(fn: (r) => %s)\n", m.flux())
 	}
 	b.WriteString(fluxVars(vars))
-	for _, f := range forms {
-		if f.FromMW {
-			fmt.Fprintf(&b, "  |> filter(fn: (r) => r._field != %s or r._value > 0.0)\n", fluxString(f.Field))
-		}
-	}
-	return &b
+	return b.String()
+}
+
+// fluxPerForm is fluxFrom with each form of the field still in its own
+// tables (dBm computed): for an aggregate taken per table, then across
+// the forms of a series by grouping on its tags, which is far cheaper
+// than merging and sorting the raw rows. Exact but in the window where an
+// agent changed mode, which has both forms.
+func (o Options) fluxPerForm(s source) string {
+	return o.fluxForms(s, nil).String()
 }
 
 // fluxMergeForms merges the forms of a field into one table per series,
-// in time order (last() takes a table's last row), computing dBm from mW
-// where a form asks for it.
-func fluxMergeForms(b *strings.Builder, forms []statread.Form) {
-	for _, f := range forms {
-		if f.FromMW {
-			fmt.Fprintf(b, "  |> map(fn: (r) => ({r with _value: if r._field == %s then 10.0 * math.log10(x: r._value) else r._value}))\n", fluxString(f.Field))
-		}
-	}
+// in time order (last() takes a table's last row).
+func fluxMergeForms(b *strings.Builder) {
 	b.WriteString("  |> group(columns: [\"_field\", \"_time\", \"_value\"], mode: \"except\")\n  |> sort(columns: [\"_time\"])\n")
 }
 

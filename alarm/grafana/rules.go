@@ -250,7 +250,15 @@ func (b *ruleBuilder) lastQuery(src source, t []string) string {
 func (b *ruleBuilder) medianQuery(src source, t []string) string {
 	if b.o.Language == Flux {
 		// exact_mean: InfluxQL's median (the default estimates).
-		return b.o.fluxFrom(src) + "  |> median(method: \"exact_mean\")\n  |> duplicate(column: \"_stop\", as: \"_time\")\n" + fluxKeep(t)
+		// The median of each form, then of the forms of a series (one
+		// but where the agent changed mode).
+		g := []string{fluxString("_start"), fluxString("_stop")}
+		for _, x := range t {
+			g = append(g, fluxString(x))
+		}
+		return b.o.fluxPerForm(src) + "  |> median(method: \"exact_mean\")\n" +
+			"  |> group(columns: [" + strings.Join(g, ", ") + "])\n  |> median(method: \"exact_mean\")\n" +
+			"  |> duplicate(column: \"_stop\", as: \"_time\")\n" + fluxKeep(t)
 	}
 	return b.o.iqlSelect("median("+iqlIdent(src.field)+")", src, "", t, "")
 }
@@ -270,7 +278,9 @@ func (b *ruleBuilder) bucketQuery(src source, t []string, res time.Duration, agg
 		}
 		// window() is aligned on the epoch like the agent's intervals and
 		// InfluxQL's GROUP BY time().
-		return b.o.fluxFrom(src) +
+		// Per form and window; the group below takes the windows of every
+		// form of a series.
+		return b.o.fluxPerForm(src) +
 			fmt.Sprintf("  |> window(every: %s)\n  |> median(method: \"exact_mean\")\n", promDuration(res)) +
 			fmt.Sprintf("  |> group(columns: [%s])\n  |> %s\n", strings.Join(g, ", "), final) +
 			"  |> map(fn: (r) => ({r with _time: v.timeRangeStop}))\n" + fluxKeep(t)
