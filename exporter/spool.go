@@ -260,6 +260,20 @@ func resync(b []byte, from int) int {
 	return len(b)
 }
 
+// filesystemSize is the size in bytes of the filesystem that holds dir
+// (or would: its nearest existing parent), 0 if not knowable.
+func filesystemSize(dir string) int64 {
+	for p := dir; ; p = filepath.Dir(p) {
+		var st unix.Statfs_t
+		if err := unix.Statfs(p, &st); err == nil {
+			return int64(st.Blocks) * st.Bsize
+		}
+		if p == filepath.Dir(p) {
+			return 0
+		}
+	}
+}
+
 func isNoSpace(err error) bool {
 	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EFBIG) ||
 		errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EIO)
@@ -280,6 +294,11 @@ func openSpool(o spoolOptions) (*spool, error) {
 		o.segmentSize = 1 << 20
 		if o.maxBytes > 0 {
 			o.segmentSize = min(max(o.maxBytes/64, 32<<10), 1<<20, max(o.maxBytes/4, 512))
+		}
+		// A full disk drops whole segments (the batch lane's oldest, to
+		// make room for events): on a small filesystem, a small part of it.
+		if fs := filesystemSize(dir); fs > 0 {
+			o.segmentSize = min(o.segmentSize, max(fs/64, 32<<10))
 		}
 	}
 	if o.memMaxBytes <= 0 {
