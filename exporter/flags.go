@@ -48,7 +48,7 @@ func flagDoc() MeasurementDoc {
 		Name: schema.XcvrFlag,
 		Doc: "Latch-aware counters of a port's latched flags since the module was inserted (a replacement starts them again), " +
 			"per lane and module: every read that sees a latched bit, fast reads and the flag scans between them (flag_interval). " +
-			"Written with a fast read when a counter changed since the port's last xcvr_flag points; only flags seen at least once.",
+			"Written with a fast read when a counter changed since the port's last xcvr_flag points, and when the agent stops for counters that flag scans moved after the port's last fast read (stamped with that scan: the last points hold every `xcvr_flag_event`); only flags seen at least once.",
 		Tags: []TagDoc{tagHost, tagPort, {schema.TagLane, "1-based lane; absent for module flags"},
 			{schema.TagFlag, "the flag, named as in xcvr_lane/xcvr_module (rx_los, tx_fault, rx_power_low_alarm, temp_high_warning, ...)"}},
 		Fields: []FieldDoc{
