@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -370,6 +372,63 @@ func TestUrgentSurvivesFullDiskAndKill(t *testing.T) {
 			}
 			t.Logf("%s, 256 KiB filesystem, InfluxDB away: %d bulk points and %d events written; at the SIGKILL %d bulk points dropped for the events (%d journal lines), %d spooled, %d bulk points in memory, events %d on disk and %d in memory; after the restart %d sent, %d accepted twice, %d events in InfluxDB",
 				tc.name, rep.Bulk, rep.Events, rep.Dropped, rep.MakeRoomLogs, rep.SpoolPoints, rep.BatchMem, rep.UrgentDisk, rep.UrgentMem, st.Sent, len(twice), n)
+		})
+	}
+}
+
+// TestUrgentMemoryMakesRoomLater: the urgent spool's records held in
+// memory (the disk full and nothing to drop for them yet) go to disk once
+// makeRoom can free space: at the spooler's next retry, and at close
+// (before: at close they were counted as lost).
+func TestUrgentMemoryMakesRoomLater(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		close bool // moved by close; else by retryDisk
+	}{{"retry", false}, {"close", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			mnt := smallfs.Mount(t, 64<<10)
+			filler := filepath.Join(mnt, "bulk")
+			smallfs.Fill(t, filler, 0)
+			var armed atomic.Bool
+			makeRoom := func() bool { // the batch lane, once it has a segment to give up
+				if !armed.Swap(false) {
+					return false
+				}
+				return os.Truncate(filler, 0) == nil
+			}
+			dir := filepath.Join(mnt, "spool")
+			s, err := openSpool(spoolOptions{dir: dir, lane: laneUrgent, noSync: true, logger: quietLogger(), makeRoom: makeRoom})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := testLines(0, 20)
+			for i := 0; i < len(lines); i += 5 {
+				_ = s.append(payloadOf(lines[i:i+5]), 5)
+			}
+			if st := s.stats(); st.memPoints != 20 || st.diskPoints != 0 {
+				t.Fatalf("full disk, no room to make: %d in memory, %d on disk; want 20, 0", st.memPoints, st.diskPoints)
+			}
+			armed.Store(true)
+			if tc.close {
+				if err := s.close(); err != nil {
+					t.Fatalf("close: %v", err)
+				}
+			} else {
+				time.Sleep(1100 * time.Millisecond) // the disk is tried again after a second
+				s.retryDisk()
+				if st := s.stats(); st.memPoints != 0 || st.diskPoints != 20 {
+					t.Errorf("after the retry: %d in memory, %d on disk; want 0, 20", st.memPoints, st.diskPoints)
+				}
+				_ = s.close()
+			}
+			s, err = openSpool(spoolOptions{dir: dir, lane: laneUrgent, noSync: true, logger: quietLogger()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.close()
+			if got := drain(t, s); !slices.EqualFunc(got, lines, bytes.Equal) {
+				t.Errorf("reopened: %d points, want the 20 in order", len(got))
+			}
 		})
 	}
 }
