@@ -271,8 +271,13 @@ type BusProgress struct {
 	// ScanStretched: the last round's reads left too little of the bus's
 	// budget to keep FlagInterval, so the next starts later.
 	ScanStretched bool
-	// Utilisation is the share of the last scan round's span the bus
-	// spent on the wire (every read: fast, VDM, scans).
+	// Utilisation is the share of the time the bus spent on the wire
+	// (every read: fast, VDM, scans) over the last whole fast cycle (from
+	// a pass of fast reads to the first a fast interval, and a flag
+	// interval, later): what the scan's stretch keeps within ScanBudget
+	// (within a scan round of it; above it only when the other reads
+	// alone take more, above 1 only on an emulated bus that does not pace
+	// its wire time).
 	Utilisation float64
 }
 
@@ -392,6 +397,9 @@ func (a *Agent) runBus(ctx context.Context, bus string, ports []*portState) {
 	wake := a.watchInterrupts(ctx, ports)
 	for {
 		now = a.clock.steady()
+		if a.scanning() && fastDue(ports, now) {
+			a.notePass(bus, ports, &sc, now)
+		}
 		var passStart time.Time // steady
 		for _, ps := range ports {
 			if ctx.Err() != nil {
@@ -404,9 +412,7 @@ func (a *Agent) runBus(ctx context.Context, bus string, ports []*portState) {
 					prog.BusySince = passStart
 					a.mu.Unlock()
 				}
-				t := a.clock.steady()
 				a.poll(ctx, bus, ps)
-				sc.fastBusy += a.clock.steady().Sub(t)
 			}
 		}
 		end, endSteady := a.clock.now()

@@ -17,9 +17,10 @@ import (
 //
 // The fast cadence comes first: a scan round stops whenever a port's fast
 // read falls due and goes on after it. A round's reads may use ScanBudget
-// of the bus's time less what the fast reads use; when they would use
+// of the bus's time less what the other reads use; when they would use
 // more, the next round starts later (the scan stretches; the fast cadence
-// never does). BusProgress publishes the achieved periods.
+// never does). The bus's time is its wire time (busScan). BusProgress
+// publishes the achieved periods and the bus's utilisation.
 
 // DefaultFlagInterval is the flag scan's period when Options.FlagInterval
 // is zero.
@@ -88,15 +89,43 @@ func (ps *portState) newFlagHistory(o Options) *FlagHistory {
 }
 
 // busScan is a bus worker's flag-scan schedule.
+//
+// The bus's time is its wire time (the ports' i2c.Stats.BusTime: each
+// transaction's measured time on a real bus, its computed time on an
+// emulated one), for the stretch and for the published utilisation alike:
+// an emulated bus that does not pace its transactions takes no time on the
+// clock, and a stretch that weighed the reads' time on the clock never
+// came while the bus was busier than it can be.
 type busScan struct {
-	next       time.Time // steady: when the next round may start
-	cursor     int       // next port of the round in progress
-	roundStart time.Time // steady start of the round in progress
-	busy       time.Duration
-	lastStart  time.Time // steady start of the last complete round
-	lastEnd    time.Time
-	fastBusy   time.Duration // fast reads' time since lastEnd
-	busTime    time.Duration // the bus's wire time at lastEnd
+	next       time.Time     // steady: when the next round may start
+	cursor     int           // next port of the round in progress
+	roundStart time.Time     // steady start of the round in progress
+	busy       time.Duration // the round's scans' bus time so far
+	lastStart  time.Time     // steady start of the last complete round
+	// The window the utilisation is measured over: from the start of a
+	// pass of fast reads to the start of the first pass at least window
+	// later, a whole number of fast intervals, so that it holds the same
+	// number of fast reads of each port at its cadence, not the few that
+	// fell into one round's span or a pass more than the last window.
+	// winStart is its steady start, winBus the ports' bus time then,
+	// winScan the timer scans' bus time since.
+	winStart time.Time
+	window   time.Duration
+	winBus   time.Duration
+	winScan  time.Duration
+	// otherShare is the share of the last window the bus spent on all
+	// but the timer scans (fast, static and VDM reads, edge-driven
+	// scans): what the stretch leaves to them.
+	otherShare float64
+}
+
+// busTime is the bus time of a worker's ports so far.
+func busTime(ports []*portState) time.Duration {
+	var t time.Duration
+	for _, ps := range ports {
+		t += ps.port.Mem.Stats().BusTime
+	}
+	return t
 }
 
 // noteFlags marks the events appended to the port's pending ones since
@@ -164,8 +193,7 @@ func (a *Agent) scanRound(ctx context.Context, bus string, ports []*portState, s
 		if ctx.Err() != nil {
 			return
 		}
-		now := a.clock.steady()
-		if fastDue(ports, now) {
+		if fastDue(ports, a.clock.steady()) {
 			return
 		}
 		ps := ports[sc.cursor]
@@ -173,41 +201,52 @@ func (a *Agent) scanRound(ctx context.Context, bus string, ports []*portState, s
 		if ps.edgeDriven() && !ps.scan.recheck {
 			continue // scanned on its pin's edge
 		}
+		before := ps.port.Mem.Stats().BusTime
 		if a.scanPort(ctx, bus, ps) && ps.port.Interrupt != nil {
 			ps.scan.recheck = ps.needsRecheck()
 		}
-		sc.busy += a.clock.steady().Sub(now)
+		took := ps.port.Mem.Stats().BusTime - before
+		sc.busy += took
+		sc.winScan += took
 	}
 	sc.cursor = 0
-	end := a.clock.steady()
-	var busTime time.Duration
-	for _, ps := range ports {
-		busTime += ps.port.Mem.Stats().BusTime
-	}
 	// The next round: FlagInterval after this one began, or later if this
 	// round's reads took more of the bus than the budget leaves beside the
-	// fast reads.
-	gap := a.opts.FlagInterval
-	if !sc.lastEnd.IsZero() {
-		if span := end.Sub(sc.lastEnd); span > 0 {
-			fastShare := float64(sc.fastBusy) / float64(span)
-			room := max(a.opts.ScanBudget-fastShare, minScanShare)
-			gap = max(gap, time.Duration(float64(sc.busy)/room))
-			a.mu.Lock()
-			p := a.progress[bus]
-			p.Utilisation = float64(busTime-sc.busTime) / float64(span)
-			p.ScanStretched = gap > a.opts.FlagInterval
-			a.mu.Unlock()
-		}
-	}
+	// other reads.
+	room := max(a.opts.ScanBudget-sc.otherShare, minScanShare)
+	gap := max(a.opts.FlagInterval, time.Duration(float64(sc.busy)/room))
+	a.mu.Lock()
+	p := a.progress[bus]
+	p.ScanStretched = gap > a.opts.FlagInterval
 	if !sc.lastStart.IsZero() {
+		p.ScanPeriod = sc.roundStart.Sub(sc.lastStart)
+		p.ScanRounds++
+	}
+	a.mu.Unlock()
+	sc.lastStart = sc.roundStart
+	sc.next = sc.roundStart.Add(gap)
+}
+
+// notePass is called as a pass of fast reads begins at now (steady): when
+// the utilisation window is over, it publishes the bus's utilisation over
+// it and keeps the share the reads other than the timer scans took, then
+// starts the next window.
+func (a *Agent) notePass(bus string, ports []*portState, sc *busScan, now time.Time) {
+	span := now.Sub(sc.winStart)
+	if !sc.winStart.IsZero() && span < sc.window {
+		return
+	}
+	bt := busTime(ports)
+	if !sc.winStart.IsZero() && span > 0 {
+		total := bt - sc.winBus
+		sc.otherShare = max(0, float64(total-sc.winScan)/float64(span))
 		a.mu.Lock()
-		a.progress[bus].ScanPeriod = sc.roundStart.Sub(sc.lastStart)
-		a.progress[bus].ScanRounds++
+		a.progress[bus].Utilisation = float64(total) / float64(span)
 		a.mu.Unlock()
 	}
-	sc.lastStart, sc.lastEnd, sc.fastBusy, sc.busTime = sc.roundStart, end, 0, busTime
-	sc.next = sc.roundStart.Add(gap)
+	cycle := max(a.opts.Interval, time.Nanosecond)
+	cycles := max(1, (a.opts.FlagInterval+cycle-1)/cycle)
+	sc.winStart, sc.window, sc.winBus, sc.winScan = now, cycles*cycle, bt, 0
 }
 
 // scanPort runs one flag scan of a port whose module has been read whole

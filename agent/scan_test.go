@@ -299,3 +299,69 @@ func TestAgentScanCost(t *testing.T) {
 	}
 	t.Logf("64 ports on one bus, fast cadence 1 s, flag scan 100 ms (virtual time, every transaction its wire time):\n%s", b.String())
 }
+
+// TestAgentScanStretchesOnWireTime: on an emulated bus that does not pace
+// its transactions (each takes no time on the clock, as on `ddm run
+// --emulate`), a flag interval the bus cannot hold (10 ms over 16 ports
+// at 100 kHz) stretches the scan, and the published utilisation, the
+// emulator's own wire time over the same span and the stretch agree: at
+// most the budget (each fast cycle's utilisation within one scan round of
+// it), the fast cadence exactly 1 s. At 100 ms over 400 kHz
+// the scan keeps its period. Before, the stretch weighed the reads' time
+// on the clock (none) and the utilisation their wire time: 3.8 to 11 with
+// the scan never stretched.
+func TestAgentScanStretchesOnWireTime(t *testing.T) {
+	for _, tc := range []struct {
+		speed        string
+		flagInterval time.Duration
+		stretched    bool
+	}{
+		{"100kHz", 10 * time.Millisecond, true},
+		{"400kHz", 100 * time.Millisecond, false},
+	} {
+		name := fmt.Sprintf("%s, flag interval %v", tc.speed, tc.flagInterval)
+		a, rec, clk, pl := scanRig(t, busYAML(16, tc.speed, "qsfpdd-400g-fr4"),
+			agent.Options{Interval: time.Second, FlagInterval: tc.flagInterval}, false)
+		stop := start(a, clk)
+		clk.Advance(5 * time.Second) // past the static reads
+		wire0, from := pl.Buses()["b"].BusTime(), clk.Now()
+		var worst float64
+		for i := 0; i < 15; i++ {
+			clk.Advance(time.Second)
+			p := a.Progress()["b"]
+			worst = max(worst, p.Utilisation)
+			// Rounds are whole: a window of a fast interval may hold one
+			// round beyond its share (a round's bus time is at most the
+			// budget's share of its period).
+			limit := agent.DefaultScanBudget * (1 + float64(p.ScanPeriod)/float64(time.Second))
+			if p.ScanStretched != tc.stretched || p.Utilisation <= 0 || p.Utilisation > limit {
+				t.Errorf("%s at %v: utilisation %.3f, stretched %v; want at most %.3f, stretched %v",
+					name, clk.Now().Sub(t0), p.Utilisation, p.ScanStretched, limit, tc.stretched)
+			}
+		}
+		wire := float64(pl.Buses()["b"].BusTime()-wire0) / float64(clk.Now().Sub(from))
+		p := a.Progress()["b"]
+		stop()
+		if wire > agent.DefaultScanBudget {
+			t.Errorf("%s: the emulated bus was on the wire %.3f of the time, over the budget", name, wire)
+		}
+		if worst-wire > 0.03 {
+			t.Errorf("%s: utilisation published up to %.3f, the bus's wire share %.3f", name, worst, wire)
+		}
+		if tc.stretched && (p.ScanPeriod <= tc.flagInterval || wire < agent.DefaultScanBudget/2) {
+			t.Errorf("%s: scan period %v, wire share %.3f: the stretched scan should use the bus's room", name, p.ScanPeriod, wire)
+		}
+		if !tc.stretched && p.ScanPeriod != tc.flagInterval {
+			t.Errorf("%s: scan period %v, want %v", name, p.ScanPeriod, tc.flagInterval)
+		}
+		rec.mu.Lock()
+		for i := 0; i < 16; i++ {
+			port := fmt.Sprintf("p%d", i+1)
+			if longest, shortest, n := fastGaps(rec.samples[port], from); longest != time.Second || shortest != time.Second || n < 14 {
+				t.Errorf("%s: %s fast reads %v to %v apart (%d), want exactly 1 s", name, port, shortest, longest, n)
+			}
+		}
+		rec.mu.Unlock()
+		t.Logf("%s: scan period %v, utilisation at most %.3f, wire share %.3f", name, p.ScanPeriod, worst, wire)
+	}
+}

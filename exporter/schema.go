@@ -723,7 +723,7 @@ func Schema() []MeasurementDoc {
 			{schema.CyclePeriodS, Float, "s", "achieved fast cadence: the longest time between the starts of a port's last two fast reads", "", false},
 			{schema.ScanPeriodS, Float, "s", "achieved flag-scan period: between the starts of the last two scan rounds (every port once)", "", false},
 			{schema.ScanStretched, Bool, "", "the flag scan runs slower than flag_interval: the bus has no room for it beside the fast reads", "", false},
-			{schema.BusUtilisation, Float, "ratio", "share of the last scan round's span the bus spent on the wire (0-1)", "", false},
+			{schema.BusUtilisation, Float, "ratio", "share of the last fast cycle the bus spent on the wire (0-1; the flag scan stretches to keep it within its 80 % budget, above it only when the other reads alone take more)", "", false},
 			{schema.BusTimeS, Float, "s", "time spent in bus transactions", "", true},
 			{schema.Transactions, Int, "", "bus transactions", "", true},
 			{schema.BytesRead, Int, "bytes", "", "", true},
