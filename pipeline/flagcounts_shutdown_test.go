@@ -36,23 +36,10 @@ scenarios:
 func TestFlagCountersCurrentAtEveryEvent(t *testing.T) {
 	t0 := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
 	clk := vclock.New(t0)
-	pl, err := emulator.ParsePlatform("flap.yaml", []byte(flapYAML), emulator.WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pg := i2c.NewPager(pl.Buses()["b"], i2c.PagerOptions{Wait: vclock.Skip})
-	ports := []agent.Port{{Name: "dr8", Bus: "b", Addr: 0x50, Mem: pg.Module(0x50), Forget: func() { pg.Forget(0x50) }}}
 	var sink urgentSink
 	dir := t.TempDir()
 	p := New(Options{Host: "h", Rules: builtinRules(t), Sink: &sink, Ports: []string{"dr8"}, StateDir: dir})
-	a, err := agent.New(ports, p, agent.Options{Clock: clk, Interval: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { a.Run(ctx); close(done) }()
-	clk.BlockUntil(1)
+	_, stop := runOnPlatform(t, clk, "flap.yaml", flapYAML, p)
 
 	// The events written so far, per lane/flag: how many, and the count
 	// the last one carries.
@@ -98,8 +85,7 @@ func TestFlagCountersCurrentAtEveryEvent(t *testing.T) {
 	if afterFast < 3 {
 		t.Fatal("no flag scan event came after a fast read: the test did not reach the case it is about")
 	}
-	cancel()
-	<-done
+	stop()
 	p.Save()
 	w, s := written(), saved()
 	if w["6/rx_los"] < 3 {
@@ -140,4 +126,30 @@ func lastFlag(pts []exporter.Point, lane, flag string) int64 {
 		}
 	}
 	return n
+}
+
+// runOnPlatform starts the agent over the ports of an emulated platform
+// (one bus, b) on clk, its samples and flag events to p; stop ends it
+// and waits for it.
+func runOnPlatform(t *testing.T, clk *vclock.Virtual, name, yaml string, p *Pipeline) (_ *emulator.Platform, stop func()) {
+	t.Helper()
+	pl, err := emulator.ParsePlatform(name, []byte(yaml), emulator.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ports []agent.Port
+	pg := i2c.NewPager(pl.Buses()["b"], i2c.PagerOptions{Wait: vclock.Skip})
+	for _, ps := range pl.Ports() {
+		addr := uint8(ps.Address)
+		ports = append(ports, agent.Port{Name: ps.Name, Bus: "b", Addr: addr, Mem: pg.Module(addr), Forget: func() { pg.Forget(addr) }})
+	}
+	a, err := agent.New(ports, p, agent.Options{Clock: clk, Interval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	clk.BlockUntil(1)
+	return pl, func() { cancel(); <-done }
 }

@@ -1,14 +1,10 @@
 package pipeline
 
 import (
-	"context"
 	"testing"
 	"time"
 
-	"github.com/ddm-agent/ddm/agent"
-	"github.com/ddm-agent/ddm/emulator"
 	"github.com/ddm-agent/ddm/flightrec"
-	"github.com/ddm-agent/ddm/i2c"
 	"github.com/ddm-agent/ddm/internal/vclock"
 	"github.com/ddm-agent/ddm/schema"
 )
@@ -34,30 +30,12 @@ scenarios:
 func TestEventsBesideStuckModule(t *testing.T) {
 	t0 := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	clk := vclock.New(t0)
-	pl, err := emulator.ParsePlatform("stuck.yaml", []byte(stuckBusYAML), emulator.WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ports []agent.Port
-	pg := i2c.NewPager(pl.Buses()["b"], i2c.PagerOptions{Wait: vclock.Skip})
-	for _, ps := range pl.Ports() {
-		addr := uint8(ps.Address)
-		ports = append(ports, agent.Port{Name: ps.Name, Bus: "b", Addr: addr, Mem: pg.Module(addr), Forget: func() { pg.Forget(addr) }})
-	}
 	var sink urgentSink
 	p := New(Options{Host: "h", Rules: builtinRules(t), Sink: &sink})
-	a, err := agent.New(ports, p, agent.Options{Clock: clk, Interval: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { a.Run(ctx); close(done) }()
-	clk.BlockUntil(1)
+	pl, stop := runOnPlatform(t, clk, "stuck.yaml", stuckBusYAML, p)
 	span := 70 * time.Second
 	clk.Advance(span)
-	cancel()
-	<-done
+	stop()
 
 	injected := 0
 	for _, o := range pl.Module("dr8").Onsets() {
