@@ -234,6 +234,26 @@ func (o Options) iqlSelect(sel string, s source, groupTime string, tags []string
 	return b.String()
 }
 
+// iqlPerForm writes SELECT outer(as) over the aggregate agg of s's field
+// taken per form (statread.InfluxQLAggregates: AS as, GROUP BY
+// [time(groupTime),] tags [fill]), grouped by tags: the aggregate of the
+// forms' aggregates, so InfluxDB aggregates each form as it would the
+// field alone instead of handing every row to the outer query.
+func (o Options) iqlPerForm(agg, outer string, s source, groupTime string, tags []string, fill, as string) string {
+	var g []string
+	if groupTime != "" {
+		g = append(g, "time("+groupTime+")")
+	}
+	g = append(g, iqlGroupBy(tags))
+	tail := "GROUP BY " + strings.Join(g, ", ")
+	if fill != "" {
+		tail += " fill(" + fill + ")"
+	}
+	from := statread.InfluxQLAggregates(s.measurement, o.iqlFrom(s.measurement), s.iqlWhere(), agg, tail,
+		statread.Column{Field: s.field, Stat: s.stat, As: as})
+	return fmt.Sprintf("SELECT %s(%s) FROM %s GROUP BY %s", outer, iqlIdent(as), from, iqlGroupBy(tags))
+}
+
 // fluxFrom writes from |> range |> filter for s, each filter on its own
 // line, then the dashboard variables vars. When s reads several forms of
 // its field, their values are merged into one table per series, in time

@@ -243,6 +243,9 @@ func (b *ruleBuilder) lastQuery(src source, t []string) string {
 	if b.o.Language == Flux {
 		return b.o.fluxLast(src) + fluxKeep(t)
 	}
+	if len(src.forms()) > 1 {
+		return b.o.iqlPerForm("last", "last", src, "", t, "", src.field)
+	}
 	return b.o.iqlSelect("last("+iqlIdent(src.field)+")", src, "", t, "")
 }
 
@@ -259,6 +262,9 @@ func (b *ruleBuilder) medianQuery(src source, t []string) string {
 		return b.o.fluxPerForm(src) + "  |> median(method: \"exact_mean\")\n" +
 			"  |> group(columns: [" + strings.Join(g, ", ") + "])\n  |> median(method: \"exact_mean\")\n" +
 			"  |> duplicate(column: \"_stop\", as: \"_time\")\n" + fluxKeep(t)
+	}
+	if len(src.forms()) > 1 {
+		return b.o.iqlPerForm("median", "median", src, "", t, "", src.field)
 	}
 	return b.o.iqlSelect("median("+iqlIdent(src.field)+")", src, "", t, "")
 }
@@ -284,6 +290,10 @@ func (b *ruleBuilder) bucketQuery(src source, t []string, res time.Duration, agg
 			fmt.Sprintf("  |> window(every: %s)\n  |> median(method: \"exact_mean\")\n", promDuration(res)) +
 			fmt.Sprintf("  |> group(columns: [%s])\n  |> %s\n", strings.Join(g, ", "), final) +
 			"  |> map(fn: (r) => ({r with _time: v.timeRangeStop}))\n" + fluxKeep(t)
+	}
+	if len(src.forms()) > 1 {
+		// The per-interval medians of every form of a series.
+		return b.o.iqlPerForm("median", agg, src, promDuration(res), t, "none", "m")
 	}
 	inner := b.o.iqlSelect("median("+iqlIdent(src.field)+") AS \"m\"", src, promDuration(res), t, "none")
 	return fmt.Sprintf("SELECT %s(\"m\") FROM (%s) GROUP BY %s", agg, inner, iqlGroupBy(t))

@@ -86,3 +86,25 @@ func InfluxQLSources(measurement, from, cond string, cols ...Column) string {
 func Ident(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
+
+// InfluxQLAggregates writes the sources of an InfluxQL SELECT that takes
+// an aggregate of one column in every form it is stored in, per form: a
+// subquery per form, each selecting agg of the form's field as the
+// column's name from from where cond holds, followed by tail (its GROUP BY
+// and fill), a dBm form computed from the aggregate of its mW field. The
+// outer query takes the aggregate across the forms of a series (one form
+// but where an agent changed mode): InfluxDB aggregates each form's rows
+// as it would the field's alone, instead of handing every row to the
+// outer query.
+func InfluxQLAggregates(measurement, from, cond, agg, tail string, c Column) string {
+	var subs []string
+	for _, f := range Forms(measurement, c.Field, c.Stat) {
+		if f.FromMW {
+			inner := fmt.Sprintf("SELECT %s(%s) AS %s FROM %s WHERE %s > 0 AND %s %s", agg, Ident(f.Field), Ident(c.As), from, Ident(f.Field), cond, tail)
+			subs = append(subs, fmt.Sprintf("(SELECT 10 * log10(%s) AS %s FROM (%s))", Ident(c.As), Ident(c.As), inner))
+			continue
+		}
+		subs = append(subs, fmt.Sprintf("(SELECT %s(%s) AS %s FROM %s WHERE %s %s)", agg, Ident(f.Field), Ident(c.As), from, cond, tail))
+	}
+	return strings.Join(subs, ", ")
+}

@@ -43,3 +43,13 @@ func TestInfluxQLSources(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestInfluxQLAggregates(t *testing.T) {
+	got := InfluxQLAggregates(schema.XcvrLane, `"xcvr_lane"`, `"host" = 'h' AND $timeFilter`, "median", `GROUP BY time(2m), "port" fill(none)`,
+		Column{Field: schema.RxPowerDBM, Stat: Mean, As: "m"})
+	want := `(SELECT median("rx_power_dbm") AS "m" FROM "xcvr_lane" WHERE "host" = 'h' AND $timeFilter GROUP BY time(2m), "port" fill(none)), ` +
+		`(SELECT 10 * log10("m") AS "m" FROM (SELECT median("rx_power_mw_mean") AS "m" FROM "xcvr_lane" WHERE "rx_power_mw_mean" > 0 AND "host" = 'h' AND $timeFilter GROUP BY time(2m), "port" fill(none)))`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
