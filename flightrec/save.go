@@ -356,17 +356,12 @@ func rewriteFile(path string, tail []byte, keepBytes int64) (int64, compaction, 
 		}
 		return nil
 	}
-	valid, lerr := eachLine(path, -1, weigh)
-	if errors.Is(lerr, fs.ErrNotExist) {
-		valid, lerr = 0, nil
+	valid, damage := eachLine(path, -1, weigh)
+	if errors.Is(damage, fs.ErrNotExist) {
+		damage = nil
 	}
-	var damage error
-	if lerr != nil && valid >= 0 {
-		damage, lerr = lerr, nil
-	}
-	if lerr != nil {
-		return 0, compaction{}, lerr
-	}
+	// A journal that cannot be read is replaced like a damaged one.
+	valid = max(valid, 0)
 	if _, err := scanLines(bytes.NewReader(tail), "pending flights", weigh); err != nil {
 		return 0, compaction{}, err
 	}
@@ -483,15 +478,18 @@ func eachLine(path string, limit int64, fn func(raw []byte, h *lineHead) error) 
 	return scanLines(io.LimitReader(f, limit), path, fn)
 }
 
-// scanLines calls fn with each line of rd and its head, and returns the
+// scanLines calls fn with each line of rd (raw valid during the call only:
+// one buffer holds each line in turn) and its head, and returns the
 // bytes of the whole lines read. A torn last line (a crash mid-append)
 // is skipped; a damaged line before it ends the scan with an error that
 // names it.
 func scanLines(rd io.Reader, path string, fn func(raw []byte, h *lineHead) error) (int64, error) {
 	br := bufio.NewReaderSize(rd, 64<<10)
 	var valid int64
+	var line []byte // reused: a journal of any size is read through one line's buffer
 	for n := 1; ; n++ {
-		b, err := br.ReadBytes('\n')
+		b, err := readLine(br, line[:0])
+		line = b
 		if len(bytes.TrimSpace(b)) > 0 {
 			var h lineHead
 			if jerr := json.Unmarshal(b, &h); jerr != nil || h.ID == "" {
@@ -513,6 +511,17 @@ func scanLines(rd io.Reader, path string, fn func(raw []byte, h *lineHead) error
 		}
 		if err != nil {
 			return valid, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+}
+
+// readLine appends br's next line (with its newline, if any) to buf.
+func readLine(br *bufio.Reader, buf []byte) ([]byte, error) {
+	for {
+		chunk, err := br.ReadSlice('\n')
+		buf = append(buf, chunk...)
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return buf, err
 		}
 	}
 }
