@@ -120,9 +120,16 @@ func TestJournalRecovers(t *testing.T) {
 	}
 
 	// Torn by a crash mid-append.
-	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	f.WriteString(`{"id":"p/rx_los/lane6@1","records":[{"time":"2026-12-06T12:`)
-	f.Close()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(`{"id":"p/rx_los/lane6@1","records":[{"time":"2026-12-06T12:`); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if got2, err := LoadFile(path); err != nil || len(got2) != KeepFlights {
 		t.Errorf("torn last line: %d flights, %v", len(got2), err)
 	}
@@ -133,10 +140,18 @@ func TestJournalRecovers(t *testing.T) {
 	}
 
 	// Damaged in the middle.
-	data, _ := os.ReadFile(path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	lines := strings.SplitAfter(string(data), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("the journal has %d lines, want at least 2 to damage the second", len(lines)-1)
+	}
 	lines[1] = "{not json\n"
-	os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644)
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := LoadFile(path); err == nil || !strings.Contains(err.Error(), FileName+" line 2") {
 		t.Errorf("damaged line 2: %v", err)
 	}

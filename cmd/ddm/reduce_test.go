@@ -37,8 +37,11 @@ func TestRunReduced(t *testing.T) {
 	srv := influxtest.Start(t)
 	dir := t.TempDir()
 	platform, rules := filepath.Join(dir, "p.yaml"), filepath.Join(dir, "rules.yaml")
-	os.WriteFile(platform, []byte(eventPlatform), 0o644)
-	os.WriteFile(rules, []byte(eventRules), 0o644)
+	for path, text := range map[string]string{platform: eventPlatform, rules: eventRules} {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	proxy := &countingProxy{dump: t.TempDir(), began: time.Now()}
 	purl := proxy.start(t, srv.URL())
 	p := startDDM(t, "run", "--emulate="+platform, "--rules", rules, "--influx-url", purl, "--influx-bucket", srv.Bucket(),
