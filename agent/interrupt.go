@@ -233,8 +233,23 @@ func (a *Agent) watchInterrupts(ctx context.Context, ports []*portState) *busWak
 		go func() {
 			defer a.wg.Done()
 			for ctx.Err() == nil {
+				began := time.Now()
 				if pin.WaitForEdge(edgePoll) {
 					fired()
+					continue
+				}
+				// periph's kernel pins return false at once when the wait
+				// itself fails (the ioctl one logging it each time): wait
+				// out the poll, or a broken pin takes a core and floods
+				// the journal. An edge meanwhile stays pending in the
+				// kernel and ends the next wait at once.
+				if rest := edgePoll - time.Since(began); rest > 0 {
+					pause := time.NewTimer(rest)
+					select {
+					case <-ctx.Done():
+					case <-pause.C:
+					}
+					pause.Stop()
 				}
 			}
 		}()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -444,3 +445,49 @@ func TestAgentFlapsFigureByEdge(t *testing.T) {
 }
 
 func (p *fakePin) Read() gpio.Level { return gpio.High }
+
+// brokenPin is a kernel GPIO whose wait fails at once: periph's sysfs and
+// ioctl pins return false without waiting when the wait itself errs (the
+// ioctl one logging it on each call).
+type brokenPin struct {
+	gpio.PinIn // the rest of the interface: unused
+	waits      atomic.Int64
+}
+
+func (p *brokenPin) Name() string { return "GPIO27" }
+
+func (p *brokenPin) WaitForEdge(time.Duration) bool {
+	p.waits.Add(1)
+	return false
+}
+
+func (p *brokenPin) Read() gpio.Level { return gpio.High }
+
+// TestAgentBrokenPinDoesNotSpin: a kernel GPIO whose WaitForEdge fails at
+// once is waited on at the edge poll's pace, not in a loop that takes a
+// core (and, for periph's ioctl pins, floods the journal with a log line a
+// call). Before: some hundred thousand waits in 300 ms.
+func TestAgentBrokenPinDoesNotSpin(t *testing.T) {
+	const yaml = `
+buses:
+  - {name: b, speed: 400kHz}
+ports:
+  - {name: intl, bus: b, profile: osfp-800g-dr8}
+`
+	_, _, vc, pl := scanRig(t, yaml, agent.Options{Interval: time.Second}, false)
+	pin := &brokenPin{}
+	ports := platformPorts(pl)
+	ports[0].Interrupt = pin
+	a, err := agent.New(ports, &recorder{samples: map[string][]agent.Sample{}}, agent.Options{Interval: time.Second, Clock: vc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := start(a, vc)
+	// The pin's goroutine waits in real time (a kernel pin blocks in the
+	// kernel): 300 ms of it are at most 3 polls of 200 ms.
+	time.Sleep(300 * time.Millisecond)
+	stop()
+	if n := pin.waits.Load(); n > 4 {
+		t.Errorf("%d waits on a failing pin in 300 ms, want at most 4 (one per edge poll)", n)
+	}
+}
