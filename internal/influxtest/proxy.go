@@ -84,6 +84,7 @@ func StartProxy(t testing.TB, target string, hooks ProxyHooks) *httptest.Server 
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
 		srv.Close()
+		client.CloseIdleConnections() // its keep-alive connections to the server end with the test
 	})
 	return srv
 }
