@@ -19,9 +19,18 @@ const (
 )
 
 // CheckWindow reports whether d is an allowed window.
+//
+// A window must divide a minute: windows are aligned to the wall clock, and
+// the readers' GROUP BY time() buckets (a minute and its multiples: the
+// Grafana intervals, the forecast history's 2 h) then hold whole windows; a
+// 17 s window would straddle them, and the VDM's 60 s window
+// (VDMWindow) would not be a multiple of it.
 func CheckWindow(d time.Duration) error {
 	if d < MinWindow || d > MaxWindow {
 		return fmt.Errorf("reduce window %v is out of range: want between %v and %v", d, MinWindow, MaxWindow)
+	}
+	if d%time.Second != 0 || time.Minute%d != 0 {
+		return fmt.Errorf("reduce window %v does not divide a minute: want 10s, 12s, 15s, 20s, 30s or 60s", d)
 	}
 	return nil
 }

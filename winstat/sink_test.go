@@ -325,7 +325,9 @@ func TestCheckWindow(t *testing.T) {
 	for _, tc := range []struct {
 		d  time.Duration
 		ok bool
-	}{{9 * time.Second, false}, {10 * time.Second, true}, {30 * time.Second, true}, {60 * time.Second, true}, {61 * time.Second, false}, {0, false}} {
+	}{{9 * time.Second, false}, {10 * time.Second, true}, {30 * time.Second, true}, {60 * time.Second, true}, {61 * time.Second, false}, {0, false},
+		{12 * time.Second, true}, {15 * time.Second, true}, {20 * time.Second, true},
+		{17 * time.Second, false}, {45 * time.Second, false}, {10*time.Second + time.Millisecond, false}} {
 		if err := CheckWindow(tc.d); (err == nil) != tc.ok {
 			t.Errorf("CheckWindow(%v) = %v, want ok %v", tc.d, err, tc.ok)
 		}
