@@ -483,7 +483,10 @@ func (a *Agent) poll(ctx context.Context, bus string, ps *portState) {
 	if s.Kind == KindFast || s.Kind == KindStatic {
 		a.noteCycle(bus, ps, start)
 	}
-	if a.obs != nil && ctx.Err() == nil {
+	// A read that ended in an error because the agent is stopping says
+	// nothing of the module; one that succeeded is delivered all the same
+	// (it cleared the latched flags it read).
+	if a.obs != nil && (ctx.Err() == nil || s.Kind != KindError) {
 		s.FlagEvents = a.flagEvents(bus, ps, s.Steady)
 		a.obs.Observe(s)
 		a.deliverFlags(s.FlagEvents)

@@ -277,7 +277,11 @@ func (a *Agent) scanPort(ctx context.Context, bus string, ps *portState) bool {
 	for i, l := range f.Lanes {
 		ps.scan.lanes[i] |= l
 	}
-	if ev := a.flagEvents(bus, ps, a.clock.steady()); ev != nil && ctx.Err() == nil {
+	// Delivered even when the agent is stopping: the read succeeded and
+	// cleared the latches it saw on the module; dropped, those flaps would
+	// be lost for good. Run returns after this worker, so the observer is
+	// still there.
+	if ev := a.flagEvents(bus, ps, a.clock.steady()); ev != nil {
 		a.deliverFlags(ev)
 	}
 	ps.scan.events = ps.scan.events[:0]
