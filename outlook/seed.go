@@ -3,7 +3,8 @@ package outlook
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -90,14 +91,9 @@ func seedQueries(host string, from, to time.Time, bucket time.Duration) []seedQu
 	span := timeRange(from, to)
 	hostIs := statread.Ident(schema.TagHost) + " = " + quote(host)
 	query := func(measurement, cond string, tags []string, columns map[string]string) string {
-		names := make([]string, 0, len(columns))
-		for col := range columns {
-			names = append(names, col)
-		}
-		sort.Strings(names)
 		var cols []statread.Column
 		var sel []string
-		for _, col := range names {
+		for _, col := range slices.Sorted(maps.Keys(columns)) {
 			// Each column is named as its field at full rate.
 			cols = append(cols, statread.Column{Field: col, Stat: statread.Mean, As: col})
 			sel = append(sel, fmt.Sprintf("mean(%s) AS %s", statread.Ident(col), statread.Ident(col)))

@@ -3,6 +3,8 @@ package outlook
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -119,7 +121,7 @@ func (s *Service) Cycle(now time.Time) {
 	}
 	if s.o.Engine != nil {
 		var events []alarm.Event
-		for _, port := range sortedNames(r.Outlooks) {
+		for _, port := range slices.Sorted(maps.Keys(r.Outlooks)) {
 			events = append(events, s.o.Engine.EvaluateOutlook(port, now, now, r.Outlooks[port])...)
 		}
 		if len(events) > 0 && s.o.Events != nil {
@@ -142,15 +144,6 @@ func (s *Service) save() {
 	if err := s.SaveFile(s.o.Path, s.o.Clock.Now()); err != nil {
 		s.o.Log.Warn("forecast history not saved", "file", s.o.Path, "err", err)
 	}
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sortStrings(out)
-	return out
 }
 
 // EventAttrs are the log attributes of an event's likely cause, for the

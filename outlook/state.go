@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/ddm-agent/ddm/forecast"
@@ -175,13 +176,4 @@ func (t *Tracker) LoadFile(path string) (warnings []string, err error) {
 	return w, nil
 }
 
-func (t *Tracker) sortedPorts() []string {
-	out := make([]string, 0, len(t.ports))
-	for n := range t.ports {
-		out = append(out, n)
-	}
-	sortStrings(out)
-	return out
-}
-
-func sortStrings(s []string) { sort.Strings(s) }
+func (t *Tracker) sortedPorts() []string { return slices.Sorted(maps.Keys(t.ports)) }

@@ -1,7 +1,9 @@
 package outlook
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -47,7 +49,7 @@ func (r *Report) Points() []exporter.Point {
 func (t *Tracker) Update(host string, at time.Time) *Report {
 	ports := t.snapshot(true)
 	r := &Report{Outlooks: map[string]*alarm.Outlook{}}
-	names := sortedNames(ports)
+	names := slices.Sorted(maps.Keys(ports))
 	for _, n := range names {
 		p := ports[n]
 		o := &alarm.Outlook{}
@@ -186,12 +188,7 @@ func score(ports map[string]*port, host string, at time.Time, names []string, r 
 	for i := range r.All {
 		all[r.All[i].Key] = append(all[r.All[i].Key], i)
 	}
-	gks := make([]string, 0, len(groups))
-	for g := range groups {
-		gks = append(gks, g)
-	}
-	sort.Strings(gks)
-	for _, g := range gks {
+	for _, g := range slices.Sorted(maps.Keys(groups)) {
 		ms := groups[g]
 		vals := make([]float64, len(ms))
 		for i, m := range ms {

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -94,12 +96,7 @@ func FlagCounts(h *agent.FlagHistory) []exporter.FlagCount {
 	}
 	var out []exporter.FlagCount
 	add := func(lane int, stats map[string]*agent.FlagStat) {
-		names := make([]string, 0, len(stats))
-		for n := range stats {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
+		for _, n := range slices.Sorted(maps.Keys(stats)) {
 			st := stats[n]
 			out = append(out, exporter.FlagCount{Lane: lane, Flag: n, Events: int64(st.Count), Reads: int64(st.Reads),
 				First: st.First, Last: st.Last, Active: st.Active})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -405,25 +406,13 @@ func (s *Sink) withoutDerived(p *exporter.Point, r *rule) exporter.Point {
 // restate sends the point's non-statistic fields when they differ from
 // those last sent for the series.
 func (s *Sink) restate(se *series, p *exporter.Point) {
-	if len(s.scratch) == 0 || fieldsEqual(s.scratch, se.state) {
+	if len(s.scratch) == 0 || slices.Equal(s.scratch, se.state) {
 		return
 	}
 	se.state = append(se.state[:0], s.scratch...)
 	q := exporter.Point{Measurement: p.Measurement, Tags: p.Tags, Time: p.Time,
 		Fields: append([]exporter.Field(nil), s.scratch...)}
 	s.out = append(s.out, q)
-}
-
-func fieldsEqual(a, b []exporter.Field) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // field returns the series' accumulator of a field, made the first time
