@@ -274,9 +274,11 @@ func filesystemSize(dir string) int64 {
 	}
 }
 
-func isNoSpace(err error) bool {
-	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EFBIG) ||
-		errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EIO)
+// diskRefuses reports whether err says the disk takes no writes now: full
+// (isOutOfSpace), the file at its size limit, read-only, or failing. The
+// spool then keeps records in memory and tries the disk again later.
+func diskRefuses(err error) bool {
+	return isOutOfSpace(err) || errors.Is(err, syscall.EFBIG) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EIO)
 }
 
 func openSpool(o spoolOptions) (*spool, error) {
@@ -312,7 +314,7 @@ func openSpool(o spoolOptions) (*spool, error) {
 	}
 	s := &spool{dir: dir, opts: o, logger: o.logger, nextIndex: 1}
 	if err := s.attachLocked(); err != nil {
-		if !isNoSpace(err) {
+		if !diskRefuses(err) {
 			return nil, err
 		}
 		// The disk refuses even the folder or its lock: start in memory,
@@ -647,8 +649,9 @@ func (s *spool) writeLocked(payload []byte, points int64) error {
 // maxMakeRoom bounds the segments one record may have makeRoom drop.
 const maxMakeRoom = 256
 
-// isOutOfSpace reports whether err says the filesystem is full (not a
-// limit on the file's size, which freeing space elsewhere does not lift).
+// isOutOfSpace reports whether err says the filesystem is full: the one
+// refusal (of diskRefuses') that dropping older segments can lift, unlike
+// a limit on the file's size.
 func isOutOfSpace(err error) bool {
 	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
